@@ -1,0 +1,258 @@
+"""REST API Lambda: timers by id (powertools APIGatewayRestResolver with validation and OpenAPI)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from functools import cache
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from timer_service import __version__
+from timer_service.aws import dynamodb_client
+from timer_service.clock import SystemClock
+from timer_service.errors import (
+    InvalidRequestError,
+    PayloadTooLargeError,
+    StoreError,
+    TimerNotFoundError,
+    TimerServiceError,
+    UnauthorizedError,
+    VersionConflictError,
+)
+from timer_service.job_types import JobTypeRegistry
+from timer_service.models import TIMER_ID_PATTERN, TimerPage, TimerSpec, TimerView
+from timer_service.service import MAX_PAGE_SIZE, TimerService
+from timer_service.settings import Settings
+from timer_service.store.dynamodb import DynamoTimerStore
+
+logger = Logger(service="timer-api")
+tracer = Tracer(service="timer-api")
+app = APIGatewayRestResolver(enable_validation=True)
+app.enable_swagger(
+    path="/docs",
+    title="Timer Service",
+    version=__version__,
+    description="Register timers by id; each fires on its second into a job type.",
+)
+
+TimerId = Annotated[str, Path(pattern=TIMER_ID_PATTERN, description="your id for the timer")]
+
+_STATUS: list[tuple[type[TimerServiceError], int]] = [
+    (PayloadTooLargeError, 413),
+    (InvalidRequestError, 400),
+    (UnauthorizedError, 401),
+    (TimerNotFoundError, 404),
+    (VersionConflictError, 412),
+    (StoreError, 503),
+]
+
+
+@cache
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+@cache
+def _default_service() -> TimerService:
+    settings = _settings()
+    return TimerService(
+        store=DynamoTimerStore(dynamodb_client(settings), settings.table_name),
+        clock=SystemClock(),
+        job_types=JobTypeRegistry.from_entry_points(),
+    )
+
+
+_override: list[TimerService] = []
+
+
+def use_service(service: TimerService | None) -> None:
+    """Serve with ``service`` instead of the one built from the environment (tests, local)."""
+    _override.clear()
+    if service is not None:
+        _override.append(service)
+
+
+def service() -> TimerService:
+    return _override[0] if _override else _default_service()
+
+
+# --- routes -------------------------------------------------------------------------------
+
+
+@app.get("/health")
+def health() -> dict[str, str]:
+    return {"status": "ok", "version": __version__}
+
+
+@app.get("/openapi.json", include_in_schema=False)
+def openapi() -> Response[str]:
+    return Response(
+        status_code=200,
+        content_type=content_types.APPLICATION_JSON,
+        body=app.get_openapi_json_schema(
+            title="Timer Service", version=__version__, openapi_version="3.1.0"
+        ),
+    )
+
+
+@app.put("/periodic/<id>", summary="Create or replace a timer")
+def put_timer(id: TimerId, spec: TimerSpec) -> Response[TimerView]:
+    result = service().put(_owner(), id, spec, if_match=_if_match())
+    return _timer_response(result.view, 201 if result.created else 200)
+
+
+@app.get("/periodic/<id>", summary="Read a timer")
+def get_timer(id: TimerId) -> Response[TimerView]:
+    return _timer_response(service().get(_owner(), id), 200)
+
+
+@app.delete("/periodic/<id>", summary="Delete a timer")
+def delete_timer(id: TimerId) -> dict[str, str]:
+    return {"id": service().delete(_owner(), id, if_match=_if_match())}
+
+
+@app.get("/periodic", summary="List your timers, by id")
+def list_timers(
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+    next_token: Annotated[str | None, Query(alias="nextToken")] = None,
+) -> TimerPage:
+    return service().list(_owner(), limit=limit, next_token=next_token)
+
+
+@app.post("/periodic/<id>/pause", summary="Stop a timer firing until resumed")
+def pause_timer(id: TimerId) -> Response[TimerView]:
+    view = service().set_enabled(_owner(), id, enabled=False, if_match=_if_match())
+    return _timer_response(view, 200)
+
+
+@app.post("/periodic/<id>/resume", summary="Let a paused timer fire again")
+def resume_timer(id: TimerId) -> Response[TimerView]:
+    view = service().set_enabled(_owner(), id, enabled=True, if_match=_if_match())
+    return _timer_response(view, 200)
+
+
+# --- request and response helpers ---------------------------------------------------------
+
+
+def _owner() -> str:
+    """The caller: API key id, else IAM user ARN, from the request context."""
+    identity = app.current_event.request_context.identity
+    owner = identity.api_key_id or identity.user_arn or identity.caller
+    if not owner:
+        raise UnauthorizedError("the request carries no caller identity")
+    return owner
+
+
+_IF_MATCH_RE = re.compile(r'^\s*(?:W/)?"?(\d{1,18})"?\s*$')
+
+
+def _if_match() -> int | None:
+    raw = app.current_event.get_header_value("If-Match", case_sensitive=False)
+    if raw is None:
+        return None
+    match = _IF_MATCH_RE.match(raw)
+    if match is None:
+        raise InvalidRequestError("If-Match must be a timer version, e.g. 3", field="If-Match")
+    return int(match.group(1))
+
+
+def _timer_response(view: TimerView, status: int) -> Response[TimerView]:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=view.model_dump(mode="json", by_alias=True),
+        headers={"ETag": f'"{view.version}"'},
+    )
+
+
+def error_response(status: int, code: str, message: str, field: str | None) -> Response[Any]:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body={"error": {"code": code, "message": message, "field": field}},
+    )
+
+
+# --- errors: mapped to HTTP here and nowhere else ----------------------------------------
+
+
+@app.exception_handler(TimerServiceError)
+def _domain_error(exc: TimerServiceError) -> Response[Any]:
+    status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 500)
+    if status >= 500:
+        logger.warning("store unavailable", extra={"error": exc.message})
+    return error_response(status, exc.code, exc.message, exc.field)
+
+
+@app.exception_handler(RequestValidationError)
+def _validation_error(exc: RequestValidationError) -> Response[Any]:
+    first = exc.errors()[0]
+    location = [str(part) for part in first.get("loc", ())]
+    if first.get("type") == "json_invalid":
+        return error_response(400, "malformed_json", "the body is not valid JSON", "body")
+    source = location[0] if location else "body"
+    field = ".".join(location[1:]) or source
+    message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+    if first.get("type") == "extra_forbidden":
+        message = "unknown field"
+    elif first.get("type") == "missing" and source == "body" and len(location) == 1:
+        message = "a JSON object body is required"
+    return error_response(400, "validation_error", f"{field}: {message}", field)
+
+
+@app.not_found
+def _no_route(exc: NotFoundError) -> Response[Any]:
+    path = app.current_event.path
+    return error_response(404, "no_route", f"no route {app.current_event.http_method} {path}", None)
+
+
+# --- entry point ----------------------------------------------------------------------------
+
+
+def _body_bytes(event: dict[str, Any]) -> int:
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        return len(base64.b64decode(body, validate=False))
+    return len(body.encode())
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    limit = _settings().max_body_bytes
+    if (size := _body_bytes(event)) > limit:
+        response = error_response(
+            413, "payload_too_large", f"the body is {size} bytes; at most {limit}", "body"
+        )
+        return {
+            "statusCode": 413,
+            "headers": {"Content-Type": content_types.APPLICATION_JSON},
+            "body": json.dumps(response.body),
+            "isBase64Encoded": False,
+        }
+    _treat_body_as_json(event)
+    return app.resolve(event, context)
+
+
+def _treat_body_as_json(event: dict[str, Any]) -> None:
+    """The API takes JSON bodies only; ``curl -d`` without a Content-Type still means JSON."""
+    if not event.get("body"):
+        return
+    for headers in (event.get("headers") or {}, event.get("multiValueHeaders") or {}):
+        for name in [name for name in headers if name.lower() == "content-type"]:
+            del headers[name]
+    event.setdefault("headers", {})
+    if event["headers"] is None:
+        event["headers"] = {}
+    event["headers"]["Content-Type"] = content_types.APPLICATION_JSON
+    if event.get("multiValueHeaders") is not None:
+        event["multiValueHeaders"]["Content-Type"] = [content_types.APPLICATION_JSON]

@@ -1,0 +1,192 @@
+"""A thin HTTP -> API Gateway (REST, v1 event) adapter around the API Lambda, for the local stack.
+
+It does what API Gateway does in front of the handler: builds the proxy event with the
+caller's identity, checks the API key when one is set, and turns the handler's result back
+into an HTTP response. Calls into the handler are serialised, as one Lambda instance would be.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+__all__ = ["LOCAL_OWNER", "LocalContext", "LocalGateway", "build_event"]
+
+LOCAL_OWNER = "local"
+STAGE = "local"
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+@dataclass
+class LocalContext:
+    """The parts of a Lambda context that powertools reads."""
+
+    function_name: str = "timer-api"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:000000000000:function:timer-api"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+def build_event(
+    *,
+    method: str,
+    raw_path: str,
+    headers: dict[str, str],
+    body: bytes,
+    owner: str | None,
+    api_key_id: str | None = None,
+) -> dict[str, Any]:
+    """An API Gateway REST proxy event for one HTTP request."""
+    parts = urlsplit(raw_path)
+    query = parse_qs(parts.query, keep_blank_values=True)
+    request_id = str(uuid.uuid4())
+    try:
+        text, encoded = body.decode(), False
+    except UnicodeDecodeError:
+        import base64
+
+        text, encoded = base64.b64encode(body).decode(), True
+    return {
+        "resource": parts.path,
+        "path": parts.path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {name: [value] for name, value in headers.items()},
+        "queryStringParameters": {k: v[-1] for k, v in query.items()} or None,
+        "multiValueQueryStringParameters": query or None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "accountId": "000000000000",
+            "resourcePath": parts.path,
+            "path": f"/{STAGE}{parts.path}",
+            "stage": STAGE,
+            "httpMethod": method,
+            "requestId": request_id,
+            "requestTimeEpoch": int(time.time() * 1000),
+            "identity": {
+                "sourceIp": "127.0.0.1",
+                "userArn": owner if api_key_id is None else None,
+                "apiKeyId": api_key_id,
+                "apiKey": None,
+            },
+        },
+        "body": text if body else None,
+        "isBase64Encoded": encoded,
+    }
+
+
+class LocalGateway:
+    """Serves ``handler`` over HTTP on ``host:port`` (0 picks a free port) in a thread."""
+
+    def __init__(
+        self,
+        handler: Handler,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 8080,
+        api_key: str | None = None,
+        on_request: Callable[[str, str, int, float], None] | None = None,
+    ) -> None:
+        self._handler = handler
+        self._api_key = api_key
+        self._on_request = on_request
+        self._lock = threading.Lock()
+        gateway = self
+
+        class _RequestHandler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                gateway._serve(self)
+
+            do_PUT = do_POST = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_GET
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # requests are reported through on_request
+
+        self._server = ThreadingHTTPServer((host, port), _RequestHandler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> LocalGateway:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def _serve(self, request: BaseHTTPRequestHandler) -> None:
+        started = time.perf_counter()
+        length = int(request.headers.get("Content-Length") or 0)
+        body = request.rfile.read(length) if length else b""
+        headers = {name: value for name, value in request.headers.items()}
+        status, response_headers, payload = self._dispatch(
+            request.command, request.path, headers, body
+        )
+        request.send_response(status)
+        for name, value in response_headers.items():
+            request.send_header(name, value)
+        request.send_header("Content-Length", str(len(payload)))
+        request.end_headers()
+        if request.command != "HEAD":
+            request.wfile.write(payload)
+        if self._on_request is not None:
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            self._on_request(request.command, request.path, status, elapsed_ms)
+
+    def _dispatch(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        api_key_id = None
+        if self._api_key is not None:
+            given = next((v for k, v in headers.items() if k.lower() == "x-api-key"), None)
+            if given != self._api_key:
+                error = {
+                    "error": {
+                        "code": "unauthorized",
+                        "message": "a valid X-Api-Key header is required",
+                        "field": "X-Api-Key",
+                    }
+                }
+                return 401, {"Content-Type": "application/json"}, json.dumps(error).encode()
+            api_key_id = LOCAL_OWNER
+        event = build_event(
+            method=method,
+            raw_path=path,
+            headers=headers,
+            body=body,
+            owner=LOCAL_OWNER,
+            api_key_id=api_key_id,
+        )
+        with self._lock:
+            result = self._handler(event, LocalContext())
+        response_headers = dict(result.get("headers") or {})
+        for name, values in (result.get("multiValueHeaders") or {}).items():
+            response_headers[name] = ", ".join(values)
+        payload = result.get("body") or ""
+        if result.get("isBase64Encoded"):
+            import base64
+
+            data = base64.b64decode(payload)
+        else:
+            data = payload.encode()
+        return int(result["statusCode"]), response_headers, data

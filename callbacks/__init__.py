@@ -1,0 +1,1 @@
+"""SQS consumer Lambda and the built-in job types."""

@@ -1,0 +1,1 @@
+"""Built-in job types, registered through the ``timer_service.job_types`` entry points."""

@@ -1,0 +1,136 @@
+"""Fixtures shared by every test layer: an embedded AWS endpoint and API Gateway events."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+EVENTS = Path(__file__).parent / "events"
+ALICE = "arn:aws:iam::123456789012:user/alice"
+BOB = "arn:aws:iam::123456789012:user/bob"
+
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+
+
+def load_event(name: str) -> dict[str, Any]:
+    return json.loads((EVENTS / name).read_text())
+
+
+@pytest.fixture(scope="session")
+def moto_url() -> Iterator[str]:
+    """One moto server per test process, on a free loopback port."""
+    from timer_service.local.embedded import EmbeddedAws, fake_credentials
+
+    with fake_credentials(), EmbeddedAws() as aws:
+        yield aws.url
+
+
+@dataclass
+class AwsResources:
+    endpoint_url: str
+    table: str
+    dispatch_queue_url: str
+    dlq_url: str
+    output_queue_url: str
+
+    def scan(self) -> list[dict[str, Any]]:
+        """Every item in the table, consistent."""
+        from timer_service.aws import client
+
+        pages = client("dynamodb", "us-east-1", self.endpoint_url).get_paginator("scan")
+        return [item for page in pages.paginate(TableName=self.table) for item in page["Items"]]
+
+
+@pytest.fixture
+def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsResources]:
+    """A fresh table and queues on the embedded endpoint, named in the environment."""
+    import api.handler
+    from timer_service.aws import client
+    from timer_service.local.embedded import EmbeddedAws
+    from timer_service.provisioning import create_queues, create_table
+
+    emulator = EmbeddedAws.__new__(EmbeddedAws)
+    emulator.url = moto_url
+    emulator.reset()
+    create_table(client("dynamodb", "us-east-1", moto_url), "timers-test")
+    queues = create_queues(client("sqs", "us-east-1", moto_url), "timers-test")
+    env = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": moto_url,
+        "TIMER_TABLE": "timers-test",
+        "DISPATCH_QUEUE_URL": queues.dispatch,
+        "DLQ_URL": queues.dlq,
+        "OUTPUT_QUEUE_URL": queues.output,
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    api.handler._settings.cache_clear()
+    api.handler._default_service.cache_clear()
+    yield AwsResources(moto_url, "timers-test", queues.dispatch, queues.dlq, queues.output)
+    api.handler._settings.cache_clear()
+    api.handler._default_service.cache_clear()
+
+
+@dataclass
+class ApiResponse:
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+
+ApiCall = Callable[..., ApiResponse]
+
+
+@pytest.fixture
+def call_api(aws: AwsResources) -> ApiCall:
+    """Invoke the API Lambda with a REST event built from the sample event."""
+    from api.handler import lambda_handler
+    from api.local_gateway import LocalContext
+
+    def call(
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        raw_body: str | None = None,
+        headers: dict[str, str] | None = None,
+        query: dict[str, str] | None = None,
+        user: str | None = ALICE,
+    ) -> ApiResponse:
+        event = copy.deepcopy(load_event("rest_api_request.json"))
+        event["httpMethod"] = event["requestContext"]["httpMethod"] = method
+        event["path"] = event["resource"] = path
+        event["requestContext"]["path"] = f"/prod{path}"
+        event["pathParameters"] = None
+        event["requestContext"]["identity"]["userArn"] = user
+        event["requestContext"]["identity"]["caller"] = user
+        event["headers"].update(headers or {})
+        event["multiValueHeaders"].update({k: [v] for k, v in (headers or {}).items()})
+        event["queryStringParameters"] = query
+        event["multiValueQueryStringParameters"] = (
+            None if query is None else {k: [v] for k, v in query.items()}
+        )
+        event["body"] = (
+            raw_body if raw_body is not None else (None if body is None else json.dumps(body))
+        )
+        result = lambda_handler(event, LocalContext())
+        headers_out = dict(result.get("headers") or {})
+        for name, values in (result.get("multiValueHeaders") or {}).items():
+            headers_out[name] = ", ".join(values)
+        text = result.get("body") or ""
+        is_json = headers_out.get("Content-Type", "").startswith("application/json")
+        return ApiResponse(
+            int(result["statusCode"]), json.loads(text) if is_json else text, headers_out
+        )
+
+    return call

@@ -1,0 +1,1 @@
+"""Per-shard tick Lambda: a thin handler around the core tick engine."""

@@ -1,0 +1,34 @@
+"""Cached boto3 client factories; nothing is built at import time."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+
+from timer_service.settings import Settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sqs import SQSClient
+
+__all__ = ["client", "dynamodb_client", "sqs_client"]
+
+_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=32)
+
+
+@lru_cache(maxsize=32)
+def client(service: str, region: str, endpoint_url: str | None) -> Any:
+    """One shared client per service, region and endpoint (clients are thread-safe)."""
+    session: Any = boto3.session.Session()
+    return session.client(service, region_name=region, endpoint_url=endpoint_url, config=_CONFIG)
+
+
+def dynamodb_client(settings: Settings) -> DynamoDBClient:
+    return client("dynamodb", settings.region, settings.endpoint_url)  # type: ignore[no-any-return]
+
+
+def sqs_client(settings: Settings) -> SQSClient:
+    return client("sqs", settings.region, settings.endpoint_url)  # type: ignore[no-any-return]

@@ -1,0 +1,92 @@
+"""Domain errors of the timer service, one root and narrow subclasses.
+
+TimerServiceError
+ ├── InvalidRequestError        a client mistake; ``field`` names the offending input
+ │    ├── InvalidScheduleError  a schedule expression or time zone that cannot be evaluated
+ │    └── PayloadTooLargeError  a body or value over its size limit
+ ├── UnauthorizedError          no caller identity, or a wrong API key
+ ├── TimerNotFoundError         no timer with that id for this owner
+ ├── VersionConflictError       the stored version differs from the one expected (If-Match)
+ └── StoreError                 the backing store failed in a way the caller cannot fix
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "InvalidRequestError",
+    "InvalidScheduleError",
+    "PayloadTooLargeError",
+    "StoreError",
+    "TimerNotFoundError",
+    "TimerServiceError",
+    "UnauthorizedError",
+    "VersionConflictError",
+]
+
+
+class TimerServiceError(Exception):
+    """Root of every error the service raises on purpose."""
+
+    code = "internal_error"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidRequestError(TimerServiceError):
+    """The request is malformed or names values the service cannot accept."""
+
+    code = "invalid_request"
+
+
+class InvalidScheduleError(InvalidRequestError):
+    """A schedule expression or time zone is not valid."""
+
+    code = "invalid_schedule"
+
+    def __init__(self, message: str, *, field: str | None = "schedule") -> None:
+        super().__init__(message, field=field)
+
+
+class PayloadTooLargeError(InvalidRequestError):
+    """A body or a value is larger than the service accepts."""
+
+    code = "payload_too_large"
+
+
+class UnauthorizedError(TimerServiceError):
+    """The caller could not be identified."""
+
+    code = "unauthorized"
+
+
+class TimerNotFoundError(TimerServiceError):
+    """No timer with this id exists for the caller."""
+
+    code = "not_found"
+
+    def __init__(self, timer_id: str) -> None:
+        super().__init__(f"timer {timer_id!r} does not exist", field="id")
+        self.timer_id = timer_id
+
+
+class VersionConflictError(TimerServiceError):
+    """The timer changed since the version the caller expected."""
+
+    code = "version_conflict"
+
+    def __init__(self, timer_id: str, *, expected: int | None, actual: int | None) -> None:
+        super().__init__(
+            f"timer {timer_id!r} is at version {actual}, not {expected}",
+            field="If-Match",
+        )
+        self.expected = expected
+        self.actual = actual
+
+
+class StoreError(TimerServiceError):
+    """The backing store failed (throttling, outage); retrying may help."""
+
+    code = "store_unavailable"

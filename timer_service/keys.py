@@ -1,0 +1,81 @@
+"""Key formats of the single DynamoDB table: the one place they are spelled.
+
+| item                         | pk                                  | sk                      |
+|------------------------------|-------------------------------------|-------------------------|
+| timer                        | ``T#{owner}#{id}``                  | ``T``                   |
+| time index, absolute minute  | ``S#{shard}#M#{epochMinute}``       | ``{sec:02}#{owner}#{id}`` |
+| time index, rate class       | ``S#{shard}#R#{periodMin}#{slot}``  | ``{sec:02}#{owner}#{id}`` |
+| shard state                  | ``SHARD#{n}``                       | ``SHARD``               |
+| shard registry               | ``SHARDS``                          | ``SHARDS``              |
+| run history                  | ``R#{owner}#{id}``                  | ``{scheduledAt}``       |
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+__all__ = [
+    "OWNER_INDEX",
+    "PK",
+    "SK",
+    "TTL_ATTRIBUTE",
+    "IndexKey",
+    "index_sort_key",
+    "minute_partition",
+    "owner_partition",
+    "parse_index_sort_key",
+    "rate_partition",
+    "registry_key",
+    "shard_state_key",
+    "timer_key",
+]
+
+PK = "pk"
+SK = "sk"
+TTL_ATTRIBUTE = "expiresAt"
+OWNER_INDEX = "byOwner"
+OWNER_INDEX_PK = "gsi1pk"
+OWNER_INDEX_SK = "gsi1sk"
+TIMER_SK = "T"
+
+
+class IndexKey(NamedTuple):
+    """Where one time-index item lives."""
+
+    pk: str
+    sk: str
+
+
+def timer_key(owner: str, timer_id: str) -> IndexKey:
+    return IndexKey(f"T#{owner}#{timer_id}", TIMER_SK)
+
+
+def owner_partition(owner: str) -> str:
+    return f"O#{owner}"
+
+
+def minute_partition(shard: int, epoch_minute: int) -> str:
+    return f"S#{shard}#M#{epoch_minute}"
+
+
+def rate_partition(shard: int, period_minutes: int, slot: int) -> str:
+    return f"S#{shard}#R#{period_minutes}#{slot}"
+
+
+def index_sort_key(second: int, owner: str, timer_id: str) -> str:
+    return f"{second:02d}#{owner}#{timer_id}"
+
+
+def parse_index_sort_key(sort_key: str) -> tuple[int, str, str]:
+    """``(second, owner, id)`` of an index sort key; ids never hold ``#``, owners may."""
+    second, _, rest = sort_key.partition("#")
+    owner, _, timer_id = rest.rpartition("#")
+    return int(second), owner, timer_id
+
+
+def shard_state_key(shard: int) -> IndexKey:
+    return IndexKey(f"SHARD#{shard}", "SHARD")
+
+
+def registry_key() -> IndexKey:
+    return IndexKey("SHARDS", "SHARDS")

@@ -1,0 +1,46 @@
+"""Saves the local table to a file on shutdown and loads it on start, so timers survive restarts."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+__all__ = ["load_table", "save_table"]
+
+_FORMAT = 1
+_BATCH = 25  # BatchWriteItem's limit
+
+
+def save_table(client: DynamoDBClient, table: str, path: Path) -> int:
+    """Write every item of ``table`` to ``path`` atomically; the number of items."""
+    items: list[dict[str, Any]] = []
+    for page in client.get_paginator("scan").paginate(TableName=table, ConsistentRead=True):
+        items.extend(page["Items"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".tmp")
+    partial.write_text(json.dumps({"format": _FORMAT, "table": table, "items": items}))
+    os.replace(partial, path)
+    return len(items)
+
+
+def load_table(client: DynamoDBClient, table: str, path: Path) -> int:
+    """Put the items saved at ``path`` into ``table``; the number of items (0 without a file)."""
+    if not path.exists():
+        return 0
+    saved = json.loads(path.read_text())
+    if saved.get("format") != _FORMAT:
+        raise ValueError(f"{path}: unknown state format {saved.get('format')!r}")
+    items = saved["items"]
+    for start in range(0, len(items), _BATCH):
+        requests: dict[str, Any] = {
+            table: [{"PutRequest": {"Item": item}} for item in items[start : start + _BATCH]]
+        }
+        while requests:
+            response = client.batch_write_item(RequestItems=requests)
+            requests = response.get("UnprocessedItems") or {}
+    return len(items)

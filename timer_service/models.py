@@ -1,0 +1,224 @@
+"""Value objects: a client sends a TimerSpec, the store keeps a Timer, the API shows a TimerView."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    StrictBool,
+    StrictStr,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from timer_service.clock import format_utc
+from timer_service.errors import InvalidScheduleError
+from timer_service.schedules import load_timezone, parse_schedule
+
+__all__ = [
+    "DEFAULT_SCHEDULE",
+    "MAX_CALLBACK_DATA_BYTES",
+    "TIMER_ID_PATTERN",
+    "MisfirePolicy",
+    "ShardRegistry",
+    "Timer",
+    "TimerPage",
+    "TimerSpec",
+    "TimerView",
+    "json_size",
+]
+
+TIMER_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
+TIMER_ID_RE = re.compile(TIMER_ID_PATTERN)
+DEFAULT_SCHEDULE = "rate(1 minute)"
+DEFAULT_JOB_TYPE = "sqs"
+MAX_CALLBACK_DATA_BYTES = 64 * 1024
+NEXT_FIRE_COUNT = 5
+
+MisfirePolicy = Literal["fireOnce", "fireAll", "skip"]
+
+
+def json_size(value: Any) -> int:
+    """Bytes of ``value`` as compact UTF-8 JSON: the size the service stores and sends."""
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+class _CamelModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+
+class TimerSpec(_CamelModel):
+    """The body of ``PUT /periodic/{id}``; every field has a default."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=False,
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "schedule": "rate(5 minutes)",
+                    "jobType": "webhook",
+                    "job": {"url": "https://example.com/hook"},
+                    "timerCallbackData": {"orderId": 42},
+                }
+            ]
+        },
+    )
+
+    schedule: Annotated[
+        StrictStr,
+        Field(
+            description="rate(N minutes|hours|days), cron(6 fields) or at(YYYY-MM-DDThh:mm:ss)",
+            max_length=256,
+        ),
+    ] = DEFAULT_SCHEDULE
+    timezone: Annotated[StrictStr, Field(description="IANA time zone", max_length=64)] = "UTC"
+    start_at: Annotated[
+        datetime | None,
+        Field(description="no firing before this instant; without offset: local to timezone"),
+    ] = None
+    end_at: Annotated[
+        datetime | None,
+        Field(description="no firing after this instant; without offset: local to timezone"),
+    ] = None
+    job_type: Annotated[StrictStr, Field(max_length=64)] = DEFAULT_JOB_TYPE
+    job: Annotated[dict[str, JsonValue], Field(description="configuration of the job type")] = (
+        Field(default_factory=dict)
+    )
+    timer_callback_data: Annotated[
+        JsonValue, Field(description="any JSON, at most 64 KiB; handed to every firing")
+    ] = None
+    enabled: StrictBool = True
+    misfire_policy: MisfirePolicy = "fireOnce"
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule_parses(cls, value: str) -> str:
+        try:
+            return parse_schedule(value).expression
+        except InvalidScheduleError as exc:
+            raise ValueError(exc.message) from exc
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone_exists(cls, value: str) -> str:
+        try:
+            load_timezone(value)
+        except InvalidScheduleError as exc:
+            raise ValueError(exc.message) from exc
+        return value
+
+    @field_validator("end_at")
+    @classmethod
+    def _end_after_start(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        start = info.data.get("start_at")
+        if value is None or start is None:
+            return value
+        if (start.tzinfo is None) == (value.tzinfo is None) and value <= start:
+            raise ValueError("endAt must be later than startAt")
+        return value
+
+    @field_validator("timer_callback_data")
+    @classmethod
+    def _callback_data_fits(cls, value: JsonValue) -> JsonValue:
+        size = json_size(value)
+        if size > MAX_CALLBACK_DATA_BYTES:
+            raise ValueError(f"is {size} bytes as JSON; at most {MAX_CALLBACK_DATA_BYTES}")
+        return value
+
+
+class Timer(BaseModel):
+    """A stored timer. Times are epoch seconds (UTC); ``first_fire_s`` anchors a rate."""
+
+    model_config = ConfigDict(frozen=True)
+
+    owner: str
+    id: str
+    shard: int
+    schedule: str
+    timezone: str = "UTC"
+    start_s: int | None = None
+    end_s: int | None = None
+    first_fire_s: int | None = None
+    job_type: str = DEFAULT_JOB_TYPE
+    job: dict[str, Any] = Field(default_factory=dict)
+    callback_data: Any = None
+    enabled: bool = True
+    misfire_policy: MisfirePolicy = "fireOnce"
+    version: int = 1
+    created_s: int
+    updated_s: int
+
+
+class TimerView(_CamelModel):
+    """A timer as the API shows it."""
+
+    id: str
+    shard_id: int
+    time_shard_id: str | None = Field(
+        description="the time-index partition the ticker reads this timer from"
+    )
+    schedule: str
+    timezone: str
+    start_at: str | None
+    end_at: str | None
+    job_type: str
+    job: dict[str, Any]
+    timer_callback_data: Any
+    enabled: bool
+    misfire_policy: MisfirePolicy
+    version: int
+    created_at: str
+    updated_at: str
+    next_fire_times: list[str] = Field(description="the next 5 firings, ISO 8601 UTC")
+
+    @classmethod
+    def of(cls, timer: Timer, *, time_shard_id: str | None, next_fire_s: list[int]) -> TimerView:
+        return cls(
+            id=timer.id,
+            shard_id=timer.shard,
+            time_shard_id=time_shard_id,
+            schedule=timer.schedule,
+            timezone=timer.timezone,
+            start_at=None if timer.start_s is None else format_utc(timer.start_s),
+            end_at=None if timer.end_s is None else format_utc(timer.end_s),
+            job_type=timer.job_type,
+            job=timer.job,
+            timer_callback_data=timer.callback_data,
+            enabled=timer.enabled,
+            misfire_policy=timer.misfire_policy,
+            version=timer.version,
+            created_at=format_utc(timer.created_s),
+            updated_at=format_utc(timer.updated_s),
+            next_fire_times=[format_utc(s) for s in next_fire_s],
+        )
+
+
+class TimerPage(_CamelModel):
+    """One page of ``GET /periodic``."""
+
+    items: list[TimerView]
+    next_token: str | None = None
+
+
+class ShardRegistry(BaseModel):
+    """Shards that take new timers (active) and shards that only tick until empty (draining)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    active: tuple[int, ...] = (0,)
+    draining: tuple[int, ...] = ()
+
+    @property
+    def all(self) -> tuple[int, ...]:
+        return tuple(sorted({*self.active, *self.draining}))

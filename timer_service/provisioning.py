@@ -1,0 +1,85 @@
+"""Creates the table and queues the service needs: used by the local stack and the tests.
+
+The CDK construct declares the same resources from the same constants.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+from timer_service.keys import OWNER_INDEX, OWNER_INDEX_PK, OWNER_INDEX_SK, PK, SK, TTL_ATTRIBUTE
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sqs import SQSClient
+
+__all__ = ["MAX_RECEIVE_COUNT", "QueueUrls", "create_queues", "create_table"]
+
+MAX_RECEIVE_COUNT = 5  # deliveries of one firing before it goes to the DLQ
+VISIBILITY_TIMEOUT_S = 60
+
+
+@dataclass(frozen=True)
+class QueueUrls:
+    dispatch: str
+    dlq: str
+    output: str
+
+
+def create_table(client: DynamoDBClient, name: str) -> None:
+    """The single on-demand table with its owner index and TTL; idempotent."""
+    try:
+        client.create_table(
+            TableName=name,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                {"AttributeName": attr, "AttributeType": "S"}
+                for attr in (PK, SK, OWNER_INDEX_PK, OWNER_INDEX_SK)
+            ],
+            KeySchema=[
+                {"AttributeName": PK, "KeyType": "HASH"},
+                {"AttributeName": SK, "KeyType": "RANGE"},
+            ],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": OWNER_INDEX,
+                    "KeySchema": [
+                        {"AttributeName": OWNER_INDEX_PK, "KeyType": "HASH"},
+                        {"AttributeName": OWNER_INDEX_SK, "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ResourceInUseException":
+            raise
+        return
+    client.get_waiter("table_exists").wait(TableName=name)
+    client.update_time_to_live(
+        TableName=name,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
+    )
+
+
+def create_queues(client: SQSClient, prefix: str) -> QueueUrls:
+    """Dispatch queue with its DLQ, and the output queue of the ``sqs`` job type; idempotent."""
+    dlq = client.create_queue(QueueName=f"{prefix}-dispatch-dlq")["QueueUrl"]
+    dlq_arn = client.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    dispatch = client.create_queue(
+        QueueName=f"{prefix}-dispatch",
+        Attributes={
+            "VisibilityTimeout": str(VISIBILITY_TIMEOUT_S),
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVE_COUNT)}
+            ),
+        },
+    )["QueueUrl"]
+    output = client.create_queue(QueueName=f"{prefix}-output")["QueueUrl"]
+    return QueueUrls(dispatch=dispatch, dlq=dlq, output=output)

@@ -1,0 +1,215 @@
+"""Timer operations behind the REST API: create/replace, read, list, delete, pause, resume."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import datetime
+
+from timer_service.clock import Clock
+from timer_service.errors import (
+    InvalidRequestError,
+    TimerNotFoundError,
+    VersionConflictError,
+)
+from timer_service.job_types import JobTypeRegistry
+from timer_service.models import (
+    TIMER_ID_RE,
+    Timer,
+    TimerPage,
+    TimerSpec,
+    TimerView,
+)
+from timer_service.schedules import (
+    AtSchedule,
+    RateSchedule,
+    first_rate_fire_s,
+    load_timezone,
+    parse_schedule,
+)
+from timer_service.sharding import choose_shard
+from timer_service.store.base import TimerStore
+from timer_service.time_index import index_entry, live_index_keys, timing_of
+
+__all__ = ["MAX_PAGE_SIZE", "PutResult", "TimerService", "check_timer_id"]
+
+MAX_PAGE_SIZE = 100
+NEXT_FIRE_COUNT = 5
+
+
+def check_timer_id(timer_id: str) -> str:
+    if not TIMER_ID_RE.match(timer_id):
+        raise InvalidRequestError("id must be 1-128 characters of A-Z a-z 0-9 . _ : -", field="id")
+    return timer_id
+
+
+@dataclass(frozen=True)
+class PutResult:
+    view: TimerView
+    created: bool
+
+
+class TimerService:
+    """The timer use cases; owner-scoped, optimistic versioning, time index kept in step."""
+
+    def __init__(self, *, store: TimerStore, clock: Clock, job_types: JobTypeRegistry) -> None:
+        self._store = store
+        self._clock = clock
+        self._job_types = job_types
+
+    def put(
+        self, owner: str, timer_id: str, spec: TimerSpec, *, if_match: int | None = None
+    ) -> PutResult:
+        """Create or replace a timer; ``if_match`` makes it conditional on the stored version."""
+        check_timer_id(timer_id)
+        now_s = int(self._clock.now())
+        job = self._job_types.validate(spec.job_type, dict(spec.job))
+        previous = self._store.get_timer(owner, timer_id)
+        if if_match is not None and (previous is None or previous.version != if_match):
+            raise VersionConflictError(
+                timer_id, expected=if_match, actual=None if previous is None else previous.version
+            )
+        zone = load_timezone(spec.timezone)
+        start_s = _epoch(spec.start_at, zone)
+        end_s = _epoch(spec.end_at, zone)
+        if start_s is not None and end_s is not None and end_s <= start_s:
+            raise InvalidRequestError("endAt must be later than startAt", field="endAt")
+        schedule = parse_schedule(spec.schedule)
+        first_fire_s = None
+        if isinstance(schedule, RateSchedule):
+            keeps_phase = (
+                previous is not None
+                and previous.schedule == spec.schedule
+                and previous.start_s == start_s
+                and previous.first_fire_s is not None
+            )
+            first_fire_s = (
+                previous.first_fire_s  # type: ignore[union-attr]
+                if keeps_phase
+                else first_rate_fire_s(schedule, created_s=now_s, start_s=start_s)
+            )
+        registry = self._store.get_registry()
+        shard = (
+            previous.shard
+            if previous is not None and previous.shard in registry.active
+            else choose_shard(owner, timer_id, registry)
+        )
+        timer = Timer(
+            owner=owner,
+            id=timer_id,
+            shard=shard,
+            schedule=spec.schedule,
+            timezone=spec.timezone,
+            start_s=start_s,
+            end_s=end_s,
+            first_fire_s=first_fire_s,
+            job_type=spec.job_type,
+            job=job,
+            callback_data=spec.timer_callback_data,
+            enabled=spec.enabled,
+            misfire_policy=spec.misfire_policy,
+            version=1 if previous is None else previous.version + 1,
+            created_s=now_s if previous is None else previous.created_s,
+            updated_s=now_s,
+        )
+        if timing_of(timer).next_fire_s(now_s) is None:
+            field = "schedule" if isinstance(schedule, AtSchedule) else "endAt"
+            raise InvalidRequestError(
+                f"{spec.schedule} has no firing after now"
+                + ("" if end_s is None else " and before endAt"),
+                field=field,
+            )
+        self._write(timer, previous, now_s)
+        return PutResult(self._view(timer, now_s), created=previous is None)
+
+    def get(self, owner: str, timer_id: str) -> TimerView:
+        return self._view(self._require(owner, timer_id), int(self._clock.now()))
+
+    def delete(self, owner: str, timer_id: str, *, if_match: int | None = None) -> str:
+        timer = self._require(owner, timer_id)
+        if if_match is not None and timer.version != if_match:
+            raise VersionConflictError(timer_id, expected=if_match, actual=timer.version)
+        now_s = int(self._clock.now())
+        self._store.delete_timer(
+            owner,
+            timer_id,
+            expected_version=timer.version,
+            remove=live_index_keys(timer, now_s=now_s),
+        )
+        return timer_id
+
+    def list(self, owner: str, *, limit: int = 50, next_token: str | None = None) -> TimerPage:
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise InvalidRequestError(f"limit must be 1-{MAX_PAGE_SIZE}", field="limit")
+        after_id = None if next_token is None else _decode_token(next_token)
+        timers, last_id = self._store.list_timers(owner, limit=limit, after_id=after_id)
+        now_s = int(self._clock.now())
+        return TimerPage(
+            items=[self._view(timer, now_s) for timer in timers],
+            next_token=None if last_id is None else _encode_token(last_id),
+        )
+
+    def set_enabled(
+        self, owner: str, timer_id: str, *, enabled: bool, if_match: int | None = None
+    ) -> TimerView:
+        """Pause (False) or resume (True); a no-op when already so."""
+        previous = self._require(owner, timer_id)
+        if if_match is not None and previous.version != if_match:
+            raise VersionConflictError(timer_id, expected=if_match, actual=previous.version)
+        now_s = int(self._clock.now())
+        if previous.enabled == enabled:
+            return self._view(previous, now_s)
+        timer = previous.model_copy(
+            update={"enabled": enabled, "version": previous.version + 1, "updated_s": now_s}
+        )
+        self._write(timer, previous, now_s)
+        return self._view(timer, now_s)
+
+    # --- internals ------------------------------------------------------------------
+
+    def _require(self, owner: str, timer_id: str) -> Timer:
+        check_timer_id(timer_id)
+        timer = self._store.get_timer(owner, timer_id)
+        if timer is None:
+            raise TimerNotFoundError(timer_id)
+        return timer
+
+    def _write(self, timer: Timer, previous: Timer | None, now_s: int) -> None:
+        self._store.save_timer(
+            timer,
+            expected_version=None if previous is None else previous.version,
+            remove=[] if previous is None else live_index_keys(previous, now_s=now_s),
+            index=index_entry(timer, after_s=now_s),
+        )
+
+    def _view(self, timer: Timer, now_s: int) -> TimerView:
+        entry = index_entry(timer, after_s=now_s)
+        fires = timing_of(timer).next_fires(now_s, NEXT_FIRE_COUNT) if timer.enabled else []
+        return TimerView.of(
+            timer, time_shard_id=None if entry is None else entry.key.pk, next_fire_s=fires
+        )
+
+
+def _epoch(value: datetime | None, zone: object) -> int | None:
+    """Epoch seconds of a datetime; a naive one is local to the timer's zone."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone)  # type: ignore[arg-type]
+    return int(value.timestamp())
+
+
+def _encode_token(last_id: str) -> str:
+    return base64.urlsafe_b64encode(last_id.encode()).decode().rstrip("=")
+
+
+def _decode_token(token: str) -> str:
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        last_id = base64.urlsafe_b64decode(padded.encode()).decode()
+    except (binascii.Error, UnicodeError, ValueError):
+        last_id = ""
+    if not TIMER_ID_RE.match(last_id):
+        raise InvalidRequestError("nextToken is not a token this API returned", field="nextToken")
+    return last_id

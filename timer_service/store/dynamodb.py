@@ -1,0 +1,320 @@
+"""TimerStore on one DynamoDB table (keys in :mod:`timer_service.keys`), low-level client."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from timer_service.errors import StoreError, VersionConflictError
+from timer_service.keys import (
+    OWNER_INDEX,
+    OWNER_INDEX_PK,
+    OWNER_INDEX_SK,
+    PK,
+    SK,
+    TTL_ATTRIBUTE,
+    IndexKey,
+    owner_partition,
+    registry_key,
+    timer_key,
+)
+from timer_service.models import ShardRegistry, Timer
+from timer_service.time_index import IndexEntry
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+__all__ = ["DynamoTimerStore", "index_entry_from_item", "index_item", "timer_from_item"]
+
+Item = dict[str, Any]
+
+_RETRYABLE = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "ResourceNotFoundException",
+}
+
+
+def _s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+def _n(value: int) -> dict[str, str]:
+    return {"N": str(value)}
+
+
+def _optional_n(item: Item, name: str, value: int | None) -> None:
+    if value is not None:
+        item[name] = _n(value)
+
+
+def _get_n(item: Item, name: str) -> int | None:
+    return int(item[name]["N"]) if name in item else None
+
+
+def _get_s(item: Item, name: str) -> str | None:
+    return item[name]["S"] if name in item else None
+
+
+def _key(key: IndexKey) -> Item:
+    return {PK: _s(key.pk), SK: _s(key.sk)}
+
+
+def timer_item(timer: Timer) -> Item:
+    key = timer_key(timer.owner, timer.id)
+    item: Item = {
+        **_key(key),
+        OWNER_INDEX_PK: _s(owner_partition(timer.owner)),
+        OWNER_INDEX_SK: _s(timer.id),
+        "owner": _s(timer.owner),
+        "id": _s(timer.id),
+        "shard": _n(timer.shard),
+        "schedule": _s(timer.schedule),
+        "tz": _s(timer.timezone),
+        "jobType": _s(timer.job_type),
+        "job": _s(json.dumps(timer.job, separators=(",", ":"))),
+        "data": _s(json.dumps(timer.callback_data, separators=(",", ":"))),
+        "enabled": {"BOOL": timer.enabled},
+        "misfire": _s(timer.misfire_policy),
+        "version": _n(timer.version),
+        "createdS": _n(timer.created_s),
+        "updatedS": _n(timer.updated_s),
+    }
+    _optional_n(item, "startS", timer.start_s)
+    _optional_n(item, "endS", timer.end_s)
+    _optional_n(item, "firstFireS", timer.first_fire_s)
+    return item
+
+
+def timer_from_item(item: Item) -> Timer:
+    return Timer(
+        owner=item["owner"]["S"],
+        id=item["id"]["S"],
+        shard=int(item["shard"]["N"]),
+        schedule=item["schedule"]["S"],
+        timezone=item["tz"]["S"],
+        start_s=_get_n(item, "startS"),
+        end_s=_get_n(item, "endS"),
+        first_fire_s=_get_n(item, "firstFireS"),
+        job_type=item["jobType"]["S"],
+        job=json.loads(item["job"]["S"]),
+        callback_data=json.loads(item["data"]["S"]),
+        enabled=item["enabled"]["BOOL"],
+        misfire_policy=item["misfire"]["S"],
+        version=int(item["version"]["N"]),
+        created_s=int(item["createdS"]["N"]),
+        updated_s=int(item["updatedS"]["N"]),
+    )
+
+
+def index_item(entry: IndexEntry) -> Item:
+    item: Item = {
+        **_key(entry.key),
+        "shard": _n(entry.shard),
+        "owner": _s(entry.owner),
+        "id": _s(entry.timer_id),
+        "version": _n(entry.version),
+        "kind": _s(entry.kind),
+        "sec": _n(entry.second),
+        "misfire": _s(entry.misfire_policy),
+    }
+    for name, value in (
+        ("fireS", entry.fire_s),
+        ("firstFireS", entry.first_fire_s),
+        ("periodS", entry.period_s),
+        ("endS", entry.end_s),
+        ("startS", entry.start_s),
+        (TTL_ATTRIBUTE, entry.expires_s),
+    ):
+        _optional_n(item, name, value)
+    if entry.schedule is not None:
+        item["schedule"] = _s(entry.schedule)
+    if entry.timezone is not None:
+        item["tz"] = _s(entry.timezone)
+    return item
+
+
+def index_entry_from_item(item: Item) -> IndexEntry:
+    return IndexEntry(
+        key=IndexKey(item[PK]["S"], item[SK]["S"]),
+        shard=int(item["shard"]["N"]),
+        owner=item["owner"]["S"],
+        timer_id=item["id"]["S"],
+        version=int(item["version"]["N"]),
+        kind=item["kind"]["S"],
+        second=int(item["sec"]["N"]),
+        misfire_policy=item["misfire"]["S"],
+        fire_s=_get_n(item, "fireS"),
+        first_fire_s=_get_n(item, "firstFireS"),
+        period_s=_get_n(item, "periodS"),
+        end_s=_get_n(item, "endS"),
+        start_s=_get_n(item, "startS"),
+        schedule=_get_s(item, "schedule"),
+        timezone=_get_s(item, "tz"),
+    )
+
+
+class DynamoTimerStore:
+    """TimerStore on DynamoDB: conditional transactional writes, consistent reads."""
+
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def get_timer(self, owner: str, timer_id: str) -> Timer | None:
+        item = self._get(timer_key(owner, timer_id))
+        return None if item is None else timer_from_item(item)
+
+    def save_timer(
+        self,
+        timer: Timer,
+        *,
+        expected_version: int | None,
+        remove: Sequence[IndexKey],
+        index: IndexEntry | None,
+    ) -> None:
+        put: dict[str, Any] = {"TableName": self._table, "Item": timer_item(timer)}
+        put.update(self._version_condition(expected_version))
+        actions: list[dict[str, Any]] = [{"Put": put}]
+        new_key = None if index is None else index.key
+        actions += [
+            {"Delete": {"TableName": self._table, "Key": _key(key)}}
+            for key in dict.fromkeys(remove)
+            if key != new_key
+        ]
+        if index is not None:
+            actions.append({"Put": {"TableName": self._table, "Item": index_item(index)}})
+        self._write(actions, timer.owner, timer.id, expected_version)
+
+    def delete_timer(
+        self, owner: str, timer_id: str, *, expected_version: int, remove: Sequence[IndexKey]
+    ) -> None:
+        delete: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": _key(timer_key(owner, timer_id)),
+            **self._version_condition(expected_version),
+        }
+        actions: list[dict[str, Any]] = [{"Delete": delete}]
+        actions += [
+            {"Delete": {"TableName": self._table, "Key": _key(key)}}
+            for key in dict.fromkeys(remove)
+        ]
+        self._write(actions, owner, timer_id, expected_version)
+
+    def list_timers(
+        self, owner: str, *, limit: int, after_id: str | None
+    ) -> tuple[list[Timer], str | None]:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": OWNER_INDEX,
+            "KeyConditionExpression": "#p = :p",
+            "ExpressionAttributeNames": {"#p": OWNER_INDEX_PK},
+            "ExpressionAttributeValues": {":p": _s(owner_partition(owner))},
+            "Limit": limit + 1,
+        }
+        if after_id is not None:
+            request["ExclusiveStartKey"] = {
+                **_key(timer_key(owner, after_id)),
+                OWNER_INDEX_PK: _s(owner_partition(owner)),
+                OWNER_INDEX_SK: _s(after_id),
+            }
+        try:
+            response = self._client.query(**request)
+        except ClientError as exc:
+            raise self._translate(exc) from exc
+        timers = [timer_from_item(item) for item in response["Items"]]
+        if len(timers) > limit:
+            return timers[:limit], timers[limit - 1].id
+        more = "LastEvaluatedKey" in response and len(timers) == limit + 1
+        return timers, (timers[-1].id if more else None)
+
+    def get_index_entry(self, key: IndexKey) -> IndexEntry | None:
+        item = self._get(key)
+        return None if item is None else index_entry_from_item(item)
+
+    def get_registry(self) -> ShardRegistry:
+        item = self._get(registry_key())
+        if item is None:
+            return ShardRegistry()
+        return ShardRegistry(
+            active=tuple(int(v["N"]) for v in item["active"]["L"]),
+            draining=tuple(int(v["N"]) for v in item["draining"]["L"]),
+        )
+
+    def put_registry(self, registry: ShardRegistry) -> None:
+        item = {
+            **_key(registry_key()),
+            "active": {"L": [_n(n) for n in registry.active]},
+            "draining": {"L": [_n(n) for n in registry.draining]},
+        }
+        try:
+            self._client.put_item(TableName=self._table, Item=item)
+        except ClientError as exc:
+            raise self._translate(exc) from exc
+
+    # --- internals ------------------------------------------------------------------
+
+    def _get(self, key: IndexKey) -> Item | None:
+        try:
+            response = self._client.get_item(
+                TableName=self._table, Key=_key(key), ConsistentRead=True
+            )
+        except ClientError as exc:
+            raise self._translate(exc) from exc
+        return response.get("Item")
+
+    @staticmethod
+    def _version_condition(expected_version: int | None) -> dict[str, Any]:
+        if expected_version is None:
+            return {"ConditionExpression": "attribute_not_exists(pk)"}
+        return {
+            "ConditionExpression": "version = :v",
+            "ExpressionAttributeValues": {":v": _n(expected_version)},
+        }
+
+    def _write(
+        self,
+        actions: list[dict[str, Any]],
+        owner: str,
+        timer_id: str,
+        expected_version: int | None,
+    ) -> None:
+        try:
+            if len(actions) == 1:
+                ((verb, request),) = actions[0].items()
+                if verb == "Put":
+                    self._client.put_item(**request)
+                else:
+                    self._client.delete_item(**request)
+            else:
+                self._client.transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
+        except ClientError as exc:
+            if _condition_failed(exc):
+                current = self.get_timer(owner, timer_id)
+                actual = None if current is None else current.version
+                raise VersionConflictError(
+                    timer_id, expected=expected_version, actual=actual
+                ) from exc
+            raise self._translate(exc) from exc
+
+    def _translate(self, exc: ClientError) -> Exception:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in _RETRYABLE:
+            return StoreError(f"DynamoDB table {self._table!r}: {code}")
+        return exc
+
+
+def _condition_failed(exc: ClientError) -> bool:
+    code = exc.response.get("Error", {}).get("Code", "")
+    if code == "ConditionalCheckFailedException":
+        return True
+    if code == "TransactionCanceledException":
+        reasons = exc.response.get("CancellationReasons", [])
+        return bool(reasons) and reasons[0].get("Code") == "ConditionalCheckFailed"
+    return False

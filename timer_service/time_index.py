@@ -1,0 +1,133 @@
+"""The time index: where the ticker finds a timer's next firing without reading the timer.
+
+Rate timers live in one static item per timer, ``S#{shard}#R#{periodMin}#{slot}``, read every
+``periodMin`` minutes: no write per firing. Cron and one-shot timers live in the partition of
+their firing's minute, ``S#{shard}#M#{epochMinute}``; the ticker writes a cron's next item when
+it fires, and TTL removes spent items.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from timer_service.keys import IndexKey, index_sort_key, minute_partition, rate_partition
+from timer_service.models import MisfirePolicy, Timer
+from timer_service.schedules import (
+    AtSchedule,
+    CronSchedule,
+    RateSchedule,
+    Timing,
+    parse_schedule,
+)
+
+__all__ = ["INDEX_RETENTION_S", "IndexEntry", "index_entry", "live_index_keys", "timing_of"]
+
+INDEX_RETENTION_S = 2 * 86400  # spent minute items outlive their firing this long (TTL)
+_CRON_LOOKBACK_S = 180  # a ticker may still hold a cron item this far behind now
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """One time-index item: what the ticker needs to build a firing."""
+
+    key: IndexKey
+    shard: int
+    owner: str
+    timer_id: str
+    version: int
+    kind: Literal["rate", "cron", "at"]
+    second: int
+    misfire_policy: MisfirePolicy
+    fire_s: int | None = None  # cron, at: this item's firing
+    first_fire_s: int | None = None  # rate: the anchor
+    period_s: int | None = None  # rate
+    end_s: int | None = None
+    schedule: str | None = None  # cron: to write the next item
+    timezone: str | None = None  # cron
+    start_s: int | None = None  # cron
+
+    @property
+    def expires_s(self) -> int | None:
+        """TTL of minute items; rate items live as long as their timer."""
+        return None if self.fire_s is None else self.fire_s + INDEX_RETENTION_S
+
+
+def timing_of(timer: Timer) -> Timing:
+    return Timing(
+        parse_schedule(timer.schedule),
+        timer.timezone,
+        start_s=timer.start_s,
+        end_s=timer.end_s,
+        first_fire_s=timer.first_fire_s,
+    )
+
+
+def index_entry(timer: Timer, *, after_s: int) -> IndexEntry | None:
+    """The item that makes the ticker fire ``timer`` next (at or after ``after_s``), if any."""
+    if not timer.enabled:
+        return None
+    timing = timing_of(timer)
+    fire_s = timing.next_fire_s(after_s)
+    if fire_s is None:
+        return None
+    schedule = timing.schedule
+    common = {
+        "shard": timer.shard,
+        "owner": timer.owner,
+        "timer_id": timer.id,
+        "version": timer.version,
+        "misfire_policy": timer.misfire_policy,
+        "end_s": timer.end_s,
+    }
+    if isinstance(schedule, RateSchedule):
+        assert timer.first_fire_s is not None
+        return IndexEntry(
+            key=_rate_key(timer, schedule),
+            kind="rate",
+            second=timer.first_fire_s % 60,
+            first_fire_s=timer.first_fire_s,
+            period_s=schedule.period_s,
+            **common,  # type: ignore[arg-type]
+        )
+    return IndexEntry(
+        key=_minute_key(timer, fire_s),
+        kind="at" if isinstance(schedule, AtSchedule) else "cron",
+        second=fire_s % 60,
+        fire_s=fire_s,
+        schedule=timer.schedule if isinstance(schedule, CronSchedule) else None,
+        timezone=timer.timezone if isinstance(schedule, CronSchedule) else None,
+        start_s=timer.start_s if isinstance(schedule, CronSchedule) else None,
+        **common,  # type: ignore[arg-type]
+    )
+
+
+def live_index_keys(timer: Timer, *, now_s: int) -> list[IndexKey]:
+    """Keys that may hold an item of ``timer`` a ticker can still read: to remove on change."""
+    timing = timing_of(timer)
+    schedule = timing.schedule
+    if isinstance(schedule, RateSchedule):
+        return [_rate_key(timer, schedule)]
+    keys: list[IndexKey] = []
+    for fire_s in timing.iter_from(now_s - _CRON_LOOKBACK_S):
+        keys.append(_minute_key(timer, fire_s))
+        if fire_s > now_s or len(keys) == 8:
+            break
+    return list(dict.fromkeys(keys))
+
+
+def _rate_key(timer: Timer, schedule: RateSchedule) -> IndexKey:
+    assert timer.first_fire_s is not None
+    period_min = schedule.period_minutes
+    slot = (timer.first_fire_s // 60) % period_min
+    return IndexKey(
+        rate_partition(timer.shard, period_min, slot),
+        index_sort_key(timer.first_fire_s % 60, timer.owner, timer.id),
+    )
+
+
+def _minute_key(timer: Timer, fire_s: int) -> IndexKey:
+    return IndexKey(
+        minute_partition(timer.shard, fire_s // 60),
+        index_sort_key(fire_s % 60, timer.owner, timer.id),
+    )
