@@ -156,7 +156,7 @@ _IF_MATCH_RE = re.compile(r'^\s*(?:W/)?"?(\d{1,18})"?\s*$')
 
 
 def _if_match() -> int | None:
-    raw = app.current_event.get_header_value("If-Match", case_sensitive=False)
+    raw = app.current_event.headers.get("If-Match")
     if raw is None:
         return None
     match = _IF_MATCH_RE.match(raw)

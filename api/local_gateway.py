@@ -21,6 +21,7 @@ __all__ = ["LOCAL_OWNER", "LocalContext", "LocalGateway", "build_event"]
 
 LOCAL_OWNER = "local"
 STAGE = "local"
+OPEN_PATHS = frozenset({"/health", "/docs", "/openapi.json"})  # no API key needed
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -157,7 +158,7 @@ class LocalGateway:
         self, method: str, path: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, dict[str, str], bytes]:
         api_key_id = None
-        if self._api_key is not None:
+        if self._api_key is not None and urlsplit(path).path not in OPEN_PATHS:
             given = next((v for k, v in headers.items() if k.lower() == "x-api-key"), None)
             if given != self._api_key:
                 error = {

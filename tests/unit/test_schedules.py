@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -191,7 +192,7 @@ def test_cron_fall_back_overlap_fires_fixed_hour_once() -> None:
 def test_cron_fall_back_overlap_keeps_wildcard_hours_firing() -> None:
     after = epoch(2026, 11, 1, 0, 45, tz="America/New_York")
     times = fires("cron(0/30 * * * ? *)", after, 5, tz="America/New_York")
-    gaps = {b - a for a, b in zip(times, times[1:], strict=False)}
+    gaps = {b - a for a, b in pairwise(times)}
     assert gaps == {1800}  # every 30 minutes of real time, through both 01:xx passes
 
 
@@ -272,7 +273,7 @@ def test_cron_fire_times_increase_and_match_fields(
     times = fires(expression, after, 12, tz=tz)
     assert times, expression
     assert times[0] >= after
-    assert all(a < b for a, b in zip(times, times[1:], strict=False))
+    assert all(a < b for a, b in pairwise(times))
     for fire_s in times:
         wall = local(fire_s, tz)
         assert wall.second == 0
@@ -329,7 +330,7 @@ def test_rate_fire_times_are_anchor_plus_whole_periods(
     assert times[0] >= anchor + later
     assert times[0] - schedule.period_s < max(anchor + later, anchor) or times[0] == anchor
     assert all((s - anchor) % schedule.period_s == 0 for s in times)
-    assert all(b - a == schedule.period_s for a, b in zip(times, times[1:], strict=False))
+    assert all(b - a == schedule.period_s for a, b in pairwise(times))
     assert all(s % 60 == anchor % 60 for s in times)
 
 

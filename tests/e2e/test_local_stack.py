@@ -1,0 +1,104 @@
+"""``timer-service dev`` as a user runs it: README session, restarts, API key."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import LocalStack
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+README_URL = "http://127.0.0.1:8080"
+
+pytestmark = pytest.mark.e2e
+
+
+def readme_curl_session() -> list[str]:
+    """The shell commands of the README's curl session, one string per command."""
+    text = README.read_text()
+    section = text.split("## A session with curl", 1)[1]
+    block = re.search(r"```sh\n(.*?)```", section, re.S)
+    assert block is not None
+    commands, current = [], ""
+    for line in block.group(1).splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        current += line.rstrip("\\").rstrip() + " " if line.endswith("\\") else line
+        if not line.endswith("\\"):
+            commands.append(current)
+            current = ""
+    return commands
+
+
+def test_readme_curl_session_works_as_written(local_stack: Callable[..., LocalStack]) -> None:
+    stack = local_stack()
+    outputs = []
+    commands = readme_curl_session()
+    assert len(commands) >= 6
+    for command in commands:
+        assert README_URL in command
+        run = subprocess.run(
+            ["bash", "-c", command.replace(README_URL, stack.url) + " -w '\\n%{http_code}'"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+        body, _, status = run.stdout.rpartition("\n")
+        assert status.startswith("2"), (command, run.stdout)
+        outputs.append(json.loads(body))
+    created, cron = outputs[0], outputs[1]
+    assert created["id"] == "order-42" and created["version"] == 1
+    assert cron["timezone"] == "Europe/Paris"
+    assert {t["id"] for t in outputs[3]["items"]} == {"order-42", "daily-report"}
+    assert outputs[-1] == {"id": "order-42"}
+    assert httpx.get(f"{stack.url}/periodic/order-42").status_code == 404
+
+
+def test_timers_survive_a_restart(local_stack: Callable[..., LocalStack], tmp_path: Path) -> None:
+    state_dir = tmp_path / "state"
+    first = local_stack("--state-dir", str(state_dir))
+    for n in range(3):
+        response = httpx.put(
+            f"{first.url}/periodic/keep-{n}",
+            json={"schedule": "rate(10 minutes)", "timerCallbackData": {"n": n}},
+        )
+        assert response.status_code == 201
+    before = httpx.get(f"{first.url}/periodic").json()["items"]
+    assert first.stop() == 0
+    assert any("Saved state" in line for line in first.output)
+
+    second = local_stack("--state-dir", str(state_dir))
+    after = httpx.get(f"{second.url}/periodic").json()["items"]
+    assert [t["id"] for t in after] == ["keep-0", "keep-1", "keep-2"]
+    for old, new in zip(before, after, strict=True):
+        assert new["timerCallbackData"] == old["timerCallbackData"]
+        assert new["version"] == old["version"]
+        assert new["nextFireTimes"][0] == old["nextFireTimes"][0]
+    assert httpx.delete(f"{second.url}/periodic/keep-0").status_code == 200
+
+
+def test_api_key_is_required_when_set(local_stack: Callable[..., LocalStack]) -> None:
+    stack = local_stack("--api-key", "s3cret")
+    denied = httpx.get(f"{stack.url}/periodic")
+    assert denied.status_code == 401
+    assert denied.json()["error"]["field"] == "X-Api-Key"
+    assert httpx.get(f"{stack.url}/periodic", headers={"X-Api-Key": "wrong"}).status_code == 401
+    allowed = httpx.put(f"{stack.url}/periodic/k", json={}, headers={"X-Api-Key": "s3cret"})
+    assert allowed.status_code == 201
+
+
+def test_banner_shows_urls_and_a_curl_example(local_stack: Callable[..., LocalStack]) -> None:
+    stack = local_stack("--shards", "2")
+    banner = "\n".join(stack.output)
+    assert f"{stack.url}/docs" in banner
+    assert "curl -X PUT" in banner
+    assert "2 shards" in banner
+    assert re.search(r"AWS endpoint\s+http://127\.0\.0\.1:\d+", banner)
+    assert stack.stop() == 0

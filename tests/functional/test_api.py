@@ -1,0 +1,260 @@
+"""The API Lambda with API Gateway REST events against DynamoDB on moto."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+from openapi_spec_validator import validate
+
+from tests.conftest import ALICE, BOB, ApiCall, AwsResources
+
+
+def test_put_get_list_delete_round_trip(call_api: ApiCall) -> None:
+    # GIVEN a new timer
+    created = call_api("PUT", "/periodic/order-42", {"timerCallbackData": {"orderId": 42}})
+    assert created.status == 201
+    assert created.headers["ETag"] == '"1"'
+    timer = created.body
+    for key in (
+        "id",
+        "shardId",
+        "timeShardId",
+        "schedule",
+        "timezone",
+        "jobType",
+        "job",
+        "timerCallbackData",
+        "enabled",
+        "version",
+        "createdAt",
+        "updatedAt",
+        "nextFireTimes",
+    ):
+        assert key in timer
+    assert timer["schedule"] == "rate(1 minute)"
+    assert timer["jobType"] == "sqs"
+    assert len(timer["nextFireTimes"]) == 5
+    # WHEN it is read, listed, replaced and deleted THEN each answer says so
+    assert call_api("GET", "/periodic/order-42").body == timer
+    assert [t["id"] for t in call_api("GET", "/periodic").body["items"]] == ["order-42"]
+    replaced = call_api("PUT", "/periodic/order-42", {"timerCallbackData": "v2"})
+    assert (replaced.status, replaced.body["version"]) == (200, 2)
+    deleted = call_api("DELETE", "/periodic/order-42")
+    assert (deleted.status, deleted.body) == (200, {"id": "order-42"})
+    assert call_api("GET", "/periodic/order-42").status == 404
+    assert call_api("DELETE", "/periodic/order-42").status == 404
+
+
+def test_delete_leaves_no_item_behind(call_api: ApiCall, aws: AwsResources) -> None:
+    call_api("PUT", "/periodic/a", {"schedule": "rate(5 minutes)"})
+    call_api("PUT", "/periodic/b", {"schedule": "cron(0/10 * * * ? *)"})
+    call_api("PUT", "/periodic/c", {"schedule": "at(2099-01-01T00:00:00)"})
+    assert len([i for i in aws.scan() if i["pk"]["S"].startswith("S#")]) == 3
+    for timer_id in "abc":
+        assert call_api("DELETE", f"/periodic/{timer_id}").status == 200
+    assert [i["pk"]["S"] for i in aws.scan()] == []
+
+
+def test_pause_and_resume(call_api: ApiCall, aws: AwsResources) -> None:
+    call_api("PUT", "/periodic/t", {"schedule": "rate(5 minutes)"})
+    paused = call_api("POST", "/periodic/t/pause")
+    assert (paused.status, paused.body["enabled"], paused.body["nextFireTimes"]) == (
+        200,
+        False,
+        [],
+    )
+    assert not [i for i in aws.scan() if i["pk"]["S"].startswith("S#")]
+    resumed = call_api("POST", "/periodic/t/resume")
+    assert resumed.body["enabled"] is True
+    assert len(resumed.body["nextFireTimes"]) == 5
+    assert call_api("POST", "/periodic/missing/pause").status == 404
+
+
+def test_if_match_guards_replace_and_delete(call_api: ApiCall) -> None:
+    call_api("PUT", "/periodic/t", {"timerCallbackData": 1})
+    stale = call_api("PUT", "/periodic/t", {"timerCallbackData": 2}, headers={"If-Match": '"5"'})
+    assert stale.status == 412
+    assert stale.body["error"]["code"] == "version_conflict"
+    assert call_api("GET", "/periodic/t").body["timerCallbackData"] == 1
+    fresh = call_api("PUT", "/periodic/t", {"timerCallbackData": 2}, headers={"If-Match": "1"})
+    assert fresh.status == 200
+    assert call_api("DELETE", "/periodic/t", headers={"If-Match": "1"}).status == 412
+    assert call_api("DELETE", "/periodic/t", headers={"If-Match": "2"}).status == 200
+
+
+def test_callers_are_isolated(call_api: ApiCall) -> None:
+    call_api("PUT", "/periodic/same", {"timerCallbackData": "alice"}, user=ALICE)
+    assert call_api("GET", "/periodic/same", user=BOB).status == 404
+    assert call_api("GET", "/periodic", user=BOB).body["items"] == []
+    assert call_api("DELETE", "/periodic/same", user=BOB).status == 404
+    assert call_api("GET", "/periodic/same", user=ALICE).body["timerCallbackData"] == "alice"
+
+
+def test_request_without_identity_is_401(call_api: ApiCall) -> None:
+    response = call_api("GET", "/periodic", user=None)
+    assert response.status == 401
+    assert response.body["error"]["code"] == "unauthorized"
+
+
+def test_list_paginates(call_api: ApiCall) -> None:
+    for n in range(7):
+        call_api("PUT", f"/periodic/t{n}", {})
+    seen, token = [], None
+    while True:
+        query = {"limit": "3"} | ({"nextToken": token} if token else {})
+        page = call_api("GET", "/periodic", query=query).body
+        assert len(page["items"]) <= 3
+        seen += [item["id"] for item in page["items"]]
+        token = page["nextToken"]
+        if token is None:
+            break
+    assert seen == [f"t{n}" for n in range(7)]
+
+
+LONG = "x" * 70_000
+
+CLIENT_MISTAKES: list[tuple[str, dict[str, Any], int, str]] = [
+    ("unknown field", {"raw": '{"schedule": "rate(1 minute)", "colour": "red"}'}, 400, "colour"),
+    ("wrong type", {"raw": '{"enabled": "yes"}'}, 400, "enabled"),
+    ("wrong type schedule", {"raw": '{"schedule": 5}'}, 400, "schedule"),
+    ("malformed json", {"raw": '{"schedule": '}, 400, "body"),
+    ("json array body", {"raw": "[1, 2]"}, 400, "body"),
+    ("no body", {"raw": ""}, 400, "body"),
+    ("bad cron", {"raw": '{"schedule": "cron(0 25 * * ? *)"}'}, 400, "schedule"),
+    ("bad rate", {"raw": '{"schedule": "rate(0 minutes)"}'}, 400, "schedule"),
+    ("gibberish schedule", {"raw": '{"schedule": "sometimes"}'}, 400, "schedule"),
+    ("bad time zone", {"raw": '{"timezone": "Mars/Olympus"}'}, 400, "timezone"),
+    ("bad date", {"raw": '{"startAt": "yesterday"}'}, 400, "startAt"),
+    (
+        "end before start",
+        {"raw": '{"startAt": "2030-01-02T00:00:00Z", "endAt": "2030-01-01T00:00:00Z"}'},
+        400,
+        "endAt",
+    ),
+    ("unknown job type", {"raw": '{"jobType": "carrier-pigeon"}'}, 400, "jobType"),
+    ("bad job config", {"raw": '{"jobType": "webhook", "job": {"url": 5}}'}, 400, "job.url"),
+    ("bad misfire policy", {"raw": '{"misfirePolicy": "sometimes"}'}, 400, "misfirePolicy"),
+    (
+        "callback data too big",
+        {"raw": json.dumps({"timerCallbackData": LONG})},
+        400,
+        "timerCallbackData",
+    ),
+    ("body too big", {"raw": json.dumps({"timerCallbackData": "y" * 300_000})}, 413, "body"),
+    ("bad id", {"path": "/periodic/no%20spaces", "raw": "{}"}, 400, "id"),
+    ("id too long", {"path": "/periodic/" + "a" * 129, "raw": "{}"}, 400, "id"),
+    ("past at", {"raw": '{"schedule": "at(2001-01-01T00:00:00)"}'}, 400, "schedule"),
+    ("bad if-match", {"raw": "{}", "headers": {"If-Match": "latest"}}, 400, "If-Match"),
+]
+
+
+@pytest.mark.parametrize(
+    ("mistake", "request_parts", "status", "field"),
+    CLIENT_MISTAKES,
+    ids=[case[0] for case in CLIENT_MISTAKES],
+)
+def test_client_mistake_is_4xx_json_naming_field_and_writes_nothing(
+    call_api: ApiCall,
+    aws: AwsResources,
+    mistake: str,
+    request_parts: dict[str, Any],
+    status: int,
+    field: str,
+) -> None:
+    before = aws.scan()
+    response = call_api(
+        "PUT",
+        request_parts.get("path", "/periodic/t1"),
+        raw_body=request_parts["raw"],
+        headers=request_parts.get("headers"),
+    )
+    assert response.status == status, response.body
+    error = response.body["error"]
+    assert error["field"] == field
+    assert error["code"]
+    assert error["message"]
+    assert aws.scan() == before
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "query", "status", "field"),
+    [
+        ("GET", "/periodic", {"limit": "0"}, 400, "limit"),
+        ("GET", "/periodic", {"limit": "many"}, 400, "limit"),
+        ("GET", "/periodic", {"nextToken": "not-a-token!"}, 400, "nextToken"),
+        ("GET", "/nowhere", None, 404, None),
+        ("GET", "/periodic/absent", None, 404, "id"),
+    ],
+)
+def test_other_client_mistakes_are_4xx_json(
+    call_api: ApiCall,
+    method: str,
+    path: str,
+    query: dict[str, str] | None,
+    status: int,
+    field: str | None,
+) -> None:
+    response = call_api(method, path, query=query)
+    assert response.status == status
+    assert response.body["error"]["field"] == field
+
+
+def test_replace_with_bad_body_keeps_the_old_timer(call_api: ApiCall) -> None:
+    call_api("PUT", "/periodic/t", {"timerCallbackData": "kept"})
+    bad = call_api("PUT", "/periodic/t", {"schedule": "cron(bad)"})
+    assert bad.status == 400
+    kept = call_api("GET", "/periodic/t").body
+    assert (kept["timerCallbackData"], kept["version"]) == ("kept", 1)
+
+
+def test_body_without_content_type_is_read_as_json(call_api: ApiCall) -> None:
+    response = call_api(
+        "PUT",
+        "/periodic/t",
+        raw_body='{"schedule": "rate(2 minutes)"}',
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert (response.status, response.body["schedule"]) == (201, "rate(2 minutes)")
+
+
+def test_base64_encoded_body_is_accepted(call_api: ApiCall, aws: AwsResources) -> None:
+    from api.handler import lambda_handler
+    from api.local_gateway import LocalContext, build_event
+
+    event = build_event(
+        method="PUT",
+        raw_path="/periodic/b64",
+        headers={"Content-Type": "application/json"},
+        body=b"",
+        owner=ALICE,
+    )
+    event["body"] = base64.b64encode(b'{"timerCallbackData": 1}').decode()
+    event["isBase64Encoded"] = True
+    assert lambda_handler(event, LocalContext())["statusCode"] == 201
+
+
+def test_openapi_document_is_valid_openapi_3_1(call_api: ApiCall) -> None:
+    response = call_api("GET", "/openapi.json")
+    assert response.status == 200
+    document = response.body
+    assert document["openapi"].startswith("3.1")
+    validate(document)
+    paths = document["paths"]
+    assert set(paths["/periodic/{id}"]) == {"put", "get", "delete"}
+    assert "/periodic/{id}/pause" in paths
+    assert "/periodic" in paths
+    schemas = document["components"]["schemas"]
+    assert "timerCallbackData" in schemas["TimerSpec"]["properties"]
+
+
+def test_swagger_ui_is_served(call_api: ApiCall) -> None:
+    response = call_api("GET", "/docs")
+    assert response.status == 200
+    assert "swagger" in response.body.lower()
+
+
+def test_health(call_api: ApiCall) -> None:
+    assert call_api("GET", "/health").body["status"] == "ok"
