@@ -29,6 +29,7 @@ __all__ = [
     "TIMER_ID_PATTERN",
     "MisfirePolicy",
     "ShardRegistry",
+    "ShardState",
     "Timer",
     "TimerPage",
     "TimerSpec",
@@ -222,3 +223,16 @@ class ShardRegistry(BaseModel):
     @property
     def all(self) -> tuple[int, ...]:
         return tuple(sorted({*self.active, *self.draining}))
+
+
+class ShardState(BaseModel):
+    """A shard's tick progress: minutes claimed and done, its lease, the rate periods in use."""
+
+    model_config = ConfigDict(frozen=True)
+
+    shard: int
+    claimed: int | None = None  # highest epoch minute a ticker may be reading
+    done: int | None = None  # every minute up to this one has been sent
+    lease_owner: str | None = None
+    lease_until_s: float | None = None
+    periods: frozenset[int] = frozenset()  # rate periods (minutes) with items on this shard

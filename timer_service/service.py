@@ -7,10 +7,12 @@ import binascii
 from dataclasses import dataclass
 from datetime import datetime
 
-from timer_service.clock import Clock
+from timer_service.clock import Clock, format_utc
+from timer_service.dispatch import DispatchQueue, Firing
 from timer_service.errors import (
     InvalidRequestError,
     TimerNotFoundError,
+    TimerServiceError,
     VersionConflictError,
 )
 from timer_service.job_types import JobTypeRegistry
@@ -30,12 +32,20 @@ from timer_service.schedules import (
 )
 from timer_service.sharding import choose_shard
 from timer_service.store.base import TimerStore
-from timer_service.time_index import index_entry, live_index_keys, timing_of
+from timer_service.time_index import (
+    IndexEntry,
+    index_entry,
+    live_index_keys,
+    successor,
+    timing_of,
+)
 
-__all__ = ["MAX_PAGE_SIZE", "PutResult", "TimerService", "check_timer_id"]
+__all__ = ["MAX_PAGE_SIZE", "PutResult", "TimerService", "TriggerResult", "check_timer_id"]
 
 MAX_PAGE_SIZE = 100
 NEXT_FIRE_COUNT = 5
+# A ticker claims at most a few minutes ahead; firings later than this cannot be claimed yet.
+RACE_HORIZON_S = 300
 
 
 def check_timer_id(timer_id: str) -> str:
@@ -50,13 +60,28 @@ class PutResult:
     created: bool
 
 
+@dataclass(frozen=True)
+class TriggerResult:
+    id: str
+    firing_id: str
+    scheduled_at: str
+
+
 class TimerService:
     """The timer use cases; owner-scoped, optimistic versioning, time index kept in step."""
 
-    def __init__(self, *, store: TimerStore, clock: Clock, job_types: JobTypeRegistry) -> None:
+    def __init__(
+        self,
+        *,
+        store: TimerStore,
+        clock: Clock,
+        job_types: JobTypeRegistry,
+        queue: DispatchQueue | None = None,
+    ) -> None:
         self._store = store
         self._clock = clock
         self._job_types = job_types
+        self._queue = queue
 
     def put(
         self, owner: str, timer_id: str, spec: TimerSpec, *, if_match: int | None = None
@@ -166,6 +191,18 @@ class TimerService:
         self._write(timer, previous, now_s)
         return self._view(timer, now_s)
 
+    def trigger(self, owner: str, timer_id: str) -> TriggerResult:
+        """Fire the timer now, outside its schedule, through the same queue and callbacks."""
+        timer = self._require(owner, timer_id)
+        if self._queue is None:
+            raise TimerServiceError("this service has no dispatch queue configured")
+        now_s = int(self._clock.now())
+        firing = Firing(
+            owner=owner, timer_id=timer_id, version=timer.version, scheduled_s=now_s, manual=True
+        )
+        self._queue.send([firing])
+        return TriggerResult(timer_id, firing.firing_id, format_utc(now_s))
+
     # --- internals ------------------------------------------------------------------
 
     def _require(self, owner: str, timer_id: str) -> Timer:
@@ -176,11 +213,61 @@ class TimerService:
         return timer
 
     def _write(self, timer: Timer, previous: Timer | None, now_s: int) -> None:
+        entry = index_entry(timer, after_s=now_s)
+        add_period = None
+        if entry is not None and entry.period_s is not None:
+            period_min = entry.period_s // 60
+            if period_min not in self._store.get_shard_state(timer.shard).periods:
+                add_period = period_min
         self._store.save_timer(
             timer,
             expected_version=None if previous is None else previous.version,
             remove=[] if previous is None else live_index_keys(previous, now_s=now_s),
-            index=index_entry(timer, after_s=now_s),
+            index=entry,
+            add_period=add_period,
+        )
+        if entry is not None:
+            self._send_claimed_firings(timer, entry, now_s)
+
+    def _send_claimed_firings(self, timer: Timer, entry: IndexEntry, now_s: int) -> None:
+        """Close the create-during-tick race: after the write, a firing in a minute the
+        shard's ticker has already claimed may have been missed by its read, so send it here.
+        Either the ticker's read saw the write or this read sees the claim (DESIGN.md)."""
+        if self._queue is None:
+            return
+        fires = timing_of(timer).iter_from(now_s)
+        first_s = next(fires, None)
+        if first_s is None or first_s - now_s > RACE_HORIZON_S:
+            return
+        claimed = self._store.get_shard_state(timer.shard).claimed
+        if claimed is None or first_s // 60 > claimed:
+            return
+        firings: list[Firing] = []
+        if entry.kind == "cron":
+            current: IndexEntry | None = entry
+            while current is not None and current.fire_s is not None:
+                if current.fire_s // 60 > claimed:
+                    break
+                following = successor(current)
+                if following is not None:
+                    self._store.put_successor(following)
+                firings.append(self._firing(timer, current.fire_s, following))
+                current = following
+        else:
+            fire_s: int | None = first_s
+            while fire_s is not None and fire_s // 60 <= claimed:
+                firings.append(self._firing(timer, fire_s, None))
+                fire_s = next(fires, None)
+        self._queue.send(firings)
+
+    @staticmethod
+    def _firing(timer: Timer, fire_s: int, following: IndexEntry | None) -> Firing:
+        return Firing(
+            owner=timer.owner,
+            timer_id=timer.id,
+            version=timer.version,
+            scheduled_s=fire_s,
+            next_key=None if following is None else following.key,
         )
 
     def _view(self, timer: Timer, now_s: int) -> TimerView:

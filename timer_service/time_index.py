@@ -8,7 +8,7 @@ it fires, and TTL removes spent items.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from timer_service.keys import IndexKey, index_sort_key, minute_partition, rate_partition
@@ -21,7 +21,15 @@ from timer_service.schedules import (
     parse_schedule,
 )
 
-__all__ = ["INDEX_RETENTION_S", "IndexEntry", "index_entry", "live_index_keys", "timing_of"]
+__all__ = [
+    "INDEX_RETENTION_S",
+    "IndexEntry",
+    "fire_time_in_minute",
+    "index_entry",
+    "live_index_keys",
+    "successor",
+    "timing_of",
+]
 
 INDEX_RETENTION_S = 2 * 86400  # spent minute items outlive their firing this long (TTL)
 _CRON_LOOKBACK_S = 180  # a ticker may still hold a cron item this far behind now
@@ -46,6 +54,7 @@ class IndexEntry:
     schedule: str | None = None  # cron: to write the next item
     timezone: str | None = None  # cron
     start_s: int | None = None  # cron
+    not_before_s: int | None = None  # rate, after a move between shards: earlier ones were sent
 
     @property
     def expires_s(self) -> int | None:
@@ -131,3 +140,43 @@ def _minute_key(timer: Timer, fire_s: int) -> IndexKey:
         minute_partition(timer.shard, fire_s // 60),
         index_sort_key(fire_s % 60, timer.owner, timer.id),
     )
+
+
+def fire_time_in_minute(entry: IndexEntry, minute: int) -> int | None:
+    """When ``entry`` fires inside epoch ``minute`` (its partition was read for it), if at all."""
+    if entry.kind == "rate":
+        assert entry.first_fire_s is not None and entry.period_s is not None
+        first_minute = entry.first_fire_s // 60
+        period_min = entry.period_s // 60
+        if minute < first_minute or (minute - first_minute) % period_min:
+            return None
+        fire_s = minute * 60 + entry.second
+    elif entry.fire_s is not None and entry.fire_s // 60 == minute:
+        fire_s = entry.fire_s
+    else:
+        return None
+    if entry.end_s is not None and fire_s > entry.end_s:
+        return None
+    if entry.not_before_s is not None and fire_s < entry.not_before_s:
+        return None
+    return fire_s
+
+
+def successor(entry: IndexEntry) -> IndexEntry | None:
+    """A cron item's next item (same version), written by the ticker when it fires."""
+    if entry.kind != "cron" or entry.fire_s is None or entry.schedule is None:
+        return None
+    timing = Timing(
+        parse_schedule(entry.schedule),
+        entry.timezone or "UTC",
+        start_s=entry.start_s,
+        end_s=entry.end_s,
+    )
+    next_s = timing.next_fire_s(entry.fire_s + 1)
+    if next_s is None:
+        return None
+    key = IndexKey(
+        minute_partition(entry.shard, next_s // 60),
+        index_sort_key(next_s % 60, entry.owner, entry.timer_id),
+    )
+    return replace(entry, key=key, fire_s=next_s, second=next_s % 60)

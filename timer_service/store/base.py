@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from timer_service.keys import IndexKey
-from timer_service.models import ShardRegistry, Timer
+from timer_service.models import ShardRegistry, ShardState, Timer
 from timer_service.time_index import IndexEntry
 
 __all__ = ["TimerStore"]
@@ -30,8 +30,10 @@ class TimerStore(Protocol):
         expected_version: int | None,
         remove: Sequence[IndexKey],
         index: IndexEntry | None,
+        add_period: int | None = None,
     ) -> None:
-        """Write ``timer``, delete the ``remove`` index items, then put ``index``."""
+        """Write ``timer``, delete the ``remove`` index items, then put ``index``; with
+        ``add_period``, record that the timer's shard has items of that rate period."""
         ...
 
     def delete_timer(
@@ -56,3 +58,36 @@ class TimerStore(Protocol):
         ...
 
     def put_registry(self, registry: ShardRegistry) -> None: ...
+
+    def get_timers(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Timer]:
+        """Timers by ``(owner, id)``, read strongly consistent; absent ones are left out."""
+        ...
+
+    # --- ticking ----------------------------------------------------------------------
+
+    def get_shard_state(self, shard: int) -> ShardState:
+        """The shard's state, read strongly consistent (empty when never ticked)."""
+        ...
+
+    def begin_tick(
+        self, shard: int, *, token: str, now_s: float, lease_s: float, claim: int, first: int
+    ) -> ShardState | None:
+        """Take the lease (free, expired or ours) and raise ``claimed`` to ``claim``; a shard
+        never ticked starts with ``done = first - 1``. None when another ticker holds it."""
+        ...
+
+    def end_tick(self, shard: int, *, token: str, done: int) -> None:
+        """Record every minute up to ``done`` as sent and give the lease back."""
+        ...
+
+    def query_index(self, partition: str) -> list[IndexEntry]:
+        """Every item of a time-index partition, strongly consistent, all pages."""
+        ...
+
+    def put_successor(self, entry: IndexEntry) -> bool:
+        """Put a cron's next item unless a newer version of the timer already holds the key."""
+        ...
+
+    def delete_stale(self, key: IndexKey, version: int) -> bool:
+        """Delete an index item only if it still belongs to ``version``."""
+        ...

@@ -19,9 +19,10 @@ from timer_service.keys import (
     IndexKey,
     owner_partition,
     registry_key,
+    shard_state_key,
     timer_key,
 )
-from timer_service.models import ShardRegistry, Timer
+from timer_service.models import ShardRegistry, ShardState, Timer
 from timer_service.time_index import IndexEntry
 
 if TYPE_CHECKING:
@@ -130,6 +131,7 @@ def index_item(entry: IndexEntry) -> Item:
         ("periodS", entry.period_s),
         ("endS", entry.end_s),
         ("startS", entry.start_s),
+        ("notBeforeS", entry.not_before_s),
         (TTL_ATTRIBUTE, entry.expires_s),
     ):
         _optional_n(item, name, value)
@@ -155,6 +157,7 @@ def index_entry_from_item(item: Item) -> IndexEntry:
         period_s=_get_n(item, "periodS"),
         end_s=_get_n(item, "endS"),
         start_s=_get_n(item, "startS"),
+        not_before_s=_get_n(item, "notBeforeS"),
         schedule=_get_s(item, "schedule"),
         timezone=_get_s(item, "tz"),
     )
@@ -178,6 +181,7 @@ class DynamoTimerStore:
         expected_version: int | None,
         remove: Sequence[IndexKey],
         index: IndexEntry | None,
+        add_period: int | None = None,
     ) -> None:
         put: dict[str, Any] = {"TableName": self._table, "Item": timer_item(timer)}
         put.update(self._version_condition(expected_version))
@@ -190,6 +194,17 @@ class DynamoTimerStore:
         ]
         if index is not None:
             actions.append({"Put": {"TableName": self._table, "Item": index_item(index)}})
+        if add_period is not None:
+            actions.append(
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": _key(shard_state_key(timer.shard)),
+                        "UpdateExpression": "ADD periods :p",
+                        "ExpressionAttributeValues": {":p": {"NS": [str(add_period)]}},
+                    }
+                }
+            )
         self._write(actions, timer.owner, timer.id, expected_version)
 
     def delete_timer(
@@ -258,6 +273,123 @@ class DynamoTimerStore:
         except ClientError as exc:
             raise self._translate(exc) from exc
 
+    def get_timers(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Timer]:
+        found: dict[tuple[str, str], Timer] = {}
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), 100):  # BatchGetItem's limit
+            request: dict[str, Any] = {
+                self._table: {
+                    "Keys": [_key(timer_key(o, i)) for o, i in unique[start : start + 100]],
+                    "ConsistentRead": True,
+                }
+            }
+            while request:
+                try:
+                    response = self._client.batch_get_item(RequestItems=request)
+                except ClientError as exc:
+                    raise self._translate(exc) from exc
+                for item in response["Responses"].get(self._table, []):
+                    timer = timer_from_item(item)
+                    found[(timer.owner, timer.id)] = timer
+                request = response.get("UnprocessedKeys") or {}
+        return found
+
+    # --- ticking ----------------------------------------------------------------------
+
+    def get_shard_state(self, shard: int) -> ShardState:
+        item = self._get(shard_state_key(shard))
+        return _shard_state(shard, item or {})
+
+    def begin_tick(
+        self, shard: int, *, token: str, now_s: float, lease_s: float, claim: int, first: int
+    ) -> ShardState | None:
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=_key(shard_state_key(shard)),
+                UpdateExpression=(
+                    "SET leaseOwner = :me, leaseUntil = :until, done = if_not_exists(done, :d), "
+                    "claimed = :c"
+                ),
+                ConditionExpression=(
+                    "(attribute_not_exists(leaseOwner) OR leaseOwner = :me OR leaseUntil < :now)"
+                    " AND (attribute_not_exists(claimed) OR claimed <= :c)"
+                ),
+                ExpressionAttributeValues={
+                    ":me": _s(token),
+                    ":until": {"N": repr(now_s + lease_s)},
+                    ":now": {"N": repr(now_s)},
+                    ":d": _n(first - 1),
+                    ":c": _n(claim),
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if _condition_failed(exc):
+                return None
+            raise self._translate(exc) from exc
+        return _shard_state(shard, response["Attributes"])
+
+    def end_tick(self, shard: int, *, token: str, done: int) -> None:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=_key(shard_state_key(shard)),
+                UpdateExpression="SET done = :d REMOVE leaseOwner, leaseUntil",
+                ConditionExpression="leaseOwner = :me",
+                ExpressionAttributeValues={":d": _n(done), ":me": _s(token)},
+            )
+        except ClientError as exc:
+            if _condition_failed(exc):
+                raise StoreError(f"shard {shard}: the lease was lost during the tick") from exc
+            raise self._translate(exc) from exc
+
+    def query_index(self, partition: str) -> list[IndexEntry]:
+        entries: list[IndexEntry] = []
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :p",
+            "ExpressionAttributeValues": {":p": _s(partition)},
+            "ConsistentRead": True,
+        }
+        while True:
+            try:
+                response = self._client.query(**request)
+            except ClientError as exc:
+                raise self._translate(exc) from exc
+            entries.extend(index_entry_from_item(item) for item in response["Items"])
+            if "LastEvaluatedKey" not in response:
+                return entries
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def put_successor(self, entry: IndexEntry) -> bool:
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=index_item(entry),
+                ConditionExpression="attribute_not_exists(pk) OR version <= :v",
+                ExpressionAttributeValues={":v": _n(entry.version)},
+            )
+        except ClientError as exc:
+            if _condition_failed(exc):
+                return False
+            raise self._translate(exc) from exc
+        return True
+
+    def delete_stale(self, key: IndexKey, version: int) -> bool:
+        try:
+            self._client.delete_item(
+                TableName=self._table,
+                Key=_key(key),
+                ConditionExpression="version = :v",
+                ExpressionAttributeValues={":v": _n(version)},
+            )
+        except ClientError as exc:
+            if _condition_failed(exc):
+                return False
+            raise self._translate(exc) from exc
+        return True
+
     # --- internals ------------------------------------------------------------------
 
     def _get(self, key: IndexKey) -> Item | None:
@@ -308,6 +440,17 @@ class DynamoTimerStore:
         if code in _RETRYABLE:
             return StoreError(f"DynamoDB table {self._table!r}: {code}")
         return exc
+
+
+def _shard_state(shard: int, item: Item) -> ShardState:
+    return ShardState(
+        shard=shard,
+        claimed=_get_n(item, "claimed"),
+        done=_get_n(item, "done"),
+        lease_owner=_get_s(item, "leaseOwner"),
+        lease_until_s=float(item["leaseUntil"]["N"]) if "leaseUntil" in item else None,
+        periods=frozenset(int(p) for p in item.get("periods", {}).get("NS", [])),
+    )
 
 
 def _condition_failed(exc: ClientError) -> bool:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 
-from timer_service.errors import VersionConflictError
+from timer_service.errors import StoreError, VersionConflictError
 from timer_service.keys import IndexKey
-from timer_service.models import ShardRegistry, Timer
+from timer_service.models import ShardRegistry, ShardState, Timer
 from timer_service.time_index import IndexEntry
 
 __all__ = ["InMemoryTimerStore"]
@@ -21,7 +21,9 @@ class InMemoryTimerStore:
         self.timers: dict[tuple[str, str], Timer] = {}
         self.index: dict[str, dict[str, IndexEntry]] = {}
         self._registry = ShardRegistry()
+        self.shards: dict[int, ShardState] = {}
         self.writes = 0  # write requests made: what a cost model counts
+        self.reads = 0
 
     def get_timer(self, owner: str, timer_id: str) -> Timer | None:
         with self._lock:
@@ -34,9 +36,15 @@ class InMemoryTimerStore:
         expected_version: int | None,
         remove: Sequence[IndexKey],
         index: IndexEntry | None,
+        add_period: int | None = None,
     ) -> None:
         with self._lock:
             self._check_version(timer.owner, timer.id, expected_version)
+            if add_period is not None:
+                state = self.get_shard_state(timer.shard)
+                self.shards[timer.shard] = state.model_copy(
+                    update={"periods": state.periods | {add_period}}
+                )
             self.timers[(timer.owner, timer.id)] = timer
             for key in remove:
                 self._drop(key)
@@ -86,3 +94,69 @@ class InMemoryTimerStore:
             partition.pop(key.sk, None)
             if not partition:
                 del self.index[key.pk]
+
+    def get_timers(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Timer]:
+        with self._lock:
+            self.reads += 1
+            return {key: self.timers[key] for key in keys if key in self.timers}
+
+    def get_shard_state(self, shard: int) -> ShardState:
+        with self._lock:
+            return self.shards.get(shard) or ShardState(shard=shard)
+
+    def begin_tick(
+        self, shard: int, *, token: str, now_s: float, lease_s: float, claim: int, first: int
+    ) -> ShardState | None:
+        with self._lock:
+            state = self.get_shard_state(shard)
+            held = (
+                state.lease_owner not in (None, token)
+                and state.lease_until_s is not None
+                and state.lease_until_s >= now_s
+            )
+            if held:
+                return None
+            state = state.model_copy(
+                update={
+                    "lease_owner": token,
+                    "lease_until_s": now_s + lease_s,
+                    "claimed": max(claim, state.claimed or claim),
+                    "done": first - 1 if state.done is None else state.done,
+                }
+            )
+            self.shards[shard] = state
+            self.writes += 1
+            return state
+
+    def end_tick(self, shard: int, *, token: str, done: int) -> None:
+        with self._lock:
+            state = self.get_shard_state(shard)
+            if state.lease_owner != token:
+                raise StoreError(f"shard {shard}: the lease was lost during the tick")
+            self.shards[shard] = state.model_copy(
+                update={"done": done, "lease_owner": None, "lease_until_s": None}
+            )
+            self.writes += 1
+
+    def query_index(self, partition: str) -> list[IndexEntry]:
+        with self._lock:
+            self.reads += 1
+            return [entry for _, entry in sorted(self.index.get(partition, {}).items())]
+
+    def put_successor(self, entry: IndexEntry) -> bool:
+        with self._lock:
+            self.writes += 1
+            current = self.get_index_entry(entry.key)
+            if current is not None and current.version > entry.version:
+                return False
+            self.index.setdefault(entry.key.pk, {})[entry.key.sk] = entry
+            return True
+
+    def delete_stale(self, key: IndexKey, version: int) -> bool:
+        with self._lock:
+            self.writes += 1
+            current = self.get_index_entry(key)
+            if current is None or current.version != version:
+                return False
+            self._drop(key)
+            return True

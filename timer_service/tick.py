@@ -1,0 +1,203 @@
+"""The per-shard tick: read the minutes that are due from the time index and enqueue firings.
+
+Protocol, per shard and minute (DESIGN.md):
+
+1. one conditional update takes the lease and raises ``claimed`` to now + lookahead;
+2. each minute from ``done + 1`` is read, strongly consistent: its absolute-minute partition
+   and, for each rate period in use, the rate-class partition of that minute;
+3. cron firings get their next item written (one write each); rate and one-shot firings
+   cost no write; late firings follow each timer's misfire policy;
+4. firings go to the queue in batches of ten with per-message delays;
+5. one update sets ``done`` and gives the lease back. A crash before it re-sends the minutes
+   on the next tick: delivery is at least once, and every firing carries its id for dedupe.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from timer_service.clock import Clock
+from timer_service.dispatch import DispatchQueue, Firing
+from timer_service.keys import minute_partition, rate_partition
+from timer_service.metrics import Metrics, NullMetrics
+from timer_service.store.base import TimerStore
+from timer_service.time_index import IndexEntry, fire_time_in_minute, successor
+
+__all__ = [
+    "MISFIRE_THRESHOLD_S",
+    "TickEngine",
+    "TickReport",
+    "TickSettings",
+    "apply_misfire_policy",
+]
+
+logger = logging.getLogger(__name__)
+
+MISFIRE_THRESHOLD_S = 60  # a firing later than this when sent is a misfire
+
+
+@dataclass(frozen=True)
+class TickSettings:
+    lookahead_minutes: int = 1
+    catch_up_window_s: int = 3600  # fireAll re-sends missed firings this far back
+    max_minutes_per_tick: int = 120  # a long outage is caught up over several ticks
+    lease_s: float = 90.0
+    concurrency: int = 8
+
+
+@dataclass(frozen=True)
+class TickReport:
+    shard: int
+    first_minute: int | None = None
+    last_minute: int | None = None
+    sent: int = 0
+    late: int = 0
+    not_sent: int = 0  # misfires the timers' policies chose not to send
+    successors: int = 0
+    busy: bool = False  # another ticker held the lease
+
+
+@dataclass(frozen=True)
+class _Due:
+    entry: IndexEntry
+    firing: Firing
+
+
+class TickEngine:
+    """Runs ticks for any shard; one instance per process, its token names its leases."""
+
+    def __init__(
+        self,
+        *,
+        store: TimerStore,
+        queue: DispatchQueue,
+        clock: Clock,
+        settings: TickSettings | None = None,
+        metrics: Metrics | None = None,
+        token: str | None = None,
+    ) -> None:
+        self._store = store
+        self._queue = queue
+        self._clock = clock
+        self._settings = settings or TickSettings()
+        self._metrics = metrics or NullMetrics()
+        self._token = token or uuid.uuid4().hex
+
+    def tick(self, shard: int) -> TickReport:
+        started_s = self._clock.now()
+        now_minute = int(started_s // 60)
+        target = now_minute + self._settings.lookahead_minutes
+        state = self._store.begin_tick(
+            shard,
+            token=self._token,
+            now_s=started_s,
+            lease_s=self._settings.lease_s,
+            claim=target,
+            first=now_minute,
+        )
+        if state is None:
+            self._metrics.count("TickLeaseBusy")
+            return TickReport(shard=shard, busy=True)
+        assert state.done is not None
+        first = state.done + 1
+        last = min(target, state.done + self._settings.max_minutes_per_tick)
+        due: list[_Due] = []
+        successors = 0
+        with ThreadPoolExecutor(max_workers=self._settings.concurrency) as pool:
+            for minute in range(first, last + 1):
+                partitions = [minute_partition(shard, minute)] + [
+                    rate_partition(shard, period, minute % period)
+                    for period in sorted(state.periods)
+                ]
+                entries = [
+                    e for part in pool.map(self._store.query_index, partitions) for e in part
+                ]
+                found, nexts = self._firings(entries, minute)
+                due += found
+                # Written before the next minute is read: a cron may fire again inside this tick.
+                successors += sum(pool.map(self._store.put_successor, nexts))
+        sent, not_sent, late = apply_misfire_policy(
+            [d.firing for d in due],
+            policies={d.firing.firing_id: d.entry.misfire_policy for d in due},
+            now_s=self._clock.now(),
+            catch_up_window_s=self._settings.catch_up_window_s,
+        )
+        if sent:
+            self._queue.send(sent)
+        self._store.end_tick(shard, token=self._token, done=max(last, state.done))
+        elapsed_ms = (self._clock.now() - started_s) * 1000
+        self._metrics.count("FiringsDispatched", len(sent))
+        self._metrics.count("FiringsLate", late)
+        self._metrics.count("FiringsNotSent", not_sent)
+        self._metrics.count("TickDuration", elapsed_ms, unit="Milliseconds")
+        if not_sent:
+            logger.warning(
+                "misfires not sent per policy", extra={"shard": shard, "count": not_sent}
+            )
+        return TickReport(
+            shard=shard,
+            first_minute=first if last >= first else None,
+            last_minute=last if last >= first else None,
+            sent=len(sent),
+            late=late,
+            not_sent=not_sent,
+            successors=successors,
+        )
+
+    @staticmethod
+    def _firings(entries: Sequence[IndexEntry], minute: int) -> tuple[list[_Due], list[IndexEntry]]:
+        due: list[_Due] = []
+        nexts: list[IndexEntry] = []
+        for entry in entries:
+            fire_s = fire_time_in_minute(entry, minute)
+            if fire_s is None:
+                continue
+            following = successor(entry)
+            if following is not None:
+                nexts.append(following)
+            firing = Firing(
+                owner=entry.owner,
+                timer_id=entry.timer_id,
+                version=entry.version,
+                scheduled_s=fire_s,
+                next_key=None if following is None else following.key,
+            )
+            due.append(_Due(entry, firing))
+        return due, nexts
+
+
+def apply_misfire_policy(
+    firings: Sequence[Firing],
+    *,
+    policies: dict[str, str],
+    now_s: float,
+    catch_up_window_s: int,
+) -> tuple[list[Firing], int, int]:
+    """Which firings to send: ``(to_send, not_sent, late)``.
+
+    On-time firings are always sent. Late ones (over MISFIRE_THRESHOLD_S): ``fireOnce`` sends
+    the latest per timer, ``fireAll`` those inside the catch-up window (at least the latest),
+    ``skip`` none. Nothing is dropped without being counted.
+    """
+    send: list[Firing] = []
+    late_by_timer: dict[tuple[str, str, int], list[Firing]] = defaultdict(list)
+    for firing in firings:
+        if firing.scheduled_s >= now_s - MISFIRE_THRESHOLD_S:
+            send.append(firing)
+        else:
+            late_by_timer[(firing.owner, firing.timer_id, firing.version)].append(firing)
+    late = sum(len(group) for group in late_by_timer.values())
+    for group in late_by_timer.values():
+        group.sort(key=lambda f: f.scheduled_s)
+        policy = policies.get(group[-1].firing_id, "fireOnce")
+        if policy == "fireAll":
+            recent = [f for f in group if f.scheduled_s >= now_s - catch_up_window_s]
+            send += recent or group[-1:]
+        elif policy == "fireOnce":
+            send.append(group[-1])
+    return send, len(firings) - len(send), late
