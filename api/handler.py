@@ -17,8 +17,9 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from timer_service import __version__
-from timer_service.aws import dynamodb_client
+from timer_service.aws import dynamodb_client, sqs_client
 from timer_service.clock import SystemClock
+from timer_service.dispatch import SqsDispatchQueue
 from timer_service.errors import (
     InvalidRequestError,
     PayloadTooLargeError,
@@ -64,10 +65,17 @@ def _settings() -> Settings:
 @cache
 def _default_service() -> TimerService:
     settings = _settings()
+    clock = SystemClock()
+    queue = (
+        None
+        if settings.dispatch_queue_url is None
+        else SqsDispatchQueue(sqs_client(settings), settings.dispatch_queue_url, clock=clock)
+    )
     return TimerService(
         store=DynamoTimerStore(dynamodb_client(settings), settings.table_name),
-        clock=SystemClock(),
+        clock=clock,
         job_types=JobTypeRegistry.from_entry_points(),
+        queue=queue,
     )
 
 
@@ -138,6 +146,16 @@ def pause_timer(id: TimerId) -> Response[TimerView]:
 def resume_timer(id: TimerId) -> Response[TimerView]:
     view = service().set_enabled(_owner(), id, enabled=True, if_match=_if_match())
     return _timer_response(view, 200)
+
+
+@app.post("/periodic/<id>/trigger", summary="Fire a timer now, outside its schedule")
+def trigger_timer(id: TimerId) -> Response[dict[str, str]]:
+    result = service().trigger(_owner(), id)
+    return Response(
+        status_code=202,
+        content_type=content_types.APPLICATION_JSON,
+        body={"id": result.id, "firingId": result.firing_id, "scheduledAt": result.scheduled_at},
+    )
 
 
 # --- request and response helpers ---------------------------------------------------------

@@ -17,11 +17,42 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from timer_service.errors import InvalidRequestError
+from timer_service.dispatch import Firing
+from timer_service.errors import InvalidRequestError, TimerServiceError
+from timer_service.models import Timer
+from timer_service.settings import Settings
 
-__all__ = ["ENTRY_POINT_GROUP", "JobType", "JobTypeRegistry"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "JobContext",
+    "JobHandler",
+    "JobType",
+    "JobTypeRegistry",
+    "PermanentJobError",
+]
 
 ENTRY_POINT_GROUP = "timer_service.job_types"
+
+
+class PermanentJobError(TimerServiceError):
+    """The job cannot succeed as configured (a 4xx, a blocked URL): not retried, sent to the DLQ."""
+
+    code = "job_failed_permanently"
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What a job handler gets besides its config: the firing, the timer, and the means."""
+
+    firing: Firing
+    timer: Timer
+    attempt: int  # 1 on first delivery
+    settings: Settings
+    client: Callable[[str], Any]  # a boto3 client by service name, e.g. client("sqs")
+
+
+JobHandler = Callable[[Any, JobContext], None]
+"""Runs one firing: ``handler(config, context)``; raises to have it retried."""
 
 
 @dataclass(frozen=True)
@@ -30,8 +61,8 @@ class JobType:
 
     name: str
     config_model: type[BaseModel]
+    handler: JobHandler
     summary: str = ""
-    handler: Callable[..., Any] | None = None
 
 
 class JobTypeRegistry:

@@ -27,6 +27,7 @@ __all__ = [
     "DEFAULT_SCHEDULE",
     "MAX_CALLBACK_DATA_BYTES",
     "TIMER_ID_PATTERN",
+    "DeliveryMode",
     "MisfirePolicy",
     "ShardRegistry",
     "ShardState",
@@ -45,6 +46,7 @@ MAX_CALLBACK_DATA_BYTES = 64 * 1024
 NEXT_FIRE_COUNT = 5
 
 MisfirePolicy = Literal["fireOnce", "fireAll", "skip"]
+DeliveryMode = Literal["atLeastOnce", "deduplicated"]
 
 
 def json_size(value: Any) -> int:
@@ -101,6 +103,13 @@ class TimerSpec(_CamelModel):
     ] = None
     enabled: StrictBool = True
     misfire_policy: MisfirePolicy = "fireOnce"
+    delivery: Annotated[
+        DeliveryMode,
+        Field(
+            description="atLeastOnce: no write per firing, receivers dedupe on the firing id;"
+            " deduplicated: the job never runs twice for one firing (one write per firing)"
+        ),
+    ] = "atLeastOnce"
 
     @field_validator("schedule")
     @classmethod
@@ -156,6 +165,7 @@ class Timer(BaseModel):
     callback_data: Any = None
     enabled: bool = True
     misfire_policy: MisfirePolicy = "fireOnce"
+    delivery: DeliveryMode = "atLeastOnce"
     version: int = 1
     created_s: int
     updated_s: int
@@ -178,6 +188,7 @@ class TimerView(_CamelModel):
     timer_callback_data: Any
     enabled: bool
     misfire_policy: MisfirePolicy
+    delivery: DeliveryMode
     version: int
     created_at: str
     updated_at: str
@@ -198,6 +209,7 @@ class TimerView(_CamelModel):
             timer_callback_data=timer.callback_data,
             enabled=timer.enabled,
             misfire_policy=timer.misfire_policy,
+            delivery=timer.delivery,
             version=timer.version,
             created_at=format_utc(timer.created_s),
             updated_at=format_utc(timer.updated_s),

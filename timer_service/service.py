@@ -134,6 +134,7 @@ class TimerService:
             callback_data=spec.timer_callback_data,
             enabled=spec.enabled,
             misfire_policy=spec.misfire_policy,
+            delivery=spec.delivery,
             version=1 if previous is None else previous.version + 1,
             created_s=now_s if previous is None else previous.created_s,
             updated_s=now_s,

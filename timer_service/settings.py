@@ -15,7 +15,9 @@ class Settings(BaseModel):
     """Names of the AWS resources and the limits the handlers apply.
 
     Environment: ``TIMER_TABLE``, ``DISPATCH_QUEUE_URL``, ``DLQ_URL``, ``OUTPUT_QUEUE_URL``,
-    ``AWS_REGION``, ``AWS_ENDPOINT_URL`` (empty for real AWS), ``MAX_BODY_BYTES``.
+    ``AWS_REGION``, ``AWS_ENDPOINT_URL`` (empty for real AWS), ``MAX_BODY_BYTES``,
+    ``IDEMPOTENCY_TABLE``, ``ALLOW_PRIVATE_TARGETS``, ``WEBHOOK_SIGNING_SECRET``,
+    ``MAX_ATTEMPTS``, ``RETRY_BASE_SECONDS``, ``LOOKAHEAD_MINUTES``, ``CATCH_UP_WINDOW_SECONDS``.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -27,6 +29,13 @@ class Settings(BaseModel):
     region: str = "us-east-1"
     endpoint_url: str | None = None
     max_body_bytes: Annotated[int, Field(gt=0)] = 256 * 1024
+    idempotency_table: str | None = None
+    allow_private_targets: bool = False
+    webhook_signing_secret: str | None = None
+    max_attempts: Annotated[int, Field(ge=1, le=1000)] = 5  # deliveries before the DLQ
+    retry_base_s: Annotated[int, Field(ge=1, le=900)] = 10  # backoff: base * 2^(attempt-1)
+    lookahead_minutes: Annotated[int, Field(ge=1, le=10)] = 1
+    catch_up_window_s: Annotated[int, Field(ge=0)] = 3600
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -39,5 +48,12 @@ class Settings(BaseModel):
             "region": env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"),
             "endpoint_url": env.get("AWS_ENDPOINT_URL"),
             "max_body_bytes": env.get("MAX_BODY_BYTES"),
+            "idempotency_table": env.get("IDEMPOTENCY_TABLE"),
+            "allow_private_targets": env.get("ALLOW_PRIVATE_TARGETS"),
+            "webhook_signing_secret": env.get("WEBHOOK_SIGNING_SECRET"),
+            "max_attempts": env.get("MAX_ATTEMPTS"),
+            "retry_base_s": env.get("RETRY_BASE_SECONDS"),
+            "lookahead_minutes": env.get("LOOKAHEAD_MINUTES"),
+            "catch_up_window_s": env.get("CATCH_UP_WINDOW_SECONDS"),
         }
         return cls.model_validate({k: v for k, v in values.items() if v})

@@ -1,0 +1,175 @@
+"""Callback Lambda: consumes the dispatch queue and runs each firing's job type.
+
+powertools BatchProcessor reports partial batch failures; a failed firing is retried with
+exponential backoff (its message's visibility), and after ``MAX_ATTEMPTS`` deliveries SQS
+moves it to the DLQ. A permanent failure (4xx, blocked URL) goes to the DLQ at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from timer_service.aws import client, dynamodb_client
+from timer_service.clock import SystemClock, format_utc
+from timer_service.delivery import Delivered, Delivery, RunOnce, retry_delay_s
+from timer_service.dispatch import Firing
+from timer_service.job_types import JobTypeRegistry, PermanentJobError
+from timer_service.models import Timer
+from timer_service.observability import EmfMetrics
+from timer_service.settings import Settings
+from timer_service.store.dynamodb import DynamoTimerStore
+
+logger = Logger(service="timer-callbacks")
+tracer = Tracer(service="timer-callbacks")
+metrics = Metrics(namespace="TimerService", service="timer-callbacks")
+processor = BatchProcessor(event_type=EventType.SQS)
+
+DeliveryListener = Callable[[Firing, Delivered | None, Exception | None], None]
+listeners: list[DeliveryListener] = []  # the local stack prints each firing through this
+
+
+@cache
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+def _client(service: str) -> Any:
+    current = settings()
+    return client(service, current.region, current.endpoint_url)
+
+
+@cache
+def delivery() -> Delivery:
+    current = settings()
+    return Delivery(
+        store=DynamoTimerStore(dynamodb_client(current), current.table_name),
+        job_types=JobTypeRegistry.from_entry_points(),
+        clock=SystemClock(),
+        settings=current,
+        client=_client,
+        metrics=EmfMetrics(metrics),
+    )
+
+
+@cache
+def run_once() -> RunOnce | None:
+    """Idempotent execution keyed by firing id, when an idempotency table is configured."""
+    current = settings()
+    if current.idempotency_table is None:
+        return None
+    persistence = DynamoDBPersistenceLayer(
+        table_name=current.idempotency_table, boto3_client=dynamodb_client(current)
+    )
+    config = IdempotencyConfig(event_key_jmespath="firingId", expires_after_seconds=7 * 86400)
+
+    @idempotent_function(
+        data_keyword_argument="firing", persistence_store=persistence, config=config
+    )
+    def run(*, firing: dict[str, str], action: Callable[[], None]) -> dict[str, str]:
+        action()
+        return {"firingId": firing["firingId"]}
+
+    def runner(firing_id: str, action: Callable[[], None]) -> None:
+        run(firing={"firingId": firing_id}, action=action)
+
+    return runner
+
+
+class _Batch:
+    """One SQS batch: the timers are read once for all its firings."""
+
+    def __init__(self, records: list[dict[str, Any]]) -> None:
+        self.firings = {r["messageId"]: Firing.from_message(r["body"]) for r in records}
+        self.timers: dict[tuple[str, str], Timer] = delivery().load(list(self.firings.values()))
+
+    def handle(self, record: SQSRecord) -> None:
+        firing = self.firings[record.message_id]
+        attempt = int(record.attributes.approximate_receive_count or 1)
+        logger.append_keys(timer_id=firing.timer_id, firing_id=firing.firing_id)
+        try:
+            result = delivery().deliver(
+                firing, attempt=attempt, timers=self.timers, run_once=run_once()
+            )
+        except PermanentJobError as exc:
+            logger.warning("firing failed permanently", extra={"error": exc.message})
+            _to_dlq(record, firing, exc)
+            _notify(firing, None, exc)
+            return
+        except Exception as exc:
+            _back_off(record, attempt)
+            logger.warning("firing failed", extra={"attempt": attempt, "error": repr(exc)})
+            _notify(firing, None, exc)
+            raise
+        logger.info(
+            "firing",
+            extra={
+                "outcome": result.outcome,
+                "scheduled_at": format_utc(firing.scheduled_s),
+                "lateness_ms": None
+                if result.lateness_s is None
+                else round(result.lateness_s * 1000, 1),
+            },
+        )
+        _notify(firing, result, None)
+
+
+def _notify(firing: Firing, result: Delivered | None, error: Exception | None) -> None:
+    for listener in listeners:
+        listener(firing, result, error)
+
+
+def _back_off(record: SQSRecord, attempt: int) -> None:
+    """Hold the failed message for base * 2^(attempt-1) s; on its last attempt, count the DLQ."""
+    current = settings()
+    if attempt >= current.max_attempts:
+        metrics.add_metric(name="DlqSends", unit="Count", value=1)
+        return
+    url = current.dispatch_queue_url
+    if url is None:
+        return
+    _client("sqs").change_message_visibility(
+        QueueUrl=url,
+        ReceiptHandle=record.receipt_handle,
+        VisibilityTimeout=retry_delay_s(attempt, base_s=current.retry_base_s),
+    )
+
+
+def _to_dlq(record: SQSRecord, firing: Firing, error: PermanentJobError) -> None:
+    current = settings()
+    if current.dlq_url is None:
+        raise error
+    _client("sqs").send_message(
+        QueueUrl=current.dlq_url,
+        MessageBody=record.body,
+        MessageAttributes={
+            "error": {"DataType": "String", "StringValue": error.message[:1000]},
+            "firingId": {"DataType": "String", "StringValue": firing.firing_id},
+        },
+    )
+    metrics.add_metric(name="DlqSends", unit="Count", value=1)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    batch = _Batch(event["Records"])
+    return process_partial_response(
+        event=event, record_handler=batch.handle, processor=processor, context=context
+    )

@@ -1,0 +1,57 @@
+"""Per-shard tick Lambda: ``{"shard": n}`` from its EventBridge schedule, once a minute."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field
+
+from timer_service.aws import dynamodb_client, sqs_client
+from timer_service.clock import SystemClock
+from timer_service.dispatch import SqsDispatchQueue
+from timer_service.observability import EmfMetrics
+from timer_service.settings import Settings
+from timer_service.store.dynamodb import DynamoTimerStore
+from timer_service.tick import TickEngine, TickSettings
+
+logger = Logger(service="timer-ticker")
+tracer = Tracer(service="timer-ticker")
+metrics = Metrics(namespace="TimerService", service="timer-ticker")
+
+
+class TickEvent(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    shard: int = Field(ge=0)
+
+
+@cache
+def engine() -> TickEngine:
+    settings = Settings.from_env()
+    if settings.dispatch_queue_url is None:
+        raise RuntimeError("DISPATCH_QUEUE_URL is not set")
+    clock = SystemClock()
+    return TickEngine(
+        store=DynamoTimerStore(dynamodb_client(settings), settings.table_name),
+        queue=SqsDispatchQueue(sqs_client(settings), settings.dispatch_queue_url, clock=clock),
+        clock=clock,
+        settings=TickSettings(
+            lookahead_minutes=settings.lookahead_minutes,
+            catch_up_window_s=settings.catch_up_window_s,
+        ),
+        metrics=EmfMetrics(metrics),
+    )
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    shard = TickEvent.model_validate(event).shard
+    logger.append_keys(shard=shard)
+    report = engine().tick(shard)
+    logger.info("tick", extra={"report": report.__dict__})
+    return report.__dict__
