@@ -12,10 +12,11 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from timer_service.local.lambda_context import LocalContext
 
 __all__ = ["LOCAL_OWNER", "LocalContext", "LocalGateway", "build_event"]
 
@@ -24,19 +25,6 @@ STAGE = "local"
 OPEN_PATHS = frozenset({"/health", "/docs", "/openapi.json"})  # no API key needed
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
-
-
-@dataclass
-class LocalContext:
-    """The parts of a Lambda context that powertools reads."""
-
-    function_name: str = "timer-api"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:000000000000:function:timer-api"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
 
 
 def build_event(

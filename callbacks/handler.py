@@ -38,7 +38,6 @@ from timer_service.store.dynamodb import DynamoTimerStore
 logger = Logger(service="timer-callbacks")
 tracer = Tracer(service="timer-callbacks")
 metrics = Metrics(namespace="TimerService", service="timer-callbacks")
-processor = BatchProcessor(event_type=EventType.SQS)
 
 DeliveryListener = Callable[[Firing, Delivered | None, Exception | None], None]
 listeners: list[DeliveryListener] = []  # the local stack prints each firing through this
@@ -170,6 +169,7 @@ def _to_dlq(record: SQSRecord, firing: Firing, error: PermanentJobError) -> None
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     batch = _Batch(event["Records"])
+    processor = BatchProcessor(event_type=EventType.SQS)  # per call: it holds the batch
     return process_partial_response(
         event=event, record_handler=batch.handle, processor=processor, context=context
     )

@@ -95,7 +95,7 @@ ApiCall = Callable[..., ApiResponse]
 def call_api(aws: AwsResources) -> ApiCall:
     """Invoke the API Lambda with a REST event built from the sample event."""
     from api.handler import lambda_handler
-    from api.local_gateway import LocalContext
+    from timer_service.local.lambda_context import LocalContext
 
     def call(
         method: str,

@@ -28,8 +28,22 @@ class TickEvent(BaseModel):
     shard: int = Field(ge=0)
 
 
-@cache
+_override: list[TickEngine] = []
+
+
+def use_engine(engine: TickEngine | None) -> None:
+    """Tick with ``engine`` instead of the one built from the environment (tests, local)."""
+    _override.clear()
+    if engine is not None:
+        _override.append(engine)
+
+
 def engine() -> TickEngine:
+    return _override[0] if _override else _default_engine()
+
+
+@cache
+def _default_engine() -> TickEngine:
     settings = Settings.from_env()
     if settings.dispatch_queue_url is None:
         raise RuntimeError("DISPATCH_QUEUE_URL is not set")

@@ -7,26 +7,33 @@ This module is the one place in ``timer_service`` that imports the Lambda packag
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from timer_service import __version__
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from timer_service.dispatch import Firing
+
 __all__ = ["main"]
 
 LOCAL_TABLE = "timer-service"
+LOCAL_IDEMPOTENCY_TABLE = "timer-service-idempotency"
 LOCAL_QUEUE_PREFIX = "timer-service"
 STATE_FILE = "dynamodb.json"
+ENDPOINT_FILE = "endpoint.json"  # where a running local stack tells the other commands its URLs
 SAVE_EVERY_S = 30.0
+CALLBACK_WORKERS = 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -44,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(title="commands")
+    state_dir_help = "the local stack's state directory (its endpoint.json names the resources)"
 
     dev = commands.add_parser("dev", help="run the whole service on this machine")
     dev.add_argument("--host", default="127.0.0.1", help="address to serve the API on")
@@ -66,7 +74,38 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="use AWS_ENDPOINT_URL / credentials from the environment, not an embedded emulator",
     )
+    dev.add_argument(
+        "--print-output",
+        action="store_true",
+        help="print what the sqs job type delivers to the output queue",
+    )
+    dev.add_argument("--quiet", action="store_true", help="do not print each request and firing")
     dev.set_defaults(run=_run_dev)
+
+    shards = commands.add_parser("shards", help="list, resize or rebalance the shards")
+    shards.add_argument(
+        "--state-dir", type=Path, default=Path(".timer-service"), help=state_dir_help
+    )
+    shard_commands = shards.add_subparsers(title="shard commands", required=True)
+    shard_commands.add_parser("list", help="shards, their state and timers").set_defaults(
+        run=_run_shards_list
+    )
+    resize = shard_commands.add_parser("set", help="make shards 0..N-1 active; others drain")
+    resize.add_argument("count", type=_positive)
+    resize.set_defaults(run=_run_shards_set)
+    shard_commands.add_parser(
+        "rebalance", help="move timers off draining shards and even out the active ones"
+    ).set_defaults(run=_run_shards_rebalance)
+
+    dlq = commands.add_parser("dlq", help="inspect or redrive firings that failed")
+    dlq.add_argument("--state-dir", type=Path, default=Path(".timer-service"), help=state_dir_help)
+    dlq_commands = dlq.add_subparsers(title="dlq commands", required=True)
+    dlq_list = dlq_commands.add_parser("list", help="show failed firings without removing them")
+    dlq_list.add_argument("--limit", type=_positive, default=50)
+    dlq_list.set_defaults(run=_run_dlq_list)
+    dlq_commands.add_parser("redrive", help="send failed firings back for delivery").set_defaults(
+        run=_run_dlq_redrive
+    )
     return parser
 
 
@@ -77,16 +116,17 @@ def _positive(text: str) -> int:
     return value
 
 
-# --- dev ----------------------------------------------------------------------------------
-
-
 @dataclass
 class _Resources:
     endpoint_url: str | None
     table: str
+    idempotency_table: str
     dispatch_queue_url: str
     dlq_url: str
     output_queue_url: str
+
+
+# --- dev ----------------------------------------------------------------------------------
 
 
 def _run_dev(args: argparse.Namespace) -> int:
@@ -94,7 +134,7 @@ def _run_dev(args: argparse.Namespace) -> int:
 
     from timer_service.local.embedded import EmbeddedAws, fake_credentials
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, quiet=False)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
@@ -112,19 +152,30 @@ def _serve_dev(
     *,
     embedded_url: str | None,
 ) -> int:
-    from api.handler import lambda_handler
+    import api.handler
+    import callbacks.handler
+    import ticker.handler
     from api.local_gateway import LocalGateway
-    from timer_service.aws import dynamodb_client
+    from callbacks.local_worker import QueueWorker
+    from ticker.local_loop import TickerLoop
+    from timer_service.aws import dynamodb_client, sqs_client
+    from timer_service.clock import SystemClock
+    from timer_service.dispatch import SqsDispatchQueue
+    from timer_service.local.held_queue import HeldDispatchQueue
     from timer_service.local.state import load_table, save_table
     from timer_service.settings import Settings
+    from timer_service.store.dynamodb import DynamoTimerStore
+    from timer_service.tick import TickEngine, TickSettings
 
     resources = _provision(embedded_url)
     os.environ.update(
         TIMER_TABLE=resources.table,
+        IDEMPOTENCY_TABLE=resources.idempotency_table,
         DISPATCH_QUEUE_URL=resources.dispatch_queue_url,
         DLQ_URL=resources.dlq_url,
         OUTPUT_QUEUE_URL=resources.output_queue_url,
         POWERTOOLS_TRACE_DISABLED="true",
+        POWERTOOLS_METRICS_DISABLED="true",
         POWERTOOLS_LOG_LEVEL=os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
         ALLOW_PRIVATE_TARGETS="true" if args.allow_private_targets else "false",
     )
@@ -132,22 +183,70 @@ def _serve_dev(
         os.environ["AWS_ENDPOINT_URL"] = embedded_url
     settings = Settings.from_env()
     client = dynamodb_client(settings)
+    sqs = sqs_client(settings)
     state_file: Path = args.state_dir / STATE_FILE
     persist = embedded_url is not None
     restored = load_table(client, settings.table_name, state_file) if persist else 0
-    _apply_shard_count(settings, args.shards)
+    store = DynamoTimerStore(client, settings.table_name)
+    _apply_shard_count(store, args.shards)
+
+    clock = SystemClock()
+    held = HeldDispatchQueue(
+        SqsDispatchQueue(sqs, resources.dispatch_queue_url, clock=clock), clock=clock
+    ).start()
+    ticker.handler.use_engine(
+        TickEngine(
+            store=store,
+            queue=held,
+            clock=clock,
+            settings=TickSettings(
+                lookahead_minutes=settings.lookahead_minutes,
+                catch_up_window_s=settings.catch_up_window_s,
+            ),
+        )
+    )
+    quiet = args.quiet
 
     def on_request(method: str, path: str, status: int, elapsed_ms: float) -> None:
-        style = "green" if status < 400 else "yellow" if status < 500 else "red"
-        console.print(f"[{style}]{status}[/] {method} {path} [dim]{elapsed_ms:.1f} ms[/]")
+        if not quiet:
+            style = "green" if status < 400 else "yellow" if status < 500 else "red"
+            console.print(f"[{style}]{status}[/] {method} {path} [dim]{elapsed_ms:.1f} ms[/]")
 
+    def on_firing(firing: Firing, result: Any, error: Exception | None) -> None:
+        if quiet:
+            return
+        when = datetime.fromtimestamp(firing.scheduled_s, tz=UTC).strftime("%H:%M:%S")
+        if error is not None:
+            console.print(f"[red]failed[/] {firing.timer_id} @ {when}: {error}")
+        elif result.outcome == "delivered":
+            console.print(
+                f"[cyan]fired[/] {firing.timer_id} @ {when} [dim]late {result.lateness_s:+.3f} s[/]"
+            )
+        else:
+            console.print(f"[dim]skipped {firing.timer_id} @ {when}: {result.outcome}[/]")
+
+    callbacks.handler.listeners.append(on_firing)
+    loop = TickerLoop(ticker.handler.lambda_handler, lambda: store.get_registry().all).start()
+    workers = [
+        QueueWorker(sqs, resources.dispatch_queue_url, callbacks.handler.lambda_handler).start()
+        for _ in range(CALLBACK_WORKERS)
+    ]
+    if args.print_output:
+        workers.append(
+            QueueWorker(
+                sqs, resources.output_queue_url, _output_printer(console), name="output"
+            ).start()
+        )
     gateway = LocalGateway(
-        lambda_handler,
+        api.handler.lambda_handler,
         host=args.host,
         port=args.port,
         api_key=args.api_key,
         on_request=on_request,
     ).start()
+    args.state_dir.mkdir(parents=True, exist_ok=True)
+    endpoint_file = args.state_dir / ENDPOINT_FILE
+    endpoint_file.write_text(json.dumps(asdict(resources)))
     _banner(console, args, gateway.url, resources, restored, state_file if persist else None)
 
     save_lock = threading.Lock()
@@ -162,41 +261,55 @@ def _serve_dev(
             save()
     finally:
         gateway.stop()
+        loop.stop()
+        held.stop()
+        for worker in workers:
+            worker.stop()
         save()
-        if persist:
-            console.print(f"Saved state to {state_file}. Stopped.")
-        else:
-            console.print("Stopped.")
+        endpoint_file.unlink(missing_ok=True)
+        console.print(f"Saved state to {state_file}. Stopped." if persist else "Stopped.")
     return 0
+
+
+def _output_printer(console: Console) -> Any:
+    def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        for record in event["Records"]:
+            console.print(f"[magenta]output[/] {record['body']}", soft_wrap=True)
+        return {"batchItemFailures": []}
+
+    return handle
 
 
 def _provision(embedded_url: str | None) -> _Resources:
     from timer_service.aws import dynamodb_client, sqs_client
-    from timer_service.provisioning import create_queues, create_table
+    from timer_service.provisioning import create_idempotency_table, create_queues, create_table
     from timer_service.settings import Settings
 
-    base = Settings.from_env().model_copy(update={"endpoint_url": embedded_url})
-    if embedded_url is None:
-        base = base.model_copy(update={"endpoint_url": os.environ.get("AWS_ENDPOINT_URL")})
+    base = Settings.from_env().model_copy(
+        update={"endpoint_url": embedded_url or os.environ.get("AWS_ENDPOINT_URL")}
+    )
     table = os.environ.get("TIMER_TABLE", LOCAL_TABLE)
+    idempotency = os.environ.get("IDEMPOTENCY_TABLE", LOCAL_IDEMPOTENCY_TABLE)
     create_table(dynamodb_client(base), table)
-    queues = create_queues(sqs_client(base), LOCAL_QUEUE_PREFIX)
-    return _Resources(base.endpoint_url, table, queues.dispatch, queues.dlq, queues.output)
+    create_idempotency_table(dynamodb_client(base), idempotency)
+    queues = create_queues(
+        sqs_client(base), LOCAL_QUEUE_PREFIX, max_receive_count=base.max_attempts
+    )
+    return _Resources(
+        base.endpoint_url, table, idempotency, queues.dispatch, queues.dlq, queues.output
+    )
 
 
-def _apply_shard_count(settings: object, shards: int) -> None:
-    from timer_service.aws import dynamodb_client
+def _apply_shard_count(store: Any, shards: int) -> tuple[int, ...]:
+    """Shards 0..N-1 active; shards beyond that drain. The draining ones, as now."""
     from timer_service.models import ShardRegistry
-    from timer_service.settings import Settings
-    from timer_service.store.dynamodb import DynamoTimerStore
 
-    assert isinstance(settings, Settings)
-    store = DynamoTimerStore(dynamodb_client(settings), settings.table_name)
     current = store.get_registry()
     active = tuple(range(shards))
-    if current.active != active:
-        draining = tuple(n for n in current.all if n not in active)
+    draining = tuple(n for n in current.all if n not in active)
+    if current.active != active or current.draining != draining:
         store.put_registry(ShardRegistry(active=active, draining=draining))
+    return draining
 
 
 def _banner(
@@ -215,12 +328,13 @@ def _banner(
         ("AWS endpoint", resources.endpoint_url or "from the environment"),
         ("Table", resources.table),
         ("Dispatch queue", resources.dispatch_queue_url),
+        ("Dead letters", resources.dlq_url),
         ("Output queue", resources.output_queue_url),
         ("State", f"{state_file} ({restored} items restored)" if state_file else "not saved"),
     ]
     console.print(f"[bold]timer-service {__version__}[/] local stack, {args.shards} shards")
     for name, value in rows:
-        console.print(f"  {name:<15} {value}")
+        console.print(f"  {name:<15} {value}", soft_wrap=True)
     console.print("Try:")
     console.print(
         f"  curl -X PUT {url}/periodic/hello{key_header} -H 'Content-Type: application/json'"
@@ -230,6 +344,165 @@ def _banner(
     console.print(f"  curl {url}/periodic{key_header}", soft_wrap=True)
     console.print("Ctrl-C stops (state is saved).")
     sys.stdout.flush()
+
+
+# --- shards and dlq -----------------------------------------------------------------------
+
+
+def _connect(state_dir: Path) -> tuple[_Resources, Any]:
+    """The resources of the running local stack (its endpoint file), else the environment."""
+    from timer_service.settings import Settings
+
+    endpoint_file = state_dir / ENDPOINT_FILE
+    if endpoint_file.exists():
+        resources = _Resources(**json.loads(endpoint_file.read_text()))
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+        os.environ.setdefault("AWS_REGION", "us-east-1")
+    else:
+        settings = Settings.from_env()
+        resources = _Resources(
+            endpoint_url=settings.endpoint_url,
+            table=settings.table_name,
+            idempotency_table=settings.idempotency_table or "",
+            dispatch_queue_url=settings.dispatch_queue_url or "",
+            dlq_url=settings.dlq_url or "",
+            output_queue_url=settings.output_queue_url or "",
+        )
+    settings = Settings.from_env().model_copy(
+        update={"endpoint_url": resources.endpoint_url, "table_name": resources.table}
+    )
+    return resources, settings
+
+
+def _store(state_dir: Path) -> Any:
+    from timer_service.aws import dynamodb_client
+    from timer_service.store.dynamodb import DynamoTimerStore
+
+    resources, settings = _connect(state_dir)
+    return DynamoTimerStore(dynamodb_client(settings), resources.table)
+
+
+def _run_shards_list(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from timer_service.clock import format_utc
+
+    store = _store(args.state_dir)
+    registry = store.get_registry()
+    counts = store.count_timers_by_shard()
+    table = Table("shard", "status", "timers", "done through", "claimed", "rate periods")
+    for shard in sorted({*registry.all, *counts}):
+        state = store.get_shard_state(shard)
+        status = (
+            "active"
+            if shard in registry.active
+            else "draining"
+            if shard in registry.draining
+            else "retired"
+        )
+        table.add_row(
+            str(shard),
+            status,
+            str(counts.get(shard, 0)),
+            "-" if state.done is None else format_utc(state.done * 60 + 59),
+            "-" if state.claimed is None else format_utc(state.claimed * 60),
+            ", ".join(f"{p} min" for p in sorted(state.periods)) or "-",
+        )
+    Console().print(table)
+    return 0
+
+
+def _run_shards_set(args: argparse.Namespace) -> int:
+    store = _store(args.state_dir)
+    draining = _apply_shard_count(store, args.count)
+    message = f"{args.count} active shards"
+    if draining:
+        message += (
+            f"; draining {', '.join(map(str, draining))}: run `timer-service shards rebalance`"
+        )
+    print(message)
+    return 0
+
+
+def _run_shards_rebalance(args: argparse.Namespace) -> int:
+    from timer_service.clock import SystemClock
+    from timer_service.rebalance import Rebalancer
+
+    store = _store(args.state_dir)
+    report = Rebalancer(store=store, clock=SystemClock()).rebalance()
+    print(
+        f"moved {report.moved} timers; {report.waiting} could not move yet"
+        + (f"; retired shards {', '.join(map(str, report.retired))}" if report.retired else "")
+    )
+    return 0 if report.waiting == 0 else 1
+
+
+def _run_dlq_list(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from timer_service.aws import sqs_client
+    from timer_service.dispatch import Firing
+
+    resources, settings = _connect(args.state_dir)
+    sqs = sqs_client(settings)
+    table = Table("firing", "version", "deliveries", "error")
+    seen: set[str] = set()
+    while len(seen) < args.limit:
+        response = sqs.receive_message(
+            QueueUrl=resources.dlq_url,
+            MaxNumberOfMessages=10,
+            VisibilityTimeout=0,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
+        fresh = [m for m in response.get("Messages", []) if m["MessageId"] not in seen]
+        if not fresh:
+            break
+        for message in fresh:
+            seen.add(message["MessageId"])
+            firing = Firing.from_message(message["Body"])
+            attributes: dict[str, Any] = dict(message.get("MessageAttributes", {}))
+            error = attributes.get("error", {}).get("StringValue", "")
+            table.add_row(
+                firing.firing_id,
+                str(firing.version),
+                message.get("Attributes", {}).get("ApproximateReceiveCount", "?"),
+                error or "retries exhausted",
+            )
+    Console().print(table)
+    print(f"{len(seen)} firings in the dead-letter queue")
+    return 0
+
+
+def _run_dlq_redrive(args: argparse.Namespace) -> int:
+    from timer_service.aws import sqs_client
+
+    resources, settings = _connect(args.state_dir)
+    sqs = sqs_client(settings)
+    moved = 0
+    while True:
+        response = sqs.receive_message(
+            QueueUrl=resources.dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=60
+        )
+        messages = response.get("Messages", [])
+        if not messages:
+            break
+        sqs.send_message_batch(
+            QueueUrl=resources.dispatch_queue_url,
+            Entries=[{"Id": str(n), "MessageBody": m["Body"]} for n, m in enumerate(messages)],
+        )
+        sqs.delete_message_batch(
+            QueueUrl=resources.dlq_url,
+            Entries=[
+                {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)
+            ],
+        )
+        moved += len(messages)
+    print(f"redrove {moved} firings to the dispatch queue")
+    return 0
 
 
 if __name__ == "__main__":

@@ -17,7 +17,13 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_sqs import SQSClient
 
-__all__ = ["MAX_RECEIVE_COUNT", "QueueUrls", "create_queues", "create_table"]
+__all__ = [
+    "MAX_RECEIVE_COUNT",
+    "QueueUrls",
+    "create_idempotency_table",
+    "create_queues",
+    "create_table",
+]
 
 MAX_RECEIVE_COUNT = 5  # deliveries of one firing before it goes to the DLQ
 VISIBILITY_TIMEOUT_S = 60
@@ -66,7 +72,29 @@ def create_table(client: DynamoDBClient, name: str) -> None:
     )
 
 
-def create_queues(client: SQSClient, prefix: str) -> QueueUrls:
+def create_idempotency_table(client: DynamoDBClient, name: str) -> None:
+    """The table powertools Idempotency keeps firing ids in (key ``id``, TTL ``expiration``)."""
+    try:
+        client.create_table(
+            TableName=name,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        )
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ResourceInUseException":
+            raise
+        return
+    client.get_waiter("table_exists").wait(TableName=name)
+    client.update_time_to_live(
+        TableName=name,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"},
+    )
+
+
+def create_queues(
+    client: SQSClient, prefix: str, *, max_receive_count: int = MAX_RECEIVE_COUNT
+) -> QueueUrls:
     """Dispatch queue with its DLQ, and the output queue of the ``sqs`` job type; idempotent."""
     dlq = client.create_queue(QueueName=f"{prefix}-dispatch-dlq")["QueueUrl"]
     dlq_arn = client.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][
@@ -77,7 +105,7 @@ def create_queues(client: SQSClient, prefix: str) -> QueueUrls:
         Attributes={
             "VisibilityTimeout": str(VISIBILITY_TIMEOUT_S),
             "RedrivePolicy": json.dumps(
-                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVE_COUNT)}
+                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receive_count)}
             ),
         },
     )["QueueUrl"]

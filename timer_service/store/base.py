@@ -91,3 +91,29 @@ class TimerStore(Protocol):
     def delete_stale(self, key: IndexKey, version: int) -> bool:
         """Delete an index item only if it still belongs to ``version``."""
         ...
+
+    # --- shard administration -----------------------------------------------------------
+
+    def count_timers_by_shard(self) -> dict[int, int]:
+        """How many timers each shard holds (a scan: for the admin command)."""
+        ...
+
+    def timers_on_shard(self, shard: int) -> list[Timer]:
+        """Every timer placed on ``shard`` (a scan: for rebalancing)."""
+        ...
+
+    def move_timer(
+        self,
+        timer: Timer,
+        *,
+        target: int,
+        remove: Sequence[IndexKey],
+        entries: Sequence[IndexEntry],
+        old_claimed: int | None,
+        first_minute: int | None,
+        add_period: int | None,
+    ) -> bool:
+        """Move ``timer`` to shard ``target`` in one transaction, only if the old shard is
+        idle at ``claimed == done == old_claimed`` and the target has not claimed
+        ``first_minute``; False when either moved on (try again later)."""
+        ...

@@ -392,6 +392,103 @@ class DynamoTimerStore:
             raise self._translate(exc) from exc
         return True
 
+    # --- shard administration -----------------------------------------------------------
+
+    def _scan_timers(self, shard: int | None) -> list[Item]:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "FilterExpression": "sk = :t" + ("" if shard is None else " AND shard = :s"),
+            "ExpressionAttributeValues": {":t": _s("T")}
+            | ({} if shard is None else {":s": _n(shard)}),
+        }
+        items: list[Item] = []
+        paginator = self._client.get_paginator("scan")
+        try:
+            for page in paginator.paginate(**request):
+                items.extend(page["Items"])
+        except ClientError as exc:
+            raise self._translate(exc) from exc
+        return items
+
+    def count_timers_by_shard(self) -> dict[int, int]:
+        counts: dict[int, int] = {}
+        for item in self._scan_timers(None):
+            shard = int(item["shard"]["N"])
+            counts[shard] = counts.get(shard, 0) + 1
+        return counts
+
+    def timers_on_shard(self, shard: int) -> list[Timer]:
+        return [timer_from_item(item) for item in self._scan_timers(shard)]
+
+    def move_timer(
+        self,
+        timer: Timer,
+        *,
+        target: int,
+        remove: Sequence[IndexKey],
+        entries: Sequence[IndexEntry],
+        old_claimed: int | None,
+        first_minute: int | None,
+        add_period: int | None,
+    ) -> bool:
+        old_check: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": _key(shard_state_key(timer.shard)),
+        }
+        if old_claimed is None:
+            old_check["ConditionExpression"] = "attribute_not_exists(claimed)"
+        else:
+            old_check["ConditionExpression"] = (
+                "claimed = :c AND done = :c AND attribute_not_exists(leaseOwner)"
+            )
+            old_check["ExpressionAttributeValues"] = {":c": _n(old_claimed)}
+        # The target's `claimed` is checked, and its rate periods extended, in one action.
+        target_action: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": _key(shard_state_key(target)),
+            "ExpressionAttributeValues": {},
+        }
+        if first_minute is not None:
+            target_action["ConditionExpression"] = "attribute_not_exists(claimed) OR claimed < :f"
+            target_action["ExpressionAttributeValues"][":f"] = _n(first_minute)
+        if add_period is not None:
+            target_action["UpdateExpression"] = "ADD periods :p"
+            target_action["ExpressionAttributeValues"][":p"] = {"NS": [str(add_period)]}
+        if not target_action["ExpressionAttributeValues"]:
+            del target_action["ExpressionAttributeValues"]
+        verb = "Update" if add_period is not None else "ConditionCheck"
+        new_keys = {entry.key for entry in entries}
+        actions: list[dict[str, Any]] = [
+            {"ConditionCheck": old_check},
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": _key(timer_key(timer.owner, timer.id)),
+                    "UpdateExpression": "SET shard = :s",
+                    "ConditionExpression": "version = :v",
+                    "ExpressionAttributeValues": {":s": _n(target), ":v": _n(timer.version)},
+                }
+            },
+            *(
+                {"Delete": {"TableName": self._table, "Key": _key(key)}}
+                for key in dict.fromkeys(remove)
+                if key not in new_keys
+            ),
+            *(
+                [{verb: target_action}]
+                if "ConditionExpression" in target_action or add_period
+                else []
+            ),
+            *({"Put": {"TableName": self._table, "Item": index_item(e)}} for e in entries),
+        ]
+        try:
+            self._client.transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "TransactionCanceledException":
+                return False
+            raise self._translate(exc) from exc
+        return True
+
     # --- internals ------------------------------------------------------------------
 
     def _get(self, key: IndexKey) -> Item | None:

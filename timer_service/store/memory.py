@@ -160,3 +160,51 @@ class InMemoryTimerStore:
                 return False
             self._drop(key)
             return True
+
+    def count_timers_by_shard(self) -> dict[int, int]:
+        with self._lock:
+            counts: dict[int, int] = {}
+            for timer in self.timers.values():
+                counts[timer.shard] = counts.get(timer.shard, 0) + 1
+            return counts
+
+    def timers_on_shard(self, shard: int) -> list[Timer]:
+        with self._lock:
+            return [t for t in self.timers.values() if t.shard == shard]
+
+    def move_timer(
+        self,
+        timer: Timer,
+        *,
+        target: int,
+        remove: Sequence[IndexKey],
+        entries: Sequence[IndexEntry],
+        old_claimed: int | None,
+        first_minute: int | None,
+        add_period: int | None,
+    ) -> bool:
+        with self._lock:
+            old = self.get_shard_state(timer.shard)
+            new = self.get_shard_state(target)
+            current = self.timers.get((timer.owner, timer.id))
+            if (
+                current is None
+                or current.version != timer.version
+                or old.claimed != old_claimed
+                or old.done != old_claimed
+                or (
+                    first_minute is not None
+                    and new.claimed is not None
+                    and new.claimed >= first_minute
+                )
+            ):
+                return False
+            for key in remove:
+                self._drop(key)
+            for entry in entries:
+                self.index.setdefault(entry.key.pk, {})[entry.key.sk] = entry
+            if add_period is not None:
+                self.shards[target] = new.model_copy(update={"periods": new.periods | {add_period}})
+            self.timers[(timer.owner, timer.id)] = timer.model_copy(update={"shard": target})
+            self.writes += 1
+            return True

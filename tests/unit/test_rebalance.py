@@ -1,0 +1,94 @@
+"""Shards: timers move off draining shards without a firing lost or sent twice."""
+
+from __future__ import annotations
+
+from collections import Counter
+from itertools import takewhile
+
+from timer_service.clock import FixedClock
+from timer_service.dispatch import InMemoryDispatchQueue
+from timer_service.job_types import JobTypeRegistry
+from timer_service.models import ShardRegistry, TimerSpec
+from timer_service.rebalance import Rebalancer
+from timer_service.service import TimerService
+from timer_service.store.memory import InMemoryTimerStore
+from timer_service.tick import TickEngine
+from timer_service.time_index import timing_of
+
+T0 = 1_795_348_800  # 2026-11-22T12:00:00Z
+
+
+class Cluster:
+    def __init__(self) -> None:
+        self.clock = FixedClock(T0 + 5)
+        self.store = InMemoryTimerStore()
+        self.store.put_registry(ShardRegistry(active=(0, 1, 2, 3)))
+        self.queue = InMemoryDispatchQueue(self.clock)
+        self.service = TimerService(
+            store=self.store,
+            clock=self.clock,
+            job_types=JobTypeRegistry.from_entry_points(),
+            queue=self.queue,
+        )
+        self.engine = TickEngine(store=self.store, queue=self.queue, clock=self.clock)
+
+    def tick_all(self) -> None:
+        for shard in self.store.get_registry().all:
+            self.engine.tick(shard)
+
+    def next_minute(self) -> None:
+        self.clock.set((int(self.clock.now()) // 60 + 1) * 60 + 1)
+
+
+SCHEDULES = [
+    "rate(1 minute)",
+    "rate(2 minutes)",
+    "cron(* * * * ? *)",
+    "cron(0/3 * * * ? *)",
+    "at(2026-11-22T12:07:30)",
+]
+
+
+def test_rebalance_moves_every_timer_without_losing_or_doubling_a_firing() -> None:
+    cluster = Cluster()
+    ids = []
+    for n in range(40):
+        timer_id = f"t{n}"
+        schedule = SCHEDULES[n % len(SCHEDULES)]
+        cluster.service.put("alice", timer_id, TimerSpec.model_validate({"schedule": schedule}))
+        ids.append(timer_id)
+    timers_before = {t.id: t for t in cluster.store.timers.values()}
+    for _ in range(3):
+        cluster.tick_all()
+        cluster.next_minute()
+    # WHEN shards 2 and 3 drain and the timers are rebalanced between two ticks
+    cluster.store.put_registry(ShardRegistry(active=(0, 1), draining=(2, 3)))
+    report = Rebalancer(store=cluster.store, clock=cluster.clock, attempts=1).rebalance()
+    assert report.waiting == 0
+    assert report.moved > 0
+    assert report.retired == [2, 3]
+    assert {t.shard for t in cluster.store.timers.values()} <= {0, 1}
+    for _ in range(8):
+        cluster.tick_all()
+        cluster.next_minute()
+    # THEN every firing from the first tick to the end was sent exactly once
+    sent = Counter((f.timer_id, f.scheduled_s) for f, _ in cluster.queue.sent)
+    assert max(sent.values()) == 1
+    horizon_s = T0 + 11 * 60
+    for timer_id in ids:
+        fires = timing_of(timers_before[timer_id]).iter_from(T0 + 5)
+        expected = list(takewhile(lambda s: s < horizon_s, fires))
+        got = sorted(s for (tid, s) in sent if tid == timer_id and s < horizon_s)
+        assert got == expected, timer_id
+
+
+def test_timer_does_not_move_while_its_shard_is_mid_tick() -> None:
+    cluster = Cluster()
+    cluster.service.put("alice", "x", TimerSpec.model_validate({"schedule": "rate(1 minute)"}))
+    timer = next(iter(cluster.store.timers.values()))
+    cluster.store.begin_tick(
+        timer.shard, token="busy", now_s=cluster.clock.now(), lease_s=90, claim=10**8, first=1
+    )
+    target = (timer.shard + 1) % 4
+    assert not Rebalancer(store=cluster.store, clock=cluster.clock).move(timer, target)
+    assert cluster.store.timers[("alice", "x")].shard == timer.shard
