@@ -67,6 +67,11 @@ def delivery() -> Delivery:
 
 
 @cache
+def idempotency_config() -> IdempotencyConfig:
+    return IdempotencyConfig(event_key_jmespath="firingId", expires_after_seconds=7 * 86400)
+
+
+@cache
 def run_once() -> RunOnce | None:
     """Idempotent execution keyed by firing id, when an idempotency table is configured."""
     current = settings()
@@ -75,7 +80,7 @@ def run_once() -> RunOnce | None:
     persistence = DynamoDBPersistenceLayer(
         table_name=current.idempotency_table, boto3_client=dynamodb_client(current)
     )
-    config = IdempotencyConfig(event_key_jmespath="firingId", expires_after_seconds=7 * 86400)
+    config = idempotency_config()
 
     @idempotent_function(
         data_keyword_argument="firing", persistence_store=persistence, config=config
@@ -134,18 +139,18 @@ def _notify(firing: Firing, result: Delivered | None, error: Exception | None) -
 
 
 def _back_off(record: SQSRecord, attempt: int) -> None:
-    """Hold the failed message for base * 2^(attempt-1) s; on its last attempt, count the DLQ."""
+    """Hold the failed message for base * 2^(attempt-1) s. After the last attempt it is made
+    visible at once: SQS's redrive (maxReceiveCount = MAX_ATTEMPTS) moves it to the DLQ."""
     current = settings()
-    if attempt >= current.max_attempts:
+    last = attempt >= current.max_attempts
+    if last:
         metrics.add_metric(name="DlqSends", unit="Count", value=1)
-        return
-    url = current.dispatch_queue_url
-    if url is None:
+    if current.dispatch_queue_url is None:
         return
     _client("sqs").change_message_visibility(
-        QueueUrl=url,
+        QueueUrl=current.dispatch_queue_url,
         ReceiptHandle=record.receipt_handle,
-        VisibilityTimeout=retry_delay_s(attempt, base_s=current.retry_base_s),
+        VisibilityTimeout=0 if last else retry_delay_s(attempt, base_s=current.retry_base_s),
     )
 
 
@@ -168,8 +173,9 @@ def _to_dlq(record: SQSRecord, firing: Firing, error: PermanentJobError) -> None
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    idempotency_config().register_lambda_context(context)
     batch = _Batch(event["Records"])
-    processor = BatchProcessor(event_type=EventType.SQS)  # per call: it holds the batch
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     return process_partial_response(
         event=event, record_handler=batch.handle, processor=processor, context=context
     )

@@ -1,0 +1,257 @@
+"""Ticker and callback Lambdas against moto: firings reach webhooks and queues, once."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from tests.conftest import ALICE, ApiCall, AwsResources, WebhookReceiver
+from timer_service.local.lambda_context import LocalContext
+
+SECRET = "s3cret"
+
+
+@pytest.fixture
+def pipeline(aws: AwsResources, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsResources]:
+    """The callback Lambda configured for tests: private targets allowed, fast retries."""
+    import callbacks.handler
+    import ticker.handler
+    from timer_service.aws import client
+    from timer_service.provisioning import create_idempotency_table, create_queues
+
+    create_idempotency_table(client("dynamodb", "us-east-1", aws.endpoint_url), "idem-test")
+    create_queues(client("sqs", "us-east-1", aws.endpoint_url), "timers-test", max_receive_count=2)
+    for name, value in {
+        "IDEMPOTENCY_TABLE": "idem-test",
+        "ALLOW_PRIVATE_TARGETS": "true",
+        "WEBHOOK_SIGNING_SECRET": SECRET,
+        "MAX_ATTEMPTS": "2",
+        "RETRY_BASE_SECONDS": "1",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+    }.items():
+        monkeypatch.setenv(name, value)
+    caches = [callbacks.handler.settings, callbacks.handler.delivery, callbacks.handler.run_once]
+    for cached in caches:
+        cached.cache_clear()
+    ticker.handler._default_engine.cache_clear()
+    yield aws
+    for cached in caches:
+        cached.cache_clear()
+    ticker.handler.use_engine(None)
+
+
+def sqs() -> Any:
+    import os
+
+    from timer_service.aws import client
+
+    return client("sqs", "us-east-1", os.environ["AWS_ENDPOINT_URL"])
+
+
+def consume(aws: AwsResources, *, rounds: int = 1) -> int:
+    """Run the callback Lambda on what the dispatch queue holds now, like the event source."""
+    from callbacks.handler import lambda_handler
+    from callbacks.local_worker import QueueWorker
+
+    worker = QueueWorker(sqs(), aws.dispatch_queue_url, lambda_handler, wait_s=0)
+    return sum(worker.poll_once() for _ in range(rounds))
+
+
+def webhook_timer(
+    call_api: ApiCall, receiver: WebhookReceiver, timer_id: str, **extra: Any
+) -> None:
+    body = {
+        "schedule": "rate(1 hour)",
+        "jobType": "webhook",
+        "job": {"url": f"{receiver.url}/hook/{timer_id}"},
+        "timerCallbackData": {"timer": timer_id},
+    } | extra
+    assert call_api("PUT", f"/periodic/{timer_id}", body).status == 201
+
+
+def test_trigger_delivers_a_signed_webhook(
+    pipeline: AwsResources, call_api: ApiCall, receiver: WebhookReceiver
+) -> None:
+    webhook_timer(call_api, receiver, "hook-1")
+    triggered = call_api("POST", "/periodic/hook-1/trigger")
+    assert triggered.status == 202
+    consume(pipeline)
+    (request,) = receiver.requests
+    assert request.path == "/hook/hook-1"
+    body = json.loads(request.body)
+    assert body["timerId"] == "hook-1"
+    assert body["timerCallbackData"] == {"timer": "hook-1"}
+    assert body["attempt"] == 1
+    assert body["scheduledAt"] == triggered.body["scheduledAt"]
+    assert request.headers["X-Timer-Firing-Id"] == triggered.body["firingId"]
+    expected = hmac.new(SECRET.encode(), request.body, hashlib.sha256).hexdigest()
+    assert request.headers["X-Timer-Signature"] == f"sha256={expected}"
+
+
+def test_sqs_job_sends_callback_data_to_the_output_queue(
+    pipeline: AwsResources, call_api: ApiCall
+) -> None:
+    call_api("PUT", "/periodic/plain", {"timerCallbackData": {"orderId": 42}})
+    call_api("POST", "/periodic/plain/trigger")
+    consume(pipeline)
+    response = sqs().receive_message(
+        QueueUrl=pipeline.output_queue_url, MessageAttributeNames=["All"], WaitTimeSeconds=1
+    )
+    (message,) = response["Messages"]
+    assert json.loads(message["Body"]) == {"orderId": 42}
+    assert message["MessageAttributes"]["timerId"]["StringValue"] == "plain"
+    assert message["MessageAttributes"]["firingId"]["StringValue"].startswith(f"{ALICE}#plain@")
+
+
+def test_firing_of_a_deleted_timer_is_skipped(
+    pipeline: AwsResources, call_api: ApiCall, receiver: WebhookReceiver
+) -> None:
+    webhook_timer(call_api, receiver, "gone")
+    call_api("POST", "/periodic/gone/trigger")
+    call_api("DELETE", "/periodic/gone")
+    consume(pipeline)
+    assert receiver.requests == []
+
+
+def test_firing_made_before_a_pause_is_skipped(
+    pipeline: AwsResources, call_api: ApiCall, receiver: WebhookReceiver
+) -> None:
+    from timer_service.clock import SystemClock
+    from timer_service.dispatch import Firing, SqsDispatchQueue
+
+    webhook_timer(call_api, receiver, "pausing")
+    queue = SqsDispatchQueue(sqs(), pipeline.dispatch_queue_url, clock=SystemClock())
+    queue.send([Firing(ALICE, "pausing", 1, int(time.time()))])
+    call_api("POST", "/periodic/pausing/pause")
+    consume(pipeline)
+    assert receiver.requests == []
+
+
+def test_failing_webhook_is_retried_then_dead_lettered(
+    pipeline: AwsResources, call_api: ApiCall, receiver: WebhookReceiver
+) -> None:
+    receiver.status = 503
+    webhook_timer(call_api, receiver, "flaky")
+    call_api("POST", "/periodic/flaky/trigger")
+    deadline = time.time() + 30
+    dead: list[dict[str, Any]] = []
+    while time.time() < deadline and not dead:
+        consume(pipeline)
+        dead = (
+            sqs().receive_message(QueueUrl=pipeline.dlq_url, WaitTimeSeconds=0).get("Messages", [])
+        )
+        time.sleep(0.3)
+    assert len(dead) == 1
+    attempts = [json.loads(r.body)["attempt"] for r in receiver.requests]
+    assert attempts[0] == 1 and attempts[-1] == 2  # each delivery retried quickly in process
+    assert len(receiver.requests) == 2 * 3
+
+
+def test_client_error_goes_to_dlq_at_once_and_can_be_redriven(
+    pipeline: AwsResources, call_api: ApiCall, receiver: WebhookReceiver, tmp_path: Any
+) -> None:
+    from timer_service.cli import main
+
+    receiver.status = 404
+    webhook_timer(call_api, receiver, "missing-page")
+    call_api("POST", "/periodic/missing-page/trigger")
+    consume(pipeline)
+    assert len(receiver.requests) == 1
+    (dead,) = sqs().receive_message(
+        QueueUrl=pipeline.dlq_url, MessageAttributeNames=["All"], VisibilityTimeout=0
+    )["Messages"]
+    assert "HTTP 404" in dead["MessageAttributes"]["error"]["StringValue"]
+    receiver.status = 200
+    assert main(["dlq", "--state-dir", str(tmp_path), "redrive"]) == 0
+    consume(pipeline)
+    assert len(receiver.requests) == 2
+    assert sqs().receive_message(QueueUrl=pipeline.dlq_url).get("Messages", []) == []
+
+
+def test_webhook_to_loopback_is_blocked_without_private_targets(
+    pipeline: AwsResources,
+    call_api: ApiCall,
+    receiver: WebhookReceiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import callbacks.handler
+
+    monkeypatch.setenv("ALLOW_PRIVATE_TARGETS", "false")
+    callbacks.handler.settings.cache_clear()
+    callbacks.handler.delivery.cache_clear()
+    webhook_timer(call_api, receiver, "ssrf")
+    call_api("POST", "/periodic/ssrf/trigger")
+    consume(pipeline)
+    assert receiver.requests == []
+    (dead,) = sqs().receive_message(QueueUrl=pipeline.dlq_url, MessageAttributeNames=["All"])[
+        "Messages"
+    ]
+    assert "not a public address" in dead["MessageAttributes"]["error"]["StringValue"]
+
+
+def test_deduplicated_delivery_runs_a_firing_once(
+    pipeline: AwsResources, call_api: ApiCall, receiver: WebhookReceiver
+) -> None:
+    from timer_service.clock import SystemClock
+    from timer_service.dispatch import Firing, SqsDispatchQueue
+
+    webhook_timer(call_api, receiver, "once", delivery="deduplicated")
+    webhook_timer(call_api, receiver, "twice")
+    queue = SqsDispatchQueue(sqs(), pipeline.dispatch_queue_url, clock=SystemClock())
+    now_s = int(time.time())
+    firings = [Firing(ALICE, "once", 1, now_s), Firing(ALICE, "twice", 1, now_s)]
+    queue.send(firings + firings)  # the same firings delivered twice
+    consume(pipeline, rounds=2)
+    paths = sorted(r.path for r in receiver.requests)
+    assert paths == ["/hook/once", "/hook/twice", "/hook/twice"]
+
+
+def test_ticker_sends_due_firings_that_the_callbacks_deliver(
+    pipeline: AwsResources, call_api: ApiCall, receiver: WebhookReceiver
+) -> None:
+    import api.handler
+    import ticker.handler
+    from timer_service.aws import client
+    from timer_service.clock import FixedClock
+    from timer_service.dispatch import SqsDispatchQueue
+    from timer_service.job_types import JobTypeRegistry
+    from timer_service.service import TimerService
+    from timer_service.store.dynamodb import DynamoTimerStore
+    from timer_service.tick import TickEngine
+
+    # GIVEN timers created a minute before they fire (2030-01-01T00:00:30 UTC)
+    fire_s = int(datetime(2030, 1, 1, 0, 0, 30, tzinfo=UTC).timestamp())
+    clock = FixedClock(fire_s - 90)
+    store = DynamoTimerStore(client("dynamodb", "us-east-1", pipeline.endpoint_url), pipeline.table)
+    queue = SqsDispatchQueue(sqs(), pipeline.dispatch_queue_url, clock=clock)
+    api.handler.use_service(
+        TimerService(
+            store=store, clock=clock, job_types=JobTypeRegistry.from_entry_points(), queue=queue
+        )
+    )
+    try:
+        webhook_timer(call_api, receiver, "one-shot", schedule="at(2030-01-01T00:00:30)")
+        webhook_timer(call_api, receiver, "deleted", schedule="at(2030-01-01T00:00:30)")
+        webhook_timer(call_api, receiver, "cron", schedule="cron(0 0 1 1 ? 2030-2031)")
+        call_api("DELETE", "/periodic/deleted")
+    finally:
+        api.handler.use_service(None)
+    # WHEN the tick runs just as the firings are due
+    clock.set(fire_s + 1)
+    ticker.handler.use_engine(TickEngine(store=store, queue=queue, clock=clock))
+    report = ticker.handler.lambda_handler({"shard": 0}, LocalContext())
+    assert report["sent"] == 2
+    consume(pipeline)
+    # THEN the live timers' webhooks are called; the cron's next year is indexed
+    assert sorted(r.path for r in receiver.requests) == ["/hook/cron", "/hook/one-shot"]
+    next_year = int(datetime(2031, 1, 1, tzinfo=UTC).timestamp())
+    items = [i for i in pipeline.scan() if i["pk"]["S"] == f"S#0#M#{next_year // 60}"]
+    assert len(items) == 1
+    assert report["successors"] == 1
