@@ -100,13 +100,13 @@ def create_queues(
     dlq_arn = client.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
-    attributes = {
+    attributes: dict[str, str] = {
         "VisibilityTimeout": str(VISIBILITY_TIMEOUT_S),
         "RedrivePolicy": json.dumps(
             {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receive_count)}
         ),
     }
     dispatch = client.create_queue(QueueName=f"{prefix}-dispatch")["QueueUrl"]
-    client.set_queue_attributes(QueueUrl=dispatch, Attributes=attributes)
+    client.set_queue_attributes(QueueUrl=dispatch, Attributes=attributes)  # type: ignore[arg-type]
     output = client.create_queue(QueueName=f"{prefix}-output")["QueueUrl"]
     return QueueUrls(dispatch=dispatch, dlq=dlq, output=output)
