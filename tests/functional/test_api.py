@@ -223,7 +223,8 @@ def test_body_without_content_type_is_read_as_json(call_api: ApiCall) -> None:
 
 def test_base64_encoded_body_is_accepted(call_api: ApiCall, aws: AwsResources) -> None:
     from api.handler import lambda_handler
-    from timer_service.local.lambda_context import LocalContext, build_event
+    from api.local_gateway import build_event
+    from timer_service.local.lambda_context import LocalContext
 
     event = build_event(
         method="PUT",
