@@ -8,9 +8,12 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from loadtest.stack import WebhookReceiver
 
 EVENTS = Path(__file__).parent / "events"
 ALICE = "arn:aws:iam::123456789012:user/alice"
@@ -136,57 +139,10 @@ def call_api(aws: AwsResources) -> ApiCall:
     return call
 
 
-@dataclass
-class Received:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-    at_s: float
-
-
-class WebhookReceiver:
-    """An HTTP server on 127.0.0.1 that records every POST; ``status`` sets its answer."""
-
-    def __init__(self) -> None:
-        import threading
-        import time
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-        self.requests: list[Received] = []
-        self.status = 200
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length)
-                receiver.requests.append(
-                    Received(self.path, dict(self.headers.items()), body, time.time())
-                )
-                self.send_response(receiver.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        host, port = self._server.server_address[:2]
-        self.url = f"http://{host!s}:{port}"
-
-    def bodies(self) -> list[dict[str, Any]]:
-        return [json.loads(r.body) for r in self.requests]
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
 @pytest.fixture
 def receiver() -> Iterator[WebhookReceiver]:
+    from loadtest.stack import WebhookReceiver
+
     server = WebhookReceiver()
     yield server
     server.close()

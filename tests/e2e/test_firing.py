@@ -10,8 +10,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from tests.conftest import WebhookReceiver
-from tests.e2e.conftest import LocalStack
+from loadtest.stack import LocalStack, WebhookReceiver
 
 pytestmark = pytest.mark.e2e
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.conftest import LocalStack
+from loadtest.stack import LocalStack
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 README_URL = "http://127.0.0.1:8080"
@@ -102,3 +102,33 @@ def test_banner_shows_urls_and_a_curl_example(local_stack: Callable[..., LocalSt
     assert "2 shards" in banner
     assert re.search(r"AWS endpoint\s+http://127\.0\.0\.1:\d+", banner)
     assert stack.stop() == 0
+
+
+def test_shards_resize_and_rebalance_on_a_running_stack(
+    local_stack: Callable[..., LocalStack], tmp_path: Path
+) -> None:
+    from loadtest.stack import CLI
+
+    state_dir = tmp_path / "state"
+    stack = local_stack("--shards", "4", "--state-dir", str(state_dir), "--quiet")
+    for n in range(24):
+        assert httpx.put(f"{stack.url}/periodic/s{n}", json={}).status_code == 201
+    shards_before = {t["shardId"] for t in httpx.get(f"{stack.url}/periodic").json()["items"]}
+    assert shards_before - {0, 1}  # some timers live on shards 2 and 3
+
+    def shards(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [str(CLI), "shards", "--state-dir", str(state_dir), *args]
+        return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+
+    resized = shards("set", "2")
+    assert resized.returncode == 0, resized.stderr
+    assert "draining 2, 3" in resized.stdout
+    rebalanced = shards("rebalance")
+    assert rebalanced.returncode == 0, rebalanced.stdout + rebalanced.stderr
+    assert "retired shards 2, 3" in rebalanced.stdout
+    items = httpx.get(f"{stack.url}/periodic").json()["items"]
+    assert {t["shardId"] for t in items} <= {0, 1}
+    assert len(items) == 24
+    listing = shards("list")
+    assert listing.returncode == 0
+    assert "active" in listing.stdout and "draining" not in listing.stdout

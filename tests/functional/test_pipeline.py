@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ALICE, ApiCall, AwsResources, WebhookReceiver
+from loadtest.stack import WebhookReceiver
+from tests.conftest import ALICE, ApiCall, AwsResources
 from timer_service.local.lambda_context import LocalContext
 
 SECRET = "s3cret"

@@ -397,10 +397,12 @@ class DynamoTimerStore:
     def _scan_timers(self, shard: int | None) -> list[Item]:
         request: dict[str, Any] = {
             "TableName": self._table,
-            "FilterExpression": "sk = :t" + ("" if shard is None else " AND shard = :s"),
+            "FilterExpression": "sk = :t" + ("" if shard is None else " AND #shard = :s"),
             "ExpressionAttributeValues": {":t": _s("T")}
             | ({} if shard is None else {":s": _n(shard)}),
         }
+        if shard is not None:
+            request["ExpressionAttributeNames"] = {"#shard": "shard"}
         items: list[Item] = []
         paginator = self._client.get_paginator("scan")
         try:
@@ -464,8 +466,9 @@ class DynamoTimerStore:
                 "Update": {
                     "TableName": self._table,
                     "Key": _key(timer_key(timer.owner, timer.id)),
-                    "UpdateExpression": "SET shard = :s",
+                    "UpdateExpression": "SET #shard = :s",
                     "ConditionExpression": "version = :v",
+                    "ExpressionAttributeNames": {"#shard": "shard"},
                     "ExpressionAttributeValues": {":s": _n(target), ":v": _n(timer.version)},
                 }
             },

@@ -1,0 +1,137 @@
+"""Drives the local stack from outside, as a user would: a subprocess and a webhook receiver."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+__all__ = ["LocalStack", "Received", "WebhookReceiver", "start_stack"]
+
+CLI = Path(sys.executable).parent / "timer-service"
+START_TIMEOUT_S = 60
+
+
+@dataclass
+class LocalStack:
+    """A running ``timer-service dev``; ``url`` is its API."""
+
+    process: subprocess.Popen[str]
+    url: str
+    output: list[str] = field(default_factory=list)
+    reader: threading.Thread | None = None
+
+    def stop(self) -> int:
+        """SIGTERM, as Ctrl-C or a service manager would; the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(timeout=30)
+        if self.reader is not None:
+            self.reader.join(timeout=5)
+        return code
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def start_stack(*args: str, cwd: Path) -> LocalStack:
+    """Start ``timer-service dev --port 0 ARGS`` in ``cwd``; return once it answers /health."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["PYTHONUNBUFFERED"] = "1"
+    env["COLUMNS"] = "250"
+    process = subprocess.Popen(
+        [str(CLI), "dev", "--port", "0", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + START_TIMEOUT_S
+    url = None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line.rstrip("\n"))
+        if match := re.match(r"\s+API\s+(http://\S+)", line):
+            url = match.group(1)
+        if "Ctrl-C stops" in line:
+            break
+    if url is None:
+        process.kill()
+        raise RuntimeError("local stack did not start:\n" + "\n".join(lines))
+    stack = LocalStack(process, url, lines)
+    stack.reader = threading.Thread(target=_drain_output, args=(stack,), daemon=True)
+    stack.reader.start()
+    httpx.get(f"{url}/health", timeout=10).raise_for_status()
+    return stack
+
+
+def _drain_output(stack: LocalStack) -> None:
+    """Keep reading the stack's output so its pipe never fills up."""
+    stdout = stack.process.stdout
+    assert stdout is not None
+    for line in stdout:
+        stack.output.append(line.rstrip("\n"))
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    at_s: float
+
+
+class WebhookReceiver:
+    """An HTTP server on 127.0.0.1 that records every POST; ``status`` sets its answer."""
+
+    def __init__(self) -> None:
+        self.requests: list[Received] = []
+        self.status = 200
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                arrived_s = time.time()
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                receiver.requests.append(
+                    Received(self.path, dict(self.headers.items()), body, arrived_s)
+                )
+                self.send_response(receiver.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        host, port = self._server.server_address[:2]
+        self.url = f"http://{host!s}:{port}"
+
+    def bodies(self) -> list[dict[str, Any]]:
+        return [json.loads(r.body) for r in self.requests]
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
