@@ -176,6 +176,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     idempotency_config().register_lambda_context(context)
     batch = _Batch(event["Records"])
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    return process_partial_response(
+    response = process_partial_response(
         event=event, record_handler=batch.handle, processor=processor, context=context
     )
+    failures = len(response.get("batchItemFailures", []))
+    if failures:
+        metrics.add_metric(name="BatchItemFailures", unit="Count", value=failures)
+    return dict(response)

@@ -57,7 +57,10 @@ def run(timers: int, *, plot: Path | None = None) -> dict[str, Any]:
                             "job": {"url": f"{receiver.url}/{timer_id}"},
                         },
                     )
-                    response.raise_for_status()
+                    if response.status_code != 201:
+                        raise RuntimeError(
+                            f"PUT {timer_id}: {response.status_code} {response.text}"
+                        )
             create_s = time.perf_counter() - started
             if time.time() > base_s - 65:
                 raise RuntimeError(f"creating {timers} timers took {create_s:.0f}s: too slow")

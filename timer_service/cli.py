@@ -31,6 +31,7 @@ LOCAL_TABLE = "timer-service"
 LOCAL_IDEMPOTENCY_TABLE = "timer-service-idempotency"
 LOCAL_QUEUE_PREFIX = "timer-service"
 STATE_FILE = "dynamodb.json"
+HELD_FILE = "firings.json"  # firings a tick had sent that were still held at shutdown
 ENDPOINT_FILE = "endpoint.json"  # where a running local stack tells the other commands its URLs
 SAVE_EVERY_S = 30.0
 CALLBACK_WORKERS = 2
@@ -162,7 +163,7 @@ def _serve_dev(
     from timer_service.clock import SystemClock
     from timer_service.dispatch import SqsDispatchQueue
     from timer_service.local.held_queue import HeldDispatchQueue
-    from timer_service.local.state import load_table, save_table
+    from timer_service.local.state import load_firings, load_table, save_firings, save_table
     from timer_service.settings import Settings
     from timer_service.store.dynamodb import DynamoTimerStore
     from timer_service.tick import TickEngine, TickSettings
@@ -194,6 +195,9 @@ def _serve_dev(
     held = HeldDispatchQueue(
         SqsDispatchQueue(sqs, resources.dispatch_queue_url, clock=clock), clock=clock
     ).start()
+    held_file: Path = args.state_dir / HELD_FILE
+    if persist:
+        held.send(load_firings(held_file))
     ticker.handler.use_engine(
         TickEngine(
             store=store,
@@ -262,10 +266,12 @@ def _serve_dev(
     finally:
         gateway.stop()
         loop.stop()
-        held.stop()
+        still_held = held.stop()
         for worker in workers:
             worker.stop()
         save()
+        if persist and still_held:
+            save_firings(still_held, held_file)
         endpoint_file.unlink(missing_ok=True)
         console.print(f"Saved state to {state_file}. Stopped." if persist else "Stopped.")
     return 0

@@ -54,16 +54,16 @@ class HeldDispatchQueue:
         with self._changed:
             return len(self._heap)
 
-    def stop(self) -> None:
-        """Stop releasing; what is still held is sent now, with its full delay."""
+    def stop(self) -> list[Firing]:
+        """Stop releasing; the firings still held, for the caller to keep (they are past the
+        shard's ``done`` watermark, so no tick will send them again)."""
         with self._changed:
             self._stopping = True
             rest = [firing for _, _, firing in sorted(self._heap)]
             self._heap.clear()
             self._changed.notify()
         self._thread.join(timeout=5)
-        if rest:
-            self._inner.send(rest)
+        return rest
 
     def _release_loop(self) -> None:
         while True:

@@ -7,10 +7,12 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from timer_service.dispatch import Firing
+
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-__all__ = ["load_table", "save_table"]
+__all__ = ["load_firings", "load_table", "save_firings", "save_table"]
 
 _FORMAT = 1
 _BATCH = 25  # BatchWriteItem's limit
@@ -44,3 +46,19 @@ def load_table(client: DynamoDBClient, table: str, path: Path) -> int:
             response = client.batch_write_item(RequestItems=requests)
             requests = response.get("UnprocessedItems") or {}
     return len(items)
+
+
+def save_firings(firings: list[Firing], path: Path) -> None:
+    """Keep firings that were sent by a tick but not yet handed to the queue."""
+    partial = path.with_suffix(".tmp")
+    partial.write_text(json.dumps([firing.to_message() for firing in firings]))
+    os.replace(partial, path)
+
+
+def load_firings(path: Path) -> list[Firing]:
+    """The firings kept by :func:`save_firings`; the file is removed once read."""
+    if not path.exists():
+        return []
+    firings = [Firing.from_message(text) for text in json.loads(path.read_text())]
+    path.unlink()
+    return firings

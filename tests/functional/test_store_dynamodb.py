@@ -1,0 +1,57 @@
+"""The DynamoDB store's transactions on the embedded endpoint: all or nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import AwsResources
+from timer_service.clock import FixedClock
+from timer_service.errors import VersionConflictError
+from timer_service.job_types import JobTypeRegistry
+from timer_service.models import TimerSpec
+from timer_service.rebalance import Rebalancer
+from timer_service.service import TimerService
+from timer_service.store.dynamodb import DynamoTimerStore
+
+T0 = 1_795_348_800
+
+
+@pytest.fixture
+def store(aws: AwsResources) -> DynamoTimerStore:
+    from timer_service.aws import client
+
+    return DynamoTimerStore(client("dynamodb", "us-east-1", aws.endpoint_url), aws.table)
+
+
+def service(store: DynamoTimerStore, clock: FixedClock) -> TimerService:
+    return TimerService(store=store, clock=clock, job_types=JobTypeRegistry.from_entry_points())
+
+
+def test_failed_move_changes_nothing(store: DynamoTimerStore, aws: AwsResources) -> None:
+    # GIVEN a rate timer on some shard, and a target shard that has claimed far ahead
+    clock = FixedClock(T0 + 5)
+    service(store, clock).put(
+        "alice", "t", TimerSpec.model_validate({"schedule": "rate(5 minutes)"})
+    )
+    timer = store.get_timer("alice", "t")
+    assert timer is not None
+    target = timer.shard + 1
+    store.begin_tick(target, token="x", now_s=T0, lease_s=1, claim=10**9, first=1)
+    store.end_tick(target, token="x", done=10**9)
+    before = aws.scan()
+    # WHEN the move transaction fails on its last condition, after updating the timer
+    assert not Rebalancer(store=store, clock=clock).move(timer, target)
+    # THEN every item is as it was (the timer's shard included)
+    assert aws.scan() == before
+
+
+def test_concurrent_create_loses_with_a_conflict(store: DynamoTimerStore) -> None:
+    clock = FixedClock(T0 + 5)
+    first = service(store, clock)
+    timer_spec = TimerSpec.model_validate({"schedule": "rate(5 minutes)"})
+    first.put("alice", "t", timer_spec)
+    timer = store.get_timer("alice", "t")
+    assert timer is not None
+    with pytest.raises(VersionConflictError):
+        store.save_timer(timer, expected_version=None, remove=[], index=None, add_period=5)
+    assert store.get_timer("alice", "t") == timer
