@@ -92,6 +92,7 @@ class LocalGateway:
         self._api_key = api_key
         self._on_request = on_request
         self._lock = threading.Lock()
+        self.changes = 0  # successful writes served: the local stack saves state after them
         gateway = self
 
         class _RequestHandler(BaseHTTPRequestHandler):
@@ -105,7 +106,10 @@ class LocalGateway:
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # requests are reported through on_request
 
-        self._server = ThreadingHTTPServer((host, port), _RequestHandler)
+        class _Server(ThreadingHTTPServer):
+            request_queue_size = 128
+
+        self._server = _Server((host, port), _RequestHandler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -138,6 +142,8 @@ class LocalGateway:
         request.end_headers()
         if request.command != "HEAD":
             request.wfile.write(payload)
+        if request.command in ("PUT", "POST", "DELETE") and status < 400:
+            self.changes += 1
         if self._on_request is not None:
             elapsed_ms = (time.perf_counter() - started) * 1000
             self._on_request(request.command, request.path, status, elapsed_ms)

@@ -18,13 +18,10 @@ from aws_lambda_powertools.utilities.batch import (
     process_partial_response,
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from callbacks.idempotency import firing_config, make_run_once
 from timer_service.aws import client, dynamodb_client
 from timer_service.clock import SystemClock, format_utc
 from timer_service.delivery import Delivered, Delivery, RunOnce, retry_delay_s
@@ -68,7 +65,7 @@ def delivery() -> Delivery:
 
 @cache
 def idempotency_config() -> IdempotencyConfig:
-    return IdempotencyConfig(event_key_jmespath="firingId", expires_after_seconds=7 * 86400)
+    return firing_config()
 
 
 @cache
@@ -77,33 +74,26 @@ def run_once() -> RunOnce | None:
     current = settings()
     if current.idempotency_table is None:
         return None
-    persistence = DynamoDBPersistenceLayer(
-        table_name=current.idempotency_table, boto3_client=dynamodb_client(current)
-    )
-    config = idempotency_config()
-
-    @idempotent_function(
-        data_keyword_argument="firing", persistence_store=persistence, config=config
-    )
-    def run(*, firing: dict[str, str], action: Callable[[], None]) -> dict[str, str]:
-        action()
-        return {"firingId": firing["firingId"]}
-
-    def runner(firing_id: str, action: Callable[[], None]) -> None:
-        run(firing={"firingId": firing_id}, action=action)
-
-    return runner
+    return make_run_once(current.idempotency_table, dynamodb_client(current), idempotency_config())
 
 
 class _Batch:
     """One SQS batch: the timers are read once for all its firings."""
 
     def __init__(self, records: list[dict[str, Any]]) -> None:
-        self.firings = {r["messageId"]: Firing.from_message(r["body"]) for r in records}
+        self.firings: dict[str, Firing] = {}
+        for record in records:
+            try:
+                self.firings[record["messageId"]] = Firing.from_message(record["body"])
+            except (ValueError, KeyError, TypeError):
+                logger.warning("not a firing message", extra={"message_id": record["messageId"]})
         self.timers: dict[tuple[str, str], Timer] = delivery().load(list(self.firings.values()))
 
     def handle(self, record: SQSRecord) -> None:
-        firing = self.firings[record.message_id]
+        firing = self.firings.get(record.message_id)
+        if firing is None:
+            _to_dlq(record, None, PermanentJobError("the message is not a firing"))
+            return
         attempt = int(record.attributes.approximate_receive_count or 1)
         logger.append_keys(timer_id=firing.timer_id, firing_id=firing.firing_id)
         try:
@@ -154,17 +144,15 @@ def _back_off(record: SQSRecord, attempt: int) -> None:
     )
 
 
-def _to_dlq(record: SQSRecord, firing: Firing, error: PermanentJobError) -> None:
+def _to_dlq(record: SQSRecord, firing: Firing | None, error: PermanentJobError) -> None:
     current = settings()
     if current.dlq_url is None:
         raise error
+    attributes = {"error": {"DataType": "String", "StringValue": error.message[:1000]}}
+    if firing is not None:
+        attributes["firingId"] = {"DataType": "String", "StringValue": firing.firing_id}
     _client("sqs").send_message(
-        QueueUrl=current.dlq_url,
-        MessageBody=record.body,
-        MessageAttributes={
-            "error": {"DataType": "String", "StringValue": error.message[:1000]},
-            "firingId": {"DataType": "String", "StringValue": firing.firing_id},
-        },
+        QueueUrl=current.dlq_url, MessageBody=record.body, MessageAttributes=attributes
     )
     metrics.add_metric(name="DlqSends", unit="Count", value=1)
 

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict
 from rich.console import Console
 from rich.table import Table
 
+from callbacks.idempotency import firing_config, make_run_once
 from timer_service.aws import client
 from timer_service.clock import FixedClock
 from timer_service.delivery import Delivery
@@ -28,7 +29,7 @@ from timer_service.dispatch import Firing, SqsDispatchQueue
 from timer_service.job_types import JobType, JobTypeRegistry
 from timer_service.local.embedded import EmbeddedAws, fake_credentials
 from timer_service.models import TimerSpec
-from timer_service.provisioning import create_table
+from timer_service.provisioning import create_idempotency_table, create_table
 from timer_service.service import TimerService
 from timer_service.settings import Settings
 from timer_service.store.dynamodb import DynamoTimerStore
@@ -138,6 +139,18 @@ def run(timers: int) -> dict[str, Any]:
                 timers_by_key = delivery.load(batch)
                 for firing in batch:
                     delivery.deliver(firing, attempt=1, timers=timers_by_key)
+        # The same firings again, as `delivery: deduplicated` timers: the idempotency price.
+        create_idempotency_table(dynamodb, "bench-idempotency")
+        run_once = make_run_once("bench-idempotency", dynamodb, firing_config())
+        with counter.window() as deduplicated:
+            for start in range(0, len(firings), 10):
+                batch = firings[start : start + 10]
+                timers_by_key = {
+                    key: timer.model_copy(update={"delivery": "deduplicated"})
+                    for key, timer in delivery.load(batch).items()
+                }
+                for firing in batch:
+                    delivery.deliver(firing, attempt=1, timers=timers_by_key, run_once=run_once)
     fired = sum(1 for f in firings if f.scheduled_s // 60 == (T0 + 180) // 60)
     return {
         "timers": timers,
@@ -147,6 +160,7 @@ def run(timers: int) -> dict[str, Any]:
         "empty_tick_calls": dict(empty_tick),
         "tick_calls": dict(tick),
         "callback_calls": dict(callbacks),
+        "deduplicated_callback_calls": dict(deduplicated),
         "per_1000": {
             "ticker_sqs_calls": 1000
             * sum(n for op, n in tick.items() if op.startswith("sqs"))
@@ -159,6 +173,7 @@ def run(timers: int) -> dict[str, Any]:
             "callback_dynamodb_reads": 1000
             * sum(n for op, n in callbacks.items() if op.startswith("dynamodb"))
             / len(delivered),
+            "deduplicated_callback_dynamodb_writes": 1000 * dynamodb_writes(deduplicated) / fired,
         },
     }
 
@@ -186,10 +201,16 @@ def main() -> None:
         "callbacks: DynamoDB writes (atLeastOnce)", f"{per['callback_dynamodb_writes']:.1f}", "0"
     )
     table.add_row("callbacks: DynamoDB reads", f"{per['callback_dynamodb_reads']:.1f}", "")
+    table.add_row(
+        "callbacks: DynamoDB writes (deduplicated)",
+        f"{per['deduplicated_callback_dynamodb_writes']:.1f}",
+        "",
+    )
     console.print(table)
     console.print(f"tick calls: {result['tick_calls']}")
     console.print(f"empty tick calls: {result['empty_tick_calls']}")
     console.print(f"callback calls: {result['callback_calls']}")
+    console.print(f"deduplicated callback calls: {result['deduplicated_callback_calls']}")
     console.print(
         f"{result['firings_sent_by_tick']} firings sent by one tick, "
         f"{result['firings_delivered']} delivered"

@@ -34,7 +34,7 @@ STATE_FILE = "dynamodb.json"
 HELD_FILE = "firings.json"  # firings a tick had sent that were still held at shutdown
 ENDPOINT_FILE = "endpoint.json"  # where a running local stack tells the other commands its URLs
 SAVE_EVERY_S = 30.0
-CALLBACK_WORKERS = 2
+CALLBACK_WORKERS = 8  # concurrent callback invocations, as Lambda would scale out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -254,6 +254,7 @@ def _serve_dev(
     _banner(console, args, gateway.url, resources, restored, state_file if persist else None)
 
     save_lock = threading.Lock()
+    saved_changes = -1
 
     def save() -> None:
         if persist:
@@ -261,8 +262,12 @@ def _serve_dev(
                 save_table(client, settings.table_name, state_file)
 
     try:
+        # Saving scans the table through the emulator, which pauses everything for a moment
+        # on big tables: it runs only after the API changed something (and at shutdown).
         while not stop.wait(SAVE_EVERY_S):
-            save()
+            if gateway.changes != saved_changes:
+                saved_changes = gateway.changes
+                save()
     finally:
         gateway.stop()
         loop.stop()
@@ -469,16 +474,25 @@ def _run_dlq_list(args: argparse.Namespace) -> int:
             break
         for message in fresh:
             seen.add(message["MessageId"])
-            firing = Firing.from_message(message["Body"])
             attributes: dict[str, Any] = dict(message.get("MessageAttributes", {}))
             error = attributes.get("error", {}).get("StringValue", "")
+            try:
+                firing = Firing.from_message(message["Body"])
+                firing_id, version = firing.firing_id, str(firing.version)
+            except (ValueError, KeyError, TypeError):
+                firing_id, version = message["Body"][:60], "-"
             table.add_row(
-                firing.firing_id,
-                str(firing.version),
+                firing_id,
+                version,
                 message.get("Attributes", {}).get("ApproximateReceiveCount", "?"),
                 error or "retries exhausted",
             )
-    Console().print(table)
+    console = Console()
+    if console.is_terminal:
+        console.print(table)
+    else:  # whole ids, one firing a line, for grep and scripts
+        for row in zip(*(column.cells for column in table.columns), strict=True):
+            print("\t".join(str(cell) for cell in row))
     print(f"{len(seen)} firings in the dead-letter queue")
     return 0
 

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import time
+from functools import cache
 from typing import Annotated
 from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
@@ -37,6 +38,12 @@ class WebhookJob(BaseModel):
     connect_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = 3.0
     read_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 10.0
     total_timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 15.0
+
+
+@cache
+def _client() -> httpx.Client:
+    """One pooled client for every webhook; each request brings its own timeouts."""
+    return httpx.Client(follow_redirects=False, trust_env=False)
 
 
 class WebhookFailed(Exception):
@@ -93,42 +100,43 @@ def _post_following_redirects(
     )
     deadline = time.monotonic() + config.total_timeout_seconds
     url = str(config.url)
-    with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
-        for _ in range(MAX_REDIRECTS + 1):
-            try:
-                host, port, addresses = resolve_target(
-                    url, allow_private=context.settings.allow_private_targets
-                )
-            except BlockedTargetError as exc:
-                raise PermanentJobError(f"{url}: {exc.message}") from exc
-            parts = urlsplit(url)
-            pinned = _pin(parts, addresses[0], port)
-            try:
-                with client.stream(
-                    "POST",
-                    pinned,
-                    content=body,
-                    headers={**headers, "Host": parts.netloc.rsplit("@", 1)[-1]},
-                    extensions={"sni_hostname": host},
-                ) as response:
-                    for _chunk in response.iter_bytes():
-                        if time.monotonic() > deadline:
-                            raise WebhookFailed(f"over {config.total_timeout_seconds}s in total")
-            except httpx.TimeoutException as exc:
-                raise WebhookFailed(f"timed out: {exc!r}") from exc
-            except httpx.TransportError as exc:
-                raise WebhookFailed(f"transport error: {exc!r}") from exc
-            if time.monotonic() > deadline:
-                raise WebhookFailed(f"over {config.total_timeout_seconds}s in total")
-            status = response.status_code
-            if status in (301, 302, 303, 307, 308) and "location" in response.headers:
-                url = urljoin(url, response.headers["location"])
-                continue
-            if status >= 500 or status in (408, 429):
-                raise WebhookFailed(f"HTTP {status}")
-            if status >= 400:
-                raise PermanentJobError(f"HTTP {status} from {url}")
-            return
+    client = _client()
+    for _ in range(MAX_REDIRECTS + 1):
+        try:
+            host, port, addresses = resolve_target(
+                url, allow_private=context.settings.allow_private_targets
+            )
+        except BlockedTargetError as exc:
+            raise PermanentJobError(f"{url}: {exc.message}") from exc
+        parts = urlsplit(url)
+        pinned = _pin(parts, addresses[0], port)
+        try:
+            with client.stream(
+                "POST",
+                pinned,
+                content=body,
+                headers={**headers, "Host": parts.netloc.rsplit("@", 1)[-1]},
+                extensions={"sni_hostname": host},
+                timeout=timeout,
+            ) as response:
+                for _chunk in response.iter_bytes():
+                    if time.monotonic() > deadline:
+                        raise WebhookFailed(f"over {config.total_timeout_seconds}s in total")
+        except httpx.TimeoutException as exc:
+            raise WebhookFailed(f"timed out: {exc!r}") from exc
+        except httpx.TransportError as exc:
+            raise WebhookFailed(f"transport error: {exc!r}") from exc
+        if time.monotonic() > deadline:
+            raise WebhookFailed(f"over {config.total_timeout_seconds}s in total")
+        status = response.status_code
+        if status in (301, 302, 303, 307, 308) and "location" in response.headers:
+            url = urljoin(url, response.headers["location"])
+            continue
+        if status >= 500 or status in (408, 429):
+            raise WebhookFailed(f"HTTP {status}")
+        if status >= 400:
+            raise PermanentJobError(f"HTTP {status} from {url}")
+        return
     raise PermanentJobError(f"more than {MAX_REDIRECTS} redirects")
 
 

@@ -156,7 +156,11 @@ def test_failing_webhook_is_retried_then_dead_lettered(
 
 
 def test_client_error_goes_to_dlq_at_once_and_can_be_redriven(
-    pipeline: AwsResources, call_api: ApiCall, receiver: WebhookReceiver, tmp_path: Any
+    pipeline: AwsResources,
+    call_api: ApiCall,
+    receiver: WebhookReceiver,
+    tmp_path: Any,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     from timer_service.cli import main
 
@@ -169,6 +173,10 @@ def test_client_error_goes_to_dlq_at_once_and_can_be_redriven(
         QueueUrl=pipeline.dlq_url, MessageAttributeNames=["All"], VisibilityTimeout=0
     )["Messages"]
     assert "HTTP 404" in dead["MessageAttributes"]["error"]["StringValue"]
+    assert main(["dlq", "--state-dir", str(tmp_path), "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "missing-page" in listed and "HTTP 404" in listed
+    assert "1 firings in the dead-letter queue" in listed
     receiver.status = 200
     assert main(["dlq", "--state-dir", str(tmp_path), "redrive"]) == 0
     consume(pipeline)
@@ -256,3 +264,14 @@ def test_ticker_sends_due_firings_that_the_callbacks_deliver(
     items = [i for i in pipeline.scan() if i["pk"]["S"] == f"S#0#M#{next_year // 60}"]
     assert len(items) == 1
     assert report["successors"] == 1
+
+
+def test_message_that_is_not_a_firing_goes_to_the_dlq(pipeline: AwsResources) -> None:
+    sqs().send_message(QueueUrl=pipeline.dispatch_queue_url, MessageBody="not json")
+    consume(pipeline)
+    (dead,) = sqs().receive_message(QueueUrl=pipeline.dlq_url, MessageAttributeNames=["All"])[
+        "Messages"
+    ]
+    assert dead["Body"] == "not json"
+    assert "not a firing" in dead["MessageAttributes"]["error"]["StringValue"]
+    assert sqs().receive_message(QueueUrl=pipeline.dispatch_queue_url).get("Messages", []) == []

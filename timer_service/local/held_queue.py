@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 class HeldDispatchQueue:
     """A DispatchQueue that forwards each firing ``release_ahead_s`` before its time."""
 
-    def __init__(self, inner: DispatchQueue, *, clock: Clock, release_ahead_s: float = 0.9) -> None:
+    def __init__(self, inner: DispatchQueue, *, clock: Clock, release_ahead_s: float = 0.3) -> None:
         self._inner = inner
         self._clock = clock
         self._ahead = release_ahead_s
