@@ -48,7 +48,13 @@ def sqs_event(messages: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 class QueueWorker:
-    """Polls ``queue_url`` in a thread and hands batches of up to 10 to ``handler``."""
+    """Polls ``queue_url`` in a thread and hands batches of up to 10 to ``handler``.
+
+    Workers of one queue take turns to receive (moto can hand one message to two concurrent
+    receives); they handle what they received in parallel.
+    """
+
+    _receive_locks: dict[str, threading.Lock] = {}
 
     def __init__(
         self,
@@ -65,10 +71,15 @@ class QueueWorker:
         self._wait_s = wait_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True, name=name)
+        self._receive_lock = QueueWorker._receive_locks.setdefault(queue_url, threading.Lock())
 
     def start(self) -> QueueWorker:
         self._thread.start()
         return self
+
+    def request_stop(self) -> None:
+        """Stop after the current poll; ``stop`` waits for it."""
+        self._stop.set()
 
     def stop(self) -> None:
         self._stop.set()
@@ -84,12 +95,13 @@ class QueueWorker:
 
     def poll_once(self) -> int:
         """One receive and one handler call; the number of messages received."""
-        response = self._sqs.receive_message(
-            QueueUrl=self._url,
-            MaxNumberOfMessages=10,
-            WaitTimeSeconds=self._wait_s,
-            AttributeNames=["All"],
-        )
+        with self._receive_lock:
+            response = self._sqs.receive_message(
+                QueueUrl=self._url,
+                MaxNumberOfMessages=10,
+                WaitTimeSeconds=self._wait_s,
+                AttributeNames=["All"],
+            )
         messages = response.get("Messages", [])
         if not messages:
             return 0

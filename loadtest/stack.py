@@ -36,7 +36,7 @@ class LocalStack:
         """SIGTERM, as Ctrl-C or a service manager would; the exit code."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-        code = self.process.wait(timeout=30)
+        code = self.process.wait(timeout=60)
         if self.reader is not None:
             self.reader.join(timeout=5)
         return code

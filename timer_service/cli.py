@@ -273,6 +273,8 @@ def _serve_dev(
         loop.stop()
         still_held = held.stop()
         for worker in workers:
+            worker.request_stop()
+        for worker in workers:
             worker.stop()
         save()
         if persist and still_held:
