@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -38,49 +38,46 @@ class QueueUrls:
 
 def create_table(client: DynamoDBClient, name: str) -> None:
     """The single on-demand table with its owner index and TTL; idempotent."""
-    try:
-        client.create_table(
-            TableName=name,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": attr, "AttributeType": "S"}
-                for attr in (PK, SK, OWNER_INDEX_PK, OWNER_INDEX_SK)
-            ],
-            KeySchema=[
-                {"AttributeName": PK, "KeyType": "HASH"},
-                {"AttributeName": SK, "KeyType": "RANGE"},
-            ],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": OWNER_INDEX,
-                    "KeySchema": [
-                        {"AttributeName": OWNER_INDEX_PK, "KeyType": "HASH"},
-                        {"AttributeName": OWNER_INDEX_SK, "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-        )
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ResourceInUseException":
-            raise
-        return
-    client.get_waiter("table_exists").wait(TableName=name)
-    client.update_time_to_live(
-        TableName=name,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
+    _create_table(
+        client,
+        name,
+        ttl_attribute=TTL_ATTRIBUTE,
+        AttributeDefinitions=[
+            {"AttributeName": attr, "AttributeType": "S"}
+            for attr in (PK, SK, OWNER_INDEX_PK, OWNER_INDEX_SK)
+        ],
+        KeySchema=[
+            {"AttributeName": PK, "KeyType": "HASH"},
+            {"AttributeName": SK, "KeyType": "RANGE"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": OWNER_INDEX,
+                "KeySchema": [
+                    {"AttributeName": OWNER_INDEX_PK, "KeyType": "HASH"},
+                    {"AttributeName": OWNER_INDEX_SK, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
     )
 
 
 def create_idempotency_table(client: DynamoDBClient, name: str) -> None:
     """The table powertools Idempotency keeps firing ids in (key ``id``, TTL ``expiration``)."""
+    _create_table(
+        client,
+        name,
+        ttl_attribute="expiration",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+    )
+
+
+def _create_table(client: DynamoDBClient, name: str, *, ttl_attribute: str, **spec: Any) -> None:
+    """Create an on-demand table with TTL unless it exists."""
     try:
-        client.create_table(
-            TableName=name,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        )
+        client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **spec)
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "ResourceInUseException":
             raise
@@ -88,7 +85,7 @@ def create_idempotency_table(client: DynamoDBClient, name: str) -> None:
     client.get_waiter("table_exists").wait(TableName=name)
     client.update_time_to_live(
         TableName=name,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"},
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl_attribute},
     )
 
 
