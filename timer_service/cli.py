@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -153,12 +154,6 @@ def _serve_dev(
     *,
     embedded_url: str | None,
 ) -> int:
-    import api.handler
-    import callbacks.handler
-    import ticker.handler
-    from api.local_gateway import LocalGateway
-    from callbacks.local_worker import QueueWorker
-    from ticker.local_loop import TickerLoop
     from timer_service.aws import dynamodb_client, sqs_client
     from timer_service.clock import SystemClock
     from timer_service.dispatch import SqsDispatchQueue
@@ -182,6 +177,16 @@ def _serve_dev(
     )
     if embedded_url is not None:
         os.environ["AWS_ENDPOINT_URL"] = embedded_url
+    # Metrics are off locally (no CloudWatch): powertools would warn at every invocation.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    # The Lambda handlers read their logging settings when imported: after the environment.
+    import api.handler
+    import callbacks.handler
+    import ticker.handler
+    from api.local_gateway import LocalGateway
+    from callbacks.local_worker import QueueWorker
+    from ticker.local_loop import TickerLoop
+
     settings = Settings.from_env()
     client = dynamodb_client(settings)
     sqs = sqs_client(settings)
