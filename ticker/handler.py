@@ -52,10 +52,7 @@ def _default_engine() -> TickEngine:
         store=DynamoTimerStore(dynamodb_client(settings), settings.table_name),
         queue=SqsDispatchQueue(sqs_client(settings), settings.dispatch_queue_url, clock=clock),
         clock=clock,
-        settings=TickSettings(
-            lookahead_minutes=settings.lookahead_minutes,
-            catch_up_window_s=settings.catch_up_window_s,
-        ),
+        settings=TickSettings.from_settings(settings),
         metrics=EmfMetrics(metrics),
     )
 

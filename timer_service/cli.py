@@ -208,10 +208,7 @@ def _serve_dev(
             store=store,
             queue=held,
             clock=clock,
-            settings=TickSettings(
-                lookahead_minutes=settings.lookahead_minutes,
-                catch_up_window_s=settings.catch_up_window_s,
-            ),
+            settings=TickSettings.from_settings(settings),
         )
     )
     quiet = args.quiet

@@ -77,18 +77,13 @@ class Delivery:
     ) -> Delivered:
         """Run the firing's job unless its timer is gone, paused or changed; raises to retry."""
         timer = timers.get((firing.owner, firing.timer_id))
-        outcome: Outcome | None = None
-        if timer is None:
-            outcome = "deleted"
-        elif timer.version != firing.version:
-            outcome = "stale"
-        elif not timer.enabled and not firing.manual:
-            outcome = "paused"
-        if outcome is not None or timer is None:
+        outcome: Outcome | None = "deleted" if timer is None else _skip_reason(firing, timer)
+        if outcome is not None:
             if firing.next_key is not None:
                 self._store.delete_stale(firing.next_key, firing.version)
             self._metrics.count("FiringsSkipped")
-            return Delivered(outcome or "deleted")
+            return Delivered(outcome)
+        assert timer is not None  # no reason to skip: the timer exists
         wait_s = firing.scheduled_s - self._clock.now()
         if 0 < wait_s <= MAX_EARLY_WAIT_S:
             self._sleep(wait_s)
@@ -113,3 +108,12 @@ class Delivery:
         self._metrics.count("FiringsDelivered")
         self._metrics.count("DispatchLateness", max(0.0, lateness_s) * 1000, unit="Milliseconds")
         return Delivered("delivered", lateness_s)
+
+
+def _skip_reason(firing: Firing, timer: Timer) -> Outcome | None:
+    """Why a firing of this existing timer must not run, if it must not."""
+    if timer.version != firing.version:
+        return "stale"
+    if not timer.enabled and not firing.manual:
+        return "paused"
+    return None

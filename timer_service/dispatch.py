@@ -168,8 +168,3 @@ class InMemoryDispatchQueue:
             self.calls += 1
             for firing in firings[start : start + BATCH_SIZE]:
                 self.sent.append((firing, now_s + delay_seconds(firing.scheduled_s, now_s)))
-
-    def drain(self) -> list[Firing]:
-        firings = [firing for firing, _ in self.sent]
-        self.sent.clear()
-        return firings

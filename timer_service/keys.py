@@ -23,7 +23,6 @@ __all__ = [
     "index_sort_key",
     "minute_partition",
     "owner_partition",
-    "parse_index_sort_key",
     "rate_partition",
     "registry_key",
     "shard_state_key",
@@ -64,13 +63,6 @@ def rate_partition(shard: int, period_minutes: int, slot: int) -> str:
 
 def index_sort_key(second: int, owner: str, timer_id: str) -> str:
     return f"{second:02d}#{owner}#{timer_id}"
-
-
-def parse_index_sort_key(sort_key: str) -> tuple[int, str, str]:
-    """``(second, owner, id)`` of an index sort key; ids never hold ``#``, owners may."""
-    second, _, rest = sort_key.partition("#")
-    owner, _, timer_id = rest.rpartition("#")
-    return int(second), owner, timer_id
 
 
 def shard_state_key(shard: int) -> IndexKey:

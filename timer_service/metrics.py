@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Protocol
 
-__all__ = ["Metrics", "NullMetrics", "RecordingMetrics"]
+__all__ = ["Metrics", "NullMetrics"]
 
 
 class Metrics(Protocol):
@@ -19,13 +18,3 @@ class NullMetrics:
 
     def count(self, name: str, value: float = 1, *, unit: str = "Count") -> None:
         return None
-
-
-class RecordingMetrics:
-    """Keeps totals in memory, for tests and the load harness."""
-
-    def __init__(self) -> None:
-        self.totals: defaultdict[str, float] = defaultdict(float)
-
-    def count(self, name: str, value: float = 1, *, unit: str = "Count") -> None:
-        self.totals[name] += value

@@ -43,7 +43,6 @@ TIMER_ID_RE = re.compile(TIMER_ID_PATTERN)
 DEFAULT_SCHEDULE = "rate(1 minute)"
 DEFAULT_JOB_TYPE = "sqs"
 MAX_CALLBACK_DATA_BYTES = 64 * 1024
-NEXT_FIRE_COUNT = 5
 
 MisfirePolicy = Literal["fireOnce", "fireAll", "skip"]
 DeliveryMode = Literal["atLeastOnce", "deduplicated"]

@@ -12,20 +12,19 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from timer_service.keys import OWNER_INDEX, OWNER_INDEX_PK, OWNER_INDEX_SK, PK, SK, TTL_ATTRIBUTE
+from timer_service.settings import Settings
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_sqs import SQSClient
 
 __all__ = [
-    "MAX_RECEIVE_COUNT",
     "QueueUrls",
     "create_idempotency_table",
     "create_queues",
     "create_table",
 ]
 
-MAX_RECEIVE_COUNT = 5  # deliveries of one firing before it goes to the DLQ
 VISIBILITY_TIMEOUT_S = 60
 
 
@@ -90,9 +89,14 @@ def _create_table(client: DynamoDBClient, name: str, *, ttl_attribute: str, **sp
 
 
 def create_queues(
-    client: SQSClient, prefix: str, *, max_receive_count: int = MAX_RECEIVE_COUNT
+    client: SQSClient, prefix: str, *, max_receive_count: int | None = None
 ) -> QueueUrls:
-    """Dispatch queue with its DLQ, and the output queue of the ``sqs`` job type; idempotent."""
+    """Dispatch queue with its DLQ, and the output queue of the ``sqs`` job type; idempotent.
+
+    A firing goes to the DLQ after ``max_receive_count`` deliveries (default: the callbacks'
+    ``MAX_ATTEMPTS`` setting, which must agree with it)."""
+    if max_receive_count is None:
+        max_receive_count = Settings().max_attempts
     dlq = client.create_queue(QueueName=f"{prefix}-dispatch-dlq")["QueueUrl"]
     dlq_arn = client.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"

@@ -25,6 +25,8 @@ from timer_service.clock import Clock
 from timer_service.dispatch import DispatchQueue, Firing
 from timer_service.keys import minute_partition, rate_partition
 from timer_service.metrics import Metrics, NullMetrics
+from timer_service.models import MisfirePolicy
+from timer_service.settings import Settings
 from timer_service.store.base import TimerStore
 from timer_service.time_index import IndexEntry, fire_time_in_minute, successor
 
@@ -48,6 +50,13 @@ class TickSettings:
     max_minutes_per_tick: int = 120  # a long outage is caught up over several ticks
     lease_s: float = 90.0
     concurrency: int = 8
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TickSettings:
+        return cls(
+            lookahead_minutes=settings.lookahead_minutes,
+            catch_up_window_s=settings.catch_up_window_s,
+        )
 
 
 @dataclass(frozen=True)
@@ -122,8 +131,7 @@ class TickEngine:
                 # Written before the next minute is read: a cron may fire again inside this tick.
                 successors += sum(pool.map(self._store.put_successor, nexts))
         sent, not_sent, late = apply_misfire_policy(
-            [d.firing for d in due],
-            policies={d.firing.firing_id: d.entry.misfire_policy for d in due},
+            [(d.firing, d.entry.misfire_policy) for d in due],
             now_s=self._clock.now(),
             catch_up_window_s=self._settings.catch_up_window_s,
         )
@@ -172,9 +180,8 @@ class TickEngine:
 
 
 def apply_misfire_policy(
-    firings: Sequence[Firing],
+    firings: Sequence[tuple[Firing, MisfirePolicy]],
     *,
-    policies: dict[str, str],
     now_s: float,
     catch_up_window_s: int,
 ) -> tuple[list[Firing], int, int]:
@@ -186,15 +193,18 @@ def apply_misfire_policy(
     """
     send: list[Firing] = []
     late_by_timer: dict[tuple[str, str, int], list[Firing]] = defaultdict(list)
-    for firing in firings:
+    policies: dict[tuple[str, str, int], MisfirePolicy] = {}
+    for firing, policy in firings:
         if firing.scheduled_s >= now_s - MISFIRE_THRESHOLD_S:
             send.append(firing)
         else:
-            late_by_timer[(firing.owner, firing.timer_id, firing.version)].append(firing)
+            timer_key = (firing.owner, firing.timer_id, firing.version)
+            late_by_timer[timer_key].append(firing)
+            policies[timer_key] = policy
     late = sum(len(group) for group in late_by_timer.values())
-    for group in late_by_timer.values():
+    for timer_key, group in late_by_timer.items():
         group.sort(key=lambda f: f.scheduled_s)
-        policy = policies.get(group[-1].firing_id, "fireOnce")
+        policy = policies[timer_key]
         if policy == "fireAll":
             recent = [f for f in group if f.scheduled_s >= now_s - catch_up_window_s]
             send += recent or group[-1:]

@@ -39,11 +39,13 @@ class HeldDispatchQueue:
         return self
 
     def send(self, firings: Sequence[Firing]) -> None:
-        now_s = self._clock.now()
-        due = [f for f in firings if f.scheduled_s - now_s <= self._ahead]
+        horizon_s = self._clock.now() + self._ahead
+        due = []
         with self._changed:
             for firing in firings:
-                if firing.scheduled_s - now_s > self._ahead:
+                if firing.scheduled_s <= horizon_s:
+                    due.append(firing)
+                else:
                     heapq.heappush(self._heap, (firing.scheduled_s, next(self._order), firing))
             self._changed.notify()
         if due:
