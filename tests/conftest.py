@@ -14,6 +14,7 @@ import pytest
 
 if TYPE_CHECKING:
     from loadtest.stack import WebhookReceiver
+    from timer_service.local.embedded import EmbeddedAws
 
 EVENTS = Path(__file__).parent / "events"
 ALICE = "arn:aws:iam::123456789012:user/alice"
@@ -28,12 +29,12 @@ def load_event(name: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def moto_url() -> Iterator[str]:
+def embedded_aws() -> Iterator[EmbeddedAws]:
     """One moto server per test process, on a free loopback port."""
     from timer_service.local.embedded import EmbeddedAws, fake_credentials
 
     with fake_credentials(), EmbeddedAws() as aws:
-        yield aws.url
+        yield aws
 
 
 @dataclass
@@ -53,16 +54,14 @@ class AwsResources:
 
 
 @pytest.fixture
-def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsResources]:
+def aws(embedded_aws: EmbeddedAws, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsResources]:
     """A fresh table and queues on the embedded endpoint, named in the environment."""
     import api.handler
     from timer_service.aws import client
-    from timer_service.local.embedded import EmbeddedAws
     from timer_service.provisioning import create_queues, create_table
 
-    emulator = EmbeddedAws.__new__(EmbeddedAws)
-    emulator.url = moto_url
-    emulator.reset()
+    moto_url = embedded_aws.url
+    embedded_aws.reset()
     create_table(client("dynamodb", "us-east-1", moto_url), "timers-test")
     queues = create_queues(client("sqs", "us-east-1", moto_url), "timers-test")
     env = {

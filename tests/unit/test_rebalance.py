@@ -5,39 +5,16 @@ from __future__ import annotations
 from collections import Counter
 from itertools import takewhile
 
-from timer_service.clock import FixedClock
-from timer_service.dispatch import InMemoryDispatchQueue
-from timer_service.job_types import JobTypeRegistry
+from tests.unit.world import T0, World
 from timer_service.models import ShardRegistry, TimerSpec
 from timer_service.rebalance import Rebalancer
-from timer_service.service import TimerService
-from timer_service.store.memory import InMemoryTimerStore
-from timer_service.tick import TickEngine
 from timer_service.time_index import timing_of
 
-T0 = 1_795_348_800  # 2026-11-22T12:00:00Z
 
-
-class Cluster:
-    def __init__(self) -> None:
-        self.clock = FixedClock(T0 + 5)
-        self.store = InMemoryTimerStore()
-        self.store.put_registry(ShardRegistry(active=(0, 1, 2, 3)))
-        self.queue = InMemoryDispatchQueue(self.clock)
-        self.service = TimerService(
-            store=self.store,
-            clock=self.clock,
-            job_types=JobTypeRegistry.from_entry_points(),
-            queue=self.queue,
-        )
-        self.engine = TickEngine(store=self.store, queue=self.queue, clock=self.clock)
-
-    def tick_all(self) -> None:
-        for shard in self.store.get_registry().all:
-            self.engine.tick(shard)
-
-    def next_minute(self) -> None:
-        self.clock.set((int(self.clock.now()) // 60 + 1) * 60 + 1)
+def cluster_of_four_shards() -> World:
+    world = World(start_s=T0 + 5)
+    world.store.put_registry(ShardRegistry(active=(0, 1, 2, 3)))
+    return world
 
 
 SCHEDULES = [
@@ -50,7 +27,7 @@ SCHEDULES = [
 
 
 def test_rebalance_moves_every_timer_without_losing_or_doubling_a_firing() -> None:
-    cluster = Cluster()
+    cluster = cluster_of_four_shards()
     ids = []
     for n in range(40):
         timer_id = f"t{n}"
@@ -83,7 +60,7 @@ def test_rebalance_moves_every_timer_without_losing_or_doubling_a_firing() -> No
 
 
 def test_timer_does_not_move_while_its_shard_is_mid_tick() -> None:
-    cluster = Cluster()
+    cluster = cluster_of_four_shards()
     cluster.service.put("alice", "x", TimerSpec.model_validate({"schedule": "rate(1 minute)"}))
     timer = next(iter(cluster.store.timers.values()))
     cluster.store.begin_tick(

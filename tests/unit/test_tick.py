@@ -4,46 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from timer_service.clock import FixedClock
+from tests.unit.world import T0, World
 from timer_service.dispatch import DispatchError, Firing, InMemoryDispatchQueue
-from timer_service.job_types import JobTypeRegistry
-from timer_service.models import TimerSpec
-from timer_service.service import TimerService
 from timer_service.store.memory import InMemoryTimerStore
 from timer_service.tick import TickEngine, TickSettings
-
-T0 = int(datetime(2026, 11, 22, 12, 0, 0, tzinfo=UTC).timestamp())  # a minute boundary
-
-
-class World:
-    """A service and a ticker sharing one store, queue and clock."""
-
-    def __init__(self, store: InMemoryTimerStore | None = None) -> None:
-        self.clock = FixedClock(T0 + 1)
-        self.store = store or InMemoryTimerStore()
-        self.queue = InMemoryDispatchQueue(self.clock)
-        self.service = TimerService(
-            store=self.store,
-            clock=self.clock,
-            job_types=JobTypeRegistry.from_entry_points(),
-            queue=self.queue,
-        )
-        self.engine = TickEngine(store=self.store, queue=self.queue, clock=self.clock)
-
-    def put(self, timer_id: str, **fields: Any) -> None:
-        self.service.put("alice", timer_id, TimerSpec.model_validate(fields))
-
-    def run_minutes(self, minutes: int, *, shard: int = 0) -> list[Firing]:
-        """Tick once at second 1 of each minute, as the scheduler would."""
-        for _ in range(minutes):
-            self.engine.tick(shard)
-            self.clock.set((int(self.clock.now()) // 60 + 1) * 60 + 1)
-        return [firing for firing, _ in self.queue.sent]
 
 
 @pytest.fixture
