@@ -31,7 +31,8 @@ from timer_service.errors import (
 )
 from timer_service.job_types import JobTypeRegistry
 from timer_service.models import TIMER_ID_PATTERN, TimerPage, TimerSpec, TimerView
-from timer_service.service import MAX_PAGE_SIZE, TimerService
+from timer_service.runs import RunPage
+from timer_service.service import DEFAULT_RUNS_PAGE_SIZE, MAX_PAGE_SIZE, TimerService
 from timer_service.settings import Settings
 from timer_service.store.dynamodb import DynamoTimerStore
 
@@ -156,6 +157,20 @@ def trigger_timer(id: TimerId) -> Response[dict[str, str]]:
         content_type=content_types.APPLICATION_JSON,
         body={"id": result.id, "firingId": result.firing_id, "scheduledAt": result.scheduled_at},
     )
+
+
+@app.get("/periodic/<id>/runs", summary="A timer's runs, newest first")
+def list_runs(
+    id: TimerId,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_RUNS_PAGE_SIZE,
+    next_token: Annotated[str | None, Query(alias="nextToken")] = None,
+) -> RunPage:
+    return service().runs(_owner(), id, limit=limit, next_token=next_token)
+
+
+@app.get("/job-types", summary="The installed job types and the schema of their job config")
+def list_job_types() -> list[dict[str, Any]]:
+    return list(service().job_types())
 
 
 # --- request and response helpers ---------------------------------------------------------

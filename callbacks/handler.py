@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from callbacks.idempotency import firing_config, make_run_once
-from timer_service.aws import client, dynamodb_client
+from timer_service.aws import Clients, dynamodb_client
 from timer_service.clock import SystemClock, format_utc
 from timer_service.delivery import Delivered, Delivery, RunOnce, retry_delay_s
 from timer_service.dispatch import Firing
@@ -46,8 +46,7 @@ def settings() -> Settings:
 
 
 def _client(service: str) -> Any:
-    current = settings()
-    return client(service, current.region, current.endpoint_url)
+    return Clients(settings())(service)
 
 
 @cache
@@ -58,7 +57,7 @@ def delivery() -> Delivery:
         job_types=JobTypeRegistry.from_entry_points(),
         clock=SystemClock(),
         settings=current,
-        client=_client,
+        client=Clients(current),
         metrics=EmfMetrics(metrics),
     )
 

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_sqs import SQSClient
 
-__all__ = ["client", "dynamodb_client", "sqs_client"]
+__all__ = ["Clients", "client", "dynamodb_client", "sqs_client"]
 
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=32)
 
@@ -32,3 +32,31 @@ def dynamodb_client(settings: Settings) -> DynamoDBClient:
 
 def sqs_client(settings: Settings) -> SQSClient:
     return client("sqs", settings.region, settings.endpoint_url)  # type: ignore[no-any-return]
+
+
+class Clients:
+    """boto3 clients for job types: shared ones, or fresh ones with assumed-role credentials.
+
+    Every client goes to the settings' endpoint (the emulator locally, AWS otherwise).
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    def __call__(
+        self, service: str, *, region: str | None = None, credentials: dict[str, str] | None = None
+    ) -> Any:
+        region_name = region or self._settings.region
+        if credentials is None:
+            return client(service, region_name, self._settings.endpoint_url)
+        session: Any = boto3.session.Session(
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials.get("SessionToken"),
+        )
+        return session.client(
+            service,
+            region_name=region_name,
+            endpoint_url=self._settings.endpoint_url,
+            config=_CONFIG,
+        )

@@ -99,6 +99,12 @@ def _parser() -> argparse.ArgumentParser:
         "rebalance", help="move timers off draining shards and even out the active ones"
     ).set_defaults(run=_run_shards_rebalance)
 
+    job_types = commands.add_parser(
+        "job-types", help="the installed job types and the schema of their job config"
+    )
+    job_types.add_argument("--json", action="store_true", help="print them as one JSON document")
+    job_types.set_defaults(run=_run_job_types)
+
     dlq = commands.add_parser("dlq", help="inspect or redrive firings that failed")
     dlq.add_argument("--state-dir", type=Path, default=Path(".timer-service"), help=state_dir_help)
     dlq_commands = dlq.add_subparsers(title="dlq commands", required=True)
@@ -452,6 +458,26 @@ def _run_shards_rebalance(args: argparse.Namespace) -> int:
         + (f"; retired shards {', '.join(map(str, report.retired))}" if report.retired else "")
     )
     return 0 if report.waiting == 0 else 1
+
+
+def _run_job_types(args: argparse.Namespace) -> int:
+    from timer_service.job_types import ENTRY_POINT_GROUP, JobTypeRegistry
+
+    described = JobTypeRegistry.from_entry_points().describe()
+    if args.json:
+        print(json.dumps(described, indent=2))
+        return 0
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    console.print(f"{len(described)} job types installed (entry points {ENTRY_POINT_GROUP!r}):")
+    for job_type in described:
+        console.print(
+            f"\n[bold]{job_type['name']}[/]: {job_type['summary']}"
+            f" [dim](history by default: {job_type['defaultHistory']})[/]"
+        )
+        console.print_json(json.dumps(job_type["schema"]))
+    return 0
 
 
 def _run_dlq_list(args: argparse.Namespace) -> int:

@@ -4,24 +4,42 @@ The check is the strongly consistent read of the timer (batched per SQS batch): 
 paused or re-versioned timer's firing is skipped, so nothing fires after DELETE returned
 unless its callback had already started. A stale cron firing also removes the next item its
 ticker wrote, which ends the chain of an old version.
+
+Each run is written to the timer's history when its policy keeps that outcome, so a timer
+whose policy does not record an outcome costs no write for it.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from pydantic import ValidationError
+
 from timer_service.clock import Clock
 from timer_service.dispatch import Firing
-from timer_service.job_types import JobContext, JobTypeRegistry
+from timer_service.egress import Egress
+from timer_service.errors import StoreError, TimerServiceError
+from timer_service.job_types import (
+    ClientFactory,
+    JobContext,
+    JobResult,
+    JobType,
+    JobTypeRegistry,
+    PermanentJobError,
+)
 from timer_service.metrics import Metrics, NullMetrics
 from timer_service.models import Timer
+from timer_service.runs import MAX_DIFF_CHARS, MAX_SUMMARY_CHARS, HistoryPolicy, Run, records
 from timer_service.settings import Settings
 from timer_service.store.base import TimerStore
 
-__all__ = ["Delivery", "Outcome", "RunOnce", "retry_delay_s"]
+__all__ = ["Delivered", "Delivery", "Outcome", "RunOnce", "StoredJobState", "retry_delay_s"]
+
+logger = logging.getLogger(__name__)
 
 Outcome = Literal["delivered", "deleted", "paused", "stale"]
 RunOnce = Callable[[str, Callable[[], None]], None]
@@ -39,10 +57,26 @@ def retry_delay_s(attempt: int, *, base_s: int, cap_s: int = 900) -> int:
 class Delivered:
     outcome: Outcome
     lateness_s: float | None = None
+    result: JobResult | None = None  # what the job reported, when it ran
+
+
+class StoredJobState:
+    """A timer's job state in the timer store (see :class:`timer_service.job_types.JobState`)."""
+
+    def __init__(self, store: TimerStore, owner: str, timer_id: str) -> None:
+        self._store = store
+        self._owner = owner
+        self._timer_id = timer_id
+
+    def load(self) -> dict[str, Any] | None:
+        return self._store.get_job_state(self._owner, self._timer_id)
+
+    def save(self, state: dict[str, Any]) -> None:
+        self._store.put_job_state(self._owner, self._timer_id, state)
 
 
 class Delivery:
-    """Checks firings against their timers and runs their job types."""
+    """Checks firings against their timers, runs their job types and keeps their history."""
 
     def __init__(
         self,
@@ -51,9 +85,10 @@ class Delivery:
         job_types: JobTypeRegistry,
         clock: Clock,
         settings: Settings,
-        client: Callable[[str], Any],
+        client: ClientFactory,
         metrics: Metrics | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        egress: Egress | None = None,
     ) -> None:
         self._store = store
         self._job_types = job_types
@@ -62,6 +97,7 @@ class Delivery:
         self._client = client
         self._metrics = metrics or NullMetrics()
         self._sleep = sleep
+        self._egress = egress or Egress(allow_private=settings.allow_private_targets)
 
     def load(self, firings: Sequence[Firing]) -> dict[tuple[str, str], Timer]:
         """The timers of a batch of firings, in one consistent batched read."""
@@ -82,24 +118,44 @@ class Delivery:
             if firing.next_key is not None:
                 self._store.delete_stale(firing.next_key, firing.version)
             self._metrics.count("FiringsSkipped")
+            if timer is not None:
+                now_s = self._clock.now()
+                skipped = JobResult(outcome="skipped", summary=f"not run: the timer is {outcome}")
+                self._record(timer, firing, attempt, skipped, now_s, now_s)
             return Delivered(outcome)
         assert timer is not None  # no reason to skip: the timer exists
         wait_s = firing.scheduled_s - self._clock.now()
         if 0 < wait_s <= MAX_EARLY_WAIT_S:
             self._sleep(wait_s)
-        job_type = self._job_types.get(timer.job_type)
-        config = job_type.config_model.model_validate(timer.job)
+        try:
+            job_type, config = self._job_of(timer)
+        except PermanentJobError as exc:
+            now_s = self._clock.now()
+            failed = JobResult(outcome="error", summary=self._error_summary(exc, attempt))
+            self._record(timer, firing, attempt, failed, now_s, now_s)
+            raise
         context = JobContext(
             firing=firing,
             timer=timer,
             attempt=attempt,
             settings=self._settings,
             client=self._client,
+            state=StoredJobState(self._store, timer.owner, timer.id),
+            http=self._egress,
         )
-        lateness_s = self._clock.now() - firing.scheduled_s
+        started_s = self._clock.now()
+        lateness_s = started_s - firing.scheduled_s
+        results: list[JobResult] = []
 
         def action() -> None:
-            job_type.handler(config, context)
+            try:
+                result = job_type.handler(config, context) or JobResult()
+            except Exception as exc:
+                failed = JobResult(outcome="error", summary=self._error_summary(exc, attempt))
+                self._record(timer, firing, attempt, failed, started_s, self._clock.now())
+                raise
+            results.append(result)
+            self._record(timer, firing, attempt, result, started_s, self._clock.now())
 
         if timer.delivery == "deduplicated" and run_once is not None:
             run_once(firing.firing_id, action)
@@ -107,7 +163,71 @@ class Delivery:
             action()
         self._metrics.count("FiringsDelivered")
         self._metrics.count("DispatchLateness", max(0.0, lateness_s) * 1000, unit="Milliseconds")
-        return Delivered("delivered", lateness_s)
+        return Delivered("delivered", lateness_s, results[0] if results else None)
+
+    def history_policy(self, timer: Timer) -> HistoryPolicy:
+        return timer.history or self._job_types.default_history(timer.job_type)
+
+    # --- internals ------------------------------------------------------------------
+
+    def _job_of(self, timer: Timer) -> tuple[JobType, Any]:
+        """The timer's job type and its validated config; permanent failure when neither
+        is usable any more (a plugin removed or changed since the timer was written)."""
+        try:
+            job_type = self._job_types.get(timer.job_type)
+            return job_type, job_type.config_model.model_validate(timer.job)
+        except (TimerServiceError, ValidationError) as exc:
+            message = exc.message if isinstance(exc, TimerServiceError) else str(exc)
+            raise PermanentJobError(f"job type {timer.job_type!r} cannot run: {message}") from exc
+
+    def _error_summary(self, exc: Exception, attempt: int) -> str:
+        if isinstance(exc, TimerServiceError):
+            reason = exc.message
+        else:
+            reason = f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, PermanentJobError) or attempt >= self._settings.max_attempts:
+            return f"{reason} (attempt {attempt}; to the dead-letter queue)"
+        return f"{reason} (attempt {attempt}; will retry)"
+
+    def _record(
+        self,
+        timer: Timer,
+        firing: Firing,
+        attempt: int,
+        result: JobResult,
+        started_s: float,
+        finished_s: float,
+    ) -> None:
+        """Write the run when the timer's policy keeps its outcome; history is best effort."""
+        if not records(self.history_policy(timer), result.outcome):
+            return
+        diff = result.diff
+        if diff is not None and len(diff) > MAX_DIFF_CHARS:
+            diff = diff[:MAX_DIFF_CHARS] + "\n... (diff truncated)\n"
+        run = Run(
+            owner=timer.owner,
+            timer_id=timer.id,
+            incarnation=timer.created_s,
+            firing_id=firing.firing_id,
+            scheduled_s=firing.scheduled_s,
+            started_s=started_s,
+            finished_s=finished_s,
+            attempt=attempt,
+            outcome=result.outcome,
+            summary=result.summary[:MAX_SUMMARY_CHARS],
+            manual=firing.manual,
+            lateness_ms=None
+            if result.outcome == "skipped"
+            else round((started_s - firing.scheduled_s) * 1000, 1),
+            diff=diff,
+            details=result.details,
+        )
+        expires_s = int(finished_s) + self._settings.run_history_days * 86400
+        try:
+            self._store.put_run(run, expires_s=expires_s)
+        except StoreError as exc:
+            self._metrics.count("RunHistoryWriteFailed")
+            logger.warning("run history not written: %s", exc.message)
 
 
 def _skip_reason(firing: Firing, timer: Timer) -> Outcome | None:

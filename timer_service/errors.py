@@ -7,7 +7,10 @@ TimerServiceError
  ├── UnauthorizedError          no caller identity, or a wrong API key
  ├── TimerNotFoundError         no timer with that id for this owner
  ├── VersionConflictError       the stored version differs from the one expected (If-Match)
- └── StoreError                 the backing store failed in a way the caller cannot fix
+ ├── StoreError                 the backing store failed in a way the caller cannot fix
+ └── JobStateTooLargeError      a job type's per-timer state is over the store's limit
+
+Outbound HTTP has its own branch, EgressError, in :mod:`timer_service.egress`.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 __all__ = [
     "InvalidRequestError",
     "InvalidScheduleError",
+    "JobStateTooLargeError",
     "PayloadTooLargeError",
     "StoreError",
     "TimerNotFoundError",
@@ -90,3 +94,9 @@ class StoreError(TimerServiceError):
     """The backing store failed (throttling, outage); retrying may help."""
 
     code = "store_unavailable"
+
+
+class JobStateTooLargeError(TimerServiceError):
+    """A job type tried to keep more per-timer state than one item holds."""
+
+    code = "job_state_too_large"

@@ -5,27 +5,35 @@ A plugin package declares, in its ``pyproject.toml``::
     [project.entry-points."timer_service.job_types"]
     my_job = "my_package.module:job_type"
 
-where ``job_type`` is a :class:`JobType`.
+where ``job_type`` is a :class:`JobType`. Its handler gets the validated config and a
+:class:`JobContext`; it returns a :class:`JobResult` (or None: outcome ``ok``), returns an
+``error`` result for a failed check that must not be retried, or raises to be retried
+(:class:`PermanentJobError`: straight to the dead-letter queue). See ``docs/job-types.md``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
 from timer_service.dispatch import Firing
+from timer_service.egress import Egress
 from timer_service.errors import InvalidRequestError, TimerServiceError
 from timer_service.models import Timer
+from timer_service.runs import HistoryPolicy, RunOutcome
 from timer_service.settings import Settings
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "ClientFactory",
     "JobContext",
     "JobHandler",
+    "JobResult",
+    "JobState",
     "JobType",
     "JobTypeRegistry",
     "PermanentJobError",
@@ -41,6 +49,44 @@ class PermanentJobError(TimerServiceError):
 
 
 @dataclass(frozen=True)
+class JobResult:
+    """What a run did, for the run history: its outcome, a line saying so, and facts.
+
+    ``outcome="error"`` records a failed check without a retry (a monitor's normal "the
+    page is down"); raise instead to have the firing retried.
+    """
+
+    outcome: RunOutcome = "ok"
+    summary: str = ""
+    diff: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class JobState(Protocol):
+    """Small state a job type keeps per timer between firings (e.g. a page snapshot).
+
+    Stored compressed next to the timer, deleted with it, and reset when the timer is
+    deleted and created again.
+    """
+
+    def load(self) -> dict[str, Any] | None:
+        """The state the last ``save`` stored for this timer, or None."""
+        ...
+
+    def save(self, state: dict[str, Any]) -> None:
+        """Replace the state (JSON values); JobStateTooLargeError past the store's limit."""
+        ...
+
+
+class ClientFactory(Protocol):
+    """boto3 clients for job types: ``client("sns", region="eu-west-1", credentials=...)``."""
+
+    def __call__(
+        self, service: str, *, region: str | None = None, credentials: dict[str, str] | None = None
+    ) -> Any: ...
+
+
+@dataclass(frozen=True)
 class JobContext:
     """What a job handler gets besides its config: the firing, the timer, and the means."""
 
@@ -48,21 +94,36 @@ class JobContext:
     timer: Timer
     attempt: int  # 1 on first delivery
     settings: Settings
-    client: Callable[[str], Any]  # a boto3 client by service name, e.g. client("sqs")
+    client: ClientFactory  # a boto3 client by service name, e.g. client("sqs")
+    state: JobState
+    http: Egress  # HTTP through the SSRF guard, with size caps and deadlines
 
 
-JobHandler = Callable[[Any, JobContext], None]
+JobHandler = Callable[[Any, JobContext], "JobResult | None"]
 """Runs one firing: ``handler(config, context)``; raises to have it retried."""
 
 
 @dataclass(frozen=True)
 class JobType:
-    """A kind of work a firing does: its name, the model of its ``job`` config, its handler."""
+    """A kind of work a firing does: its name, the model of its ``job`` config, its handler.
+
+    ``default_history`` is the history policy of timers that do not set ``history``.
+    """
 
     name: str
     config_model: type[BaseModel]
     handler: JobHandler
     summary: str = ""
+    default_history: HistoryPolicy = "errors"
+
+    def describe(self) -> dict[str, Any]:
+        """Name, summary, default history policy and the JSON schema of ``job``."""
+        return {
+            "name": self.name,
+            "summary": self.summary,
+            "defaultHistory": self.default_history,
+            "schema": self.config_model.model_json_schema(by_alias=True),
+        }
 
 
 class JobTypeRegistry:
@@ -87,6 +148,15 @@ class JobTypeRegistry:
             raise InvalidRequestError(
                 f"unknown job type {name!r}; known: {', '.join(self.names)}", field="jobType"
             ) from None
+
+    def default_history(self, name: str) -> HistoryPolicy:
+        """The job type's default policy; ``errors`` for a type no longer installed."""
+        job_type = self._by_name.get(name)
+        return "errors" if job_type is None else job_type.default_history
+
+    def describe(self) -> list[dict[str, Any]]:
+        """Every job type with its config schema, by name."""
+        return [self._by_name[name].describe() for name in self.names]
 
     def validate(self, name: str, config: dict[str, Any]) -> dict[str, Any]:
         """``config`` checked by the job type's model, as stored (JSON, by alias, no None)."""

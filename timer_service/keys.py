@@ -7,7 +7,11 @@
 | time index, rate class       | ``S#{shard}#R#{periodMin}#{slot}``  | ``{sec:02}#{owner}#{id}`` |
 | shard state                  | ``SHARD#{n}``                       | ``SHARD``               |
 | shard registry               | ``SHARDS``                          | ``SHARDS``              |
-| run history                  | ``R#{owner}#{id}``                  | ``{scheduledAt}``       |
+| run history                  | ``R#{owner}#{id}``                  | see below               |
+| job state (e.g. a snapshot)  | ``J#{owner}#{id}``                  | ``J``                   |
+
+A run's sort key is ``{createdS}#{scheduledS}#{s|m}#{attempt}``: the timer's creation second
+first, so a timer created again under the same id starts an empty history.
 """
 
 from __future__ import annotations
@@ -21,10 +25,12 @@ __all__ = [
     "TTL_ATTRIBUTE",
     "IndexKey",
     "index_sort_key",
+    "job_state_key",
     "minute_partition",
     "owner_partition",
     "rate_partition",
     "registry_key",
+    "run_partition",
     "shard_state_key",
     "timer_key",
 ]
@@ -47,6 +53,14 @@ class IndexKey(NamedTuple):
 
 def timer_key(owner: str, timer_id: str) -> IndexKey:
     return IndexKey(f"T#{owner}#{timer_id}", TIMER_SK)
+
+
+def run_partition(owner: str, timer_id: str) -> str:
+    return f"R#{owner}#{timer_id}"
+
+
+def job_state_key(owner: str, timer_id: str) -> IndexKey:
+    return IndexKey(f"J#{owner}#{timer_id}", "J")
 
 
 def owner_partition(owner: str) -> str:

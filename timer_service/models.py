@@ -21,6 +21,7 @@ from pydantic.alias_generators import to_camel
 
 from timer_service.clock import format_utc
 from timer_service.errors import InvalidScheduleError
+from timer_service.runs import HistoryPolicy
 from timer_service.schedules import load_timezone, parse_schedule
 
 __all__ = [
@@ -109,6 +110,13 @@ class TimerSpec(_CamelModel):
             " deduplicated: the job never runs twice for one firing (one write per firing)"
         ),
     ] = "atLeastOnce"
+    history: Annotated[
+        HistoryPolicy | None,
+        Field(
+            description="which runs GET /periodic/{id}/runs keeps: all, changes-and-errors"
+            " (default for html_monitor), errors (default otherwise) or none"
+        ),
+    ] = None
 
     @field_validator("schedule")
     @classmethod
@@ -165,6 +173,7 @@ class Timer(BaseModel):
     enabled: bool = True
     misfire_policy: MisfirePolicy = "fireOnce"
     delivery: DeliveryMode = "atLeastOnce"
+    history: HistoryPolicy | None = None  # None: the job type's default
     version: int = 1
     created_s: int
     updated_s: int
@@ -188,13 +197,23 @@ class TimerView(_CamelModel):
     enabled: bool
     misfire_policy: MisfirePolicy
     delivery: DeliveryMode
+    history: HistoryPolicy = Field(
+        description="the runs this timer keeps (its job type's default unless set)"
+    )
     version: int
     created_at: str
     updated_at: str
     next_fire_times: list[str] = Field(description="the next 5 firings, ISO 8601 UTC")
 
     @classmethod
-    def of(cls, timer: Timer, *, time_shard_id: str | None, next_fire_s: list[int]) -> TimerView:
+    def of(
+        cls,
+        timer: Timer,
+        *,
+        time_shard_id: str | None,
+        next_fire_s: list[int],
+        history: HistoryPolicy,
+    ) -> TimerView:
         return cls(
             id=timer.id,
             shard_id=timer.shard,
@@ -209,6 +228,7 @@ class TimerView(_CamelModel):
             enabled=timer.enabled,
             misfire_policy=timer.misfire_policy,
             delivery=timer.delivery,
+            history=history,
             version=timer.version,
             created_at=format_utc(timer.created_s),
             updated_at=format_utc(timer.updated_s),

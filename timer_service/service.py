@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,6 +22,8 @@ from timer_service.models import (
     TimerSpec,
     TimerView,
 )
+from timer_service.paging import decode_token, encode_token
+from timer_service.runs import RunPage, RunView, decode_run_token, encode_run_token
 from timer_service.schedules import (
     AtSchedule,
     RateSchedule,
@@ -40,9 +41,17 @@ from timer_service.time_index import (
     timing_of,
 )
 
-__all__ = ["MAX_PAGE_SIZE", "PutResult", "TimerService", "TriggerResult", "check_timer_id"]
+__all__ = [
+    "DEFAULT_RUNS_PAGE_SIZE",
+    "MAX_PAGE_SIZE",
+    "PutResult",
+    "TimerService",
+    "TriggerResult",
+    "check_timer_id",
+]
 
 MAX_PAGE_SIZE = 100
+DEFAULT_RUNS_PAGE_SIZE = 20
 NEXT_FIRE_COUNT = 5
 # A ticker claims at most a few minutes ahead; firings later than this cannot be claimed yet.
 RACE_HORIZON_S = 300
@@ -135,6 +144,7 @@ class TimerService:
             enabled=spec.enabled,
             misfire_policy=spec.misfire_policy,
             delivery=spec.delivery,
+            history=spec.history,
             version=1 if previous is None else previous.version + 1,
             created_s=now_s if previous is None else previous.created_s,
             updated_s=now_s,
@@ -175,6 +185,31 @@ class TimerService:
             items=[self._view(timer, now_s) for timer in timers],
             next_token=None if last_id is None else _encode_token(last_id),
         )
+
+    def runs(
+        self,
+        owner: str,
+        timer_id: str,
+        *,
+        limit: int = DEFAULT_RUNS_PAGE_SIZE,
+        next_token: str | None = None,
+    ) -> RunPage:
+        """The timer's runs, newest first (only the current timer's, not a deleted one's)."""
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise InvalidRequestError(f"limit must be 1-{MAX_PAGE_SIZE}", field="limit")
+        before = None if next_token is None else decode_run_token(next_token)
+        timer = self._require(owner, timer_id)
+        runs, last = self._store.list_runs(
+            owner, timer_id, incarnation=timer.created_s, limit=limit, before=before
+        )
+        return RunPage(
+            items=[RunView.of(run) for run in runs],
+            next_token=None if last is None else encode_run_token(last),
+        )
+
+    def job_types(self) -> Sequence[dict[str, object]]:
+        """The installed job types with their config schemas."""
+        return self._job_types.describe()
 
     def set_enabled(
         self, owner: str, timer_id: str, *, enabled: bool, if_match: int | None = None
@@ -275,7 +310,10 @@ class TimerService:
         entry = index_entry(timer, after_s=now_s)
         fires = timing_of(timer).next_fires(now_s, NEXT_FIRE_COUNT) if timer.enabled else []
         return TimerView.of(
-            timer, time_shard_id=None if entry is None else entry.key.pk, next_fire_s=fires
+            timer,
+            time_shard_id=None if entry is None else entry.key.pk,
+            next_fire_s=fires,
+            history=timer.history or self._job_types.default_history(timer.job_type),
         )
 
 
@@ -289,15 +327,8 @@ def _epoch(value: datetime | None, zone: object) -> int | None:
 
 
 def _encode_token(last_id: str) -> str:
-    return base64.urlsafe_b64encode(last_id.encode()).decode().rstrip("=")
+    return encode_token(last_id)
 
 
 def _decode_token(token: str) -> str:
-    try:
-        padded = token + "=" * (-len(token) % 4)
-        last_id = base64.urlsafe_b64decode(padded.encode()).decode()
-    except (binascii.Error, UnicodeError, ValueError):
-        last_id = ""
-    if not TIMER_ID_RE.match(last_id):
-        raise InvalidRequestError("nextToken is not a token this API returned", field="nextToken")
-    return last_id
+    return decode_token(token, pattern=TIMER_ID_RE)

@@ -17,7 +17,8 @@ class Settings(BaseModel):
     Environment: ``TIMER_TABLE``, ``DISPATCH_QUEUE_URL``, ``DLQ_URL``, ``OUTPUT_QUEUE_URL``,
     ``AWS_REGION``, ``AWS_ENDPOINT_URL`` (empty for real AWS), ``MAX_BODY_BYTES``,
     ``IDEMPOTENCY_TABLE``, ``ALLOW_PRIVATE_TARGETS``, ``WEBHOOK_SIGNING_SECRET``,
-    ``MAX_ATTEMPTS``, ``RETRY_BASE_SECONDS``, ``LOOKAHEAD_MINUTES``, ``CATCH_UP_WINDOW_SECONDS``.
+    ``MAX_ATTEMPTS``, ``RETRY_BASE_SECONDS``, ``LOOKAHEAD_MINUTES``, ``CATCH_UP_WINDOW_SECONDS``,
+    ``RUN_HISTORY_DAYS``, ``SNAPSHOT_BUCKET``.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -36,6 +37,8 @@ class Settings(BaseModel):
     retry_base_s: Annotated[int, Field(ge=1, le=900)] = 10  # backoff: base * 2^(attempt-1)
     lookahead_minutes: Annotated[int, Field(ge=1, le=10)] = 1
     catch_up_window_s: Annotated[int, Field(ge=0)] = 3600
+    run_history_days: Annotated[int, Field(ge=1, le=3650)] = 30  # runs expire by TTL
+    snapshot_bucket: str | None = None  # S3, for html_monitor snapshots too large for DynamoDB
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -55,5 +58,7 @@ class Settings(BaseModel):
             "retry_base_s": env.get("RETRY_BASE_SECONDS"),
             "lookahead_minutes": env.get("LOOKAHEAD_MINUTES"),
             "catch_up_window_s": env.get("CATCH_UP_WINDOW_SECONDS"),
+            "run_history_days": env.get("RUN_HISTORY_DAYS"),
+            "snapshot_bucket": env.get("SNAPSHOT_BUCKET"),
         }
         return cls.model_validate({k: v for k, v in values.items() if v})

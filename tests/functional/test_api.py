@@ -149,6 +149,81 @@ CLIENT_MISTAKES: list[tuple[str, dict[str, Any], int, str]] = [
     ("id too long", {"path": "/periodic/" + "a" * 129, "raw": "{}"}, 400, "id"),
     ("past at", {"raw": '{"schedule": "at(2001-01-01T00:00:00)"}'}, 400, "schedule"),
     ("bad if-match", {"raw": "{}", "headers": {"If-Match": "latest"}}, 400, "If-Match"),
+    ("bad history policy", {"raw": '{"history": "most"}'}, 400, "history"),
+    ("html: no url", {"raw": '{"jobType": "html_monitor", "job": {}}'}, 400, "job.url"),
+    (
+        "html: not css",
+        {
+            "raw": '{"jobType": "html_monitor", "job": {"url": "https://a.example/", '
+            '"include": ["div..x"]}}'
+        },
+        400,
+        "job.include.0",
+    ),
+    (
+        "html: not a regex",
+        {
+            "raw": '{"jobType": "html_monitor", "job": {"url": "https://a.example/", '
+            '"ignoreText": ["ok", "(unclosed"]}}'
+        },
+        400,
+        "job.ignoreText.1",
+    ),
+    (
+        "html: unsupported apprise url",
+        {
+            "raw": '{"jobType": "html_monitor", "job": {"url": "https://a.example/", '
+            '"notify": {"apprise": ["pigeon://coop"]}}}'
+        },
+        400,
+        "job.notify.apprise.0",
+    ),
+    (
+        "html: max bytes too large",
+        {
+            "raw": '{"jobType": "html_monitor", "job": {"url": "https://a.example/", '
+            '"maxBytes": 999999999}}'
+        },
+        400,
+        "job.maxBytes",
+    ),
+    (
+        "ec2: no filters",
+        {"raw": '{"jobType": "ec2_instances", "job": {"action": "stop", "filters": []}}'},
+        400,
+        "job.filters",
+    ),
+    (
+        "ec2: bad action",
+        {
+            "raw": '{"jobType": "ec2_instances", "job": {"action": "reboot", '
+            '"filters": {"tag:env": "dev"}}}'
+        },
+        400,
+        "job.action",
+    ),
+    (
+        "ec2: bad role",
+        {
+            "raw": '{"jobType": "ec2_instances", "job": {"action": "stop", '
+            '"filters": {"tag:env": "dev"}, "roleArn": "admin"}}'
+        },
+        400,
+        "job.roleArn",
+    ),
+    (
+        "sns: bad topic",
+        {"raw": '{"jobType": "sns", "job": {"topicArn": "x"}}'},
+        400,
+        "job.topicArn",
+    ),
+    ("lambda: no function", {"raw": '{"jobType": "lambda", "job": {}}'}, 400, "job.functionName"),
+    (
+        "eventbridge: bad source",
+        {"raw": '{"jobType": "eventbridge", "job": {"source": "has spaces"}}'},
+        400,
+        "job.source",
+    ),
 ]
 
 
@@ -188,6 +263,9 @@ def test_client_mistake_is_4xx_json_naming_field_and_writes_nothing(
         ("GET", "/periodic", {"nextToken": "not-a-token!"}, 400, "nextToken"),
         ("GET", "/nowhere", None, 404, None),
         ("GET", "/periodic/absent", None, 404, "id"),
+        ("GET", "/periodic/absent/runs", None, 404, "id"),
+        ("GET", "/periodic/absent/runs", {"limit": "101"}, 400, "limit"),
+        ("GET", "/periodic/absent/runs", {"nextToken": "bm9wZQ"}, 400, "nextToken"),
     ],
 )
 def test_other_client_mistakes_are_4xx_json(
@@ -248,6 +326,12 @@ def test_openapi_document_is_valid_openapi_3_1(call_api: ApiCall) -> None:
     assert set(paths["/periodic/{id}"]) == {"put", "get", "delete"}
     assert "/periodic/{id}/pause" in paths
     assert "/periodic" in paths
+    assert set(paths["/periodic/{id}/runs"]) == {"get"}
+    assert "/job-types" in paths
+    run_fields = document["components"]["schemas"]["RunView"]["properties"]
+    assert {"firingId", "scheduledAt", "startedAt", "finishedAt", "attempt", "outcome"} <= set(
+        run_fields
+    )
     schemas = document["components"]["schemas"]
     assert "timerCallbackData" in schemas["TimerSpec"]["properties"]
 
@@ -260,3 +344,69 @@ def test_swagger_ui_is_served(call_api: ApiCall) -> None:
 
 def test_health(call_api: ApiCall) -> None:
     assert call_api("GET", "/health").body["status"] == "ok"
+
+
+def test_job_types_lists_every_installed_type_with_its_schema(call_api: ApiCall) -> None:
+    response = call_api("GET", "/job-types")
+    assert response.status == 200
+    by_name = {t["name"]: t for t in response.body}
+    assert {"sqs", "webhook", "html_monitor", "ec2_instances", "sns", "lambda", "eventbridge"} <= (
+        set(by_name)
+    )
+    assert "http_check" in by_name  # the example plugin, installed by make test
+    html = by_name["html_monitor"]
+    assert html["defaultHistory"] == "changes-and-errors"
+    assert {"url", "include", "exclude", "ignoreText", "notify"} <= set(
+        html["schema"]["properties"]
+    )
+
+
+def test_history_is_the_job_types_default_unless_set(call_api: ApiCall) -> None:
+    webhook = {"jobType": "webhook", "job": {"url": "https://a.example/"}}
+    assert call_api("PUT", "/periodic/w", webhook).body["history"] == "errors"
+    html = {"jobType": "html_monitor", "job": {"url": "https://a.example/"}}
+    assert call_api("PUT", "/periodic/h", html).body["history"] == "changes-and-errors"
+    chosen = call_api("PUT", "/periodic/h", html | {"history": "all"}).body
+    assert chosen["history"] == "all"
+
+
+def test_runs_are_owned_expire_and_page(call_api: ApiCall, aws: AwsResources) -> None:
+    import time
+
+    from timer_service.aws import client
+    from timer_service.dispatch import Firing
+    from timer_service.runs import Run
+    from timer_service.store.dynamodb import DynamoTimerStore
+
+    # GIVEN Alice's timer with three runs and Bob's timer of the same id with none
+    created = call_api("PUT", "/periodic/same", {"history": "all"}).body
+    assert call_api("PUT", "/periodic/same", {}, user=BOB).status == 201
+    store = DynamoTimerStore(client("dynamodb", "us-east-1", aws.endpoint_url), aws.table)
+    timer = store.get_timer(ALICE, "same")
+    assert timer is not None and timer.version == created["version"]
+    now = time.time()
+    for n in range(3):
+        firing = Firing(ALICE, "same", 1, int(now) + n)
+        run = Run(
+            ALICE,
+            "same",
+            timer.created_s,
+            firing.firing_id,
+            firing.scheduled_s,
+            now,
+            now,
+            1,
+            "ok",
+            f"run {n}",
+        )
+        store.put_run(run, expires_s=int(now) + 30 * 86400)
+    # WHEN each reads the runs THEN Alice pages through hers, newest first; Bob sees none
+    page = call_api("GET", "/periodic/same/runs", query={"limit": "2"}).body
+    assert [r["summary"] for r in page["items"]] == ["run 2", "run 1"]
+    rest = call_api("GET", "/periodic/same/runs", query={"nextToken": page["nextToken"]}).body
+    assert [r["summary"] for r in rest["items"]] == ["run 0"] and rest["nextToken"] is None
+    assert call_api("GET", "/periodic/same/runs", user=BOB).body["items"] == []
+    assert call_api("GET", "/periodic/other/runs", user=BOB).status == 404
+    # AND every run item carries its expiry (TTL)
+    expiries = [int(i["expiresAt"]["N"]) for i in aws.scan() if i["pk"]["S"].startswith("R#")]
+    assert len(expiries) == 3 and all(e > now + 29 * 86400 for e in expiries)

@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,67 +13,8 @@ import pytest
 
 from loadtest.stack import WebhookReceiver
 from tests.conftest import ALICE, ApiCall, AwsResources
+from tests.functional.conftest import SECRET, consume, sqs, webhook_timer
 from timer_service.local.lambda_context import LocalContext
-
-SECRET = "s3cret"
-
-
-@pytest.fixture
-def pipeline(aws: AwsResources, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsResources]:
-    """The callback Lambda configured for tests: private targets allowed, fast retries."""
-    import callbacks.handler
-    import ticker.handler
-    from timer_service.aws import client
-    from timer_service.provisioning import create_idempotency_table, create_queues
-
-    create_idempotency_table(client("dynamodb", "us-east-1", aws.endpoint_url), "idem-test")
-    create_queues(client("sqs", "us-east-1", aws.endpoint_url), "timers-test", max_receive_count=2)
-    for name, value in {
-        "IDEMPOTENCY_TABLE": "idem-test",
-        "ALLOW_PRIVATE_TARGETS": "true",
-        "WEBHOOK_SIGNING_SECRET": SECRET,
-        "MAX_ATTEMPTS": "2",
-        "RETRY_BASE_SECONDS": "1",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-    }.items():
-        monkeypatch.setenv(name, value)
-    caches = [callbacks.handler.settings, callbacks.handler.delivery, callbacks.handler.run_once]
-    for cached in caches:
-        cached.cache_clear()
-    ticker.handler._default_engine.cache_clear()
-    yield aws
-    for cached in caches:
-        cached.cache_clear()
-    ticker.handler.use_engine(None)
-
-
-def sqs() -> Any:
-    import os
-
-    from timer_service.aws import client
-
-    return client("sqs", "us-east-1", os.environ["AWS_ENDPOINT_URL"])
-
-
-def consume(aws: AwsResources, *, rounds: int = 1) -> int:
-    """Run the callback Lambda on what the dispatch queue holds now, like the event source."""
-    from callbacks.handler import lambda_handler
-    from callbacks.local_worker import QueueWorker
-
-    worker = QueueWorker(sqs(), aws.dispatch_queue_url, lambda_handler, wait_s=0)
-    return sum(worker.poll_once() for _ in range(rounds))
-
-
-def webhook_timer(
-    call_api: ApiCall, receiver: WebhookReceiver, timer_id: str, **extra: Any
-) -> None:
-    body = {
-        "schedule": "rate(1 hour)",
-        "jobType": "webhook",
-        "job": {"url": f"{receiver.url}/hook/{timer_id}"},
-        "timerCallbackData": {"timer": timer_id},
-    } | extra
-    assert call_api("PUT", f"/periodic/{timer_id}", body).status == 201
 
 
 def test_trigger_delivers_a_signed_webhook(

@@ -60,3 +60,83 @@ def test_importing_handlers_builds_no_client_and_reads_no_table() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+LOCAL_ONLY = ("timer_service/local/", "timer_service/cli.py")
+FIRST_PARTY = {"timer_service", "api", "ticker", "callbacks"}
+
+
+def lambda_sources() -> list[Path]:
+    """The code a Lambda bundle runs: the handler packages and the core, minus the local stack."""
+    sources = []
+    for package in sorted(FIRST_PARTY):
+        for path in (ROOT / package).rglob("*.py"):
+            relative = path.relative_to(ROOT).as_posix()
+            if relative.startswith(LOCAL_ONLY) or path.name.startswith("local_"):
+                continue
+            sources.append(path)
+    return sources
+
+
+def runtime_imports(path: Path) -> set[str]:
+    """Top-level modules ``path`` imports when it runs (not under ``if TYPE_CHECKING``)."""
+    names: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING":
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(ast.parse(path.read_text()))
+    return names
+
+
+def runtime_closure() -> set[str]:
+    """Every distribution the project's runtime dependencies pull in, per uv.lock."""
+    import tomllib
+
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    packages = {package["name"]: package for package in lock["package"]}
+    seen: set[str] = set()
+    pending: list[tuple[str, tuple[str, ...]]] = [("timer-service", ())]
+    while pending:
+        name, extras = pending.pop()
+        key = f"{name}[{','.join(extras)}]"
+        if key in seen:
+            continue
+        seen.add(key)
+        package = packages[name]
+        requirements = list(package.get("dependencies", []))
+        for extra in extras:
+            requirements += package.get("optional-dependencies", {}).get(extra, [])
+        pending += [(r["name"], tuple(r.get("extra", []))) for r in requirements]
+    return {key.split("[")[0] for key in seen}
+
+
+def test_lambda_code_imports_only_runtime_dependencies() -> None:
+    from importlib.metadata import packages_distributions
+
+    owners = packages_distributions()
+    closure = {name.lower().replace("_", "-") for name in runtime_closure()}
+    missing: dict[str, str] = {}
+    for path in lambda_sources():
+        for module in runtime_imports(path):
+            if module in FIRST_PARTY or module in sys.stdlib_module_names or module == "__future__":
+                continue
+            distributions = {d.lower().replace("_", "-") for d in owners.get(module, [module])}
+            if not distributions & closure:
+                missing[module] = str(path.relative_to(ROOT))
+    assert missing == {}, "imported by Lambda code but not a runtime dependency"
+
+
+def test_runtime_closure_holds_no_test_or_local_stack_package() -> None:
+    closure = runtime_closure()
+    assert {"httpx", "selectolax", "boto3", "aws-lambda-powertools", "apprise"} <= closure
+    assert not closure & {"moto", "pytest", "rich", "hypothesis", "aws-cdk-lib", "mypy"}

@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+import json
+import zlib
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
+from timer_service.errors import JobStateTooLargeError
 from timer_service.keys import IndexKey
 from timer_service.models import ShardRegistry, ShardState, Timer
+from timer_service.runs import Run
 from timer_service.time_index import IndexEntry
 
-__all__ = ["TimerStore"]
+__all__ = ["MAX_JOB_STATE_BYTES", "TimerStore", "decode_job_state", "encode_job_state"]
+
+MAX_JOB_STATE_BYTES = 300 * 1024  # compressed; one DynamoDB item holds 400 KB
+
+
+def encode_job_state(state: dict[str, Any]) -> bytes:
+    """Compressed JSON of a job state; JobStateTooLargeError past MAX_JOB_STATE_BYTES."""
+    blob = zlib.compress(json.dumps(state, separators=(",", ":")).encode(), 6)
+    if len(blob) > MAX_JOB_STATE_BYTES:
+        raise JobStateTooLargeError(
+            f"job state is {len(blob)} bytes compressed; at most {MAX_JOB_STATE_BYTES}"
+        )
+    return blob
+
+
+def decode_job_state(blob: bytes) -> dict[str, Any]:
+    state: dict[str, Any] = json.loads(zlib.decompress(blob))
+    return state
 
 
 class TimerStore(Protocol):
@@ -39,7 +60,30 @@ class TimerStore(Protocol):
     def delete_timer(
         self, owner: str, timer_id: str, *, expected_version: int, remove: Sequence[IndexKey]
     ) -> None:
-        """Delete the timer (at ``expected_version``) and the ``remove`` index items."""
+        """Delete the timer (at ``expected_version``), the ``remove`` index items and the
+        timer's job state."""
+        ...
+
+    # --- run history and job state ------------------------------------------------------
+
+    def put_run(self, run: Run, *, expires_s: int) -> None:
+        """Keep ``run`` until ``expires_s`` (TTL)."""
+        ...
+
+    def list_runs(
+        self, owner: str, timer_id: str, *, incarnation: int, limit: int, before: str | None
+    ) -> tuple[list[Run], str | None]:
+        """Up to ``limit`` runs of one incarnation of a timer, newest first, older than the
+        sort key ``before``; and the last sort key when more may follow."""
+        ...
+
+    def get_job_state(self, owner: str, timer_id: str) -> dict[str, Any] | None:
+        """The job type's state for the timer, read strongly consistent; None when absent."""
+        ...
+
+    def put_job_state(self, owner: str, timer_id: str, state: dict[str, Any]) -> None:
+        """Replace the timer's job state; JobStateTooLargeError past MAX_JOB_STATE_BYTES
+        compressed."""
         ...
 
     def list_timers(

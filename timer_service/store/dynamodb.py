@@ -17,18 +17,29 @@ from timer_service.keys import (
     SK,
     TTL_ATTRIBUTE,
     IndexKey,
+    job_state_key,
     owner_partition,
     registry_key,
+    run_partition,
     shard_state_key,
     timer_key,
 )
 from timer_service.models import ShardRegistry, ShardState, Timer
+from timer_service.runs import Run
+from timer_service.store.base import decode_job_state, encode_job_state
 from timer_service.time_index import IndexEntry
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-__all__ = ["DynamoTimerStore", "index_entry_from_item", "index_item", "timer_from_item"]
+__all__ = [
+    "DynamoTimerStore",
+    "index_entry_from_item",
+    "index_item",
+    "run_from_item",
+    "run_item",
+    "timer_from_item",
+]
 
 Item = dict[str, Any]
 
@@ -91,6 +102,8 @@ def timer_item(timer: Timer) -> Item:
     _optional_n(item, "startS", timer.start_s)
     _optional_n(item, "endS", timer.end_s)
     _optional_n(item, "firstFireS", timer.first_fire_s)
+    if timer.history is not None:
+        item["history"] = _s(timer.history)
     return item
 
 
@@ -110,6 +123,7 @@ def timer_from_item(item: Item) -> Timer:
         enabled=item["enabled"]["BOOL"],
         misfire_policy=item["misfire"]["S"],
         delivery=item.get("delivery", {"S": "atLeastOnce"})["S"],
+        history=_get_s(item, "history"),
         version=int(item["version"]["N"]),
         created_s=int(item["createdS"]["N"]),
         updated_s=int(item["updatedS"]["N"]),
@@ -162,6 +176,49 @@ def index_entry_from_item(item: Item) -> IndexEntry:
         not_before_s=_get_n(item, "notBeforeS"),
         schedule=_get_s(item, "schedule"),
         timezone=_get_s(item, "tz"),
+    )
+
+
+def run_item(run: Run, *, expires_s: int) -> Item:
+    item: Item = {
+        PK: _s(run_partition(run.owner, run.timer_id)),
+        SK: _s(run.sort_key),
+        "firingId": _s(run.firing_id),
+        "inc": _n(run.incarnation),
+        "scheduledS": _n(run.scheduled_s),
+        "startedS": {"N": f"{run.started_s:.3f}"},
+        "finishedS": {"N": f"{run.finished_s:.3f}"},
+        "attempt": _n(run.attempt),
+        "outcome": _s(run.outcome),
+        "summary": _s(run.summary),
+        "manual": {"BOOL": run.manual},
+        TTL_ATTRIBUTE: _n(expires_s),
+    }
+    if run.lateness_ms is not None:
+        item["latenessMs"] = {"N": f"{run.lateness_ms:.1f}"}
+    if run.diff is not None:
+        item["diff"] = _s(run.diff)
+    if run.details:
+        item["details"] = _s(json.dumps(run.details, separators=(",", ":")))
+    return item
+
+
+def run_from_item(item: Item, owner: str, timer_id: str) -> Run:
+    return Run(
+        owner=owner,
+        timer_id=timer_id,
+        incarnation=int(item["inc"]["N"]),
+        firing_id=item["firingId"]["S"],
+        scheduled_s=int(item["scheduledS"]["N"]),
+        started_s=float(item["startedS"]["N"]),
+        finished_s=float(item["finishedS"]["N"]),
+        attempt=int(item["attempt"]["N"]),
+        outcome=item["outcome"]["S"],
+        summary=item["summary"]["S"],
+        manual=item["manual"]["BOOL"],
+        lateness_ms=float(item["latenessMs"]["N"]) if "latenessMs" in item else None,
+        diff=_get_s(item, "diff"),
+        details=json.loads(item["details"]["S"]) if "details" in item else {},
     )
 
 
@@ -220,9 +277,53 @@ class DynamoTimerStore:
         actions: list[dict[str, Any]] = [{"Delete": delete}]
         actions += [
             {"Delete": {"TableName": self._table, "Key": _key(key)}}
-            for key in dict.fromkeys(remove)
+            for key in dict.fromkeys([*remove, job_state_key(owner, timer_id)])
         ]
         self._write(actions, owner, timer_id, expected_version)
+
+    # --- run history and job state ------------------------------------------------------
+
+    def put_run(self, run: Run, *, expires_s: int) -> None:
+        try:
+            self._client.put_item(TableName=self._table, Item=run_item(run, expires_s=expires_s))
+        except ClientError as exc:
+            raise self._translate(exc) from exc
+
+    def list_runs(
+        self, owner: str, timer_id: str, *, incarnation: int, limit: int, before: str | None
+    ) -> tuple[list[Run], str | None]:
+        partition = run_partition(owner, timer_id)
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :p AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {
+                ":p": _s(partition),
+                ":prefix": _s(f"{incarnation:010d}#"),
+            },
+            "ScanIndexForward": False,
+            "Limit": limit + 1,
+        }
+        if before is not None:
+            request["ExclusiveStartKey"] = {PK: _s(partition), SK: _s(before)}
+        try:
+            items = self._client.query(**request)["Items"]
+        except ClientError as exc:
+            raise self._translate(exc) from exc
+        runs = [run_from_item(item, owner, timer_id) for item in items]
+        if len(runs) > limit:
+            return runs[:limit], runs[limit - 1].sort_key
+        return runs, None
+
+    def get_job_state(self, owner: str, timer_id: str) -> dict[str, Any] | None:
+        item = self._get(job_state_key(owner, timer_id))
+        return None if item is None else decode_job_state(item["state"]["B"])
+
+    def put_job_state(self, owner: str, timer_id: str, state: dict[str, Any]) -> None:
+        item = {**_key(job_state_key(owner, timer_id)), "state": {"B": encode_job_state(state)}}
+        try:
+            self._client.put_item(TableName=self._table, Item=item)
+        except ClientError as exc:
+            raise self._translate(exc) from exc
 
     def list_timers(
         self, owner: str, *, limit: int, after_id: str | None

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from typing import Any
 
 from timer_service.errors import StoreError, VersionConflictError
 from timer_service.keys import IndexKey
 from timer_service.models import ShardRegistry, ShardState, Timer
+from timer_service.runs import Run
+from timer_service.store.base import decode_job_state, encode_job_state
 from timer_service.time_index import IndexEntry
 
 __all__ = ["InMemoryTimerStore"]
@@ -22,6 +25,8 @@ class InMemoryTimerStore:
         self.index: dict[str, dict[str, IndexEntry]] = {}
         self._registry = ShardRegistry()
         self.shards: dict[int, ShardState] = {}
+        self.runs: dict[tuple[str, str], dict[str, Run]] = {}
+        self.job_states: dict[tuple[str, str], bytes] = {}
         self.writes = 0  # write requests made: what a cost model counts
         self.reads = 0
 
@@ -60,6 +65,39 @@ class InMemoryTimerStore:
             del self.timers[(owner, timer_id)]
             for key in remove:
                 self._drop(key)
+            self.job_states.pop((owner, timer_id), None)
+            self.writes += 1
+
+    def put_run(self, run: Run, *, expires_s: int) -> None:
+        with self._lock:
+            self.runs.setdefault((run.owner, run.timer_id), {})[run.sort_key] = run
+            self.writes += 1
+
+    def list_runs(
+        self, owner: str, timer_id: str, *, incarnation: int, limit: int, before: str | None
+    ) -> tuple[list[Run], str | None]:
+        with self._lock:
+            self.reads += 1
+            prefix = f"{incarnation:010d}#"
+            keys = sorted(
+                (k for k in self.runs.get((owner, timer_id), {}) if k.startswith(prefix)),
+                reverse=True,
+            )
+            if before is not None:
+                keys = [k for k in keys if k < before]
+            page = [self.runs[(owner, timer_id)][k] for k in keys[:limit]]
+        return page, (page[-1].sort_key if len(keys) > limit else None)
+
+    def get_job_state(self, owner: str, timer_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            self.reads += 1
+            blob = self.job_states.get((owner, timer_id))
+        return None if blob is None else decode_job_state(blob)
+
+    def put_job_state(self, owner: str, timer_id: str, state: dict[str, Any]) -> None:
+        blob = encode_job_state(state)
+        with self._lock:
+            self.job_states[(owner, timer_id)] = blob
             self.writes += 1
 
     def list_timers(

@@ -1,0 +1,221 @@
+"""Text of an HTML page as a change monitor compares it: parsed once with selectolax (Lexbor).
+
+Scripts, styles and other non-text elements are dropped, ``exclude`` selectors are removed,
+``include`` selectors pick what remains (default: the body), block elements become line
+breaks, white space is normalised within each line, empty lines go, and lines that match an
+``ignore_text`` regex are left out.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import regex
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+__all__ = [
+    "Extracted",
+    "IgnorePatternError",
+    "check_pattern",
+    "check_selector",
+    "decode_html",
+    "extract",
+    "extract_text",
+]
+
+DROPPED_TAGS = ["script", "style", "noscript", "svg", "template", "iframe"]
+BLOCK_SELECTOR = ",".join(
+    [
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "br",
+        "caption",
+        "dd",
+        "details",
+        "dialog",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "legend",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "option",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    ]
+)
+IGNORE_BUDGET_S = 1.0  # all ignoreText matching of one page; hostile patterns fail the check
+_BREAK = "\ue000"  # a private-use character marks block boundaries while the text is joined
+_SPACES = re.compile(r"\s+")
+_META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+_HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.I)
+
+
+class IgnorePatternError(ValueError):
+    """An ignoreText pattern took longer than the page's matching budget."""
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """The normalised text and how many elements the ``include`` selectors matched."""
+
+    text: str
+    matched: int
+
+
+def decode_html(body: bytes, content_type: str | None = None) -> str:
+    """Bytes to text: a BOM, else the header's charset, else a ``<meta charset>``, else UTF-8."""
+    if body.startswith(codecs.BOM_UTF8):
+        return body[3:].decode("utf-8", errors="replace")
+    candidates: list[str] = []
+    if content_type and (match := _HEADER_CHARSET.search(content_type)):
+        candidates.append(match.group(1))
+    if match := _META_CHARSET.search(body[:4096]):
+        candidates.append(match.group(1).decode("ascii"))
+    for charset in candidates:
+        try:
+            codecs.lookup(charset)
+        except LookupError:
+            continue
+        return body.decode(charset, errors="replace")
+    return body.decode("utf-8", errors="replace")
+
+
+def check_selector(selector: str) -> str:
+    """``selector`` if Lexbor accepts it as CSS; ValueError otherwise."""
+    try:
+        LexborHTMLParser("<p></p>").css(selector)
+    except Exception as exc:  # selectolax raises a bare Exception subclass for bad CSS
+        raise ValueError(f"{selector!r} is not a CSS selector: {exc}") from exc
+    return selector
+
+
+def check_pattern(pattern: str) -> str:
+    """``pattern`` if it compiles as a regular expression; ValueError otherwise."""
+    try:
+        regex.compile(pattern)
+    except regex.error as exc:
+        raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from exc
+    return pattern
+
+
+def extract(
+    html: str | bytes,
+    *,
+    include: Sequence[str] | None = None,
+    exclude: Sequence[str] | None = None,
+    ignore_text: Sequence[str] | None = None,
+) -> Extracted:
+    """The page's normalised text and the number of elements ``include`` matched."""
+    if isinstance(html, bytes):
+        html = decode_html(html)
+    tree = LexborHTMLParser(html)
+    tree.strip_tags(DROPPED_TAGS)
+    root = tree.root
+    if root is None:
+        return Extracted("", 0)
+    for selector in exclude or ():
+        for node in root.css(selector):
+            node.decompose()
+    if include:
+        nodes = _outermost([node for selector in include for node in root.css(selector)])
+    else:
+        nodes = [tree.body or root]
+    parts = []
+    for node in nodes:
+        for block in node.css(BLOCK_SELECTOR):
+            block.insert_before(_BREAK)
+            block.insert_after(_BREAK)
+        parts.append(node.text(deep=True, separator="", strip=False))
+    lines = (_SPACES.sub(" ", line).strip() for line in _BREAK.join(parts).split(_BREAK))
+    kept = [line for line in lines if line]
+    if ignore_text:
+        kept = _without_ignored(kept, ignore_text)
+    return Extracted("\n".join(kept), len(nodes) if include else 0)
+
+
+def extract_text(
+    html: str | bytes,
+    *,
+    include: Sequence[str] | None = None,
+    exclude: Sequence[str] | None = None,
+    ignore_text: Sequence[str] | None = None,
+) -> str:
+    """The text a change monitor compares, one line per block, normalised.
+
+    >>> extract_text("<p>Price:  <b>10</b> EUR</p><script>x()</script><p>Updated 12:00</p>",
+    ...              ignore_text=["^Updated"])
+    'Price: 10 EUR'
+    """
+    return extract(html, include=include, exclude=exclude, ignore_text=ignore_text).text
+
+
+def _outermost(nodes: list[LexborNode]) -> list[LexborNode]:
+    """Matched elements in first-match order, without those inside another match."""
+    chosen = {node.mem_id for node in nodes}
+    result: list[LexborNode] = []
+    seen: set[int] = set()
+    for node in nodes:
+        if node.mem_id in seen:
+            continue
+        seen.add(node.mem_id)
+        parent = node.parent
+        nested = False
+        while parent is not None:
+            if parent.mem_id in chosen:
+                nested = True
+                break
+            parent = parent.parent
+        if not nested:
+            result.append(node)
+    return result
+
+
+def _without_ignored(lines: list[str], patterns: Sequence[str]) -> list[str]:
+    combined = regex.compile("|".join(f"(?:{pattern})" for pattern in patterns))
+    deadline = time.monotonic() + IGNORE_BUDGET_S
+    kept = []
+    for line in lines:
+        remaining = deadline - time.monotonic()
+        try:
+            if remaining <= 0:
+                raise TimeoutError
+            matched = combined.search(line, timeout=remaining)
+        except TimeoutError as exc:
+            raise IgnorePatternError(
+                f"ignoreText took over {IGNORE_BUDGET_S:g} s on this page; simplify the patterns"
+            ) from exc
+        if matched is None:
+            kept.append(line)
+    return kept

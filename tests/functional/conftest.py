@@ -1,0 +1,113 @@
+"""Fixtures of the functional tests: the Lambda handlers wired to moto for a firing's trip."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from loadtest.stack import WebhookReceiver
+from tests.conftest import ApiCall, AwsResources
+from tests.pages import PageServer
+
+SECRET = "s3cret"
+
+
+@pytest.fixture
+def pipeline(aws: AwsResources, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsResources]:
+    """The callback Lambda configured for tests: private targets allowed, fast retries."""
+    import callbacks.handler
+    import ticker.handler
+    from timer_service.aws import client
+    from timer_service.provisioning import create_idempotency_table, create_queues
+
+    create_idempotency_table(client("dynamodb", "us-east-1", aws.endpoint_url), "idem-test")
+    create_queues(client("sqs", "us-east-1", aws.endpoint_url), "timers-test", max_receive_count=2)
+    for name, value in {
+        "IDEMPOTENCY_TABLE": "idem-test",
+        "ALLOW_PRIVATE_TARGETS": "true",
+        "WEBHOOK_SIGNING_SECRET": SECRET,
+        "MAX_ATTEMPTS": "2",
+        "RETRY_BASE_SECONDS": "1",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+    }.items():
+        monkeypatch.setenv(name, value)
+    caches = [callbacks.handler.settings, callbacks.handler.delivery, callbacks.handler.run_once]
+    for cached in caches:
+        cached.cache_clear()
+    ticker.handler._default_engine.cache_clear()
+    yield aws
+    for cached in caches:
+        cached.cache_clear()
+    ticker.handler.use_engine(None)
+
+
+def sqs() -> Any:
+    import os
+
+    from timer_service.aws import client
+
+    return client("sqs", "us-east-1", os.environ["AWS_ENDPOINT_URL"])
+
+
+def consume(aws: AwsResources, *, rounds: int = 1) -> int:
+    """Run the callback Lambda on what the dispatch queue holds now, like the event source."""
+    from callbacks.handler import lambda_handler
+    from callbacks.local_worker import QueueWorker
+
+    worker = QueueWorker(sqs(), aws.dispatch_queue_url, lambda_handler, wait_s=0)
+    return sum(worker.poll_once() for _ in range(rounds))
+
+
+def webhook_timer(
+    call_api: ApiCall, receiver: WebhookReceiver, timer_id: str, **extra: Any
+) -> None:
+    body = {
+        "schedule": "rate(1 hour)",
+        "jobType": "webhook",
+        "job": {"url": f"{receiver.url}/hook/{timer_id}"},
+        "timerCallbackData": {"timer": timer_id},
+    } | extra
+    assert call_api("PUT", f"/periodic/{timer_id}", body).status == 201
+
+
+def reset_callbacks() -> None:
+    """Forget the callback Lambda's cached settings after the environment changed."""
+    import callbacks.handler
+
+    for cached in (
+        callbacks.handler.settings,
+        callbacks.handler.delivery,
+        callbacks.handler.run_once,
+    ):
+        cached.cache_clear()
+
+
+def next_second() -> None:
+    """Wait for the next whole second: two triggers of one timer in one second are one
+    firing (the same firing id)."""
+    time.sleep(1.0 - time.time() % 1.0 + 0.01)
+
+
+def trigger(call_api: ApiCall, aws: AwsResources, timer_id: str) -> dict[str, Any]:
+    """POST /trigger, then run the callback Lambda on it: the trigger's answer."""
+    next_second()
+    answer = call_api("POST", f"/periodic/{timer_id}/trigger")
+    assert answer.status == 202, answer.body
+    consume(aws)
+    return dict(answer.body)
+
+
+def runs(call_api: ApiCall, timer_id: str, **query: str) -> list[dict[str, Any]]:
+    answer = call_api("GET", f"/periodic/{timer_id}/runs", query=query or None)
+    assert answer.status == 200, answer.body
+    return list(answer.body["items"])
+
+
+@pytest.fixture
+def pages() -> Iterator[PageServer]:
+    server = PageServer()
+    yield server
+    server.close()

@@ -1,0 +1,147 @@
+"""Run history: what each firing did, kept per the timer's history policy.
+
+A run is one delivery attempt of one firing: when it started and finished, its outcome, a
+one-line summary and, for a change monitor, the diff. Policies decide which outcomes are
+written, so a timer whose policy does not record an outcome costs no write for it:
+
+| policy               | records                          |
+|----------------------|----------------------------------|
+| ``all``              | every outcome                    |
+| ``changes-and-errors`` | ``changed`` and ``error``      |
+| ``errors``           | ``error``                        |
+| ``none``             | nothing                          |
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from timer_service.clock import format_utc
+from timer_service.paging import decode_token, encode_token
+
+__all__ = [
+    "HISTORY_POLICIES",
+    "MAX_DIFF_CHARS",
+    "MAX_SUMMARY_CHARS",
+    "HistoryPolicy",
+    "Run",
+    "RunOutcome",
+    "RunPage",
+    "RunView",
+    "decode_run_token",
+    "encode_run_token",
+    "format_utc_ms",
+    "records",
+]
+
+HistoryPolicy = Literal["all", "changes-and-errors", "errors", "none"]
+RunOutcome = Literal["ok", "changed", "unchanged", "error", "skipped"]
+HISTORY_POLICIES: tuple[HistoryPolicy, ...] = ("all", "changes-and-errors", "errors", "none")
+MAX_SUMMARY_CHARS = 1000
+MAX_DIFF_CHARS = 100_000  # a run item stays far below DynamoDB's 400 KB
+
+_RECORDED: dict[HistoryPolicy, frozenset[RunOutcome]] = {
+    "all": frozenset({"ok", "changed", "unchanged", "error", "skipped"}),
+    "changes-and-errors": frozenset({"changed", "error"}),
+    "errors": frozenset({"error"}),
+    "none": frozenset(),
+}
+_TOKEN_RE = re.compile(r"^\d{10}#\d{10}#[ms]#\d{4}$")
+
+
+def records(policy: HistoryPolicy, outcome: RunOutcome) -> bool:
+    """Whether a timer with ``policy`` keeps a run with ``outcome``."""
+    return outcome in _RECORDED[policy]
+
+
+def format_utc_ms(epoch_s: float) -> str:
+    """ISO 8601 UTC with milliseconds, e.g. ``2026-11-22T14:05:37.042Z``."""
+    whole = int(epoch_s)
+    millis = min(999, round((epoch_s - whole) * 1000))
+    return f"{format_utc(whole)[:-1]}.{millis:03d}Z"
+
+
+@dataclass(frozen=True)
+class Run:
+    """One delivery attempt of one firing, as the history keeps it.
+
+    ``incarnation`` is the timer's creation second: a timer deleted and created again under
+    the same id starts a new history, and the old one expires unseen.
+    """
+
+    owner: str
+    timer_id: str
+    incarnation: int
+    firing_id: str
+    scheduled_s: int
+    started_s: float
+    finished_s: float
+    attempt: int
+    outcome: RunOutcome
+    summary: str = ""
+    manual: bool = False
+    lateness_ms: float | None = None
+    diff: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sort_key(self) -> str:
+        """Newest last within an incarnation: scheduled second, then manual, then attempt."""
+        kind = "m" if self.manual else "s"
+        return f"{self.incarnation:010d}#{self.scheduled_s:010d}#{kind}#{self.attempt:04d}"
+
+
+class _CamelModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+
+class RunView(_CamelModel):
+    """A run as ``GET /periodic/{id}/runs`` shows it."""
+
+    firing_id: str
+    scheduled_at: str
+    started_at: str
+    finished_at: str
+    attempt: int
+    outcome: RunOutcome
+    summary: str
+    manual: bool = Field(description="fired by POST /trigger")
+    lateness_ms: float | None = Field(description="start of the job - scheduled time")
+    diff: str | None = Field(default=None, description="html_monitor: unified diff of the text")
+    details: dict[str, Any] = Field(default_factory=dict, description="job-type specific facts")
+
+    @classmethod
+    def of(cls, run: Run) -> RunView:
+        return cls(
+            firing_id=run.firing_id,
+            scheduled_at=format_utc(run.scheduled_s),
+            started_at=format_utc_ms(run.started_s),
+            finished_at=format_utc_ms(run.finished_s),
+            attempt=run.attempt,
+            outcome=run.outcome,
+            summary=run.summary,
+            manual=run.manual,
+            lateness_ms=run.lateness_ms,
+            diff=run.diff,
+            details=run.details,
+        )
+
+
+class RunPage(_CamelModel):
+    """One page of a timer's runs, newest first."""
+
+    items: list[RunView]
+    next_token: str | None = None
+
+
+def encode_run_token(sort_key: str) -> str:
+    return encode_token(sort_key)
+
+
+def decode_run_token(token: str) -> str:
+    return decode_token(token, pattern=_TOKEN_RE)
