@@ -1,10 +1,12 @@
-# make dev: run the whole service locally. make test: lint, type-check and every test.
+# make dev: run the whole service locally (flags in ARGS, e.g. make dev ARGS=--allow-private-targets).
+# make test: lint, type-check and every test.
 # Needs only python3: uv is installed with pip into .tools/ when it is not on PATH.
 
 SHELL := /bin/bash
 TOOLS_UV := $(CURDIR)/.tools/bin/uv
 UV := $(or $(shell command -v uv 2>/dev/null),$(TOOLS_UV))
 PYTEST_ARGS ?= -n 2
+ARGS ?=
 
 .PHONY: dev test lint typecheck pytest sync format clean
 
@@ -18,7 +20,7 @@ sync: $(UV)
 	$(UV) sync --locked --quiet
 
 dev: sync
-	.venv/bin/timer-service dev
+	.venv/bin/timer-service dev $(ARGS)
 
 test: lint typecheck pytest
 

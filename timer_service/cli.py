@@ -31,6 +31,7 @@ __all__ = ["main"]
 LOCAL_TABLE = "timer-service"
 LOCAL_IDEMPOTENCY_TABLE = "timer-service-idempotency"
 LOCAL_QUEUE_PREFIX = "timer-service"
+LOCAL_SNAPSHOT_BUCKET = "timer-service-snapshots"
 STATE_FILE = "dynamodb.json"
 HELD_FILE = "firings.json"  # firings a tick had sent that were still held at shutdown
 ENDPOINT_FILE = "endpoint.json"  # where a running local stack tells the other commands its URLs
@@ -132,6 +133,7 @@ class _Resources:
     dispatch_queue_url: str
     dlq_url: str
     output_queue_url: str
+    snapshot_bucket: str | None = None
 
 
 # --- dev ----------------------------------------------------------------------------------
@@ -183,6 +185,8 @@ def _serve_dev(
     )
     if embedded_url is not None:
         os.environ["AWS_ENDPOINT_URL"] = embedded_url
+    if resources.snapshot_bucket is not None:
+        os.environ["SNAPSHOT_BUCKET"] = resources.snapshot_bucket
     # Metrics are off locally (no CloudWatch): powertools would warn at every invocation.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     # The Lambda handlers read their logging settings when imported: after the environment.
@@ -229,10 +233,16 @@ def _serve_dev(
             return
         when = datetime.fromtimestamp(firing.scheduled_s, tz=UTC).strftime("%H:%M:%S")
         if error is not None:
-            console.print(f"[red]failed[/] {firing.timer_id} @ {when}: {error}")
+            console.print(f"[red]failed[/] {firing.timer_id} @ {when}: {error}", soft_wrap=True)
         elif result.outcome == "delivered":
+            ran = result.result
+            said = "" if ran is None else f" {ran.outcome}"
+            if ran is not None and ran.summary:
+                said += f": {ran.summary}"
             console.print(
                 f"[cyan]fired[/] {firing.timer_id} @ {when} [dim]late {result.lateness_s:+.3f} s[/]"
+                + said,
+                soft_wrap=True,
             )
         else:
             console.print(f"[dim]skipped {firing.timer_id} @ {when}: {result.outcome}[/]")
@@ -302,8 +312,13 @@ def _output_printer(console: Console) -> Any:
 
 
 def _provision(embedded_url: str | None) -> _Resources:
-    from timer_service.aws import dynamodb_client, sqs_client
-    from timer_service.provisioning import create_idempotency_table, create_queues, create_table
+    from timer_service.aws import client, dynamodb_client, sqs_client
+    from timer_service.provisioning import (
+        create_bucket,
+        create_idempotency_table,
+        create_queues,
+        create_table,
+    )
     from timer_service.settings import Settings
 
     base = Settings.from_env().model_copy(
@@ -316,8 +331,12 @@ def _provision(embedded_url: str | None) -> _Resources:
     queues = create_queues(
         sqs_client(base), LOCAL_QUEUE_PREFIX, max_receive_count=base.max_attempts
     )
+    bucket = base.snapshot_bucket
+    if embedded_url is not None:
+        bucket = LOCAL_SNAPSHOT_BUCKET
+        create_bucket(client("s3", base.region, embedded_url), bucket)
     return _Resources(
-        base.endpoint_url, table, idempotency, queues.dispatch, queues.dlq, queues.output
+        base.endpoint_url, table, idempotency, queues.dispatch, queues.dlq, queues.output, bucket
     )
 
 
@@ -351,6 +370,7 @@ def _banner(
         ("Dispatch queue", resources.dispatch_queue_url),
         ("Dead letters", resources.dlq_url),
         ("Output queue", resources.output_queue_url),
+        ("Job types", ", ".join(_job_type_names())),
         ("State", f"{state_file} ({restored} items restored)" if state_file else "not saved"),
     ]
     console.print(f"[bold]timer-service {__version__}[/] local stack, {args.shards} shards")
@@ -365,6 +385,12 @@ def _banner(
     console.print(f"  curl {url}/periodic{key_header}", soft_wrap=True)
     console.print("Ctrl-C stops (state is saved).")
     sys.stdout.flush()
+
+
+def _job_type_names() -> list[str]:
+    from timer_service.job_types import JobTypeRegistry
+
+    return JobTypeRegistry.from_entry_points().names
 
 
 # --- shards and dlq -----------------------------------------------------------------------

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "QueueUrls",
+    "create_bucket",
     "create_idempotency_table",
     "create_queues",
     "create_table",
@@ -111,3 +112,12 @@ def create_queues(
     client.set_queue_attributes(QueueUrl=dispatch, Attributes=attributes)  # type: ignore[arg-type]
     output = client.create_queue(QueueName=f"{prefix}-output")["QueueUrl"]
     return QueueUrls(dispatch=dispatch, dlq=dlq, output=output)
+
+
+def create_bucket(client: Any, name: str) -> None:
+    """The bucket html_monitor keeps snapshots too large for DynamoDB in; idempotent."""
+    try:
+        client.create_bucket(Bucket=name)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+            raise

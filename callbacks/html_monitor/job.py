@@ -123,7 +123,7 @@ def check(config: HtmlMonitorJob, context: JobContext) -> JobResult:
         return _unchanged(config, context, state, "text unchanged")
     old_text = _snapshot_text(state, context)
     diff, added, removed = _diff(old_text, text)
-    summary = f"changed: {added} lines added, {removed} removed"
+    summary = f"{added} line{'' if added == 1 else 's'} added, {removed} removed"
     reached = send(config.notify, Notice("changed", url, summary, diff), context)
     _recovered(config, context, state, url)
     _save(context, state, text)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -15,14 +17,15 @@ from loadtest.stack import LocalStack
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 README_URL = "http://127.0.0.1:8080"
+README_PAGE_URL = "http://127.0.0.1:8000"
 
 pytestmark = pytest.mark.e2e
 
 
-def readme_curl_session() -> list[str]:
-    """The shell commands of the README's curl session, one string per command."""
+def readme_curl_session(heading: str = "## A session with curl") -> list[str]:
+    """The shell commands of the first ``sh`` block under ``heading``, one string each."""
     text = README.read_text()
-    section = text.split("## A session with curl", 1)[1]
+    section = text.split(heading, 1)[1]
     block = re.search(r"```sh\n(.*?)```", section, re.S)
     assert block is not None
     commands, current = [], ""
@@ -59,6 +62,59 @@ def test_readme_curl_session_works_as_written(local_stack: Callable[..., LocalSt
     assert {t["id"] for t in outputs[3]["items"]} == {"order-42", "daily-report"}
     assert outputs[-1] == {"id": "order-42"}
     assert httpx.get(f"{stack.url}/periodic/order-42").status_code == 404
+
+
+def run_readme_command(command: str, stack: LocalStack, page_url: str = "") -> tuple[int, Any]:
+    """One README command against ``stack`` (and a local page server): (status, JSON body)."""
+    line = command.replace(README_URL, stack.url)
+    if page_url:
+        line = line.replace(README_PAGE_URL, page_url)
+    run = subprocess.run(
+        ["bash", "-c", line + " -w '\\n%{http_code}'"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    body, _, status = run.stdout.rpartition("\n")
+    return int(status), json.loads(body)
+
+
+def test_readme_html_monitor_session_works_as_written(
+    local_stack: Callable[..., LocalStack],
+) -> None:
+    from tests.pages import PageServer
+
+    pages = PageServer()
+    pages.set("/shop.html", '<html><body><h1>Shop</h1><p id="price">10 EUR</p></body></html>')
+    stack = local_stack("--allow-private-targets")
+    put, trigger, trigger_again, list_runs = readme_curl_session("### Watching a web page")
+
+    def runs_when(count: int) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + 20
+        while True:
+            status, body = run_readme_command(list_runs, stack, pages.url)
+            assert status == 200
+            if len(body["items"]) >= count or time.monotonic() > deadline:
+                return list(body["items"])
+            time.sleep(0.2)
+
+    try:
+        assert run_readme_command(put, stack, pages.url)[0] == 201
+        assert run_readme_command(trigger, stack, pages.url)[0] == 202
+        (baseline,) = runs_when(1)
+        assert baseline["outcome"] == "ok" and baseline["summary"].startswith("baseline")
+        pages.set("/shop.html", '<html><body><h1>Shop</h1><p id="price">12 EUR</p></body></html>')
+        time.sleep(1.0 - time.time() % 1.0 + 0.01)  # a trigger in a new second: a new firing
+        assert run_readme_command(trigger_again, stack, pages.url)[0] == 202
+        changed, first = runs_when(2)
+    finally:
+        pages.close()
+    assert changed["outcome"] == "changed"
+    assert "-10 EUR\n+12 EUR" in changed["diff"]
+    assert first == baseline
+    printed = [line for line in stack.output if line.startswith("fired price-watch")]
+    assert printed[-1].endswith("changed: 1 line added, 1 removed"), printed
 
 
 def test_timers_survive_a_restart(local_stack: Callable[..., LocalStack], tmp_path: Path) -> None:

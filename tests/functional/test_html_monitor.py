@@ -77,7 +77,7 @@ def test_html_monitor_records_and_notifies_each_real_change_once(
     assert any("Higher-order functions, revised" in line for line in added)
     assert recorded[1]["firingId"] == changed_at["firingId"]
     assert recorded[1]["manual"] is True
-    assert recorded[1]["summary"].startswith("changed: ")
+    assert recorded[1]["summary"] == "1 line added, 1 removed"
     sent = notices(receiver)
     assert [n["event"] for n in sent] == ["changed", "changed"]
     assert sent[0]["diff"] == recorded[1]["diff"]
