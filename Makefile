@@ -1,5 +1,6 @@
 # make dev: run the whole service locally (flags in ARGS, e.g. make dev ARGS=--allow-private-targets).
-# make test: lint, type-check and every test.
+# make test: lint, type-check and every test (unit, functional, e2e, infra).
+# make synth / deploy / destroy: the CDK app in infra/ (node is the one extra requirement).
 # Needs only python3: uv is installed with pip into .tools/ when it is not on PATH.
 
 SHELL := /bin/bash
@@ -7,8 +8,11 @@ TOOLS_UV := $(CURDIR)/.tools/bin/uv
 UV := $(or $(shell command -v uv 2>/dev/null),$(TOOLS_UV))
 PYTEST_ARGS ?= -n 2
 ARGS ?=
+CDK_ARGS ?=
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+CDK := cd infra && npx -y aws-cdk@2
 
-.PHONY: dev test lint typecheck pytest sync format clean
+.PHONY: dev test lint typecheck pytest sync sync-all format clean synth deploy destroy bundle
 
 $(TOOLS_UV):
 	@echo "uv not found: installing it with pip into .tools/"
@@ -16,27 +20,48 @@ $(TOOLS_UV):
 	  (python3 -m pip install --quiet --target .tools/pkgs uv && mkdir -p .tools/bin && \
 	   ln -sf $(CURDIR)/.tools/pkgs/bin/uv $(TOOLS_UV))
 
+# The service and its tools (dev, local groups); --inexact keeps the CDK group if it is there.
 sync: $(UV)
-	$(UV) sync --locked --quiet
+	$(UV) sync --locked --inexact --quiet
+
+# Everything, the CDK group too (tests, synth, deploy).
+sync-all: $(UV)
+	$(UV) sync --locked --all-groups --quiet
 
 dev: sync
 	.venv/bin/timer-service dev $(ARGS)
 
 test: lint typecheck pytest
 
-lint: sync
+lint: sync-all
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 
-typecheck: sync
+typecheck: sync-all
 	.venv/bin/mypy
 
-pytest: sync
+pytest: sync-all
 	.venv/bin/pytest $(PYTEST_ARGS)
 
-format: sync
+format: sync-all
 	.venv/bin/ruff check --fix .
 	.venv/bin/ruff format .
 
+# CloudFormation into cdk.out/, checked by cdk-nag (in the app) and cfn-lint.
+synth: sync-all
+	$(CDK) synth --quiet $(CDK_ARGS)
+	.venv/bin/cfn-lint --config-file infra/.cfnlintrc.yaml cdk.out/*.template.json
+	@echo "cdk.out/: template passes cdk-nag (AwsSolutions) and cfn-lint"
+
+deploy: sync-all
+	$(CDK) deploy $(CDK_ARGS)
+
+destroy: sync-all
+	$(CDK) destroy $(CDK_ARGS)
+
+# The Lambda bundle alone, into build/lambda (what synth and deploy upload).
+bundle: sync-all
+	.venv/bin/python -m timer_service_cdk.bundle build/lambda
+
 clean:
-	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache cdk.out build

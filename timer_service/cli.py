@@ -85,10 +85,12 @@ def _parser() -> argparse.ArgumentParser:
     dev.add_argument("--quiet", action="store_true", help="do not print each request and firing")
     dev.set_defaults(run=_run_dev)
 
+    stack_help = "a deployed stack: its outputs name the resources (AWS credentials as usual)"
     shards = commands.add_parser("shards", help="list, resize or rebalance the shards")
     shards.add_argument(
         "--state-dir", type=Path, default=Path(".timer-service"), help=state_dir_help
     )
+    shards.add_argument("--stack", metavar="NAME", help=stack_help)
     shard_commands = shards.add_subparsers(title="shard commands", required=True)
     shard_commands.add_parser("list", help="shards, their state and timers").set_defaults(
         run=_run_shards_list
@@ -100,6 +102,17 @@ def _parser() -> argparse.ArgumentParser:
         "rebalance", help="move timers off draining shards and even out the active ones"
     ).set_defaults(run=_run_shards_rebalance)
 
+    api = commands.add_parser(
+        "api", help="call a deployed stack's API, signed with your AWS credentials (SigV4)"
+    )
+    api.add_argument("method", help="GET, PUT, POST or DELETE")
+    api.add_argument("path", help="e.g. /periodic/my-timer")
+    api.add_argument("body", nargs="?", help="JSON, or @file")
+    api.add_argument("--stack", metavar="NAME", help="read the API URL from this stack")
+    api.add_argument("--url", help="the API URL instead of a stack's ApiUrl output")
+    api.add_argument("--api-key", help="send X-Api-Key (stacks deployed with apiAuth=API_KEY)")
+    api.set_defaults(run=_run_api)
+
     job_types = commands.add_parser(
         "job-types", help="the installed job types and the schema of their job config"
     )
@@ -108,6 +121,7 @@ def _parser() -> argparse.ArgumentParser:
 
     dlq = commands.add_parser("dlq", help="inspect or redrive firings that failed")
     dlq.add_argument("--state-dir", type=Path, default=Path(".timer-service"), help=state_dir_help)
+    dlq.add_argument("--stack", metavar="NAME", help=stack_help)
     dlq_commands = dlq.add_subparsers(title="dlq commands", required=True)
     dlq_list = dlq_commands.add_parser("list", help="show failed firings without removing them")
     dlq_list.add_argument("--limit", type=_positive, default=50)
@@ -396,12 +410,26 @@ def _job_type_names() -> list[str]:
 # --- shards and dlq -----------------------------------------------------------------------
 
 
-def _connect(state_dir: Path) -> tuple[_Resources, Any]:
-    """The resources of the running local stack (its endpoint file), else the environment."""
+def _connect(state_dir: Path, stack: str | None = None) -> tuple[_Resources, Any]:
+    """The resources of a deployed stack (``--stack``), of the running local stack (its
+    endpoint file), else of the environment."""
     from timer_service.settings import Settings
 
     endpoint_file = state_dir / ENDPOINT_FILE
-    if endpoint_file.exists():
+    if stack is not None:
+        from timer_service.deployment import Deployment
+
+        deployment = Deployment.load(stack, endpoint_url=os.environ.get("AWS_ENDPOINT_URL"))
+        os.environ.setdefault("AWS_REGION", deployment.region)
+        resources = _Resources(
+            endpoint_url=os.environ.get("AWS_ENDPOINT_URL"),
+            table=deployment.output("TableName"),
+            idempotency_table="",
+            dispatch_queue_url=deployment.output("QueueUrl"),
+            dlq_url=deployment.output("DlqUrl"),
+            output_queue_url=deployment.output("OutputQueueUrl"),
+        )
+    elif endpoint_file.exists():
         resources = _Resources(**json.loads(endpoint_file.read_text()))
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
@@ -422,11 +450,11 @@ def _connect(state_dir: Path) -> tuple[_Resources, Any]:
     return resources, settings
 
 
-def _store(state_dir: Path) -> Any:
+def _store(args: argparse.Namespace) -> Any:
     from timer_service.aws import dynamodb_client
     from timer_service.store.dynamodb import DynamoTimerStore
 
-    resources, settings = _connect(state_dir)
+    resources, settings = _connect(args.state_dir, args.stack)
     return DynamoTimerStore(dynamodb_client(settings), resources.table)
 
 
@@ -436,7 +464,7 @@ def _run_shards_list(args: argparse.Namespace) -> int:
 
     from timer_service.clock import format_utc
 
-    store = _store(args.state_dir)
+    store = _store(args)
     registry = store.get_registry()
     counts = store.count_timers_by_shard()
     table = Table("shard", "status", "timers", "done through", "claimed", "rate periods")
@@ -462,7 +490,7 @@ def _run_shards_list(args: argparse.Namespace) -> int:
 
 
 def _run_shards_set(args: argparse.Namespace) -> int:
-    store = _store(args.state_dir)
+    store = _store(args)
     draining = _apply_shard_count(store, args.count)
     message = f"{args.count} active shards"
     if draining:
@@ -477,13 +505,45 @@ def _run_shards_rebalance(args: argparse.Namespace) -> int:
     from timer_service.clock import SystemClock
     from timer_service.rebalance import Rebalancer
 
-    store = _store(args.state_dir)
+    store = _store(args)
     report = Rebalancer(store=store, clock=SystemClock()).rebalance()
     print(
         f"moved {report.moved} timers; {report.waiting} could not move yet"
         + (f"; retired shards {', '.join(map(str, report.retired))}" if report.retired else "")
     )
     return 0 if report.waiting == 0 else 1
+
+
+def _run_api(args: argparse.Namespace) -> int:
+    from timer_service.deployment import Deployment, api_region, parse_body, signed_call
+
+    if args.url is None and args.stack is None:
+        print("timer-service api: give --stack NAME or --url URL", file=sys.stderr)
+        return 2
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    url = args.url
+    if url is None:
+        deployment = Deployment.load(args.stack, endpoint_url=os.environ.get("AWS_ENDPOINT_URL"))
+        url, region = deployment.output("ApiUrl"), deployment.region
+    try:
+        body = parse_body(args.body)
+    except (ValueError, OSError) as exc:
+        print(f"timer-service api: the body is not JSON: {exc}", file=sys.stderr)
+        return 2
+    response = signed_call(
+        args.method,
+        url,
+        args.path,
+        body=body,
+        region=api_region(url, region),
+        api_key=args.api_key,
+    )
+    print(f"HTTP {response.status_code}", file=sys.stderr)
+    try:
+        print(json.dumps(response.json(), indent=2))
+    except ValueError:
+        print(response.text)
+    return 0 if response.is_success else 1
 
 
 def _run_job_types(args: argparse.Namespace) -> int:
@@ -513,7 +573,7 @@ def _run_dlq_list(args: argparse.Namespace) -> int:
     from timer_service.aws import sqs_client
     from timer_service.dispatch import Firing
 
-    resources, settings = _connect(args.state_dir)
+    resources, settings = _connect(args.state_dir, args.stack)
     sqs = sqs_client(settings)
     table = Table("firing", "version", "deliveries", "error")
     seen: set[str] = set()
@@ -556,7 +616,7 @@ def _run_dlq_list(args: argparse.Namespace) -> int:
 def _run_dlq_redrive(args: argparse.Namespace) -> int:
     from timer_service.aws import sqs_client
 
-    resources, settings = _connect(args.state_dir)
+    resources, settings = _connect(args.state_dir, args.stack)
     sqs = sqs_client(settings)
     moved = 0
     while True:

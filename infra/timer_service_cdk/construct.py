@@ -1,0 +1,529 @@
+"""``TimerService``: the whole service in one construct (API, table, ticker, queues, callbacks).
+
+::
+
+    client --IAM (SigV4) or API key--> API Gateway --> api Lambda --> DynamoDB table
+    EventBridge Scheduler rate(1 minute) x shards --> ticker Lambda {"shard": n}
+    SQS dispatch queue (DLQ after max_attempts) --> callback Lambda --> job types
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import AssetHashType, CfnElement, CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as scheduler_targets
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import custom_resources as cr
+from constructs import Construct
+
+from timer_service.keys import (
+    OWNER_INDEX,
+    OWNER_INDEX_PK,
+    OWNER_INDEX_SK,
+    PK,
+    SK,
+    TTL_ATTRIBUTE,
+    registry_key,
+)
+from timer_service_cdk.bundle import LambdaBundle, bundling_options
+from timer_service_cdk.monitoring import Monitoring
+from timer_service_cdk.nag import acknowledge
+
+__all__ = ["ApiAuth", "TimerService", "UsagePlanLimits"]
+
+IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"  # powertools Idempotency's
+SNAPSHOT_PREFIX = "html-monitor/"  # where html_monitor keeps large snapshots
+API_TABLE_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:ConditionCheckItem",
+)
+TICKER_TABLE_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+)
+CALLBACK_TABLE_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+)
+IDEMPOTENCY_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+)
+CALLBACK_TIMEOUT = Duration.minutes(2)  # a batch of 10 slow webhooks, each up to 15 s in all
+TICKER_TIMEOUT = Duration.seconds(70)  # one minute's work; the lease (90 s) outlives it
+API_TIMEOUT = Duration.seconds(29)  # API Gateway's integration limit
+LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+AWS_CUSTOM_RESOURCE_PROVIDER = "AWS679f53fac002430cb0da5b7982bd2287"  # CDK's singleton
+LAMBDA_BASIC_EXECUTION = (
+    "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+)
+API_GATEWAY_LOGS = (
+    "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+)
+
+
+class ApiAuth(enum.Enum):
+    """How callers authenticate: SigV4 with IAM, or an API key (with a usage plan)."""
+
+    IAM = "IAM"
+    API_KEY = "API_KEY"
+
+
+@dataclass(frozen=True)
+class UsagePlanLimits:
+    """Throttling and quota of the API (the usage plan with ``API_KEY``; the stage with IAM)."""
+
+    rate_limit: float = 50.0  # requests per second, steady
+    burst_limit: int = 100
+    quota_per_day: int | None = 100_000  # API_KEY only; None: no quota
+
+
+class TimerService(Construct):
+    """The timer service: REST API, DynamoDB table, per-shard tickers, queues and callbacks.
+
+    Props:
+        shards: active shards (new timers hash onto them); one ticker schedule each.
+        draining_shards: shards that take no new timers but keep ticking until
+            ``timer-service shards rebalance`` has moved their timers away.
+        lookahead_minutes: how far ahead a tick sends firings (1-10).
+        api_auth: ``ApiAuth.IAM`` (SigV4; the owner is the caller's ARN) or
+            ``ApiAuth.API_KEY`` (the owner is the key; ``usage_plan`` applies).
+        usage_plan: throttling (and, with API keys, a daily quota).
+        callback_max_concurrency: most callback Lambdas at once (2-1000).
+        max_attempts: deliveries of a firing before it goes to the dead-letter queue.
+        alarm_topic: where alarms go (a topic is made when none is given).
+        removal_policy: of the table, queues and bucket; ``RETAIN`` (default) also turns on
+            the table's deletion protection.
+        callback_policy_statements: permissions the job types need beyond the service's own
+            resources, e.g. ``ec2:StartInstances`` for ``ec2_instances``, ``sns:Publish`` on a
+            topic for ``sns``, ``sts:AssumeRole`` on the roles ``roleArn`` names.
+        extra_requirements: more packages for the Lambda bundle (job-type plugins).
+        environment: more environment variables for the three functions.
+        code: the Lambda code; default: the bundle built from this project.
+        runtime: the Python runtime (default 3.13); the bundle's wheels follow it.
+        tracing: X-Ray active tracing of the functions and the API stage (off by default: it
+            is billed per trace, about $5 per million beyond the free tier).
+        output_prefix: prefix of the stack outputs (``ApiUrl``, ``TableName``, ...).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        shards: int = 4,
+        draining_shards: Sequence[int] = (),
+        lookahead_minutes: int = 1,
+        api_auth: ApiAuth = ApiAuth.IAM,
+        usage_plan: UsagePlanLimits | None = None,
+        callback_max_concurrency: int = 50,
+        max_attempts: int = 5,
+        alarm_topic: sns.ITopic | None = None,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        callback_policy_statements: Sequence[iam.PolicyStatement] = (),
+        extra_requirements: Sequence[str] = (),
+        environment: Mapping[str, str] | None = None,
+        code: lambda_.Code | None = None,
+        runtime: lambda_.Runtime | None = None,
+        tracing: bool = False,
+        output_prefix: str = "",
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.tracing = tracing
+        _check(shards, draining_shards, lookahead_minutes, callback_max_concurrency, max_attempts)
+        self.shards = shards
+        self.draining_shards = tuple(sorted(set(draining_shards)))
+        self.ticking_shards = tuple(range(shards)) + self.draining_shards
+        limits = usage_plan or UsagePlanLimits()
+        retain = removal_policy == RemovalPolicy.RETAIN
+
+        def table(construct_id: str, ttl: str, *keys: str) -> dynamodb.Table:
+            """On demand, point-in-time recovery, TTL; deletion protection when retained."""
+            attributes = [
+                dynamodb.Attribute(name=k, type=dynamodb.AttributeType.STRING) for k in keys
+            ]
+            return dynamodb.Table(
+                self,
+                construct_id,
+                partition_key=attributes[0],
+                sort_key=attributes[1] if len(attributes) > 1 else None,
+                billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+                point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                    point_in_time_recovery_enabled=True
+                ),
+                time_to_live_attribute=ttl,
+                deletion_protection=retain,
+                removal_policy=removal_policy,
+            )
+
+        def queue(construct_id: str, **options: Any) -> sqs.Queue:
+            """Encrypted at rest (SQS-managed keys), TLS only."""
+            return sqs.Queue(
+                self,
+                construct_id,
+                encryption=sqs.QueueEncryption.SQS_MANAGED,
+                enforce_ssl=True,
+                removal_policy=removal_policy,
+                **options,
+            )
+
+        self.table = table("Table", TTL_ATTRIBUTE, PK, SK)
+        self.table.add_global_secondary_index(
+            index_name=OWNER_INDEX,
+            partition_key=dynamodb.Attribute(
+                name=OWNER_INDEX_PK, type=dynamodb.AttributeType.STRING
+            ),
+            sort_key=dynamodb.Attribute(name=OWNER_INDEX_SK, type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.ALL,
+        )
+        self.idempotency_table = table("IdempotencyTable", IDEMPOTENCY_TTL_ATTRIBUTE, "id")
+        self.dlq = queue("DeadLetterQueue", retention_period=Duration.days(14))
+        self.dispatch_queue = queue(
+            "DispatchQueue",
+            visibility_timeout=Duration.seconds(CALLBACK_TIMEOUT.to_seconds() * 6),
+            dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=max_attempts, queue=self.dlq),
+        )
+        self.output_queue = queue("OutputQueue")
+        acknowledge(self.output_queue, "SQS3")
+        self.snapshot_bucket = s3.Bucket(
+            self,
+            "SnapshotBucket",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            removal_policy=removal_policy,
+            auto_delete_objects=not retain,
+        )
+        acknowledge(self.snapshot_bucket, "S1")
+
+        self.runtime = runtime or lambda_.Runtime.PYTHON_3_13
+        bundle = LambdaBundle(
+            python_version=self.runtime.name.removeprefix("python"),
+            extra_requirements=tuple(extra_requirements),
+        )
+        self.code = code or lambda_.Code.from_asset(
+            str(_code_source()),
+            asset_hash_type=AssetHashType.OUTPUT,
+            bundling=bundling_options(bundle),
+        )
+        common_env = {
+            "TIMER_TABLE": self.table.table_name,
+            "IDEMPOTENCY_TABLE": self.idempotency_table.table_name,
+            "DISPATCH_QUEUE_URL": self.dispatch_queue.queue_url,
+            "DLQ_URL": self.dlq.queue_url,
+            "OUTPUT_QUEUE_URL": self.output_queue.queue_url,
+            "SNAPSHOT_BUCKET": self.snapshot_bucket.bucket_name,
+            "MAX_ATTEMPTS": str(max_attempts),
+            "LOOKAHEAD_MINUTES": str(lookahead_minutes),
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+            "POWERTOOLS_TRACE_DISABLED": "false" if tracing else "true",
+            **(environment or {}),
+        }
+        self.api_function = self._function(
+            "ApiFunction", "api.handler.lambda_handler", common_env, API_TIMEOUT, 512
+        )
+        self.ticker_function = self._function(
+            "TickerFunction", "ticker.handler.lambda_handler", common_env, TICKER_TIMEOUT, 1024
+        )
+        self.callback_function = self._function(
+            "CallbackFunction",
+            "callbacks.handler.lambda_handler",
+            common_env,
+            CALLBACK_TIMEOUT,
+            512,
+        )
+
+        # Least privilege: the data actions each function makes, on exactly its resources.
+        owner_index = f"{self.table.table_arn}/index/{OWNER_INDEX}"
+        self._allow(self.api_function, API_TABLE_ACTIONS, self.table.table_arn, owner_index)
+        self.dispatch_queue.grant_send_messages(self.api_function)  # /trigger, create races
+        self._allow(self.ticker_function, TICKER_TABLE_ACTIONS, self.table.table_arn)
+        self.dispatch_queue.grant_send_messages(self.ticker_function)
+        self._allow(self.callback_function, CALLBACK_TABLE_ACTIONS, self.table.table_arn)
+        self._allow(self.callback_function, IDEMPOTENCY_ACTIONS, self.idempotency_table.table_arn)
+        self.dlq.grant_send_messages(self.callback_function)  # permanent failures, at once
+        self.output_queue.grant_send_messages(self.callback_function)
+        self._allow(
+            self.callback_function,
+            ("s3:GetObject", "s3:PutObject"),
+            self.snapshot_bucket.arn_for_objects(f"{SNAPSHOT_PREFIX}*"),
+        )
+        assert self.callback_function.role is not None
+        acknowledge(
+            self.callback_function.role,
+            "IAM5",
+            f"Resource::<{Stack.of(self).get_logical_id(_cfn(self.snapshot_bucket))}.Arn>"
+            f"/{SNAPSHOT_PREFIX}*",
+        )
+        for statement in callback_policy_statements:
+            self.callback_function.add_to_role_policy(statement)
+        self.callback_function.add_event_source(
+            event_sources.SqsEventSource(
+                self.dispatch_queue,
+                batch_size=10,
+                max_concurrency=callback_max_concurrency,
+                report_batch_item_failures=True,
+            )
+        )
+
+        self.schedules = [
+            scheduler.Schedule(
+                self,
+                f"Tick{shard}",
+                schedule=scheduler.ScheduleExpression.rate(Duration.minutes(1)),
+                description=f"timer-service: tick shard {shard} once a minute",
+                time_window=scheduler.TimeWindow.off(),
+                target=scheduler_targets.LambdaInvoke(
+                    self.ticker_function,
+                    input=scheduler.ScheduleTargetInput.from_object({"shard": shard}),
+                    retry_attempts=0,  # the next minute's tick catches up from `done`
+                    max_event_age=Duration.minutes(1),
+                ),
+            )
+            for shard in self.ticking_shards
+        ]
+        self._acknowledge_scheduler_role()
+        self._write_shard_registry()
+
+        self.api = self._rest_api(api_auth, limits, removal_policy)
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            service=self,
+            alarm_topic=alarm_topic,
+            ticks_per_minute=len(self.ticking_shards),
+        )
+        self._outputs(output_prefix)
+
+    # --- parts ---------------------------------------------------------------------------
+
+    def _function(
+        self,
+        construct_id: str,
+        handler: str,
+        environment: Mapping[str, str],
+        timeout: Duration,
+        memory_mb: int,
+    ) -> lambda_.Function:
+        log_group = logs.LogGroup(
+            self,
+            f"{construct_id}Logs",
+            retention=LOG_RETENTION,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        # Its own role, allowed to write its own logs: no managed policy, no wildcard.
+        role = iam.Role(
+            self,
+            f"{construct_id}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"timer-service {construct_id}",
+        )
+        log_group.grant_write(role)
+        function = lambda_.Function(
+            self,
+            construct_id,
+            runtime=self.runtime,
+            architecture=lambda_.Architecture.ARM_64,
+            handler=handler,
+            code=self.code,
+            timeout=timeout,
+            memory_size=memory_mb,
+            environment=dict(environment),
+            tracing=lambda_.Tracing.ACTIVE if self.tracing else lambda_.Tracing.DISABLED,
+            log_group=log_group,
+            role=role,
+        )
+        if self.tracing:
+            acknowledge(role, "IAM5", "Resource::*")
+        if self.runtime.name != lambda_.Runtime.PYTHON_3_14.name:
+            acknowledge(function, "L1")
+        return function
+
+    def _allow(self, function: lambda_.Function, actions: Sequence[str], *resources: str) -> None:
+        function.add_to_role_policy(
+            iam.PolicyStatement(actions=list(actions), resources=list(resources))
+        )
+
+    def _acknowledge_scheduler_role(self) -> None:
+        """The scheduler's role (made by CDK's LambdaInvoke target, one per stack) may invoke
+        the ticker and its versions: ``<ticker ARN>:*``."""
+        stack = Stack.of(self)
+        ticker = stack.get_logical_id(_cfn(self.ticker_function))
+        for child in stack.node.children:
+            if child.node.id.startswith("SchedulerRoleForTarget"):
+                acknowledge(child, "IAM5", f"Resource::<{ticker}.Arn>:*")
+
+    def _write_shard_registry(self) -> None:
+        """The table's shard registry follows the props on every deploy that changes them."""
+        pk, sk = registry_key()
+        item = {
+            PK: {"S": pk},
+            SK: {"S": sk},
+            "active": {"L": [{"N": str(n)} for n in range(self.shards)]},
+            "draining": {"L": [{"N": str(n)} for n in self.draining_shards]},
+        }
+        call = cr.AwsSdkCall(
+            service="DynamoDB",
+            action="putItem",
+            parameters={"TableName": self.table.table_name, "Item": item},
+            physical_resource_id=cr.PhysicalResourceId.of("timer-service-shard-registry"),
+        )
+        self.shard_registry = cr.AwsCustomResource(
+            self,
+            "ShardRegistry",
+            on_create=call,
+            on_update=call,
+            policy=cr.AwsCustomResourcePolicy.from_statements(
+                [
+                    iam.PolicyStatement(
+                        actions=["dynamodb:PutItem"], resources=[self.table.table_arn]
+                    )
+                ]
+            ),
+            install_latest_aws_sdk=False,
+        )
+        provider = Stack.of(self).node.try_find_child(AWS_CUSTOM_RESOURCE_PROVIDER)
+        if provider is not None:
+            acknowledge(provider, "IAM4", LAMBDA_BASIC_EXECUTION)
+            acknowledge(provider, "L1")
+
+    def _rest_api(
+        self, auth: ApiAuth, limits: UsagePlanLimits, removal_policy: RemovalPolicy
+    ) -> apigateway.RestApi:
+        access_logs = logs.LogGroup(
+            self, "ApiAccessLogs", retention=LOG_RETENTION, removal_policy=removal_policy
+        )
+        api = apigateway.LambdaRestApi(
+            self,
+            "Api",
+            handler=self.api_function,
+            proxy=True,
+            description="timer-service: timers by id",
+            cloud_watch_role=True,
+            default_method_options=apigateway.MethodOptions(
+                authorization_type=apigateway.AuthorizationType.IAM
+                if auth is ApiAuth.IAM
+                else apigateway.AuthorizationType.NONE,
+                api_key_required=auth is ApiAuth.API_KEY,
+            ),
+            deploy_options=apigateway.StageOptions(
+                stage_name="v1",
+                tracing_enabled=self.tracing,
+                metrics_enabled=True,
+                logging_level=apigateway.MethodLoggingLevel.ERROR,
+                access_log_destination=apigateway.LogGroupLogDestination(access_logs),
+                access_log_format=apigateway.AccessLogFormat.json_with_standard_fields(
+                    caller=True,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=True,
+                ),
+                throttling_rate_limit=limits.rate_limit,
+                throttling_burst_limit=limits.burst_limit,
+            ),
+        )
+        acknowledge(api, "APIG2")
+        acknowledge(api, "COG4")
+        acknowledge(api, "APIG3")
+        if api.node.try_find_child("CloudWatchRole") is not None:
+            acknowledge(api.node.find_child("CloudWatchRole"), "IAM4", API_GATEWAY_LOGS)
+        if auth is ApiAuth.API_KEY:
+            acknowledge(api, "APIG4")
+        self.api_key: apigateway.IApiKey | None = None
+        self.usage_plan: apigateway.UsagePlan | None = None
+        if auth is ApiAuth.API_KEY:
+            self.usage_plan = api.add_usage_plan(
+                "UsagePlan",
+                throttle=apigateway.ThrottleSettings(
+                    rate_limit=limits.rate_limit, burst_limit=limits.burst_limit
+                ),
+                quota=None
+                if limits.quota_per_day is None
+                else apigateway.QuotaSettings(
+                    limit=limits.quota_per_day, period=apigateway.Period.DAY
+                ),
+            )
+            self.usage_plan.add_api_stage(stage=api.deployment_stage)
+            self.api_key = api.add_api_key("ApiKey")
+            self.usage_plan.add_api_key(self.api_key)
+        return api
+
+    def _outputs(self, prefix: str) -> None:
+        stack = Stack.of(self)
+        values = {
+            "ApiUrl": self.api.url,
+            "TableName": self.table.table_name,
+            "QueueUrl": self.dispatch_queue.queue_url,
+            "DlqUrl": self.dlq.queue_url,
+            "OutputQueueUrl": self.output_queue.queue_url,
+            "SnapshotBucket": self.snapshot_bucket.bucket_name,
+            "AlarmTopicArn": self.monitoring.alarm_topic.topic_arn,
+            "Shards": json.dumps({"active": self.shards, "draining": self.draining_shards}),
+        }
+        if self.api_key is not None:
+            values["ApiKeyId"] = self.api_key.key_id
+        for name, value in values.items():
+            CfnOutput(stack, f"{prefix}{name}", value=value)
+
+
+def _cfn(construct: Construct) -> CfnElement:
+    child = construct.node.default_child
+    assert isinstance(child, CfnElement)
+    return child
+
+
+def _code_source() -> Path:
+    """A small, stable directory for the asset's source (the bundle is built elsewhere)."""
+    return Path(__file__).resolve().parent / "asset_source"
+
+
+def _check(
+    shards: int,
+    draining: Sequence[int],
+    lookahead: int,
+    concurrency: int,
+    max_attempts: int,
+) -> None:
+    if not 1 <= shards <= 1000:
+        raise ValueError("shards must be 1-1000")
+    if any(n < shards for n in draining):
+        raise ValueError("draining_shards are numbered from `shards` up (0..shards-1 are active)")
+    if not 1 <= lookahead <= 10:
+        raise ValueError("lookahead_minutes must be 1-10")
+    if not 2 <= concurrency <= 1000:
+        raise ValueError("callback_max_concurrency must be 2-1000 (SQS event source limits)")
+    if not 1 <= max_attempts <= 1000:
+        raise ValueError("max_attempts must be 1-1000")

@@ -1,0 +1,271 @@
+"""The TimerService construct, synthesised: the resources, properties and permissions that
+matter, cdk-nag's verdict and cfn-lint's."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.infra.conftest import Synthesized, synthesize
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def statements(stack: Synthesized, role_fragment: str) -> list[dict[str, Any]]:
+    """Every policy statement attached to the roles whose logical id holds ``role_fragment``."""
+    found = []
+    for policy in stack.resources("AWS::IAM::Policy").values():
+        roles = json.dumps(policy["Properties"].get("Roles", []))
+        if role_fragment in roles:
+            found += policy["Properties"]["PolicyDocument"]["Statement"]
+    return found
+
+
+def actions_of(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return [action] if isinstance(action, str) else list(action)
+
+
+def test_table_is_on_demand_recoverable_expiring_and_protected(default_stack: Synthesized) -> None:
+    table = default_stack.one(
+        "AWS::DynamoDB::Table",
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+    )
+    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
+    assert table["DeletionProtectionEnabled"] is True
+    (index,) = table["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "byOwner"
+    idempotency = default_stack.one(
+        "AWS::DynamoDB::Table", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}]
+    )
+    assert idempotency["TimeToLiveSpecification"]["AttributeName"] == "expiration"
+    retained = [
+        r
+        for r in default_stack.resources("AWS::DynamoDB::Table").values()
+        if r.get("DeletionPolicy") == "Retain"
+    ]
+    assert len(retained) == 2
+
+
+def test_destroy_policy_turns_off_deletion_protection(api_key_stack: Synthesized) -> None:
+    for table in api_key_stack.resources("AWS::DynamoDB::Table").values():
+        assert table["Properties"]["DeletionProtectionEnabled"] is False
+        assert table["DeletionPolicy"] == "Delete"
+
+
+def test_queues_are_encrypted_and_the_dispatch_queue_dead_letters(
+    default_stack: Synthesized, api_key_stack: Synthesized
+) -> None:
+    queues = default_stack.resources("AWS::SQS::Queue")
+    assert len(queues) == 3
+    for queue in queues.values():
+        assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    (dispatch,) = [q for q in queues.values() if "RedrivePolicy" in q["Properties"]]
+    assert dispatch["Properties"]["RedrivePolicy"]["maxReceiveCount"] == 5
+    assert dispatch["Properties"]["VisibilityTimeout"] >= 6 * 120
+    (with_dlq,) = [
+        q
+        for q in api_key_stack.resources("AWS::SQS::Queue").values()
+        if "RedrivePolicy" in q["Properties"]
+    ]
+    assert with_dlq["Properties"]["RedrivePolicy"]["maxReceiveCount"] == 3
+    for policy in default_stack.resources("AWS::SQS::QueuePolicy").values():
+        (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert statement["Effect"] == "Deny"
+        assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_functions_are_arm64_on_python_3_13_with_their_resources(
+    default_stack: Synthesized,
+) -> None:
+    functions = {
+        f["Properties"]["Handler"]: f["Properties"]
+        for f in default_stack.resources("AWS::Lambda::Function").values()
+        if f["Properties"].get("Runtime", "").startswith("python")
+    }
+    assert set(functions) == {
+        "api.handler.lambda_handler",
+        "ticker.handler.lambda_handler",
+        "callbacks.handler.lambda_handler",
+    }
+    for function in functions.values():
+        assert function["Architectures"] == ["arm64"]
+        assert function["Runtime"] == "python3.13"
+        assert "TracingConfig" not in function  # X-Ray is opt-in (billed per trace)
+        env = function["Environment"]["Variables"]
+        for name in ("TIMER_TABLE", "DISPATCH_QUEUE_URL", "DLQ_URL", "OUTPUT_QUEUE_URL"):
+            assert name in env
+        assert env["MAX_ATTEMPTS"] == "5"
+
+
+def test_one_schedule_per_ticking_shard_every_minute(default_stack: Synthesized) -> None:
+    schedules = default_stack.resources("AWS::Scheduler::Schedule")
+    inputs = []
+    for schedule in schedules.values():
+        properties = schedule["Properties"]
+        assert properties["ScheduleExpression"] == "rate(1 minute)"
+        assert properties["FlexibleTimeWindow"] == {"Mode": "OFF"}
+        inputs.append(json.loads(properties["Target"]["Input"]))
+    assert sorted(i["shard"] for i in inputs) == [0, 1, 2, 3]  # 3 active, 1 draining
+
+
+def test_changing_shards_changes_the_schedules_and_the_registry() -> None:
+    two = synthesize(shards=2)
+    assert len(two.resources("AWS::Scheduler::Schedule")) == 2
+    (registry,) = two.resources("Custom::AWS").values()
+    create = json.dumps(registry["Properties"]["Create"])
+    assert '\\"active\\":{\\"L\\":[{\\"N\\":\\"0\\"},{\\"N\\":\\"1\\"}]}' in create
+    assert '\\"draining\\":{\\"L\\":[]}' in create
+
+
+def test_callbacks_read_the_queue_reporting_partial_failures(
+    default_stack: Synthesized, api_key_stack: Synthesized
+) -> None:
+    (mapping,) = default_stack.resources("AWS::Lambda::EventSourceMapping").values()
+    assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["Properties"]["BatchSize"] == 10
+    assert mapping["Properties"]["ScalingConfig"] == {"MaximumConcurrency": 50}
+    (limited,) = api_key_stack.resources("AWS::Lambda::EventSourceMapping").values()
+    assert limited["Properties"]["ScalingConfig"] == {"MaximumConcurrency": 7}
+
+
+def test_api_requires_iam_by_default_and_api_keys_with_a_usage_plan(
+    default_stack: Synthesized, api_key_stack: Synthesized
+) -> None:
+    methods = default_stack.resources("AWS::ApiGateway::Method").values()
+    assert {m["Properties"]["AuthorizationType"] for m in methods} == {"AWS_IAM"}
+    assert default_stack.resources("AWS::ApiGateway::UsagePlan") == {}
+    keyed = api_key_stack.resources("AWS::ApiGateway::Method").values()
+    assert {m["Properties"]["ApiKeyRequired"] for m in keyed} == {True}
+    plan = api_key_stack.one("AWS::ApiGateway::UsagePlan")
+    assert plan["Throttle"] == {"RateLimit": 20, "BurstLimit": 40}
+    assert plan["Quota"] == {"Limit": 5000, "Period": "DAY"}
+    assert len(api_key_stack.resources("AWS::ApiGateway::ApiKey")) == 1
+    assert "ApiKeyId" in api_key_stack.template["Outputs"]
+
+
+def test_permissions_name_each_data_action_and_resource(default_stack: Synthesized) -> None:
+    for policy in default_stack.resources("AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            for action in actions_of(statement):
+                service, _, verb = action.partition(":")
+                if service in ("dynamodb", "sqs", "s3"):
+                    assert "*" not in verb, action
+    api = statements(default_stack, "TimersApiFunctionRole")
+    ticker = statements(default_stack, "TimersTickerFunctionRole")
+    callbacks = statements(default_stack, "TimersCallbackFunctionRole")
+    api_table = next(s for s in api if "dynamodb:Query" in actions_of(s))
+    assert any("/index/byOwner" in json.dumps(r) for r in api_table["Resource"])
+    ticker_table = next(s for s in ticker if "dynamodb:Query" in actions_of(s))
+    assert "index" not in json.dumps(ticker_table["Resource"])
+    assert not any("dynamodb:Scan" in actions_of(s) for s in api + ticker + callbacks)
+    assert not any(a.startswith("s3:") for s in api + ticker for a in actions_of(s))
+    snapshot = next(s for s in callbacks if "s3:PutObject" in actions_of(s))
+    assert json.dumps(snapshot["Resource"]).endswith('"/html-monitor/*"]]}')
+
+
+def test_job_type_permissions_come_from_the_documented_prop() -> None:
+    from aws_cdk import aws_iam as iam
+
+    stack = synthesize(
+        shards=1,
+        callback_policy_statements=[
+            iam.PolicyStatement(
+                actions=["ec2:StartInstances", "ec2:StopInstances"],
+                resources=["arn:aws:ec2:eu-west-1:123456789012:instance/i-0123456789abcdef0"],
+            )
+        ],
+    )
+    granted = statements(stack, "TimersCallbackFunctionRole")
+    assert any("ec2:StopInstances" in actions_of(s) for s in granted)
+    assert not any("ec2:StopInstances" in actions_of(s) for s in statements(stack, "TimersApi"))
+
+
+def test_alarms_go_to_the_alarm_topic_and_a_dashboard_shows_the_service(
+    default_stack: Synthesized,
+) -> None:
+    alarms = default_stack.resources("AWS::CloudWatch::Alarm")
+    names = {json.dumps(a["Properties"]["AlarmDescription"]) for a in alarms.values()}
+    for topic in (
+        "dead-letter",
+        "tick failed",
+        "fewer ticks",
+        "lateness",
+        "callback Lambda",
+        "5xx",
+    ):
+        assert any(topic in name for name in names), topic
+    (topic_id,) = default_stack.resources("AWS::SNS::Topic")
+    for alarm in alarms.values():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
+    missed = next(
+        a for a in alarms.values() if "fewer ticks" in a["Properties"]["AlarmDescription"]
+    )
+    assert missed["Properties"]["Threshold"] == 4 * 5 * 0.8  # 4 ticking shards, 5 minutes
+    assert len(default_stack.resources("AWS::CloudWatch::Dashboard")) == 1
+
+
+def test_outputs_name_what_the_command_line_reads(default_stack: Synthesized) -> None:
+    outputs = default_stack.template["Outputs"]
+    assert {"ApiUrl", "TableName", "QueueUrl", "DlqUrl", "OutputQueueUrl"} <= set(outputs)
+
+
+@pytest.mark.parametrize("variant", ["default_stack", "api_key_stack"])
+def test_cdk_nag_passes_with_justified_acknowledgments_only(
+    variant: str, request: pytest.FixtureRequest
+) -> None:
+    from timer_service_cdk import NAG_SUPPRESSIONS
+
+    stack: Synthesized = request.getfixturevalue(variant)
+    (nag,) = [r for r in stack.report["pluginReports"] if r["pluginName"] == "AwsSolutions"]
+    assert nag["conclusion"] == "success"
+    assert nag["violations"] == []
+    assert nag["suppressedViolations"]  # the checks ran and saw what the design accepts
+    for violation in nag["suppressedViolations"]:
+        rule = violation["ruleName"].removeprefix("AwsSolutions-").partition("[")[0]
+        assert violation["reason"] == NAG_SUPPRESSIONS[rule]
+
+
+@pytest.mark.parametrize("variant", ["default_stack", "api_key_stack"])
+def test_cfn_lint_finds_no_error(variant: str, request: pytest.FixtureRequest) -> None:
+    stack: Synthesized = request.getfixturevalue(variant)
+    linted = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("cfn-lint")),
+            "--config-file",
+            str(ROOT / "infra" / ".cfnlintrc.yaml"),
+            "--format",
+            "json",
+            str(stack.template_path),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    findings = json.loads(linted.stdout or "[]")
+    assert findings == [], findings
+    assert linted.returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("props", "message"),
+    [
+        ({"shards": 0}, "shards must be 1-1000"),
+        ({"shards": 2, "draining_shards": [1]}, "draining_shards"),
+        ({"lookahead_minutes": 11}, "lookahead_minutes"),
+        ({"callback_max_concurrency": 1}, "callback_max_concurrency"),
+    ],
+)
+def test_impossible_props_are_refused(props: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        synthesize(**props)
