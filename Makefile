@@ -12,7 +12,7 @@ CDK_ARGS ?=
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 CDK := cd infra && npx -y aws-cdk@2
 
-.PHONY: dev test lint typecheck pytest sync sync-all format clean synth deploy destroy bundle
+.PHONY: dev test lint typecheck pytest sync sync-all format clean synth deploy destroy bundle fuzz
 
 $(TOOLS_UV):
 	@echo "uv not found: installing it with pip into .tools/"
@@ -42,6 +42,11 @@ typecheck: sync-all
 
 pytest: sync-all
 	.venv/bin/pytest $(PYTEST_ARGS)
+
+# schemathesis against a fresh local stack: all operations and phases, zero server errors.
+FUZZ_SECONDS ?= 300
+fuzz: sync-all
+	.venv/bin/python -m loadtest.fuzz --seconds $(FUZZ_SECONDS)
 
 format: sync-all
 	.venv/bin/ruff check --fix .

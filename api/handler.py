@@ -9,13 +9,14 @@ from functools import cache
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from api.openapi import DocumentedResolver
 from timer_service import __version__
 from timer_service.aws import dynamodb_client, sqs_client
 from timer_service.clock import SystemClock
@@ -23,6 +24,7 @@ from timer_service.dispatch import SqsDispatchQueue
 from timer_service.errors import (
     InvalidRequestError,
     PayloadTooLargeError,
+    QuotaExceededError,
     StoreError,
     TimerNotFoundError,
     TimerServiceError,
@@ -31,25 +33,36 @@ from timer_service.errors import (
 )
 from timer_service.job_types import JobTypeRegistry
 from timer_service.models import TIMER_ID_PATTERN, TimerPage, TimerSpec, TimerView
-from timer_service.runs import RunPage
+from timer_service.runs import RUN_TOKEN_PATTERN, RunPage
 from timer_service.service import DEFAULT_RUNS_PAGE_SIZE, MAX_PAGE_SIZE, TimerService
 from timer_service.settings import Settings
 from timer_service.store.dynamodb import DynamoTimerStore
 
 logger = Logger(service="timer-api")
 tracer = Tracer(service="timer-api")
-app = APIGatewayRestResolver(enable_validation=True)
+app = DocumentedResolver(enable_validation=True)
 app.enable_swagger(
     path="/docs",
     title="Timer Service",
     version=__version__,
     description="Register timers by id; each fires on its second into a job type.",
 )
+app.undocumented_paths["/docs"] = {"GET"}
 
 TimerId = Annotated[str, Path(pattern=TIMER_ID_PATTERN, description="your id for the timer")]
+TimersToken = Annotated[
+    str | None,
+    Query(alias="nextToken", pattern=TIMER_ID_PATTERN, description="the last page's nextToken"),
+]
+RunsToken = Annotated[
+    str | None,
+    Query(alias="nextToken", pattern=RUN_TOKEN_PATTERN, description="the last page's nextToken"),
+]
+
 
 _STATUS: list[tuple[type[TimerServiceError], int]] = [
     (PayloadTooLargeError, 413),
+    (QuotaExceededError, 403),
     (InvalidRequestError, 400),
     (UnauthorizedError, 401),
     (TimerNotFoundError, 404),
@@ -77,6 +90,7 @@ def _default_service() -> TimerService:
         clock=clock,
         job_types=JobTypeRegistry.from_entry_points(),
         queue=queue,
+        max_timers_per_owner=settings.max_timers_per_owner,
     )
 
 
@@ -97,12 +111,12 @@ def service() -> TimerService:
 # --- routes -------------------------------------------------------------------------------
 
 
-@app.get("/health")
+@app.operation("GET", "/health")
 def health() -> dict[str, str]:
     return {"status": "ok", "version": __version__}
 
 
-@app.get("/openapi.json", include_in_schema=False)
+@app.operation("GET", "/openapi.json", include_in_schema=False)
 def openapi() -> Response[str]:
     return Response(
         status_code=200,
@@ -113,43 +127,70 @@ def openapi() -> Response[str]:
     )
 
 
-@app.put("/periodic/<id>", summary="Create or replace a timer")
+@app.operation(
+    "PUT",
+    "/periodic/<id>",
+    success=(200, 201),
+    errors=(403, 412),
+    summary="Create or replace a timer",
+)
 def put_timer(id: TimerId, spec: TimerSpec) -> Response[TimerView]:
     result = service().put(_owner(), id, spec, if_match=_if_match())
     return _timer_response(result.view, 201 if result.created else 200)
 
 
-@app.get("/periodic/<id>", summary="Read a timer")
+@app.operation("GET", "/periodic/<id>", errors=(404,), links_from_put=True, summary="Read a timer")
 def get_timer(id: TimerId) -> Response[TimerView]:
     return _timer_response(service().get(_owner(), id), 200)
 
 
-@app.delete("/periodic/<id>", summary="Delete a timer")
+@app.operation(
+    "DELETE", "/periodic/<id>", errors=(404, 412), links_from_put=True, summary="Delete a timer"
+)
 def delete_timer(id: TimerId) -> dict[str, str]:
     return {"id": service().delete(_owner(), id, if_match=_if_match())}
 
 
-@app.get("/periodic", summary="List your timers, by id")
+@app.operation("GET", "/periodic", summary="List your timers, by id")
 def list_timers(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
-    next_token: Annotated[str | None, Query(alias="nextToken")] = None,
+    next_token: TimersToken = None,
 ) -> TimerPage:
     return service().list(_owner(), limit=limit, next_token=next_token)
 
 
-@app.post("/periodic/<id>/pause", summary="Stop a timer firing until resumed")
+@app.operation(
+    "POST",
+    "/periodic/<id>/pause",
+    errors=(404, 412),
+    links_from_put=True,
+    summary="Stop a timer firing until resumed",
+)
 def pause_timer(id: TimerId) -> Response[TimerView]:
     view = service().set_enabled(_owner(), id, enabled=False, if_match=_if_match())
     return _timer_response(view, 200)
 
 
-@app.post("/periodic/<id>/resume", summary="Let a paused timer fire again")
+@app.operation(
+    "POST",
+    "/periodic/<id>/resume",
+    errors=(404, 412),
+    links_from_put=True,
+    summary="Let a paused timer fire again",
+)
 def resume_timer(id: TimerId) -> Response[TimerView]:
     view = service().set_enabled(_owner(), id, enabled=True, if_match=_if_match())
     return _timer_response(view, 200)
 
 
-@app.post("/periodic/<id>/trigger", summary="Fire a timer now, outside its schedule")
+@app.operation(
+    "POST",
+    "/periodic/<id>/trigger",
+    success=(202,),
+    errors=(404,),
+    links_from_put=True,
+    summary="Fire a timer now, outside its schedule",
+)
 def trigger_timer(id: TimerId) -> Response[dict[str, str]]:
     result = service().trigger(_owner(), id)
     return Response(
@@ -159,16 +200,24 @@ def trigger_timer(id: TimerId) -> Response[dict[str, str]]:
     )
 
 
-@app.get("/periodic/<id>/runs", summary="A timer's runs, newest first")
+@app.operation(
+    "GET",
+    "/periodic/<id>/runs",
+    errors=(404,),
+    links_from_put=True,
+    summary="A timer's runs, newest first",
+)
 def list_runs(
     id: TimerId,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_RUNS_PAGE_SIZE,
-    next_token: Annotated[str | None, Query(alias="nextToken")] = None,
+    next_token: RunsToken = None,
 ) -> RunPage:
     return service().runs(_owner(), id, limit=limit, next_token=next_token)
 
 
-@app.get("/job-types", summary="The installed job types and the schema of their job config")
+@app.operation(
+    "GET", "/job-types", summary="The installed job types and the schema of their job config"
+)
 def list_job_types() -> list[dict[str, Any]]:
     return list(service().job_types())
 
@@ -207,11 +256,16 @@ def _timer_response(view: TimerView, status: int) -> Response[TimerView]:
     )
 
 
+def error_body(code: str, message: str, field: str | None) -> dict[str, Any]:
+    """The API's one error shape."""
+    return {"error": {"code": code, "message": message, "field": field}}
+
+
 def error_response(status: int, code: str, message: str, field: str | None) -> Response[Any]:
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
-        body={"error": {"code": code, "message": message, "field": field}},
+        body=error_body(code, message, field),
     )
 
 
@@ -244,36 +298,78 @@ def _validation_error(exc: RequestValidationError) -> Response[Any]:
 
 @app.not_found
 def _no_route(exc: NotFoundError) -> Response[Any]:
-    path = app.current_event.path
-    return error_response(404, "no_route", f"no route {app.current_event.http_method} {path}", None)
+    method, path = app.current_event.http_method, app.current_event.path
+    allowed = app.allowed_methods(path)
+    if not allowed:
+        return error_response(404, "no_route", f"no route {method} {path}", None)
+    allow = ", ".join(sorted(allowed))
+    if method == "OPTIONS":
+        return Response(status_code=204, headers={"Allow": allow}, body="")
+    if method in allowed:  # a route of this method, with a parameter it cannot match
+        return error_response(
+            400, "validation_error", "id: must be 1-128 of A-Z a-z 0-9 . _ : -", "id"
+        )
+    response = error_response(405, "method_not_allowed", f"{method} {path}: use {allow}", None)
+    response.headers["Allow"] = allow
+    return response
 
 
 # --- entry point ----------------------------------------------------------------------------
 
 
-def _body_bytes(event: dict[str, Any]) -> int:
+def _raw_body(event: dict[str, Any]) -> bytes:
     body = event.get("body") or ""
     if event.get("isBase64Encoded"):
-        return len(base64.b64decode(body, validate=False))
-    return len(body.encode())
+        try:
+            return base64.b64decode(body, validate=True)
+        except (ValueError, TypeError) as exc:
+            raise InvalidRequestError("the body is not valid base64", field="body") from exc
+    return body.encode("utf-8", errors="surrogatepass")
+
+
+def _check_body(event: dict[str, Any]) -> None:
+    """Refuse a body over the limit, or one that is not UTF-8 (JSON is), before anything
+    reads it; API Gateway hands binary bodies over base64-encoded."""
+    raw = _raw_body(event)
+    limit = _settings().max_body_bytes
+    if len(raw) > limit:
+        raise PayloadTooLargeError(f"the body is {len(raw)} bytes; at most {limit}", field="body")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidRequestError(
+            f"the body is not UTF-8 (byte {exc.start}): send JSON", field="body"
+        ) from exc
+    if event.get("isBase64Encoded"):
+        event["body"], event["isBase64Encoded"] = text, False
+
+
+def _edge_error(exc: TimerServiceError) -> dict[str, Any]:
+    """An error answered before routing, in the API's one error shape."""
+    status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 400)
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": json.dumps(error_body(exc.code, exc.message, exc.field)),
+        "isBase64Encoded": False,
+    }
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    limit = _settings().max_body_bytes
-    if (size := _body_bytes(event)) > limit:
-        response = error_response(
-            413, "payload_too_large", f"the body is {size} bytes; at most {limit}", "body"
-        )
-        return {
-            "statusCode": 413,
-            "headers": {"Content-Type": content_types.APPLICATION_JSON},
-            "body": json.dumps(response.body),
-            "isBase64Encoded": False,
-        }
+    try:
+        _check_body(event)
+    except TimerServiceError as exc:
+        return _edge_error(exc)
+    head = event.get("httpMethod") == "HEAD"
+    if head:  # answered as GET, without the body
+        event["httpMethod"] = "GET"
     _treat_body_as_json(event)
-    return app.resolve(event, context)
+    response = app.resolve(event, context)
+    if head:
+        response["body"] = ""
+    return response
 
 
 def _treat_body_as_json(event: dict[str, Any]) -> None:

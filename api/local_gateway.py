@@ -8,15 +8,17 @@ into an HTTP response. Calls into the handler are serialised, as one Lambda inst
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from timer_service.local.lambda_context import LocalContext
+from timer_service.local.limits import RateLimiter
 
 __all__ = ["LOCAL_OWNER", "LocalContext", "LocalGateway", "build_event"]
 
@@ -38,6 +40,7 @@ def build_event(
 ) -> dict[str, Any]:
     """An API Gateway REST proxy event for one HTTP request."""
     parts = urlsplit(raw_path)
+    path = unquote(parts.path)  # API Gateway hands the handler the decoded path
     query = parse_qs(parts.query, keep_blank_values=True)
     request_id = str(uuid.uuid4())
     try:
@@ -47,8 +50,8 @@ def build_event(
 
         text, encoded = base64.b64encode(body).decode(), True
     return {
-        "resource": parts.path,
-        "path": parts.path,
+        "resource": path,
+        "path": path,
         "httpMethod": method,
         "headers": headers,
         "multiValueHeaders": {name: [value] for name, value in headers.items()},
@@ -58,8 +61,8 @@ def build_event(
         "stageVariables": None,
         "requestContext": {
             "accountId": "000000000000",
-            "resourcePath": parts.path,
-            "path": f"/{STAGE}{parts.path}",
+            "resourcePath": path,
+            "path": f"/{STAGE}{path}",
             "stage": STAGE,
             "httpMethod": method,
             "requestId": request_id,
@@ -85,11 +88,18 @@ class LocalGateway:
         *,
         host: str = "127.0.0.1",
         port: int = 8080,
-        api_key: str | None = None,
+        api_keys: Sequence[str] = (),
+        limiter: RateLimiter | None = None,
         on_request: Callable[[str, str, int, float], None] | None = None,
     ) -> None:
         self._handler = handler
-        self._api_key = api_key
+        # Each key is an owner, as each API key is a tenant of a deployed stack; the first
+        # key's owner is the keyless stack's, so its timers stay its own.
+        self._api_keys = {
+            key: LOCAL_OWNER if n == 0 else f"{LOCAL_OWNER}-key{n + 1}"
+            for n, key in enumerate(api_keys)
+        }
+        self._limiter = limiter
         self._on_request = on_request
         self._lock = threading.Lock()
         self.changes = 0  # successful writes served: the local stack saves state after them
@@ -101,7 +111,11 @@ class LocalGateway:
             def do_GET(self) -> None:
                 gateway._serve(self)
 
-            do_PUT = do_POST = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_GET
+            def __getattr__(self, name: str) -> Any:
+                # Every method goes to the API (TRACE, PATCH, ...: 405 there), not to a 501.
+                if name.startswith("do_"):
+                    return self.do_GET
+                raise AttributeError(name)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # requests are reported through on_request
@@ -151,25 +165,33 @@ class LocalGateway:
     def _dispatch(
         self, method: str, path: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, dict[str, str], bytes]:
+        open_path = urlsplit(path).path in OPEN_PATHS
         api_key_id = None
-        if self._api_key is not None and urlsplit(path).path not in OPEN_PATHS:
+        owner = LOCAL_OWNER
+        if self._api_keys and not open_path:
             given = next((v for k, v in headers.items() if k.lower() == "x-api-key"), None)
-            if given != self._api_key:
-                error = {
-                    "error": {
-                        "code": "unauthorized",
-                        "message": "a valid X-Api-Key header is required",
-                        "field": "X-Api-Key",
-                    }
-                }
-                return 401, {"Content-Type": "application/json"}, json.dumps(error).encode()
-            api_key_id = LOCAL_OWNER
+            if given not in self._api_keys:
+                return _json_error(
+                    401, "unauthorized", "a valid X-Api-Key header is required", "X-Api-Key"
+                )
+            owner = api_key_id = self._api_keys[given]
+        if self._limiter is not None and not open_path:
+            wait_s = self._limiter.check(owner)
+            if wait_s is not None:
+                status, extra, payload = _json_error(
+                    429,
+                    "too_many_requests",
+                    f"over {self._limiter.rate:g} requests a second (bursts of "
+                    f"{self._limiter.burst}): retry after {math.ceil(wait_s)} s",
+                    None,
+                )
+                return status, {**extra, "Retry-After": str(math.ceil(wait_s))}, payload
         event = build_event(
             method=method,
             raw_path=path,
             headers=headers,
             body=body,
-            owner=LOCAL_OWNER,
+            owner=owner,
             api_key_id=api_key_id,
         )
         with self._lock:
@@ -185,3 +207,11 @@ class LocalGateway:
         else:
             data = payload.encode()
         return int(result["statusCode"]), response_headers, data
+
+
+def _json_error(
+    status: int, code: str, message: str, field: str | None
+) -> tuple[int, dict[str, str], bytes]:
+    """An answer of the gateway itself, in the API's error shape."""
+    body = {"error": {"code": code, "message": message, "field": field}}
+    return status, {"Content-Type": "application/json"}, json.dumps(body).encode()

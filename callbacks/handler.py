@@ -27,7 +27,6 @@ from timer_service.clock import SystemClock, format_utc
 from timer_service.delivery import Delivered, Delivery, RunOnce, retry_delay_s
 from timer_service.dispatch import Firing
 from timer_service.job_types import JobTypeRegistry, PermanentJobError
-from timer_service.models import Timer
 from timer_service.observability import EmfMetrics
 from timer_service.settings import Settings
 from timer_service.store.dynamodb import DynamoTimerStore
@@ -86,7 +85,7 @@ class _Batch:
                 self.firings[record["messageId"]] = Firing.from_message(record["body"])
             except (ValueError, KeyError, TypeError):
                 logger.warning("not a firing message", extra={"message_id": record["messageId"]})
-        self.timers: dict[tuple[str, str], Timer] = delivery().load(list(self.firings.values()))
+        self.reads = delivery().reads(list(self.firings.values()))
 
     def handle(self, record: SQSRecord) -> None:
         firing = self.firings.get(record.message_id)
@@ -97,7 +96,11 @@ class _Batch:
         logger.append_keys(timer_id=firing.timer_id, firing_id=firing.firing_id)
         try:
             result = delivery().deliver(
-                firing, attempt=attempt, timers=self.timers, run_once=run_once()
+                firing,
+                attempt=attempt,
+                reads=self.reads,
+                run_once=run_once(),
+                delivery_id=record.message_id,
             )
         except PermanentJobError as exc:
             logger.warning("firing failed permanently", extra={"error": exc.message})

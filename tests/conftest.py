@@ -132,7 +132,7 @@ def call_api(aws: AwsResources) -> ApiCall:
         text = result.get("body") or ""
         is_json = headers_out.get("Content-Type", "").startswith("application/json")
         return ApiResponse(
-            int(result["statusCode"]), json.loads(text) if is_json else text, headers_out
+            int(result["statusCode"]), json.loads(text) if is_json and text else text, headers_out
         )
 
     return call

@@ -60,7 +60,28 @@ def _parser() -> argparse.ArgumentParser:
     dev.add_argument("--host", default="127.0.0.1", help="address to serve the API on")
     dev.add_argument("--port", type=int, default=8080, help="API port (0: any free port)")
     dev.add_argument("--shards", type=_positive, default=4, help="number of active shards")
-    dev.add_argument("--api-key", help="require this X-Api-Key header on every request")
+    dev.add_argument(
+        "--api-key",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="require an X-Api-Key header with this key (repeat it: each key is a tenant)",
+    )
+    dev.add_argument(
+        "--rate-limit",
+        type=float,
+        default=50.0,
+        metavar="RPS",
+        help="requests a second per tenant, as a usage plan would allow (0: no limit)",
+    )
+    dev.add_argument("--burst", type=_positive, default=100, help="requests at once per tenant")
+    dev.add_argument(
+        "--timer-quota",
+        type=_positive,
+        default=10_000,
+        metavar="N",
+        help="the most timers a tenant may have",
+    )
     dev.add_argument(
         "--allow-private-targets",
         action="store_true",
@@ -196,6 +217,7 @@ def _serve_dev(
         POWERTOOLS_METRICS_DISABLED="true",
         POWERTOOLS_LOG_LEVEL=os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
         ALLOW_PRIVATE_TARGETS="true" if args.allow_private_targets else "false",
+        MAX_TIMERS_PER_OWNER=str(args.timer_quota),
     )
     if embedded_url is not None:
         os.environ["AWS_ENDPOINT_URL"] = embedded_url
@@ -210,6 +232,7 @@ def _serve_dev(
     from api.local_gateway import LocalGateway
     from callbacks.local_worker import QueueWorker
     from ticker.local_loop import TickerLoop
+    from timer_service.local.limits import RateLimiter
 
     settings = Settings.from_env()
     client = dynamodb_client(settings)
@@ -277,7 +300,10 @@ def _serve_dev(
         api.handler.lambda_handler,
         host=args.host,
         port=args.port,
-        api_key=args.api_key,
+        api_keys=args.api_key,
+        limiter=None
+        if args.rate_limit <= 0
+        else RateLimiter(rate=args.rate_limit, burst=args.burst),
         on_request=on_request,
     ).start()
     args.state_dir.mkdir(parents=True, exist_ok=True)
@@ -374,7 +400,7 @@ def _banner(
     restored: int,
     state_file: Path | None,
 ) -> None:
-    key_header = f" -H 'X-Api-Key: {args.api_key}'" if args.api_key else ""
+    key_header = f" -H 'X-Api-Key: {args.api_key[0]}'" if args.api_key else ""
     rows = [
         ("API", url),
         ("Swagger UI", f"{url}/docs"),
@@ -467,7 +493,7 @@ def _run_shards_list(args: argparse.Namespace) -> int:
     store = _store(args)
     registry = store.get_registry()
     counts = store.count_timers_by_shard()
-    table = Table("shard", "status", "timers", "done through", "claimed", "rate periods")
+    table = Table("shard", "status", "timers", "done through", "claimed", "rate bases")
     for shard in sorted({*registry.all, *counts}):
         state = store.get_shard_state(shard)
         status = (
@@ -483,7 +509,11 @@ def _run_shards_list(args: argparse.Namespace) -> int:
             str(counts.get(shard, 0)),
             "-" if state.done is None else format_utc(state.done * 60 + 59),
             "-" if state.claimed is None else format_utc(state.claimed * 60),
-            ", ".join(f"{p} min" for p in sorted(state.periods)) or "-",
+            ", ".join(
+                f"{b} min" + (" (retiring)" if b in state.retiring else "")
+                for b in sorted(state.bases)
+            )
+            or "-",
         )
     Console().print(table)
     return 0
@@ -613,6 +643,18 @@ def _run_dlq_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _redriven(body: str) -> str:
+    """A dead letter sent back: a raced firing's race is long over, so it runs unclaimed."""
+    from dataclasses import replace
+
+    from timer_service.dispatch import Firing
+
+    try:
+        return replace(Firing.from_message(body), raced=False).to_message()
+    except (ValueError, KeyError, TypeError):
+        return body
+
+
 def _run_dlq_redrive(args: argparse.Namespace) -> int:
     from timer_service.aws import sqs_client
 
@@ -628,7 +670,9 @@ def _run_dlq_redrive(args: argparse.Namespace) -> int:
             break
         sqs.send_message_batch(
             QueueUrl=resources.dispatch_queue_url,
-            Entries=[{"Id": str(n), "MessageBody": m["Body"]} for n, m in enumerate(messages)],
+            Entries=[
+                {"Id": str(n), "MessageBody": _redriven(m["Body"])} for n, m in enumerate(messages)
+            ],
         )
         sqs.delete_message_batch(
             QueueUrl=resources.dlq_url,

@@ -1,9 +1,12 @@
 """Delivery of firings to job types: the check that a firing is still wanted, then the job.
 
-The check is the strongly consistent read of the timer (batched per SQS batch): a deleted,
-paused or re-versioned timer's firing is skipped, so nothing fires after DELETE returned
-unless its callback had already started. A stale cron firing also removes the next item its
-ticker wrote, which ends the chain of an old version.
+The check is the strongly consistent read of the timer, made at the firing's second (a
+message may arrive up to a second early: delivery waits, then reads), batched for the
+firings of an SQS batch that are due together. A deleted, paused or re-versioned timer's
+firing is skipped, so nothing fires after DELETE or pause returned unless its job had
+already started. A stale cron firing also removes the next item its ticker wrote, which ends
+the chain of an old version. A *raced* firing (sent by both the API and a ticker) runs once:
+its delivery claims the firing id with one conditional write.
 
 Each run is written to the timer's history when its policy keeps that outcome, so a timer
 whose policy does not record an outcome costs no write for it.
@@ -37,15 +40,24 @@ from timer_service.runs import MAX_DIFF_CHARS, MAX_SUMMARY_CHARS, HistoryPolicy,
 from timer_service.settings import Settings
 from timer_service.store.base import TimerStore
 
-__all__ = ["Delivered", "Delivery", "Outcome", "RunOnce", "StoredJobState", "retry_delay_s"]
+__all__ = [
+    "Delivered",
+    "Delivery",
+    "Outcome",
+    "RunOnce",
+    "StoredJobState",
+    "TimerReads",
+    "retry_delay_s",
+]
 
 logger = logging.getLogger(__name__)
 
-Outcome = Literal["delivered", "deleted", "paused", "stale"]
+Outcome = Literal["delivered", "deleted", "paused", "stale", "duplicate"]
 RunOnce = Callable[[str, Callable[[], None]], None]
 """Runs the action at most once per firing id (powertools Idempotency in the Lambda)."""
 
 MAX_EARLY_WAIT_S = 2.0  # a message may arrive up to a second early: wait it out
+CLAIM_TTL_S = 86400  # a raced firing's claim outlives any retry of its copies
 
 
 def retry_delay_s(attempt: int, *, base_s: int, cap_s: int = 900) -> int:
@@ -75,6 +87,56 @@ class StoredJobState:
         self._store.put_job_state(self._owner, self._timer_id, state)
 
 
+class TimerReads:
+    """The timers of a batch's firings, each read strongly consistent at or after its
+    firing's second: firings due together share one batched read."""
+
+    def __init__(
+        self,
+        store: TimerStore,
+        clock: Clock,
+        sleep: Callable[[float], None],
+        firings: Sequence[Firing],
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._sleep = sleep
+        self._firings = list(firings)
+        self._timers: dict[tuple[str, str], Timer] = {}
+        self._read_at_s: dict[tuple[str, str], float] = {}
+        self.reads = 0  # batched reads made
+
+    def timer_for(self, firing: Firing) -> Timer | None:
+        """Wait for the firing's second (if it is at most MAX_EARLY_WAIT_S away), then its
+        timer as it is now; None when deleted."""
+        wait_s = firing.scheduled_s - self._clock.now()
+        if 0 < wait_s <= MAX_EARLY_WAIT_S:
+            self._sleep(wait_s)
+        if self._needs_read(firing, self._clock.now()):
+            self._read_due()
+        return self._timers.get((firing.owner, firing.timer_id))
+
+    def _needs_read(self, firing: Firing, now_s: float) -> bool:
+        """Not read since the firing became due; a firing too far ahead to be waited for
+        (a skewed clock) counts as due now."""
+        read_at_s = self._read_at_s.get((firing.owner, firing.timer_id))
+        if firing.scheduled_s - now_s > MAX_EARLY_WAIT_S:
+            return read_at_s is None
+        return firing.scheduled_s <= now_s and (read_at_s is None or read_at_s < firing.scheduled_s)
+
+    def _read_due(self) -> None:
+        now_s = self._clock.now()
+        due = {(f.owner, f.timer_id) for f in self._firings if self._needs_read(f, now_s)}
+        found = self._store.get_timers(sorted(due))
+        self.reads += 1
+        for key in due:
+            self._read_at_s[key] = now_s
+            if key in found:
+                self._timers[key] = found[key]
+            else:
+                self._timers.pop(key, None)
+
+
 class Delivery:
     """Checks firings against their timers, runs their job types and keeps their history."""
 
@@ -99,20 +161,24 @@ class Delivery:
         self._sleep = sleep
         self._egress = egress or Egress(allow_private=settings.allow_private_targets)
 
-    def load(self, firings: Sequence[Firing]) -> dict[tuple[str, str], Timer]:
-        """The timers of a batch of firings, in one consistent batched read."""
-        return self._store.get_timers([(f.owner, f.timer_id) for f in firings])
+    def reads(self, firings: Sequence[Firing]) -> TimerReads:
+        """Reads of the timers of a batch of firings, each at its firing's second."""
+        return TimerReads(self._store, self._clock, self._sleep, firings)
 
     def deliver(
         self,
         firing: Firing,
         *,
         attempt: int,
-        timers: dict[tuple[str, str], Timer],
+        reads: TimerReads,
         run_once: RunOnce | None = None,
+        delivery_id: str | None = None,
     ) -> Delivered:
-        """Run the firing's job unless its timer is gone, paused or changed; raises to retry."""
-        timer = timers.get((firing.owner, firing.timer_id))
+        """Run the firing's job unless its timer is gone, paused or changed; raises to retry.
+
+        ``delivery_id`` names the queue message (the same on each retry of it): the claimant
+        of a raced firing."""
+        timer = reads.timer_for(firing)
         outcome: Outcome | None = "deleted" if timer is None else _skip_reason(firing, timer)
         if outcome is not None:
             if firing.next_key is not None:
@@ -124,9 +190,6 @@ class Delivery:
                 self._record(timer, firing, attempt, skipped, now_s, now_s)
             return Delivered(outcome)
         assert timer is not None  # no reason to skip: the timer exists
-        wait_s = firing.scheduled_s - self._clock.now()
-        if 0 < wait_s <= MAX_EARLY_WAIT_S:
-            self._sleep(wait_s)
         try:
             job_type, config = self._job_of(timer)
         except PermanentJobError as exc:
@@ -143,6 +206,16 @@ class Delivery:
             state=StoredJobState(self._store, timer.owner, timer.id),
             http=self._egress,
         )
+        deduplicated = timer.delivery == "deduplicated" and run_once is not None
+        claimant = None
+        if firing.raced and not deduplicated:  # idempotency already runs it once
+            claimant = delivery_id or firing.firing_id
+            expires_s = int(self._clock.now()) + CLAIM_TTL_S
+            if not self._store.claim_firing(
+                firing.firing_id, claimant=claimant, expires_s=expires_s
+            ):
+                self._metrics.count("DuplicatesDropped")
+                return Delivered("duplicate")
         started_s = self._clock.now()
         lateness_s = started_s - firing.scheduled_s
         results: list[JobResult] = []
@@ -153,11 +226,14 @@ class Delivery:
             except Exception as exc:
                 failed = JobResult(outcome="error", summary=self._error_summary(exc, attempt))
                 self._record(timer, firing, attempt, failed, started_s, self._clock.now())
+                if claimant is not None:  # a retry of either copy may claim it again
+                    self._store.release_firing(firing.firing_id, claimant=claimant)
                 raise
             results.append(result)
             self._record(timer, firing, attempt, result, started_s, self._clock.now())
 
-        if timer.delivery == "deduplicated" and run_once is not None:
+        if deduplicated:
+            assert run_once is not None
             run_once(firing.firing_id, action)
         else:
             action()
@@ -232,8 +308,8 @@ class Delivery:
 
 def _skip_reason(firing: Firing, timer: Timer) -> Outcome | None:
     """Why a firing of this existing timer must not run, if it must not."""
-    if timer.version != firing.version:
-        return "stale"
     if not timer.enabled and not firing.manual:
         return "paused"
+    if timer.version != firing.version:
+        return "stale"
     return None

@@ -51,6 +51,7 @@ class Firing:
     scheduled_s: int
     next_key: IndexKey | None = None  # cron: the successor item, removed if the timer is stale
     manual: bool = False  # POST /trigger
+    raced: bool = False  # both the API and a ticker may have sent it: delivery claims it once
 
     @property
     def firing_id(self) -> str:
@@ -69,6 +70,8 @@ class Firing:
             body["n"] = [self.next_key.pk, self.next_key.sk]
         if self.manual:
             body["m"] = 1
+        if self.raced:
+            body["r"] = 1
         return json.dumps(body, separators=(",", ":"))
 
     @classmethod
@@ -82,6 +85,7 @@ class Firing:
             scheduled_s=int(body["s"]),
             next_key=None if next_key is None else IndexKey(*next_key),
             manual=bool(body.get("m", 0)),
+            raced=bool(body.get("r", 0)),
         )
 
 

@@ -7,6 +7,7 @@ TimerServiceError
  ├── UnauthorizedError          no caller identity, or a wrong API key
  ├── TimerNotFoundError         no timer with that id for this owner
  ├── VersionConflictError       the stored version differs from the one expected (If-Match)
+ ├── QuotaExceededError         the owner has as many timers as allowed
  ├── StoreError                 the backing store failed in a way the caller cannot fix
  └── JobStateTooLargeError      a job type's per-timer state is over the store's limit
 
@@ -20,6 +21,7 @@ __all__ = [
     "InvalidScheduleError",
     "JobStateTooLargeError",
     "PayloadTooLargeError",
+    "QuotaExceededError",
     "StoreError",
     "TimerNotFoundError",
     "TimerServiceError",
@@ -88,6 +90,19 @@ class VersionConflictError(TimerServiceError):
         )
         self.expected = expected
         self.actual = actual
+
+
+class QuotaExceededError(TimerServiceError):
+    """The owner already has the most timers allowed."""
+
+    code = "quota_exceeded"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"you have {limit} timers, the most allowed: delete some before creating more",
+            field="id",
+        )
+        self.limit = limit
 
 
 class StoreError(TimerServiceError):

@@ -137,6 +137,10 @@ class JobTypeRegistry:
         """Every job type installed in this environment."""
         return cls(entry.load() for entry in entry_points(group=group))
 
+    def plus(self, *job_types: JobType) -> JobTypeRegistry:
+        """These job types and ``job_types`` (which replace any of the same name)."""
+        return JobTypeRegistry([*self._by_name.values(), *job_types])
+
     @property
     def names(self) -> list[str]:
         return sorted(self._by_name)

@@ -4,11 +4,13 @@
 |------------------------------|-------------------------------------|-------------------------|
 | timer                        | ``T#{owner}#{id}``                  | ``T``                   |
 | time index, absolute minute  | ``S#{shard}#M#{epochMinute}``       | ``{sec:02}#{owner}#{id}`` |
-| time index, rate class       | ``S#{shard}#R#{periodMin}#{slot}``  | ``{sec:02}#{owner}#{id}`` |
+| time index, rate class       | ``S#{shard}#R#{baseMin}#{slot}``    | ``{sec:02}#{owner}#{id}`` |
 | shard state                  | ``SHARD#{n}``                       | ``SHARD``               |
 | shard registry               | ``SHARDS``                          | ``SHARDS``              |
 | run history                  | ``R#{owner}#{id}``                  | see below               |
 | job state (e.g. a snapshot)  | ``J#{owner}#{id}``                  | ``J``                   |
+| claim of a raced firing      | ``F#{firingId}``                    | ``F``                   |
+| an owner's timer count       | ``C#{owner}``                       | ``C``                   |
 
 A run's sort key is ``{createdS}#{scheduledS}#{s|m}#{attempt}``: the timer's creation second
 first, so a timer created again under the same id starts an empty history.
@@ -24,9 +26,11 @@ __all__ = [
     "SK",
     "TTL_ATTRIBUTE",
     "IndexKey",
+    "firing_claim_key",
     "index_sort_key",
     "job_state_key",
     "minute_partition",
+    "owner_count_key",
     "owner_partition",
     "rate_partition",
     "registry_key",
@@ -59,6 +63,14 @@ def run_partition(owner: str, timer_id: str) -> str:
     return f"R#{owner}#{timer_id}"
 
 
+def owner_count_key(owner: str) -> IndexKey:
+    return IndexKey(f"C#{owner}", "C")
+
+
+def firing_claim_key(firing_id: str) -> IndexKey:
+    return IndexKey(f"F#{firing_id}", "F")
+
+
 def job_state_key(owner: str, timer_id: str) -> IndexKey:
     return IndexKey(f"J#{owner}#{timer_id}", "J")
 
@@ -71,8 +83,8 @@ def minute_partition(shard: int, epoch_minute: int) -> str:
     return f"S#{shard}#M#{epoch_minute}"
 
 
-def rate_partition(shard: int, period_minutes: int, slot: int) -> str:
-    return f"S#{shard}#R#{period_minutes}#{slot}"
+def rate_partition(shard: int, base_minutes: int, slot: int) -> str:
+    return f"S#{shard}#R#{base_minutes}#{slot}"
 
 
 def index_sort_key(second: int, owner: str, timer_id: str) -> str:

@@ -257,7 +257,7 @@ class ShardRegistry(BaseModel):
 
 
 class ShardState(BaseModel):
-    """A shard's tick progress: minutes claimed and done, its lease, the rate periods in use."""
+    """A shard's tick progress: minutes claimed and done, its lease, the rate bases in use."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -266,4 +266,7 @@ class ShardState(BaseModel):
     done: int | None = None  # every minute up to this one has been sent
     lease_owner: str | None = None
     lease_until_s: float | None = None
-    periods: frozenset[int] = frozenset()  # rate periods (minutes) with items on this shard
+    bases: frozenset[int] = frozenset()  # base periods (minutes) the ticker reads
+    # Bases the ticker found empty, by the minute it marked them; retired after a full cycle
+    # more, unless a writer clears the mark first (see tick.py).
+    retiring: dict[int, int] = Field(default_factory=dict)

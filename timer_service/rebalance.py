@@ -97,7 +97,7 @@ class Rebalancer:
         entries: list[IndexEntry] = []
         remove = live_index_keys(timer, now_s=now_s)
         first_minute: int | None = None
-        add_period: int | None = None
+        base: int | None = None
         if timer.enabled:
             for key in remove:
                 entry = self._store.get_index_entry(key)
@@ -109,16 +109,13 @@ class Rebalancer:
                         continue
                     moved = _rehome(entry, target, not_before_s=after_s)
                     first_minute = _min(first_minute, next_s // 60)
-                    assert entry.period_s is not None
-                    add_period = entry.period_s // 60
+                    base = entry.base_min
                 elif entry.fire_s is not None and (claimed is None or entry.fire_s // 60 > claimed):
                     moved = _rehome(entry, target, not_before_s=None)
                     first_minute = _min(first_minute, entry.fire_s // 60)
                 else:
                     continue  # already sent by the old shard; its item expires by TTL
                 entries.append(moved)
-        if add_period is not None and add_period in self._store.get_shard_state(target).periods:
-            add_period = None
         return self._store.move_timer(
             timer,
             target=target,
@@ -126,7 +123,7 @@ class Rebalancer:
             entries=entries,
             old_claimed=claimed,
             first_minute=first_minute,
-            add_period=add_period,
+            base=base,
         )
 
 
@@ -137,9 +134,9 @@ def _min(current: int | None, value: int) -> int:
 def _rehome(entry: IndexEntry, target: int, *, not_before_s: int | None) -> IndexEntry:
     """The same item on shard ``target``."""
     if entry.kind == "rate":
-        assert entry.first_fire_s is not None and entry.period_s is not None
-        period_min = entry.period_s // 60
-        pk = rate_partition(target, period_min, (entry.first_fire_s // 60) % period_min)
+        assert entry.first_fire_s is not None and entry.base_min is not None
+        base = entry.base_min
+        pk = rate_partition(target, base, (entry.first_fire_s // 60) % base)
         return replace(
             entry,
             shard=target,

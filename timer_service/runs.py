@@ -22,21 +22,22 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from timer_service.clock import format_utc
-from timer_service.paging import decode_token, encode_token
+from timer_service.errors import InvalidRequestError
 
 __all__ = [
     "HISTORY_POLICIES",
     "MAX_DIFF_CHARS",
     "MAX_SUMMARY_CHARS",
+    "RUN_TOKEN_PATTERN",
     "HistoryPolicy",
     "Run",
     "RunOutcome",
     "RunPage",
     "RunView",
-    "decode_run_token",
-    "encode_run_token",
     "format_utc_ms",
     "records",
+    "run_token",
+    "sort_key_after",
 ]
 
 HistoryPolicy = Literal["all", "changes-and-errors", "errors", "none"]
@@ -51,7 +52,8 @@ _RECORDED: dict[HistoryPolicy, frozenset[RunOutcome]] = {
     "errors": frozenset({"error"}),
     "none": frozenset(),
 }
-_TOKEN_RE = re.compile(r"^\d{10}#\d{10}#[ms]#\d{4}$")
+RUN_TOKEN_PATTERN = r"^\d{1,10}-[ms]-\d{1,4}$"  # a run's scheduled second, kind and attempt
+_RUN_TOKEN_RE = re.compile(RUN_TOKEN_PATTERN)
 
 
 def records(policy: HistoryPolicy, outcome: RunOutcome) -> bool:
@@ -139,9 +141,15 @@ class RunPage(_CamelModel):
     next_token: str | None = None
 
 
-def encode_run_token(sort_key: str) -> str:
-    return encode_token(sort_key)
+def run_token(sort_key: str) -> str:
+    """The page token after a run: its sort key without the timer's incarnation."""
+    _, scheduled, kind, attempt = sort_key.split("#")
+    return f"{int(scheduled)}-{kind}-{int(attempt)}"
 
 
-def decode_run_token(token: str) -> str:
-    return decode_token(token, pattern=_TOKEN_RE)
+def sort_key_after(token: str, incarnation: int) -> str:
+    """The sort key a page token names, in the timer's current incarnation."""
+    if not _RUN_TOKEN_RE.match(token):
+        raise InvalidRequestError("nextToken is not a token this API returned", field="nextToken")
+    scheduled, kind, attempt = token.split("-")
+    return f"{incarnation:010d}#{int(scheduled):010d}#{kind}#{int(attempt):04d}"

@@ -9,10 +9,10 @@ Three kinds, parsed by :func:`parse_schedule`:
   steps).
 - ``at(2026-12-24T18:00:00)``: once, at a local time in the timer's time zone.
 
-Daylight saving time follows Vixie cron (as cronsim does): a local time skipped by a
-spring-forward fires at the first minute after the gap, and a local time that occurs twice
-fires once, at its first occurrence; schedules whose hour field is a wildcard keep firing
-through both passes of the repeated hour.
+Daylight saving time follows EventBridge Scheduler: a local time that a spring-forward skips
+does not fire that day, and a local time that a fall-back repeats fires once, at its first
+occurrence. A schedule whose hour field is a wildcard (``cron(0/15 * * * ? *)``) keeps its
+cadence through both passes of the repeated hour: every 15 minutes of elapsed time.
 """
 
 from __future__ import annotations
@@ -349,6 +349,8 @@ class _CronEvaluator:
             )
         )
         self._years = _years(schedule.year)
+        # Named hours run each wall-clock time once; a wildcard hour keeps its cadence.
+        self._named_hours = schedule.hours not in ("*", "*/1", "0/1", "0-23")
 
     def probe(self) -> None:
         CronSim(self._expression, datetime(2000, 1, 1, tzinfo=ZoneInfo("UTC")))
@@ -357,12 +359,18 @@ class _CronEvaluator:
         """Aware local datetimes strictly after ``start`` (minute precision), ascending."""
         cursor = start
         while True:
-            for fire in CronSim(self._expression, cursor):
+            sim = CronSim(self._expression, cursor)
+            for fire in sim:
                 if fire.year > MAX_YEAR:
                     return
                 if self._years is None or fire.year in self._years:
-                    if self._day_filter is None or self._day_filter(fire.date()):
-                        yield fire
+                    if self._day_filter is not None and not self._day_filter(fire.date()):
+                        continue
+                    if fire.minute not in sim.minutes or fire.hour not in sim.hours:
+                        continue  # cronsim's stand-in for a time a spring-forward skipped
+                    if fire.fold and self._named_hours:
+                        continue  # the repeated pass of a fall-back hour: run once
+                    yield fire
                     continue
                 later = [year for year in self._years if year > fire.year]
                 if not later:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from timer_service.clock import Clock, format_utc
@@ -17,13 +17,13 @@ from timer_service.errors import (
 from timer_service.job_types import JobTypeRegistry
 from timer_service.models import (
     TIMER_ID_RE,
+    ShardState,
     Timer,
     TimerPage,
     TimerSpec,
     TimerView,
 )
-from timer_service.paging import decode_token, encode_token
-from timer_service.runs import RunPage, RunView, decode_run_token, encode_run_token
+from timer_service.runs import RunPage, RunView, run_token, sort_key_after
 from timer_service.schedules import (
     AtSchedule,
     RateSchedule,
@@ -86,11 +86,13 @@ class TimerService:
         clock: Clock,
         job_types: JobTypeRegistry,
         queue: DispatchQueue | None = None,
+        max_timers_per_owner: int | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
         self._job_types = job_types
         self._queue = queue
+        self._max_timers = max_timers_per_owner
 
     def put(
         self, owner: str, timer_id: str, spec: TimerSpec, *, if_match: int | None = None
@@ -178,12 +180,16 @@ class TimerService:
     def list(self, owner: str, *, limit: int = 50, next_token: str | None = None) -> TimerPage:
         if not 1 <= limit <= MAX_PAGE_SIZE:
             raise InvalidRequestError(f"limit must be 1-{MAX_PAGE_SIZE}", field="limit")
-        after_id = None if next_token is None else _decode_token(next_token)
+        if next_token is not None and not TIMER_ID_RE.match(next_token):
+            raise InvalidRequestError(
+                "nextToken is not a token this API returned", field="nextToken"
+            )
+        after_id = next_token  # the token is the last id of the page before
         timers, last_id = self._store.list_timers(owner, limit=limit, after_id=after_id)
         now_s = int(self._clock.now())
         return TimerPage(
             items=[self._view(timer, now_s) for timer in timers],
-            next_token=None if last_id is None else _encode_token(last_id),
+            next_token=last_id,
         )
 
     def runs(
@@ -197,14 +203,14 @@ class TimerService:
         """The timer's runs, newest first (only the current timer's, not a deleted one's)."""
         if not 1 <= limit <= MAX_PAGE_SIZE:
             raise InvalidRequestError(f"limit must be 1-{MAX_PAGE_SIZE}", field="limit")
-        before = None if next_token is None else decode_run_token(next_token)
         timer = self._require(owner, timer_id)
+        before = None if next_token is None else sort_key_after(next_token, timer.created_s)
         runs, last = self._store.list_runs(
             owner, timer_id, incarnation=timer.created_s, limit=limit, before=before
         )
         return RunPage(
             items=[RunView.of(run) for run in runs],
-            next_token=None if last is None else encode_run_token(last),
+            next_token=None if last is None else run_token(last),
         )
 
     def job_types(self) -> Sequence[dict[str, object]]:
@@ -250,22 +256,31 @@ class TimerService:
 
     def _write(self, timer: Timer, previous: Timer | None, now_s: int) -> None:
         entry = index_entry(timer, after_s=now_s)
-        add_period = None
-        if entry is not None and entry.period_s is not None:
-            period_min = entry.period_s // 60
-            if period_min not in self._store.get_shard_state(timer.shard).periods:
-                add_period = period_min
+        if entry is not None:
+            entry = replace(entry, api_written_s=now_s)
         self._store.save_timer(
             timer,
             expected_version=None if previous is None else previous.version,
             remove=[] if previous is None else live_index_keys(previous, now_s=now_s),
             index=entry,
-            add_period=add_period,
+            count_limit=self._max_timers,
         )
-        if entry is not None:
-            self._send_claimed_firings(timer, entry, now_s)
+        if entry is None:
+            return
+        state = None
+        base = entry.base_min
+        if base is not None:
+            # After the write: a tick that claims from here on reads the base; one that claimed
+            # before shows in the read of `claimed` that follows (and its firings are sent).
+            state = self._store.get_shard_state(timer.shard)
+            if base not in state.bases or base in state.retiring:
+                self._store.ensure_base(timer.shard, base)
+                state = self._store.get_shard_state(timer.shard)
+        self._send_claimed_firings(timer, entry, now_s, state)
 
-    def _send_claimed_firings(self, timer: Timer, entry: IndexEntry, now_s: int) -> None:
+    def _send_claimed_firings(
+        self, timer: Timer, entry: IndexEntry, now_s: int, state: ShardState | None
+    ) -> None:
         """Close the create-during-tick race: after the write, a firing in a minute the
         shard's ticker has already claimed may have been missed by its read, so send it here.
         Either the ticker's read saw the write or this read sees the claim (DESIGN.md)."""
@@ -275,7 +290,7 @@ class TimerService:
         first_s = next(fires, None)
         if first_s is None or first_s - now_s > RACE_HORIZON_S:
             return
-        claimed = self._store.get_shard_state(timer.shard).claimed
+        claimed = (state or self._store.get_shard_state(timer.shard)).claimed
         if claimed is None or first_s // 60 > claimed:
             return
         firings: list[Firing] = []
@@ -298,12 +313,15 @@ class TimerService:
 
     @staticmethod
     def _firing(timer: Timer, fire_s: int, following: IndexEntry | None) -> Firing:
+        """A firing the API sends because its minute was claimed: the ticker's read may have
+        seen the write too, so it is marked raced (delivered once, by a claim)."""
         return Firing(
             owner=timer.owner,
             timer_id=timer.id,
             version=timer.version,
             scheduled_s=fire_s,
             next_key=None if following is None else following.key,
+            raced=True,
         )
 
     def _view(self, timer: Timer, now_s: int) -> TimerView:
@@ -324,11 +342,3 @@ def _epoch(value: datetime | None, zone: object) -> int | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=zone)  # type: ignore[arg-type]
     return int(value.timestamp())
-
-
-def _encode_token(last_id: str) -> str:
-    return encode_token(last_id)
-
-
-def _decode_token(token: str) -> str:
-    return decode_token(token, pattern=TIMER_ID_RE)

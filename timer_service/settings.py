@@ -18,7 +18,7 @@ class Settings(BaseModel):
     ``AWS_REGION``, ``AWS_ENDPOINT_URL`` (empty for real AWS), ``MAX_BODY_BYTES``,
     ``IDEMPOTENCY_TABLE``, ``ALLOW_PRIVATE_TARGETS``, ``WEBHOOK_SIGNING_SECRET``,
     ``MAX_ATTEMPTS``, ``RETRY_BASE_SECONDS``, ``LOOKAHEAD_MINUTES``, ``CATCH_UP_WINDOW_SECONDS``,
-    ``RUN_HISTORY_DAYS``, ``SNAPSHOT_BUCKET``.
+    ``RUN_HISTORY_DAYS``, ``SNAPSHOT_BUCKET``, ``MAX_TIMERS_PER_OWNER``.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -39,6 +39,7 @@ class Settings(BaseModel):
     catch_up_window_s: Annotated[int, Field(ge=0)] = 3600
     run_history_days: Annotated[int, Field(ge=1, le=3650)] = 30  # runs expire by TTL
     snapshot_bucket: str | None = None  # S3, for html_monitor snapshots too large for DynamoDB
+    max_timers_per_owner: Annotated[int, Field(ge=1)] = 10_000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -60,5 +61,6 @@ class Settings(BaseModel):
             "catch_up_window_s": env.get("CATCH_UP_WINDOW_SECONDS"),
             "run_history_days": env.get("RUN_HISTORY_DAYS"),
             "snapshot_bucket": env.get("SNAPSHOT_BUCKET"),
+            "max_timers_per_owner": env.get("MAX_TIMERS_PER_OWNER"),
         }
         return cls.model_validate({k: v for k, v in values.items() if v})

@@ -15,7 +15,7 @@ types come from the installed entry points unless given; AWS clients only when g
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import httpx
@@ -31,7 +31,7 @@ from timer_service.service import TimerService
 from timer_service.settings import Settings
 from timer_service.store.memory import InMemoryTimerStore
 
-__all__ = ["OWNER", "JobHarness", "NoAwsClients", "fire_once"]
+__all__ = ["OWNER", "InMemoryRunOnce", "JobHarness", "NoAwsClients", "fire_once"]
 
 OWNER = "test-owner"
 
@@ -121,7 +121,7 @@ class JobHarness:
         self.last_error = None
         try:
             self.last_delivery = self.delivery.deliver(
-                firing, attempt=attempt, timers=self.delivery.load([firing])
+                firing, attempt=attempt, reads=self.delivery.reads([firing])
             )
         except Exception as exc:  # the test inspects it through last_error and the run
             self.last_error = exc
@@ -152,3 +152,25 @@ def fire_once(job_type: str, job: dict[str, Any], **fields: Any) -> Run | None:
     harness = JobHarness()
     harness.put("test", jobType=job_type, job=job, **fields)
     return harness.fire("test")
+
+
+class InMemoryRunOnce:
+    """``RunOnce`` with powertools Idempotency's semantics, in memory: a firing id whose
+    action completed is never run again; one in progress refuses a second run (the message
+    is retried later); one whose action raised may run again."""
+
+    def __init__(self) -> None:
+        self.completed: set[str] = set()
+        self.in_progress: set[str] = set()
+
+    def __call__(self, firing_id: str, action: Callable[[], None]) -> None:
+        if firing_id in self.completed:
+            return
+        if firing_id in self.in_progress:
+            raise RuntimeError(f"{firing_id} is already in progress")
+        self.in_progress.add(firing_id)
+        try:
+            action()
+        finally:
+            self.in_progress.discard(firing_id)
+        self.completed.add(firing_id)

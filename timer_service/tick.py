@@ -4,12 +4,18 @@ Protocol, per shard and minute (DESIGN.md):
 
 1. one conditional update takes the lease and raises ``claimed`` to now + lookahead;
 2. each minute from ``done + 1`` is read, strongly consistent: its absolute-minute partition
-   and, for each rate period in use, the rate-class partition of that minute;
+   and, for each rate base in use (a fixed set: see time_index), that base's slot of the minute;
 3. cron firings get their next item written (one write each); rate and one-shot firings
    cost no write; late firings follow each timer's misfire policy;
 4. firings go to the queue in batches of ten with per-message delays;
 5. one update sets ``done`` and gives the lease back. A crash before it re-sends the minutes
    on the next tick: delivery is at least once, and every firing carries its id for dedupe.
+
+A timer created during a tick is not lost: the API writes its item, then reads ``claimed`` and
+sends any firing in a claimed minute itself. When the ticker's read also saw the item, both
+send: such firings are marked *raced* on both sides (the API's always; the ticker's when the
+item was written by the API recently enough, see ``_firings``), and delivery runs a raced
+firing once, by a conditional write on its id. Other firings cost no write.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from timer_service.clock import Clock
 from timer_service.dispatch import DispatchQueue, Firing
 from timer_service.keys import minute_partition, rate_partition
 from timer_service.metrics import Metrics, NullMetrics
-from timer_service.models import MisfirePolicy
+from timer_service.models import MisfirePolicy, ShardState
 from timer_service.settings import Settings
 from timer_service.store.base import TimerStore
 from timer_service.time_index import IndexEntry, fire_time_in_minute, successor
@@ -36,11 +42,18 @@ __all__ = [
     "TickReport",
     "TickSettings",
     "apply_misfire_policy",
+    "retirements",
 ]
 
 logger = logging.getLogger(__name__)
 
 MISFIRE_THRESHOLD_S = 60  # a firing later than this when sent is a misfire
+# The longest an API request takes from writing an index item to reading the shard's claim
+# (API Gateway stops requests at 29 s), with room for clock differences between functions.
+RACE_SLACK_S = 120
+# A retiring base waits this much longer than its cycle: a writer that put an item under it
+# (in an API request, at most ~30 s) has cleared the mark by then.
+RETIRE_GRACE_MIN = 2
 
 
 @dataclass(frozen=True)
@@ -117,16 +130,19 @@ class TickEngine:
         last = min(target, state.done + self._settings.max_minutes_per_tick)
         due: list[_Due] = []
         successors = 0
+        bases = sorted(state.bases)
+        found_bases: set[int] = set()
         with ThreadPoolExecutor(max_workers=self._settings.concurrency) as pool:
             for minute in range(first, last + 1):
                 partitions = [minute_partition(shard, minute)] + [
-                    rate_partition(shard, period, minute % period)
-                    for period in sorted(state.periods)
+                    rate_partition(shard, base, minute % base) for base in bases
                 ]
-                entries = [
-                    e for part in pool.map(self._store.query_index, partitions) for e in part
-                ]
-                found, nexts = self._firings(entries, minute)
+                parts = list(pool.map(self._store.query_index, partitions))
+                found_bases.update(
+                    base for base, part in zip(bases, parts[1:], strict=True) if part
+                )
+                entries = [e for part in parts for e in part]
+                found, nexts = self._firings(entries, minute, self._settings.lookahead_minutes)
                 due += found
                 # Written before the next minute is read: a cron may fire again inside this tick.
                 successors += sum(pool.map(self._store.put_successor, nexts))
@@ -137,7 +153,17 @@ class TickEngine:
         )
         if sent:
             self._queue.send(sent)
-        self._store.end_tick(shard, token=self._token, done=max(last, state.done))
+        mark, unmark, retire = retirements(state, found_bases, last if last >= first else None)
+        self._store.end_tick(
+            shard,
+            token=self._token,
+            done=max(last, state.done),
+            mark=None if unmark else mark,  # both change one attribute: marks wait a tick
+            unmark=unmark,
+        )
+        for base, marked_minute in retire:
+            if self._store.retire_base(shard, base, marked_minute=marked_minute):
+                self._metrics.count("RateBasesRetired")
         elapsed_ms = (self._clock.now() - started_s) * 1000
         self._metrics.count("FiringsDispatched", len(sent))
         self._metrics.count("FiringsLate", late)
@@ -158,9 +184,16 @@ class TickEngine:
         )
 
     @staticmethod
-    def _firings(entries: Sequence[IndexEntry], minute: int) -> tuple[list[_Due], list[IndexEntry]]:
+    def _firings(
+        entries: Sequence[IndexEntry], minute: int, lookahead_minutes: int
+    ) -> tuple[list[_Due], list[IndexEntry]]:
         due: list[_Due] = []
         nexts: list[IndexEntry] = []
+        # The API sends a firing itself only when, just after writing its item, it reads a
+        # claim of the firing's minute. No claim of `minute` happens before (minute -
+        # lookahead) * 60, and the read follows the write within one API request: an item
+        # the API wrote before this horizon cannot have been sent by it as well.
+        race_horizon_s = (minute - lookahead_minutes) * 60 - RACE_SLACK_S
         for entry in entries:
             fire_s = fire_time_in_minute(entry, minute)
             if fire_s is None:
@@ -174,9 +207,34 @@ class TickEngine:
                 version=entry.version,
                 scheduled_s=fire_s,
                 next_key=None if following is None else following.key,
+                raced=entry.api_written_s is not None and entry.api_written_s >= race_horizon_s,
             )
             due.append(_Due(entry, firing))
         return due, nexts
+
+
+def retirements(
+    state: ShardState, found: set[int], last: int | None
+) -> tuple[dict[int, int], list[int], list[tuple[int, int]]]:
+    """Which rate bases to mark as retiring (base -> minute), to unmark, and to retire.
+
+    A base read empty in every minute of a tick is marked at the tick's last minute; one
+    found non-empty is unmarked. A base still marked, and empty, a full cycle of its slots plus
+    RETIRE_GRACE_MIN after its mark is retired: every slot was read after the mark, and an
+    item written before the mark was there to be found. A writer that puts an item under a
+    marked base clears the mark first (TimerService, Rebalancer), so a retirement never
+    strands an item: the retirement is conditional on the mark it saw.
+    """
+    if last is None:  # no minute was read
+        return {}, [], []
+    unmark = sorted(base for base in state.retiring if base in found)
+    mark = {base: last for base in state.bases if base not in found and base not in state.retiring}
+    retire = [
+        (base, since)
+        for base, since in sorted(state.retiring.items())
+        if base not in found and last >= since + base + RETIRE_GRACE_MIN
+    ]
+    return mark, unmark, retire
 
 
 def apply_misfire_policy(

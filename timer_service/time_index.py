@@ -1,9 +1,13 @@
 """The time index: where the ticker finds a timer's next firing without reading the timer.
 
-Rate timers live in one static item per timer, ``S#{shard}#R#{periodMin}#{slot}``, read every
-``periodMin`` minutes: no write per firing. Cron and one-shot timers live in the partition of
-their firing's minute, ``S#{shard}#M#{epochMinute}``; the ticker writes a cron's next item when
-it fires, and TTL removes spent items.
+Rate timers live in one static item per timer, ``S#{shard}#R#{baseMin}#{slot}``: no write per
+firing. ``baseMin`` is the largest of a fixed set of base periods (BASE_PERIODS_MIN) that
+divides the timer's period, and ``slot`` its first firing's minute modulo the base: the ticker
+reads the slot of each base in use every minute, so a tick's queries are bounded by the size
+of that set whatever periods timers use; an item read in a minute it does not fire in costs
+bytes, not a request. Cron and one-shot timers live in the partition of their firing's
+minute, ``S#{shard}#M#{epochMinute}``; the ticker writes a cron's next item when it fires, and
+TTL removes spent items.
 """
 
 from __future__ import annotations
@@ -22,8 +26,10 @@ from timer_service.schedules import (
 )
 
 __all__ = [
+    "BASE_PERIODS_MIN",
     "INDEX_RETENTION_S",
     "IndexEntry",
+    "base_period_min",
     "fire_time_in_minute",
     "index_entry",
     "live_index_keys",
@@ -32,6 +38,9 @@ __all__ = [
 ]
 
 INDEX_RETENTION_S = 2 * 86400  # spent minute items outlive their firing this long (TTL)
+# Divisors of the hour and the day: a period that is a multiple of one is read once per base.
+BASE_PERIODS_MIN = (1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 24, 30, 40, 45, 60, 90, 120, 180, 240,
+                    360, 480, 720, 1440)  # fmt: skip
 _CRON_LOOKBACK_S = 180  # a ticker may still hold a cron item this far behind now
 
 
@@ -55,11 +64,28 @@ class IndexEntry:
     timezone: str | None = None  # cron
     start_s: int | None = None  # cron
     not_before_s: int | None = None  # rate, after a move between shards: earlier ones were sent
+    # When the API wrote the item (and so may send its first firings itself, see tick.py);
+    # successors inherit it, so a successor the API may also have sent is known too.
+    api_written_s: int | None = None
+
+    @property
+    def base_min(self) -> int | None:
+        """The base period whose partitions hold this (rate) item."""
+        return None if self.period_s is None else base_period_min(self.period_s // 60)
 
     @property
     def expires_s(self) -> int | None:
         """TTL of minute items; rate items live as long as their timer."""
         return None if self.fire_s is None else self.fire_s + INDEX_RETENTION_S
+
+
+def base_period_min(period_min: int) -> int:
+    """The largest base period that divides ``period_min``.
+
+    >>> base_period_min(7), base_period_min(90), base_period_min(3 * 1440)
+    (1, 90, 1440)
+    """
+    return max(base for base in BASE_PERIODS_MIN if period_min % base == 0)
 
 
 def timing_of(timer: Timer) -> Timing:
@@ -127,10 +153,9 @@ def live_index_keys(timer: Timer, *, now_s: int) -> list[IndexKey]:
 
 def _rate_key(timer: Timer, schedule: RateSchedule) -> IndexKey:
     assert timer.first_fire_s is not None
-    period_min = schedule.period_minutes
-    slot = (timer.first_fire_s // 60) % period_min
+    base = base_period_min(schedule.period_minutes)
     return IndexKey(
-        rate_partition(timer.shard, period_min, slot),
+        rate_partition(timer.shard, base, (timer.first_fire_s // 60) % base),
         index_sort_key(timer.first_fire_s % 60, timer.owner, timer.id),
     )
 

@@ -21,6 +21,7 @@ from pydantic.alias_generators import to_camel
 
 from callbacks.html_monitor.extract import (
     IgnorePatternError,
+    NestingTooDeepError,
     check_pattern,
     check_selector,
     decode_html,
@@ -103,7 +104,7 @@ def check(config: HtmlMonitorJob, context: JobContext) -> JobResult:
         extracted = extract(
             html, include=config.include, exclude=config.exclude, ignore_text=config.ignore_text
         )
-    except IgnorePatternError as exc:
+    except (IgnorePatternError, NestingTooDeepError) as exc:
         return _failed(config, context, state, str(exc))
     if config.include and extracted.matched == 0:
         return _failed(config, context, state, "the include selectors matched nothing")

@@ -188,3 +188,47 @@ def test_shards_resize_and_rebalance_on_a_running_stack(
     listing = shards("list")
     assert listing.returncode == 0
     assert "active" in listing.stdout and "draining" not in listing.stdout
+
+
+def test_each_tenant_is_rate_limited_with_retry_after(
+    local_stack: Callable[..., LocalStack],
+) -> None:
+    stack = local_stack(
+        "--api-key", "alpha", "--api-key", "beta", "--rate-limit", "1", "--burst", "2", "--quiet"
+    )
+    alpha, beta = {"X-Api-Key": "alpha"}, {"X-Api-Key": "beta"}
+    statuses = [httpx.get(f"{stack.url}/periodic", headers=alpha).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    limited = httpx.get(f"{stack.url}/periodic", headers=alpha)
+    assert limited.status_code == 429
+    assert int(limited.headers["Retry-After"]) >= 1
+    assert limited.json()["error"]["code"] == "too_many_requests"
+    assert httpx.get(f"{stack.url}/periodic", headers=beta).status_code == 200  # its own bucket
+    assert httpx.get(f"{stack.url}/health").status_code == 200  # open paths are not limited
+
+
+def test_tenants_by_api_key_see_only_their_own_timers(
+    local_stack: Callable[..., LocalStack],
+) -> None:
+    stack = local_stack("--api-key", "alpha", "--api-key", "beta", "--quiet")
+    alpha, beta = {"X-Api-Key": "alpha"}, {"X-Api-Key": "beta"}
+    assert httpx.put(f"{stack.url}/periodic/x", json={}, headers=alpha).status_code == 201
+    assert httpx.get(f"{stack.url}/periodic/x", headers=beta).status_code == 404
+    assert httpx.put(f"{stack.url}/periodic/x", json={}, headers=beta).status_code == 201
+    assert len(httpx.get(f"{stack.url}/periodic", headers=alpha).json()["items"]) == 1
+
+
+def test_unknown_methods_head_and_options_on_the_local_stack(
+    local_stack: Callable[..., LocalStack],
+) -> None:
+    stack = local_stack("--quiet")
+    traced = httpx.request("TRACE", f"{stack.url}/periodic/x")
+    assert traced.status_code == 405
+    assert traced.headers["Allow"] == "DELETE, GET, HEAD, OPTIONS, PUT"
+    assert traced.json()["error"]["code"] == "method_not_allowed"
+    options = httpx.options(f"{stack.url}/periodic")
+    assert (options.status_code, options.headers["Allow"]) == (204, "GET, HEAD, OPTIONS")
+    head = httpx.head(f"{stack.url}/health")
+    assert (head.status_code, head.content) == (200, b"")
+    binary = httpx.put(f"{stack.url}/periodic/x", content=b"\x80\x81")
+    assert binary.status_code == 400 and binary.json()["error"]["field"] == "body"

@@ -266,6 +266,7 @@ def test_client_mistake_is_4xx_json_naming_field_and_writes_nothing(
         ("GET", "/periodic/absent/runs", None, 404, "id"),
         ("GET", "/periodic/absent/runs", {"limit": "101"}, 400, "limit"),
         ("GET", "/periodic/absent/runs", {"nextToken": "bm9wZQ"}, 400, "nextToken"),
+        ("GET", "/periodic/%C2%84", None, 400, "id"),
     ],
 )
 def test_other_client_mistakes_are_4xx_json(
@@ -410,3 +411,97 @@ def test_runs_are_owned_expire_and_page(call_api: ApiCall, aws: AwsResources) ->
     # AND every run item carries its expiry (TTL)
     expiries = [int(i["expiresAt"]["N"]) for i in aws.scan() if i["pk"]["S"].startswith("R#")]
     assert len(expiries) == 3 and all(e > now + 29 * 86400 for e in expiries)
+
+
+def raw_event(method: str, path: str, body: bytes, *, base64_encoded: bool = True) -> Any:
+    from api.local_gateway import build_event
+
+    event = build_event(
+        method=method,
+        raw_path=path,
+        headers={"Content-Type": "application/json"},
+        body=b"",
+        owner=ALICE,
+    )
+    event["body"] = base64.b64encode(body).decode() if base64_encoded else body.decode("latin-1")
+    event["isBase64Encoded"] = base64_encoded
+    return event
+
+
+@pytest.mark.parametrize("method", ["PUT", "GET", "POST", "DELETE"])
+@pytest.mark.parametrize("body", [b"\x80", b'{"schedule": "\xff"}', b"\xef\xbb"])
+def test_a_body_that_is_not_utf8_is_a_400_naming_the_body(
+    call_api: ApiCall, aws: AwsResources, method: str, body: bytes
+) -> None:
+    from api.handler import lambda_handler
+    from timer_service.local.lambda_context import LocalContext
+
+    before = aws.scan()
+    result = lambda_handler(raw_event(method, "/periodic/x", body), LocalContext())
+    assert result["statusCode"] == 400
+    error = json.loads(result["body"])["error"]
+    assert error["field"] == "body" and "not UTF-8" in error["message"]
+    assert aws.scan() == before
+
+
+def test_a_body_that_is_not_base64_when_it_says_so_is_a_400(call_api: ApiCall) -> None:
+    from api.handler import lambda_handler
+    from timer_service.local.lambda_context import LocalContext
+
+    event = raw_event("PUT", "/periodic/x", b"{}")
+    event["body"] = "%%% not base64 %%%"
+    result = lambda_handler(event, LocalContext())
+    assert result["statusCode"] == 400
+    assert json.loads(result["body"])["error"]["field"] == "body"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("TRACE", "/periodic/x", "DELETE, GET, HEAD, OPTIONS, PUT"),
+        ("PATCH", "/periodic/x", "DELETE, GET, HEAD, OPTIONS, PUT"),
+        ("GET", "/periodic/x/pause", "OPTIONS, POST"),
+        ("PUT", "/periodic", "GET, HEAD, OPTIONS"),
+        ("DELETE", "/job-types", "GET, HEAD, OPTIONS"),
+        ("POST", "/docs", "GET, HEAD, OPTIONS"),
+    ],
+)
+def test_a_method_a_path_does_not_take_is_405_with_allow(
+    call_api: ApiCall, method: str, path: str, allowed: str
+) -> None:
+    response = call_api(method, path)
+    assert response.status == 405
+    assert response.headers["Allow"] == allowed
+    assert response.body["error"]["code"] == "method_not_allowed"
+
+
+def test_options_and_head_answer_without_a_body(call_api: ApiCall) -> None:
+    options = call_api("OPTIONS", "/periodic/x/runs")
+    assert (options.status, options.headers["Allow"]) == (204, "GET, HEAD, OPTIONS")
+    call_api("PUT", "/periodic/x", {})
+    head = call_api("HEAD", "/periodic/x")
+    assert (head.status, head.body) == (200, "")
+    assert head.headers["ETag"] == '"1"'
+    assert call_api("HEAD", "/periodic/absent").status == 404
+
+
+def test_an_owner_cannot_create_more_timers_than_the_quota(
+    call_api: ApiCall, aws: AwsResources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import api.handler
+
+    monkeypatch.setenv("MAX_TIMERS_PER_OWNER", "3")
+    api.handler._settings.cache_clear()
+    api.handler._default_service.cache_clear()
+    for n in range(3):
+        assert call_api("PUT", f"/periodic/t{n}", {}).status == 201
+    before = aws.scan()
+    refused = call_api("PUT", "/periodic/t3", {"schedule": "rate(5 minutes)"})
+    assert refused.status == 403
+    assert refused.body["error"]["code"] == "quota_exceeded"
+    assert refused.body["error"]["field"] == "id"
+    assert aws.scan() == before  # nothing half-written
+    assert call_api("PUT", "/periodic/t0", {"timerCallbackData": "replaced"}).status == 200
+    assert call_api("PUT", "/periodic/t3", {}, user=BOB).status == 201  # Bob has his own
+    assert call_api("DELETE", "/periodic/t1").status == 200
+    assert call_api("PUT", "/periodic/t3", {}).status == 201

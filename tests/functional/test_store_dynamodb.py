@@ -53,5 +53,42 @@ def test_concurrent_create_loses_with_a_conflict(store: DynamoTimerStore) -> Non
     timer = store.get_timer("alice", "t")
     assert timer is not None
     with pytest.raises(VersionConflictError):
-        store.save_timer(timer, expected_version=None, remove=[], index=None, add_period=5)
+        store.save_timer(timer, expected_version=None, remove=[], index=None)
     assert store.get_timer("alice", "t") == timer
+
+
+def test_rate_bases_are_marked_unmarked_and_retired_in_dynamodb(store: DynamoTimerStore) -> None:
+    from timer_service.dispatch import InMemoryDispatchQueue
+    from timer_service.tick import TickEngine
+
+    # GIVEN rate timers under bases 1 and 60 on shard 0, ticked by a ticker on DynamoDB
+    clock = FixedClock(T0 + 1)
+    api = service(store, clock)
+    for timer_id, schedule in (("seven", "rate(7 minutes)"), ("hourly", "rate(1 hour)")):
+        api.put("alice", timer_id, TimerSpec.model_validate({"schedule": schedule}))
+    queue = InMemoryDispatchQueue(clock)
+    engine = TickEngine(store=store, queue=queue, clock=clock)
+
+    def tick(minutes: int) -> None:
+        for _ in range(minutes):
+            engine.tick(0)
+            clock.set((int(clock.now()) // 60 + 1) * 60 + 1)
+
+    tick(2)
+    state = store.get_shard_state(0)
+    assert state.bases == frozenset({1, 60})
+    assert list(state.retiring) == [60]  # its slot not read yet: marked, not retired
+    # WHEN the 7-minute timer goes
+    api.delete("alice", "seven")
+    tick(2)
+    assert 1 in store.get_shard_state(0).retiring
+    tick(4)
+    # THEN base 1 is retired; base 60 is unmarked when its slot comes round, and stays
+    assert store.get_shard_state(0).bases == frozenset({60})
+    tick(60)
+    assert store.get_shard_state(0).bases == frozenset({60})
+    assert any(f.timer_id == "hourly" for f, _ in queue.sent)
+    # AND a new timer under a retiring base clears the mark and brings it back
+    api.put("alice", "again", TimerSpec.model_validate({"schedule": "rate(7 minutes)"}))
+    state = store.get_shard_state(0)
+    assert 1 in state.bases and 1 not in state.retiring

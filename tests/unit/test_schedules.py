@@ -172,11 +172,52 @@ def test_cron_year_list_ends_when_years_run_out() -> None:
     assert fires("cron(0 0 1 1 ? 2027)", epoch(2026, 6, 1), 5) == [epoch(2027, 1, 1)]
 
 
-def test_cron_spring_forward_gap_fires_once_right_after_gap() -> None:
-    # 2026-03-08 02:00 America/New_York jumps to 03:00: 02:30 does not exist that day.
-    times = fires("cron(30 2 * * ? *)", epoch(2026, 3, 7, 12, 0), 3, tz="America/New_York")
-    wall = [local(s, "America/New_York").strftime("%m-%d %H:%M") for s in times]
-    assert wall == ["03-08 03:00", "03-09 02:30", "03-10 02:30"]
+@pytest.mark.parametrize(
+    ("tz", "expression", "after", "expected"),
+    [
+        # 2027-03-14 02:00 New York jumps to 03:00: 02:30 does not exist that day.
+        (
+            "America/New_York",
+            "cron(30 2 * * ? *)",
+            (2027, 3, 13, 0, 0),
+            ["03-13 02:30", "03-15 02:30", "03-16 02:30"],
+        ),
+        # 2027-03-28 01:00 London jumps to 02:00: 01:15 does not exist that day.
+        (
+            "Europe/London",
+            "cron(15 1 * * ? *)",
+            (2027, 3, 27, 0, 0),
+            ["03-27 01:15", "03-29 01:15", "03-30 01:15"],
+        ),
+        # 2026-10-04 02:00 Lord Howe jumps to 02:30 (a half-hour shift): 02:15 does not exist,
+        # 02:45 does.
+        (
+            "Australia/Lord_Howe",
+            "cron(15 2 * * ? *)",
+            (2026, 10, 3, 0, 0),
+            ["10-03 02:15", "10-05 02:15", "10-06 02:15"],
+        ),
+        (
+            "Australia/Lord_Howe",
+            "cron(45 2 * * ? *)",
+            (2026, 10, 3, 0, 0),
+            ["10-03 02:45", "10-04 02:45", "10-05 02:45"],
+        ),
+    ],
+)
+def test_cron_time_that_a_spring_forward_skips_does_not_fire_that_day(
+    tz: str, expression: str, after: tuple[int, ...], expected: list[str]
+) -> None:
+    start = int(datetime(*after, tzinfo=ZoneInfo(tz)).timestamp())  # type: ignore[misc]
+    times = fires(expression, start, 3, tz=tz)
+    assert [local(s, tz).strftime("%m-%d %H:%M") for s in times] == expected
+
+
+def test_cron_wildcard_hours_run_through_a_spring_forward_on_the_clock() -> None:
+    after = epoch(2027, 3, 14, 1, 30, tz="America/New_York")
+    times = fires("cron(0/20 * * * ? *)", after, 4, tz="America/New_York")
+    wall = [local(s, "America/New_York").strftime("%H:%M") for s in times]
+    assert wall == ["01:40", "03:00", "03:20", "03:40"]  # 02:xx does not exist
 
 
 def test_cron_fall_back_overlap_fires_fixed_hour_once() -> None:
@@ -187,6 +228,26 @@ def test_cron_fall_back_overlap_fires_fixed_hour_once() -> None:
         "01 01:30",
         "02 01:30",
     ]
+
+
+@pytest.mark.parametrize(
+    ("tz", "expression", "day"),
+    [
+        ("America/New_York", "cron(0/20 1 * * ? *)", (2027, 11, 7)),
+        ("Europe/London", "cron(0/20 1 * * ? *)", (2027, 10, 31)),
+        ("Australia/Lord_Howe", "cron(35/10 1 * * ? *)", (2027, 4, 4)),
+    ],
+)
+def test_cron_named_hour_runs_each_wall_time_once_in_a_repeated_hour(
+    tz: str, expression: str, day: tuple[int, int, int]
+) -> None:
+    start = int(datetime(*day, tzinfo=ZoneInfo(tz)).timestamp())
+    end = start + 36 * 3600
+    times = fires(expression, start, 20, tz=tz, end_s=end)
+    walls = [local(s, tz).strftime("%d %H:%M") for s in times]
+    assert len(walls) == len(set(walls))  # no wall-clock time twice
+    first_day = [w for w in walls if w.startswith(f"{day[2]:02d} ")]
+    assert len(first_day) == len([w for w in walls if not w.startswith(f"{day[2]:02d} ")])
 
 
 def test_cron_fall_back_overlap_keeps_wildcard_hours_firing() -> None:
@@ -256,14 +317,6 @@ def cron_cases(draw: st.DrawFn) -> tuple[str, dict[str, set[int] | None], str, i
     return f"cron({' '.join(fields)})", spec, draw(st.sampled_from(ZONES)), draw(instants)
 
 
-def _is_after_gap(fire_s: int, tz: str) -> bool:
-    zone = ZoneInfo(tz)
-    before = datetime.fromtimestamp(fire_s - 1, tz=zone).utcoffset()
-    after = datetime.fromtimestamp(fire_s, tz=zone).utcoffset()
-    assert before is not None and after is not None
-    return after > before
-
-
 @settings(max_examples=150, deadline=None)
 @given(cron_cases())
 def test_cron_fire_times_increase_and_match_fields(
@@ -283,10 +336,8 @@ def test_cron_fire_times_increase_and_match_fields(
             assert wall.day in spec["days"]
         if spec["weekdays"] is not None:
             assert (wall.isoweekday() % 7) + 1 in spec["weekdays"]  # EventBridge: 1 is Sunday
-        time_matches = wall.minute in spec["minutes"] and (
-            spec["hours"] is None or wall.hour in spec["hours"]
-        )
-        assert time_matches or _is_after_gap(fire_s, tz), (expression, tz, wall)
+        assert wall.minute in spec["minutes"], (expression, tz, wall)
+        assert spec["hours"] is None or wall.hour in spec["hours"], (expression, tz, wall)
 
 
 @settings(max_examples=100, deadline=None)

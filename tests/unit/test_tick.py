@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from tests.unit.world import T0, World
 from timer_service.dispatch import DispatchError, Firing, InMemoryDispatchQueue
-from timer_service.store.memory import InMemoryTimerStore
 from timer_service.tick import TickEngine, TickSettings
 
 
@@ -154,91 +151,9 @@ def test_long_outage_is_caught_up_over_several_ticks_without_gaps() -> None:
     assert times == [T0 + 60 * m for m in range(1, 42)]
 
 
-# --- the create-during-tick race, interleaved step by step ----------------------------------
-
-
-class HookedStore(InMemoryTimerStore):
-    """Runs ``hooks[name]`` once, right before or after the named store call."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.hooks: dict[str, Callable[[], None]] = {}
-
-    def _run(self, name: str) -> None:
-        hook = self.hooks.pop(name, None)
-        if hook is not None:
-            hook()
-
-    def begin_tick(self, *args: Any, **kwargs: Any) -> Any:
-        self._run("before_claim")
-        state = super().begin_tick(*args, **kwargs)
-        self._run("after_claim")
-        return state
-
-    def query_index(self, partition: str) -> Any:
-        self._run("before_query")
-        entries = super().query_index(partition)
-        self._run("after_query")
-        return entries
-
-    def end_tick(self, *args: Any, **kwargs: Any) -> None:
-        self._run("before_done")
-        super().end_tick(*args, **kwargs)
-        self._run("after_done")
-
-    def save_timer(self, *args: Any, **kwargs: Any) -> None:
-        super().save_timer(*args, **kwargs)
-        self._run("api_after_write")
-
-
-TICKER_POINTS = ["before_claim", "after_claim", "before_query", "after_query", "before_done"]
-SCHEDULES = {
-    "rate": ("rate(1 minute)", {}),
-    "cron": ("cron(* * * * ? *)", {}),
-    "at": ("at(2026-11-22T12:01:30)", {}),
-}
-
-
-@pytest.mark.parametrize("point", TICKER_POINTS)
-@pytest.mark.parametrize("kind", list(SCHEDULES))
-def test_timer_created_at_any_step_of_a_tick_still_fires(point: str, kind: str) -> None:
-    # GIVEN a ticker at 12:00:01 claiming minute 12:01, and a timer whose first firing is in it
-    world = World(HookedStore())
-    store = world.store
-    assert isinstance(store, HookedStore)
-    schedule, _ = SCHEDULES[kind]
-    # WHEN the API creates the timer at this step of the tick
-    store.hooks[point] = lambda: world.put("t", schedule=schedule)
-    world.engine.tick(0)
-    if "t" not in {t[1] for t in store.timers}:
-        world.put("t", schedule=schedule)  # the hook never ran: the partition was empty
-    # THEN the next ticks deliver every firing from 12:01 on at least once
-    world.clock.set(T0 + 61)
-    world.run_minutes(2)
-    times = set(fired([f for f, _ in world.queue.sent], "t"))
-    first = {"rate": T0 + 61, "cron": T0 + 60, "at": T0 + 90}[kind]
-    assert first in times, (point, kind, sorted(times))
-
-
-@pytest.mark.parametrize("kind", list(SCHEDULES))
-def test_tick_between_api_write_and_claim_check_still_fires(kind: str) -> None:
-    # GIVEN the API has written the timer, WHEN a whole tick runs before it reads `claimed`
-    world = World(HookedStore())
-    store = world.store
-    assert isinstance(store, HookedStore)
-    schedule, _ = SCHEDULES[kind]
-    store.hooks["api_after_write"] = lambda: world.engine.tick(0)
-    world.put("t", schedule=schedule)
-    world.clock.set(T0 + 61)
-    world.run_minutes(2)
-    # THEN each firing is sent, and the first is sent at most twice (ticker and API)
-    counts = Counter(fired([f for f, _ in world.queue.sent], "t"))
-    first = {"rate": T0 + 61, "cron": T0 + 60, "at": T0 + 90}[kind]
-    assert 1 <= counts[first] <= 2
-
-
 def test_timer_created_after_its_minute_was_claimed_is_sent_by_the_api(world: World) -> None:
     world.engine.tick(0)  # 12:00:01: minute 12:01 claimed and done, partition empty
     world.queue.sent.clear()
     world.put("late", schedule="at(2026-11-22T12:01:10)")
-    assert fired([f for f, _ in world.queue.sent], "late") == [T0 + 70]
+    (sent,) = [f for f, _ in world.queue.sent if f.timer_id == "late"]
+    assert (sent.scheduled_s, sent.raced) == (T0 + 70, True)

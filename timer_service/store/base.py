@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from timer_service.errors import JobStateTooLargeError
@@ -51,17 +51,29 @@ class TimerStore(Protocol):
         expected_version: int | None,
         remove: Sequence[IndexKey],
         index: IndexEntry | None,
-        add_period: int | None = None,
+        count_limit: int | None = None,
     ) -> None:
-        """Write ``timer``, delete the ``remove`` index items, then put ``index``; with
-        ``add_period``, record that the timer's shard has items of that rate period."""
+        """Write ``timer``, delete the ``remove`` index items, then put ``index``. A new timer
+        (``expected_version`` None) counts towards its owner's timers; with ``count_limit``,
+        QuotaExceededError when the owner has that many already."""
         ...
 
     def delete_timer(
         self, owner: str, timer_id: str, *, expected_version: int, remove: Sequence[IndexKey]
     ) -> None:
         """Delete the timer (at ``expected_version``), the ``remove`` index items and the
-        timer's job state."""
+        timer's job state; it no longer counts towards its owner's timers."""
+        ...
+
+    # --- delivery -----------------------------------------------------------------------
+
+    def claim_firing(self, firing_id: str, *, claimant: str, expires_s: int) -> bool:
+        """Claim a raced firing for ``claimant`` (a queue message); True when it is theirs
+        (claimed now, or before by the same claimant), False when another has it."""
+        ...
+
+    def release_firing(self, firing_id: str, *, claimant: str) -> None:
+        """Give a claim back (its job failed), so that a retry of any copy may claim it."""
         ...
 
     # --- run history and job state ------------------------------------------------------
@@ -120,8 +132,25 @@ class TimerStore(Protocol):
         never ticked starts with ``done = first - 1``. None when another ticker holds it."""
         ...
 
-    def end_tick(self, shard: int, *, token: str, done: int) -> None:
-        """Record every minute up to ``done`` as sent and give the lease back."""
+    def end_tick(
+        self,
+        shard: int,
+        *,
+        token: str,
+        done: int,
+        mark: Mapping[int, int] | None = None,
+        unmark: Sequence[int] = (),
+    ) -> None:
+        """Record every minute up to ``done`` as sent and give the lease back; mark rate bases
+        as retiring (base -> minute) or clear marks (not both in one call)."""
+        ...
+
+    def ensure_base(self, shard: int, base: int) -> None:
+        """The ticker reads ``base`` on ``shard`` from now on, and it is not retiring."""
+        ...
+
+    def retire_base(self, shard: int, base: int, *, marked_minute: int) -> bool:
+        """Stop reading ``base``, if it is still marked retiring since ``marked_minute``."""
         ...
 
     def query_index(self, partition: str) -> list[IndexEntry]:
@@ -155,9 +184,10 @@ class TimerStore(Protocol):
         entries: Sequence[IndexEntry],
         old_claimed: int | None,
         first_minute: int | None,
-        add_period: int | None,
+        base: int | None,
     ) -> bool:
         """Move ``timer`` to shard ``target`` in one transaction, only if the old shard is
         idle at ``claimed == done == old_claimed`` and the target has not claimed
-        ``first_minute``; False when either moved on (try again later)."""
+        ``first_minute``; a rate item's ``base`` is ensured on the target in the same
+        transaction. False when either shard moved on (try again later)."""
         ...

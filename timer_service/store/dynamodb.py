@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from timer_service.errors import StoreError, VersionConflictError
+from timer_service.errors import QuotaExceededError, StoreError, VersionConflictError
 from timer_service.keys import (
     OWNER_INDEX,
     OWNER_INDEX_PK,
@@ -17,7 +17,9 @@ from timer_service.keys import (
     SK,
     TTL_ATTRIBUTE,
     IndexKey,
+    firing_claim_key,
     job_state_key,
+    owner_count_key,
     owner_partition,
     registry_key,
     run_partition,
@@ -148,6 +150,7 @@ def index_item(entry: IndexEntry) -> Item:
         ("endS", entry.end_s),
         ("startS", entry.start_s),
         ("notBeforeS", entry.not_before_s),
+        ("apiS", entry.api_written_s),
         (TTL_ATTRIBUTE, entry.expires_s),
     ):
         _optional_n(item, name, value)
@@ -174,6 +177,7 @@ def index_entry_from_item(item: Item) -> IndexEntry:
         end_s=_get_n(item, "endS"),
         start_s=_get_n(item, "startS"),
         not_before_s=_get_n(item, "notBeforeS"),
+        api_written_s=_get_n(item, "apiS"),
         schedule=_get_s(item, "schedule"),
         timezone=_get_s(item, "tz"),
     )
@@ -240,7 +244,7 @@ class DynamoTimerStore:
         expected_version: int | None,
         remove: Sequence[IndexKey],
         index: IndexEntry | None,
-        add_period: int | None = None,
+        count_limit: int | None = None,
     ) -> None:
         put: dict[str, Any] = {"TableName": self._table, "Item": timer_item(timer)}
         put.update(self._version_condition(expected_version))
@@ -253,18 +257,9 @@ class DynamoTimerStore:
         ]
         if index is not None:
             actions.append({"Put": {"TableName": self._table, "Item": index_item(index)}})
-        if add_period is not None:
-            actions.append(
-                {
-                    "Update": {
-                        "TableName": self._table,
-                        "Key": _key(shard_state_key(timer.shard)),
-                        "UpdateExpression": "ADD periods :p",
-                        "ExpressionAttributeValues": {":p": {"NS": [str(add_period)]}},
-                    }
-                }
-            )
-        self._write(actions, timer.owner, timer.id, expected_version)
+        if expected_version is None:
+            actions.append({"Update": self._count_update(timer.owner, +1, count_limit)})
+        self._write(actions, timer.owner, timer.id, expected_version, count_limit)
 
     def delete_timer(
         self, owner: str, timer_id: str, *, expected_version: int, remove: Sequence[IndexKey]
@@ -279,7 +274,54 @@ class DynamoTimerStore:
             {"Delete": {"TableName": self._table, "Key": _key(key)}}
             for key in dict.fromkeys([*remove, job_state_key(owner, timer_id)])
         ]
+        actions.append({"Update": self._count_update(owner, -1, None)})
         self._write(actions, owner, timer_id, expected_version)
+
+    def _count_update(self, owner: str, change: int, limit: int | None) -> dict[str, Any]:
+        """The owner's timer count, changed by ``change`` (under ``limit`` when given)."""
+        update: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": _key(owner_count_key(owner)),
+            "UpdateExpression": "ADD timers :change",
+            "ExpressionAttributeValues": {":change": _n(change)},
+        }
+        if limit is not None:
+            update["ConditionExpression"] = "attribute_not_exists(timers) OR timers < :limit"
+            update["ExpressionAttributeValues"][":limit"] = _n(limit)
+        return update
+
+    # --- delivery -----------------------------------------------------------------------
+
+    def claim_firing(self, firing_id: str, *, claimant: str, expires_s: int) -> bool:
+        item = {
+            **_key(firing_claim_key(firing_id)),
+            "claimant": _s(claimant),
+            TTL_ATTRIBUTE: _n(expires_s),
+        }
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=item,
+                ConditionExpression="attribute_not_exists(pk) OR claimant = :c",
+                ExpressionAttributeValues={":c": _s(claimant)},
+            )
+        except ClientError as exc:
+            if _condition_failed(exc):
+                return False
+            raise self._translate(exc) from exc
+        return True
+
+    def release_firing(self, firing_id: str, *, claimant: str) -> None:
+        try:
+            self._client.delete_item(
+                TableName=self._table,
+                Key=_key(firing_claim_key(firing_id)),
+                ConditionExpression="claimant = :c",
+                ExpressionAttributeValues={":c": _s(claimant)},
+            )
+        except ClientError as exc:
+            if not _condition_failed(exc):
+                raise self._translate(exc) from exc
 
     # --- run history and job state ------------------------------------------------------
 
@@ -412,7 +454,7 @@ class DynamoTimerStore:
                 Key=_key(shard_state_key(shard)),
                 UpdateExpression=(
                     "SET leaseOwner = :me, leaseUntil = :until, done = if_not_exists(done, :d), "
-                    "claimed = :c"
+                    "claimed = :c, retiringSince = if_not_exists(retiringSince, :none)"
                 ),
                 ConditionExpression=(
                     "(attribute_not_exists(leaseOwner) OR leaseOwner = :me OR leaseUntil < :now)"
@@ -424,6 +466,7 @@ class DynamoTimerStore:
                     ":now": {"N": repr(now_s)},
                     ":d": _n(first - 1),
                     ":c": _n(claim),
+                    ":none": {"M": {}},
                 },
                 ReturnValues="ALL_NEW",
             )
@@ -433,19 +476,80 @@ class DynamoTimerStore:
             raise self._translate(exc) from exc
         return _shard_state(shard, response["Attributes"])
 
-    def end_tick(self, shard: int, *, token: str, done: int) -> None:
+    def end_tick(
+        self,
+        shard: int,
+        *,
+        token: str,
+        done: int,
+        mark: Mapping[int, int] | None = None,
+        unmark: Sequence[int] = (),
+    ) -> None:
+        if mark and unmark:
+            raise ValueError("mark and unmark in one call: both change `retiring`")
+        sets, removes = ["done = :d"], ["leaseOwner", "leaseUntil"]
+        values: dict[str, Any] = {":d": _n(done), ":me": _s(token)}
+        names: dict[str, str] = {}
+        tail = ""
+        for n, (base, minute) in enumerate(sorted((mark or {}).items())):
+            names[f"#b{n}"] = str(base)
+            sets.append(f"retiringSince.#b{n} = :m{n}")
+            values[f":m{n}"] = _n(minute)
+        if mark:
+            tail = " ADD retiring :marked"
+            values[":marked"] = {"NS": [str(b) for b in sorted(mark)]}
+        if unmark:
+            for n, base in enumerate(sorted(unmark)):
+                names[f"#u{n}"] = str(base)
+                removes.append(f"retiringSince.#u{n}")
+            tail = " DELETE retiring :cleared"
+            values[":cleared"] = {"NS": [str(b) for b in sorted(unmark)]}
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": _key(shard_state_key(shard)),
+            "UpdateExpression": f"SET {', '.join(sets)} REMOVE {', '.join(removes)}{tail}",
+            "ConditionExpression": "leaseOwner = :me",
+            "ExpressionAttributeValues": values,
+        }
+        if names:
+            request["ExpressionAttributeNames"] = names
         try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=_key(shard_state_key(shard)),
-                UpdateExpression="SET done = :d REMOVE leaseOwner, leaseUntil",
-                ConditionExpression="leaseOwner = :me",
-                ExpressionAttributeValues={":d": _n(done), ":me": _s(token)},
-            )
+            self._client.update_item(**request)
         except ClientError as exc:
             if _condition_failed(exc):
                 raise StoreError(f"shard {shard}: the lease was lost during the tick") from exc
             raise self._translate(exc) from exc
+
+    def ensure_base(self, shard: int, base: int) -> None:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=_key(shard_state_key(shard)),
+                UpdateExpression="ADD bases :b DELETE retiring :b",
+                ExpressionAttributeValues={":b": {"NS": [str(base)]}},
+            )
+        except ClientError as exc:
+            raise self._translate(exc) from exc
+
+    def retire_base(self, shard: int, base: int, *, marked_minute: int) -> bool:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=_key(shard_state_key(shard)),
+                UpdateExpression="DELETE bases :b, retiring :b REMOVE retiringSince.#b",
+                ConditionExpression="contains(retiring, :one) AND retiringSince.#b = :m",
+                ExpressionAttributeNames={"#b": str(base)},
+                ExpressionAttributeValues={
+                    ":b": {"NS": [str(base)]},
+                    ":one": _n(base),
+                    ":m": _n(marked_minute),
+                },
+            )
+        except ClientError as exc:
+            if _condition_failed(exc):
+                return False
+            raise self._translate(exc) from exc
+        return True
 
     def query_index(self, partition: str) -> list[IndexEntry]:
         entries: list[IndexEntry] = []
@@ -532,7 +636,7 @@ class DynamoTimerStore:
         entries: Sequence[IndexEntry],
         old_claimed: int | None,
         first_minute: int | None,
-        add_period: int | None,
+        base: int | None,
     ) -> bool:
         old_check: dict[str, Any] = {
             "TableName": self._table,
@@ -545,7 +649,7 @@ class DynamoTimerStore:
                 "claimed = :c AND done = :c AND attribute_not_exists(leaseOwner)"
             )
             old_check["ExpressionAttributeValues"] = {":c": _n(old_claimed)}
-        # The target's `claimed` is checked, and its rate periods extended, in one action.
+        # The target's `claimed` is checked, and the item's rate base ensured, in one action.
         target_action: dict[str, Any] = {
             "TableName": self._table,
             "Key": _key(shard_state_key(target)),
@@ -554,12 +658,12 @@ class DynamoTimerStore:
         if first_minute is not None:
             target_action["ConditionExpression"] = "attribute_not_exists(claimed) OR claimed < :f"
             target_action["ExpressionAttributeValues"][":f"] = _n(first_minute)
-        if add_period is not None:
-            target_action["UpdateExpression"] = "ADD periods :p"
-            target_action["ExpressionAttributeValues"][":p"] = {"NS": [str(add_period)]}
+        if base is not None:
+            target_action["UpdateExpression"] = "ADD bases :b DELETE retiring :b"
+            target_action["ExpressionAttributeValues"][":b"] = {"NS": [str(base)]}
         if not target_action["ExpressionAttributeValues"]:
             del target_action["ExpressionAttributeValues"]
-        verb = "Update" if add_period is not None else "ConditionCheck"
+        verb = "Update" if base is not None else "ConditionCheck"
         new_keys = {entry.key for entry in entries}
         actions: list[dict[str, Any]] = [
             {"ConditionCheck": old_check},
@@ -580,7 +684,7 @@ class DynamoTimerStore:
             ),
             *(
                 [{verb: target_action}]
-                if "ConditionExpression" in target_action or add_period
+                if "ConditionExpression" in target_action or base is not None
                 else []
             ),
             *({"Put": {"TableName": self._table, "Item": index_item(e)}} for e in entries),
@@ -619,6 +723,7 @@ class DynamoTimerStore:
         owner: str,
         timer_id: str,
         expected_version: int | None,
+        count_limit: int | None = None,
     ) -> None:
         try:
             if len(actions) == 1:
@@ -630,6 +735,15 @@ class DynamoTimerStore:
             else:
                 self._client.transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
         except ClientError as exc:
+            reasons = exc.response.get("CancellationReasons") or []
+            count_refused = (  # the count's update is the last action
+                count_limit is not None
+                and len(reasons) == len(actions)
+                and reasons[-1].get("Code") == "ConditionalCheckFailed"
+            )
+            if count_refused:
+                assert count_limit is not None
+                raise QuotaExceededError(count_limit) from exc
             if _condition_failed(exc):
                 current = self.get_timer(owner, timer_id)
                 actual = None if current is None else current.version
@@ -652,7 +766,12 @@ def _shard_state(shard: int, item: Item) -> ShardState:
         done=_get_n(item, "done"),
         lease_owner=_get_s(item, "leaseOwner"),
         lease_until_s=float(item["leaseUntil"]["N"]) if "leaseUntil" in item else None,
-        periods=frozenset(int(p) for p in item.get("periods", {}).get("NS", [])),
+        bases=frozenset(int(b) for b in item.get("bases", {}).get("NS", [])),
+        retiring={
+            int(b): int(since[b]["N"])
+            for b in item.get("retiring", {}).get("NS", [])
+            if b in (since := item.get("retiringSince", {}).get("M", {}))
+        },
     )
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from timer_service.errors import StoreError, VersionConflictError
+from timer_service.errors import QuotaExceededError, StoreError, VersionConflictError
 from timer_service.keys import IndexKey
 from timer_service.models import ShardRegistry, ShardState, Timer
 from timer_service.runs import Run
@@ -26,6 +26,7 @@ class InMemoryTimerStore:
         self._registry = ShardRegistry()
         self.shards: dict[int, ShardState] = {}
         self.runs: dict[tuple[str, str], dict[str, Run]] = {}
+        self.claims: dict[str, str] = {}
         self.job_states: dict[tuple[str, str], bytes] = {}
         self.writes = 0  # write requests made: what a cost model counts
         self.reads = 0
@@ -41,15 +42,13 @@ class InMemoryTimerStore:
         expected_version: int | None,
         remove: Sequence[IndexKey],
         index: IndexEntry | None,
-        add_period: int | None = None,
+        count_limit: int | None = None,
     ) -> None:
         with self._lock:
             self._check_version(timer.owner, timer.id, expected_version)
-            if add_period is not None:
-                state = self.get_shard_state(timer.shard)
-                self.shards[timer.shard] = state.model_copy(
-                    update={"periods": state.periods | {add_period}}
-                )
+            owned = sum(1 for owner, _ in self.timers if owner == timer.owner)
+            if expected_version is None and count_limit is not None and owned >= count_limit:
+                raise QuotaExceededError(count_limit)
             self.timers[(timer.owner, timer.id)] = timer
             for key in remove:
                 self._drop(key)
@@ -67,6 +66,18 @@ class InMemoryTimerStore:
                 self._drop(key)
             self.job_states.pop((owner, timer_id), None)
             self.writes += 1
+
+    def claim_firing(self, firing_id: str, *, claimant: str, expires_s: int) -> bool:
+        with self._lock:
+            self.writes += 1
+            holder = self.claims.setdefault(firing_id, claimant)
+            return holder == claimant
+
+    def release_firing(self, firing_id: str, *, claimant: str) -> None:
+        with self._lock:
+            if self.claims.get(firing_id) == claimant:
+                del self.claims[firing_id]
+                self.writes += 1
 
     def put_run(self, run: Run, *, expires_s: int) -> None:
         with self._lock:
@@ -166,15 +177,54 @@ class InMemoryTimerStore:
             self.writes += 1
             return state
 
-    def end_tick(self, shard: int, *, token: str, done: int) -> None:
+    def end_tick(
+        self,
+        shard: int,
+        *,
+        token: str,
+        done: int,
+        mark: Mapping[int, int] | None = None,
+        unmark: Sequence[int] = (),
+    ) -> None:
+        if mark and unmark:
+            raise ValueError("mark and unmark in one call")
         with self._lock:
             state = self.get_shard_state(shard)
             if state.lease_owner != token:
                 raise StoreError(f"shard {shard}: the lease was lost during the tick")
+            retiring = {**state.retiring, **(mark or {})}
+            for base in unmark:
+                retiring.pop(base, None)
             self.shards[shard] = state.model_copy(
-                update={"done": done, "lease_owner": None, "lease_until_s": None}
+                update={
+                    "done": done,
+                    "lease_owner": None,
+                    "lease_until_s": None,
+                    "retiring": retiring,
+                }
             )
             self.writes += 1
+
+    def ensure_base(self, shard: int, base: int) -> None:
+        with self._lock:
+            state = self.get_shard_state(shard)
+            retiring = {b: m for b, m in state.retiring.items() if b != base}
+            self.shards[shard] = state.model_copy(
+                update={"bases": state.bases | {base}, "retiring": retiring}
+            )
+            self.writes += 1
+
+    def retire_base(self, shard: int, base: int, *, marked_minute: int) -> bool:
+        with self._lock:
+            state = self.get_shard_state(shard)
+            self.writes += 1
+            if state.retiring.get(base) != marked_minute:
+                return False
+            retiring = {b: m for b, m in state.retiring.items() if b != base}
+            self.shards[shard] = state.model_copy(
+                update={"bases": state.bases - {base}, "retiring": retiring}
+            )
+            return True
 
     def query_index(self, partition: str) -> list[IndexEntry]:
         with self._lock:
@@ -219,7 +269,7 @@ class InMemoryTimerStore:
         entries: Sequence[IndexEntry],
         old_claimed: int | None,
         first_minute: int | None,
-        add_period: int | None,
+        base: int | None,
     ) -> bool:
         with self._lock:
             old = self.get_shard_state(timer.shard)
@@ -241,8 +291,11 @@ class InMemoryTimerStore:
                 self._drop(key)
             for entry in entries:
                 self.index.setdefault(entry.key.pk, {})[entry.key.sk] = entry
-            if add_period is not None:
-                self.shards[target] = new.model_copy(update={"periods": new.periods | {add_period}})
+            if base is not None:
+                retiring = {b: m for b, m in new.retiring.items() if b != base}
+                self.shards[target] = new.model_copy(
+                    update={"bases": new.bases | {base}, "retiring": retiring}
+                )
             self.timers[(timer.owner, timer.id)] = timer.model_copy(update={"shard": target})
             self.writes += 1
             return True

@@ -1,0 +1,162 @@
+"""The API's OpenAPI document, as the API really answers.
+
+powertools generates the document from the routes; this resolver adds what it cannot know:
+each operation's success statuses (201 for a create, 202 for a trigger), the error answers in
+the API's one error shape (powertools documents a 422 the API never sends: validation errors
+are 400s here), and links from ``PUT /periodic/{id}`` to the operations on the created timer,
+for clients and for stateful testing. The same declarations give 405 answers their ``Allow``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
+__all__ = ["ERRORS", "DocumentedResolver", "Operation"]
+
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+ERRORS: dict[int, str] = {
+    400: "The request is malformed; the error names the field",
+    401: "No caller identity (or no valid API key)",
+    403: "The caller has as many timers as allowed",
+    404: "No such timer for the caller",
+    412: "The timer is not at the If-Match version",
+    413: "The request body is too large",
+    429: "Too many requests: retry after the Retry-After header's seconds",
+    503: "The store is unavailable for a moment: retry",
+}
+COMMON_ERRORS = (400, 401, 413, 429, 503)
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "field"],
+            "properties": {
+                "code": {"type": "string", "examples": ["validation_error"]},
+                "message": {"type": "string"},
+                "field": {
+                    "anyOf": [{"type": "string"}, {"type": "null"}],
+                    "examples": ["schedule"],
+                },
+            },
+        }
+    },
+}
+_PARAMETER = re.compile(r"<(\w+)>")
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What an operation answers besides its body's schema."""
+
+    method: str
+    path: str  # powertools form: /periodic/<id>
+    operation_id: str
+    success: tuple[int, ...]
+    errors: tuple[int, ...]
+    links_from_put: bool = False  # PUT /periodic/{id} links to it
+
+    @property
+    def openapi_path(self) -> str:
+        return _PARAMETER.sub(r"{\1}", self.path)
+
+
+class DocumentedResolver(APIGatewayRestResolver):
+    """powertools' REST resolver whose OpenAPI document lists the answers the API gives."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.operations: list[Operation] = []
+        self.undocumented_paths: dict[str, set[str]] = {}  # e.g. Swagger UI's
+
+    def operation(
+        self,
+        method: str,
+        path: str,
+        *,
+        success: tuple[int, ...] = (200,),
+        errors: tuple[int, ...] = (),
+        links_from_put: bool = False,
+        **options: Any,
+    ) -> Callable[[Handler], Handler]:
+        """``route``, declaring the operation's statuses (errors add to COMMON_ERRORS)."""
+
+        def register(handler: Handler) -> Handler:
+            self.operations.append(
+                Operation(
+                    method=method,
+                    path=path,
+                    operation_id=handler.__name__,
+                    success=success,
+                    errors=tuple(sorted({*COMMON_ERRORS, *errors})),
+                    links_from_put=links_from_put,
+                )
+            )
+            decorated: Handler = self.route(
+                path, method=method, operation_id=handler.__name__, **options
+            )(handler)
+            return decorated
+
+        return register
+
+    def allowed_methods(self, path: str) -> set[str]:
+        """The methods the API answers on ``path`` (with HEAD and OPTIONS where GET is)."""
+        methods: set[str] = set()
+        patterns = [(o.path, {o.method}) for o in self.operations]
+        patterns += list(self.undocumented_paths.items())
+        for pattern, found in patterns:
+            if re.fullmatch(_PARAMETER.sub("[^/]+", pattern), path):
+                methods |= found
+        if not methods:
+            return set()
+        return methods | {"OPTIONS"} | ({"HEAD"} if "GET" in methods else set())
+
+    def get_openapi_schema(self, **options: Any) -> Any:
+        schema = super().get_openapi_schema(**options)
+        document = schema.model_dump(mode="json", by_alias=True, exclude_none=True)
+        self._describe_answers(document)
+        return type(schema).model_validate(document)
+
+    def _describe_answers(self, document: dict[str, Any]) -> None:
+        components = document.setdefault("components", {}).setdefault("schemas", {})
+        components["ErrorBody"] = ERROR_SCHEMA
+        for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
+            components.pop(name, None)
+        put_links = {
+            o.operation_id: {
+                "operationId": o.operation_id,
+                "parameters": {"id": "$request.path.id"},
+            }
+            for o in self.operations
+            if o.links_from_put
+        }
+        for operation in self.operations:
+            found = document.get("paths", {}).get(operation.openapi_path, {})
+            entry = found.get(operation.method.lower())
+            if entry is None:
+                continue  # left out of the document (include_in_schema=False)
+            responses = entry["responses"]
+            responses.pop("422", None)
+            success = responses.pop("200", {"description": "Success"})
+            for status in operation.success:
+                answer = dict(success)
+                if operation.method == "PUT" and put_links:
+                    answer["links"] = put_links
+                answer["description"] = {201: "Created", 202: "Accepted"}.get(
+                    status, success.get("description", "Success")
+                )
+                responses[str(status)] = answer
+            for status in operation.errors:
+                responses[str(status)] = {
+                    "description": ERRORS[status],
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}
+                    },
+                }

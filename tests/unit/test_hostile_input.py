@@ -1,0 +1,182 @@
+"""Hostile input never crashes the parsers and never takes long: schedules, PUT bodies, pages.
+
+Each property draws thousands of inputs; "bounded time" is hypothesis's per-example deadline.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from callbacks.html_monitor.extract import MAX_DEPTH, NestingTooDeepError, extract_text
+from timer_service.errors import InvalidScheduleError
+from timer_service.models import TimerSpec
+from timer_service.schedules import Timing, parse_schedule
+
+NOW_S = 1_795_000_000  # 2026-11-18
+FAST = settings(max_examples=400, deadline=timedelta(milliseconds=500))
+CRON_TOKENS = st.sampled_from(
+    [
+        "*",
+        "?",
+        "L",
+        "W",
+        "LW",
+        "#",
+        "/",
+        "-",
+        ",",
+        "0",
+        "1",
+        "5",
+        "7",
+        "15",
+        "23",
+        "31",
+        "59",
+        "60",
+        "1970",
+        "2199",
+        "2200",
+        "MON",
+        "FRI",
+        "JAN",
+        "DEC",
+        "5#5",
+        "6L",
+        "15W",
+        "0/0",
+        "1-0",
+    ]
+)
+CRON_FIELD = st.lists(CRON_TOKENS, min_size=1, max_size=4).map("".join)
+
+
+@FAST
+@given(st.text(max_size=300))
+def test_any_text_is_a_schedule_or_a_clear_error(text: str) -> None:
+    try:
+        parse_schedule(text)
+    except InvalidScheduleError as exc:
+        assert exc.field == "schedule" and exc.message
+
+
+@FAST
+@given(st.lists(CRON_FIELD, min_size=6, max_size=6))
+def test_cron_like_expressions_parse_or_fail_clearly_and_evaluate_quickly(
+    fields: list[str],
+) -> None:
+    expression = f"cron({' '.join(fields)})"
+    try:
+        schedule = parse_schedule(expression)
+    except InvalidScheduleError as exc:
+        assert exc.message.startswith(expression) or exc.message.startswith(f"'{expression}")
+        return
+    fires = Timing(schedule, "America/New_York").next_fires(NOW_S, 5)
+    assert fires == sorted(set(fires))
+
+
+@FAST
+@given(
+    value=st.integers(min_value=-5, max_value=10**12),
+    unit=st.sampled_from(["minute", "minutes", "hour", "hours", "day", "days", "week", ""]),
+)
+def test_rates_of_any_size_parse_or_fail_clearly(value: int, unit: str) -> None:
+    try:
+        schedule = parse_schedule(f"rate({value} {unit})")
+    except InvalidScheduleError:
+        return
+    fires = Timing(schedule, first_fire_s=NOW_S).next_fires(NOW_S, 3)
+    assert len(fires) == 3
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+FIELDS = st.sampled_from(
+    [
+        "schedule",
+        "timezone",
+        "startAt",
+        "endAt",
+        "jobType",
+        "job",
+        "timerCallbackData",
+        "enabled",
+        "misfirePolicy",
+        "delivery",
+        "history",
+        "colour",
+    ]
+)
+
+
+@settings(max_examples=400, deadline=timedelta(milliseconds=500))
+@given(st.dictionaries(FIELDS, JSON, max_size=6))
+def test_any_put_body_is_a_timer_spec_or_a_validation_error(body: dict[str, Any]) -> None:
+    try:
+        TimerSpec.model_validate(body)
+    except ValidationError as exc:
+        assert exc.errors()
+
+
+TAGS = st.sampled_from(["div", "p", "span", "b", "table", "td", "li", "script", "svg", "x-y"])
+
+
+@st.composite
+def tag_soup(draw: st.DrawFn) -> str:
+    parts = []
+    for _ in range(draw(st.integers(0, 60))):
+        tag = draw(TAGS)
+        parts.append(
+            draw(
+                st.sampled_from(
+                    [f"<{tag}>", f"</{tag}>", f"<{tag} class='a'>", draw(st.text(max_size=20))]
+                )
+            )
+        )
+    return "".join(parts)
+
+
+@settings(max_examples=300, deadline=timedelta(milliseconds=500))
+@given(
+    html=tag_soup() | st.text(max_size=2000),
+    include=st.none() | st.lists(st.sampled_from(["div", "p", ".a", "td span", "#x"]), max_size=2),
+)
+def test_any_markup_gives_text(html: str, include: list[str] | None) -> None:
+    text = extract_text(html, include=include, ignore_text=["^a+$"])
+    assert "\ue000" not in text
+    assert all(line == line.strip() and line for line in text.splitlines())
+
+
+@settings(max_examples=100, deadline=timedelta(milliseconds=1000))
+@given(st.binary(max_size=20_000))
+def test_any_bytes_give_text(body: bytes) -> None:
+    assert isinstance(extract_text(body), str)
+
+
+@settings(
+    max_examples=15,
+    deadline=timedelta(seconds=3),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(depth=st.integers(0, 60_000), tag=st.sampled_from(["div", "span", "b", "x-deep"]))
+def test_deep_pages_are_parsed_or_refused_quickly(depth: int, tag: str) -> None:
+    html = f"<{tag}>" * depth + "core" + f"</{tag}>" * depth
+    try:
+        assert extract_text(html).endswith("core")
+    except NestingTooDeepError:
+        assert depth > MAX_DEPTH
+
+
+def test_a_huge_flat_page_is_extracted() -> None:
+    html = "<table>" + "<tr><td>cell</td></tr>" * 100_000 + "</table>"
+    assert extract_text(html).count("cell") == 100_000
