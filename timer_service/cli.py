@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -241,6 +242,10 @@ def _serve_dev(
     persist = embedded_url is not None
     restored = load_table(client, settings.table_name, state_file) if persist else 0
     store = DynamoTimerStore(client, settings.table_name)
+    if restored:
+        from timer_service.recovery import rebuild_index
+
+        rebuild_index(store, now_s=int(time.time()))
     _apply_shard_count(store, args.shards)
 
     clock = SystemClock()

@@ -103,7 +103,7 @@ class Rebalancer:
                 entry = self._store.get_index_entry(key)
                 if entry is None or entry.version != timer.version:
                     continue
-                if entry.kind == "rate":
+                if entry.static_rate:
                     next_s = timing_of(timer).next_fire_s(after_s)
                     if next_s is None:
                         continue
@@ -133,7 +133,7 @@ def _min(current: int | None, value: int) -> int:
 
 def _rehome(entry: IndexEntry, target: int, *, not_before_s: int | None) -> IndexEntry:
     """The same item on shard ``target``."""
-    if entry.kind == "rate":
+    if entry.static_rate:
         assert entry.first_fire_s is not None and entry.base_min is not None
         base = entry.base_min
         pk = rate_partition(target, base, (entry.first_fire_s // 60) % base)

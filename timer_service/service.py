@@ -294,7 +294,7 @@ class TimerService:
         if claimed is None or first_s // 60 > claimed:
             return
         firings: list[Firing] = []
-        if entry.kind == "cron":
+        if entry.fire_s is not None and entry.kind != "at":  # a chain: cron, moving rate
             current: IndexEntry | None = entry
             while current is not None and current.fire_s is not None:
                 if current.fire_s // 60 > claimed:

@@ -4,10 +4,12 @@ Rate timers live in one static item per timer, ``S#{shard}#R#{baseMin}#{slot}``:
 firing. ``baseMin`` is the largest of a fixed set of base periods (BASE_PERIODS_MIN) that
 divides the timer's period, and ``slot`` its first firing's minute modulo the base: the ticker
 reads the slot of each base in use every minute, so a tick's queries are bounded by the size
-of that set whatever periods timers use; an item read in a minute it does not fire in costs
-bytes, not a request. Cron and one-shot timers live in the partition of their firing's
-minute, ``S#{shard}#M#{epochMinute}``; the ticker writes a cron's next item when it fires, and
-TTL removes spent items.
+of that set whatever periods timers use. An item read in a minute it does not fire in costs
+bytes (about 100 per item), not a request; a period whose best base would make it read more
+than MAX_AMPLIFICATION times per firing (a long prime period) moves instead, like a cron: it
+lives in the partition of its next firing's minute, ``S#{shard}#M#{epochMinute}``, and the
+ticker writes its next item when it fires (one write per firing, cheaper than the reads).
+Cron and one-shot timers live in minute partitions too; TTL removes spent items.
 """
 
 from __future__ import annotations
@@ -28,19 +30,32 @@ from timer_service.schedules import (
 __all__ = [
     "BASE_PERIODS_MIN",
     "INDEX_RETENTION_S",
+    "MAX_AMPLIFICATION",
     "IndexEntry",
     "base_period_min",
     "fire_time_in_minute",
     "index_entry",
     "live_index_keys",
+    "moves",
     "successor",
     "timing_of",
 ]
 
 INDEX_RETENTION_S = 2 * 86400  # spent minute items outlive their firing this long (TTL)
-# Divisors of the hour and the day: a period that is a multiple of one is read once per base.
-BASE_PERIODS_MIN = (1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 24, 30, 40, 45, 60, 90, 120, 180, 240,
-                    360, 480, 720, 1440)  # fmt: skip
+# Every period up to 256 minutes, multiples of the hour up to 96 hours and of the day up to
+# 60 days, and the divisors of the day: a period that is a multiple of one of these is read once
+# per base. A tick reads one slot of each base in use: at most len(BASE_PERIODS_MIN) queries.
+BASE_PERIODS_MIN = tuple(
+    sorted(
+        {*range(1, 257)}
+        | {60 * k for k in range(1, 97)}
+        | {1440 * k for k in range(1, 61)}
+        | {d for d in range(1, 1441) if 1440 % d == 0}
+    )
+)
+# Reading an item this many times per firing costs about what writing it once does (~100-byte
+# items, 4 KB read units, a write unit at five read units' price): past it, the item moves.
+MAX_AMPLIFICATION = 128
 _CRON_LOOKBACK_S = 180  # a ticker may still hold a cron item this far behind now
 
 
@@ -69,9 +84,16 @@ class IndexEntry:
     api_written_s: int | None = None
 
     @property
+    def static_rate(self) -> bool:
+        """A rate item that stays put in its base's slot (no write per firing)."""
+        return self.kind == "rate" and self.fire_s is None
+
+    @property
     def base_min(self) -> int | None:
-        """The base period whose partitions hold this (rate) item."""
-        return None if self.period_s is None else base_period_min(self.period_s // 60)
+        """The base period whose partitions hold this item, when it is a static rate item."""
+        if not self.static_rate or self.period_s is None:
+            return None
+        return base_period_min(self.period_s // 60)
 
     @property
     def expires_s(self) -> int | None:
@@ -82,10 +104,15 @@ class IndexEntry:
 def base_period_min(period_min: int) -> int:
     """The largest base period that divides ``period_min``.
 
-    >>> base_period_min(7), base_period_min(90), base_period_min(3 * 1440)
-    (1, 90, 1440)
+    >>> base_period_min(7), base_period_min(1000), base_period_min(997), base_period_min(7 * 1440)
+    (7, 250, 1, 10080)
     """
     return max(base for base in BASE_PERIODS_MIN if period_min % base == 0)
+
+
+def moves(period_min: int) -> bool:
+    """Whether a rate of this period is indexed by its next firing (written each firing)."""
+    return period_min // base_period_min(period_min) > MAX_AMPLIFICATION
 
 
 def timing_of(timer: Timer) -> Timing:
@@ -117,10 +144,12 @@ def index_entry(timer: Timer, *, after_s: int) -> IndexEntry | None:
     }
     if isinstance(schedule, RateSchedule):
         assert timer.first_fire_s is not None
+        moving = moves(schedule.period_minutes)
         return IndexEntry(
-            key=_rate_key(timer, schedule),
+            key=_minute_key(timer, fire_s) if moving else _rate_key(timer, schedule),
             kind="rate",
             second=timer.first_fire_s % 60,
+            fire_s=fire_s if moving else None,
             first_fire_s=timer.first_fire_s,
             period_s=schedule.period_s,
             **common,  # type: ignore[arg-type]
@@ -141,7 +170,7 @@ def live_index_keys(timer: Timer, *, now_s: int) -> list[IndexKey]:
     """Keys that may hold an item of ``timer`` a ticker can still read: to remove on change."""
     timing = timing_of(timer)
     schedule = timing.schedule
-    if isinstance(schedule, RateSchedule):
+    if isinstance(schedule, RateSchedule) and not moves(schedule.period_minutes):
         return [_rate_key(timer, schedule)]
     keys: list[IndexKey] = []
     for fire_s in timing.iter_from(now_s - _CRON_LOOKBACK_S):
@@ -169,7 +198,7 @@ def _minute_key(timer: Timer, fire_s: int) -> IndexKey:
 
 def fire_time_in_minute(entry: IndexEntry, minute: int) -> int | None:
     """When ``entry`` fires inside epoch ``minute`` (its partition was read for it), if at all."""
-    if entry.kind == "rate":
+    if entry.static_rate:
         assert entry.first_fire_s is not None and entry.period_s is not None
         first_minute = entry.first_fire_s // 60
         period_min = entry.period_s // 60
@@ -188,16 +217,24 @@ def fire_time_in_minute(entry: IndexEntry, minute: int) -> int | None:
 
 
 def successor(entry: IndexEntry) -> IndexEntry | None:
-    """A cron item's next item (same version), written by the ticker when it fires."""
-    if entry.kind != "cron" or entry.fire_s is None or entry.schedule is None:
+    """The next item of a cron or a moving rate (same version), written by the ticker when the
+    item fires; None for other items and after the last firing."""
+    if entry.fire_s is None:
         return None
-    timing = Timing(
-        parse_schedule(entry.schedule),
-        entry.timezone or "UTC",
-        start_s=entry.start_s,
-        end_s=entry.end_s,
-    )
-    next_s = timing.next_fire_s(entry.fire_s + 1)
+    if entry.kind == "rate" and entry.period_s is not None:
+        next_s: int | None = entry.fire_s + entry.period_s
+        if entry.end_s is not None and next_s is not None and next_s > entry.end_s:
+            next_s = None
+    elif entry.kind == "cron" and entry.schedule is not None:
+        timing = Timing(
+            parse_schedule(entry.schedule),
+            entry.timezone or "UTC",
+            start_s=entry.start_s,
+            end_s=entry.end_s,
+        )
+        next_s = timing.next_fire_s(entry.fire_s + 1)
+    else:
+        return None
     if next_s is None:
         return None
     key = IndexKey(

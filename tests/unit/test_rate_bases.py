@@ -10,7 +10,7 @@ import pytest
 
 from tests.unit.world import T0, World
 from timer_service.store.memory import InMemoryTimerStore
-from timer_service.time_index import BASE_PERIODS_MIN, base_period_min
+from timer_service.time_index import BASE_PERIODS_MIN, base_period_min, moves
 
 
 class CountingStore(InMemoryTimerStore):
@@ -63,12 +63,24 @@ def test_queries_per_tick_are_bounded_whatever_the_periods() -> None:
     assert max(counts) == 1 + len(used)
 
 
-@pytest.mark.parametrize("period", [1, 7, 13, 45, 90, 100, 1441])
+def test_long_awkward_periods_move_instead_of_being_read_too_often() -> None:
+    assert [moves(p) for p in (7, 256, 303, 1441, 257, 997, 2 * 997)] == [
+        False,
+        False,
+        False,  # base 101, read 3 times per firing
+        False,  # 11 * 131: base 131
+        True,  # prime: only base 1 divides it
+        True,
+        True,  # base 2: read 997 times per firing
+    ]
+
+
+@pytest.mark.parametrize("period", [1, 7, 13, 45, 90, 100, 303, 1441, 257, 997])
 def test_rate_timers_fire_on_every_period_under_their_base(period: int) -> None:
     world = World()
     world.clock.set(T0 + 17)
     world.put("r", schedule=f"rate({period} minutes)", jobType="counted")
-    minutes = min(3 * period + 2, 3000)
+    minutes = 3 * period + 2
     for _ in range(minutes):
         world.engine.tick(0)
         world.next_minute()
@@ -81,14 +93,14 @@ def test_a_base_nobody_uses_is_retired_and_stops_costing() -> None:
     store = CountingStore()
     world = World(store)
     for n in range(5):
-        world.put(f"seven{n}", schedule="rate(7 minutes)", jobType="counted")  # base 1
+        world.put(f"seven{n}", schedule="rate(7 minutes)", jobType="counted")  # base 7
     world.put("hourly", schedule="rate(1 hour)", jobType="counted")  # base 60
     queries_per_tick(world, store, 1)
     assert queries_per_tick(world, store, 3) == [3, 3, 3]
     for n in range(5):
         world.service.delete("alice", f"seven{n}")
-    counts = queries_per_tick(world, store, 6)
-    assert counts[0] == 3 and counts[-1] == 2  # base 1 marked, then retired a cycle later
+    counts = queries_per_tick(world, store, 12)
+    assert counts[0] == 3 and counts[-1] == 2  # base 7 marked, then retired a cycle later
     assert store.get_shard_state(0).bases == frozenset({60})
     # the hourly timer's base is marked and unmarked as its slot comes round, never retired
     queries_per_tick(world, store, 130)
@@ -98,31 +110,57 @@ def test_a_base_nobody_uses_is_retired_and_stops_costing() -> None:
 
 @pytest.mark.parametrize("when", ["while_marked", "just_before_retirement", "after_retirement"])
 def test_a_timer_created_under_a_retiring_base_still_fires(when: str) -> None:
-    # GIVEN base 1 used, then emptied, so that the ticker marks it for retirement
+    # GIVEN base 101 used (a 303-minute timer), then emptied: the ticker marks it
     store = CountingStore()
     world = World(store)
-    world.put("old", schedule="rate(7 minutes)", jobType="counted")
+    world.put("old", schedule="rate(303 minutes)", jobType="counted")
     queries_per_tick(world, store, 2)
     world.service.delete("alice", "old")
     queries_per_tick(world, store, 1)
-    assert 1 in store.get_shard_state(0).retiring
+    assert 101 in store.get_shard_state(0).retiring
 
-    def create() -> None:
-        world.put("new", schedule="rate(11 minutes)", jobType="counted")
+    def create() -> None:  # a 505-minute timer files under base 101 too
+        world.put("new", schedule="rate(505 minutes)", jobType="counted")
 
     # WHEN a timer under the same base is created at that moment
     if when == "while_marked":
         create()
     elif when == "just_before_retirement":
         store.before_retire = create
-    queries_per_tick(world, store, 5)
+    queries_per_tick(world, store, 110)
     if when == "after_retirement":
-        assert 1 not in store.get_shard_state(0).bases
+        assert 101 not in store.get_shard_state(0).bases
         create()
-    # THEN the base is read again and the new timer fires every 11 minutes
-    created_s = store.get_timer("alice", "new")
-    assert created_s is not None
-    queries_per_tick(world, store, 30)
-    assert 1 in store.get_shard_state(0).bases and 1 not in store.get_shard_state(0).retiring
+    # THEN the base is read again and the new timer fires every 505 minutes
+    queries_per_tick(world, store, 1100)
+    assert 101 in store.get_shard_state(0).bases  # marked between visits, never retired
     fired = Counter(f.scheduled_s for f, _ in world.queue.sent if f.timer_id == "new")
     assert len(fired) >= 2 and set(fired.values()) == {1}
+
+
+def test_the_index_rebuilt_from_the_timers_fires_them_and_catches_up() -> None:
+    from timer_service.recovery import rebuild_index
+
+    # GIVEN timers whose index items are lost (a restore from saved state drops them)
+    world = World()
+    for timer_id, schedule in (
+        ("rate", "rate(5 minutes)"),
+        ("prime", "rate(257 minutes)"),  # a moving rate
+        ("cron", "cron(0/10 * * * ? *)"),
+        ("at", "at(2026-11-22T12:12:30)"),
+    ):
+        world.put(timer_id, schedule=schedule, jobType="counted", misfirePolicy="fireAll")
+    world.engine.tick(0)  # 12:00:01: minutes up to 12:01 done
+    world.store.index.clear()
+    world.store.shards[0] = world.store.get_shard_state(0).model_copy(update={"bases": frozenset()})
+    # WHEN the stack comes back at 12:15 and rebuilds the index
+    world.clock.set(T0 + 15 * 60 + 1)
+    written = rebuild_index(world.store, now_s=int(world.clock.now()))
+    world.engine.tick(0)
+    # THEN every timer is indexed again and the firings missed since 12:02 are sent
+    assert written == 4
+    sent = Counter(f.timer_id for f, _ in world.queue.sent)
+    assert sent["rate"] == 3  # 12:05:01, 12:10:01, 12:15:01
+    assert sent["cron"] == 1  # 12:10, caught up (12:20 is not claimed yet)
+    assert sent["at"] == 1
+    assert 5 in world.store.get_shard_state(0).bases

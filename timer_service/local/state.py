@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
 __all__ = ["load_firings", "load_table", "save_firings", "save_table"]
 
-_FORMAT = 1
+_FORMAT = 2  # 2: index items are compact (rebuilt from the timers on load either way)
+_READABLE = (1, 2)
 _BATCH = 25  # BatchWriteItem's limit
 
 
@@ -31,13 +32,14 @@ def save_table(client: DynamoDBClient, table: str, path: Path) -> int:
 
 
 def load_table(client: DynamoDBClient, table: str, path: Path) -> int:
-    """Put the items saved at ``path`` into ``table``; the number of items (0 without a file)."""
+    """Put the items saved at ``path`` into ``table``, but the time index (derived data: the
+    caller rebuilds it from the timers); the number of items (0 without a file)."""
     if not path.exists():
         return 0
     saved = json.loads(path.read_text())
-    if saved.get("format") != _FORMAT:
+    if saved.get("format") not in _READABLE:
         raise ValueError(f"{path}: unknown state format {saved.get('format')!r}")
-    items = saved["items"]
+    items = [item for item in saved["items"] if not item["pk"]["S"].startswith("S#")]
     for start in range(0, len(items), _BATCH):
         requests: dict[str, Any] = {
             table: [{"PutRequest": {"Item": item}} for item in items[start : start + _BATCH]]

@@ -132,54 +132,57 @@ def timer_from_item(item: Item) -> Timer:
     )
 
 
+# Index items are read far more often than anything else (each tick reads every item of the
+# slots it queries, firing or not, billed by the byte): owner, id, second and shard are read
+# from the keys, and the rest has one-letter names.
+_KIND_CODES = {"rate": "r", "cron": "c", "at": "a"}
+_MISFIRE_CODES = {"fireOnce": "o", "fireAll": "a", "skip": "s"}
+_KINDS = {code: kind for kind, code in _KIND_CODES.items()}
+_MISFIRES = {code: policy for policy, code in _MISFIRE_CODES.items()}
+_INDEX_NUMBERS = (
+    ("f", "fire_s"),
+    ("a", "first_fire_s"),
+    ("p", "period_s"),
+    ("e", "end_s"),
+    ("b", "start_s"),
+    ("n", "not_before_s"),
+    ("w", "api_written_s"),
+)
+
+
 def index_item(entry: IndexEntry) -> Item:
     item: Item = {
         **_key(entry.key),
-        "shard": _n(entry.shard),
-        "owner": _s(entry.owner),
-        "id": _s(entry.timer_id),
-        "version": _n(entry.version),
-        "kind": _s(entry.kind),
-        "sec": _n(entry.second),
-        "misfire": _s(entry.misfire_policy),
+        "v": _n(entry.version),
+        "k": _s(_KIND_CODES[entry.kind]),
+        "m": _s(_MISFIRE_CODES[entry.misfire_policy]),
     }
-    for name, value in (
-        ("fireS", entry.fire_s),
-        ("firstFireS", entry.first_fire_s),
-        ("periodS", entry.period_s),
-        ("endS", entry.end_s),
-        ("startS", entry.start_s),
-        ("notBeforeS", entry.not_before_s),
-        ("apiS", entry.api_written_s),
-        (TTL_ATTRIBUTE, entry.expires_s),
-    ):
-        _optional_n(item, name, value)
+    for name, attribute in _INDEX_NUMBERS:
+        _optional_n(item, name, getattr(entry, attribute))
+    _optional_n(item, TTL_ATTRIBUTE, entry.expires_s)
     if entry.schedule is not None:
-        item["schedule"] = _s(entry.schedule)
+        item["c"] = _s(entry.schedule)
     if entry.timezone is not None:
-        item["tz"] = _s(entry.timezone)
+        item["z"] = _s(entry.timezone)
     return item
 
 
 def index_entry_from_item(item: Item) -> IndexEntry:
+    pk, sk = item[PK]["S"], item[SK]["S"]
+    owner, _, timer_id = sk[3:].rpartition("#")  # "{sec:02}#{owner}#{id}"; ids have no "#"
+    numbers = {attribute: _get_n(item, name) for name, attribute in _INDEX_NUMBERS}
     return IndexEntry(
-        key=IndexKey(item[PK]["S"], item[SK]["S"]),
-        shard=int(item["shard"]["N"]),
-        owner=item["owner"]["S"],
-        timer_id=item["id"]["S"],
-        version=int(item["version"]["N"]),
-        kind=item["kind"]["S"],
-        second=int(item["sec"]["N"]),
-        misfire_policy=item["misfire"]["S"],
-        fire_s=_get_n(item, "fireS"),
-        first_fire_s=_get_n(item, "firstFireS"),
-        period_s=_get_n(item, "periodS"),
-        end_s=_get_n(item, "endS"),
-        start_s=_get_n(item, "startS"),
-        not_before_s=_get_n(item, "notBeforeS"),
-        api_written_s=_get_n(item, "apiS"),
-        schedule=_get_s(item, "schedule"),
-        timezone=_get_s(item, "tz"),
+        key=IndexKey(pk, sk),
+        shard=int(pk.split("#", 2)[1]),
+        owner=owner,
+        timer_id=timer_id,
+        version=int(item["v"]["N"]),
+        kind=_KINDS[item["k"]["S"]],  # type: ignore[arg-type]
+        second=int(sk[:2]),
+        misfire_policy=_MISFIRES[item["m"]["S"]],  # type: ignore[arg-type]
+        schedule=_get_s(item, "c"),
+        timezone=_get_s(item, "z"),
+        **numbers,
     )
 
 
@@ -574,7 +577,7 @@ class DynamoTimerStore:
             self._client.put_item(
                 TableName=self._table,
                 Item=index_item(entry),
-                ConditionExpression="attribute_not_exists(pk) OR version <= :v",
+                ConditionExpression="attribute_not_exists(pk) OR v <= :v",
                 ExpressionAttributeValues={":v": _n(entry.version)},
             )
         except ClientError as exc:
@@ -588,7 +591,7 @@ class DynamoTimerStore:
             self._client.delete_item(
                 TableName=self._table,
                 Key=_key(key),
-                ConditionExpression="version = :v",
+                ConditionExpression="v = :v",
                 ExpressionAttributeValues={":v": _n(version)},
             )
         except ClientError as exc:
