@@ -94,8 +94,9 @@ def fast_transactions() -> None:
         ]
         try:
             for op_type, op, key in actions:
-                names = op.get("ExpressionAttributeNames")
-                values = op.get("ExpressionAttributeValues")
+                # moto's own transaction passes None when the action has none.
+                names: Any = op.get("ExpressionAttributeNames")
+                values: Any = op.get("ExpressionAttributeValues")
                 if op_type == "Put":
                     self.put_item(
                         op["TableName"],
