@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -17,14 +18,14 @@ from typing import Any
 
 import httpx
 
-__all__ = ["LocalStack", "Received", "WebhookReceiver", "start_stack"]
+__all__ = ["Received", "StackProcess", "WebhookReceiver", "descendants", "start_stack"]
 
 CLI = Path(sys.executable).parent / "timer-service"
 START_TIMEOUT_S = 60
 
 
 @dataclass
-class LocalStack:
+class StackProcess:
     """A running ``timer-service dev``; ``url`` is its API."""
 
     process: subprocess.Popen[str]
@@ -42,12 +43,46 @@ class LocalStack:
         return code
 
     def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+        """SIGKILL the stack and every process it started (its AWS emulator, its API
+        instances) at once, as a power cut would: nobody gets to save anything."""
+        family = [self.process.pid, *descendants(self.process.pid)]
+        for pid in family:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.process.wait()
+        for pid in family[1:]:  # not our children: wait until they are gone
+            deadline = time.monotonic() + 10
+            while _exists(pid) and time.monotonic() < deadline:
+                time.sleep(0.01)
+        if self.reader is not None:
+            self.reader.join(timeout=5)
 
 
-def start_stack(*args: str, cwd: Path) -> LocalStack:
+def descendants(pid: int) -> list[int]:
+    """The processes under ``pid`` (Linux /proc), children before grandchildren."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parents[int(stat.parent.name)] = int(fields[1])
+    found: list[int] = []
+    frontier = [pid]
+    while frontier:
+        children = [child for child, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
+
+
+def _exists(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def start_stack(*args: str, cwd: Path) -> StackProcess:
     """Start ``timer-service dev --port 0 ARGS`` in ``cwd``; return once it answers /health."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["PYTHONUNBUFFERED"] = "1"
@@ -76,14 +111,14 @@ def start_stack(*args: str, cwd: Path) -> LocalStack:
     if url is None:
         process.kill()
         raise RuntimeError("local stack did not start:\n" + "\n".join(lines))
-    stack = LocalStack(process, url, lines)
+    stack = StackProcess(process, url, lines)
     stack.reader = threading.Thread(target=_drain_output, args=(stack,), daemon=True)
     stack.reader.start()
     httpx.get(f"{url}/health", timeout=10).raise_for_status()
     return stack
 
 
-def _drain_output(stack: LocalStack) -> None:
+def _drain_output(stack: StackProcess) -> None:
     """Keep reading the stack's output so its pipe never fills up."""
     stdout = stack.process.stdout
     assert stdout is not None

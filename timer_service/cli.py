@@ -1,8 +1,5 @@
-"""``timer-service``: the command line, and the local stack's composition root.
-
-This module is the one place in ``timer_service`` that imports the Lambda packages
-(``api``, ``ticker``, ``callbacks``), lazily, to run them together on one machine.
-"""
+"""``timer-service``: the command line. It parses arguments and calls the code that does
+the work; ``dev`` starts :class:`timer_service.local.stack.LocalStack`."""
 
 from __future__ import annotations
 
@@ -13,31 +10,16 @@ import signal
 import sys
 import threading
 import time
-import warnings
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from timer_service import __version__
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
-    from timer_service.dispatch import Firing
+    from timer_service.local.stack import Resources
 
 __all__ = ["main"]
-
-LOCAL_TABLE = "timer-service"
-LOCAL_IDEMPOTENCY_TABLE = "timer-service-idempotency"
-LOCAL_QUEUE_PREFIX = "timer-service"
-LOCAL_SNAPSHOT_BUCKET = "timer-service-snapshots"
-STATE_FILE = "dynamodb.json"
-HELD_FILE = "firings.json"  # firings a tick had sent that were still held at shutdown
-ENDPOINT_FILE = "endpoint.json"  # where a running local stack tells the other commands its URLs
-SAVE_EVERY_S = 30.0
-CALLBACK_WORKERS = 8  # concurrent callback invocations, as Lambda would scale out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -92,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
         "--state-dir",
         type=Path,
         default=Path(".timer-service"),
-        help="where timers are saved on shutdown and restored from on start",
+        help="where the stack keeps its state (journaled: it survives a crash)",
     )
     dev.add_argument(
         "--no-embedded",
@@ -103,6 +85,20 @@ def _parser() -> argparse.ArgumentParser:
         "--print-output",
         action="store_true",
         help="print what the sqs job type delivers to the output queue",
+    )
+    dev.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="let pages from this origin call the API (e.g. http://localhost:3000; repeat it)",
+    )
+    dev.add_argument(
+        "--api-instances",
+        type=int,
+        default=2,
+        metavar="N",
+        help="warm API Lambda instances, each a process of its own (0: in the stack's process)",
     )
     dev.add_argument("--quiet", action="store_true", help="do not print each request and firing")
     dev.set_defaults(run=_run_dev)
@@ -161,289 +157,72 @@ def _positive(text: str) -> int:
     return value
 
 
-@dataclass
-class _Resources:
-    endpoint_url: str | None
-    table: str
-    idempotency_table: str
-    dispatch_queue_url: str
-    dlq_url: str
-    output_queue_url: str
-    snapshot_bucket: str | None = None
-
-
 # --- dev ----------------------------------------------------------------------------------
 
 
 def _run_dev(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from timer_service.local.embedded import EmbeddedAws, fake_credentials
+    from timer_service.local.emulator import StateInUseError
+    from timer_service.local.stack import LocalStack, StackConfig
 
-    console = Console(highlight=False, quiet=False)
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-
-    if args.no_embedded:
-        return _serve_dev(args, console, stop, embedded_url=None)
-    with fake_credentials(), EmbeddedAws() as aws:
-        return _serve_dev(args, console, stop, embedded_url=aws.url)
-
-
-def _serve_dev(
-    args: argparse.Namespace,
-    console: Console,
-    stop: threading.Event,
-    *,
-    embedded_url: str | None,
-) -> int:
-    from timer_service.aws import dynamodb_client, sqs_client
-    from timer_service.clock import SystemClock
-    from timer_service.dispatch import SqsDispatchQueue
-    from timer_service.local.held_queue import HeldDispatchQueue
-    from timer_service.local.state import load_firings, load_table, save_firings, save_table
-    from timer_service.settings import Settings
-    from timer_service.store.dynamodb import DynamoTimerStore
-    from timer_service.tick import TickEngine, TickSettings
-
-    resources = _provision(embedded_url)
-    os.environ.update(
-        TIMER_TABLE=resources.table,
-        IDEMPOTENCY_TABLE=resources.idempotency_table,
-        DISPATCH_QUEUE_URL=resources.dispatch_queue_url,
-        DLQ_URL=resources.dlq_url,
-        OUTPUT_QUEUE_URL=resources.output_queue_url,
-        POWERTOOLS_TRACE_DISABLED="true",
-        POWERTOOLS_METRICS_DISABLED="true",
-        POWERTOOLS_LOG_LEVEL=os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
-        ALLOW_PRIVATE_TARGETS="true" if args.allow_private_targets else "false",
-        MAX_TIMERS_PER_OWNER=str(args.timer_quota),
-    )
-    if embedded_url is not None:
-        os.environ["AWS_ENDPOINT_URL"] = embedded_url
-    if resources.snapshot_bucket is not None:
-        os.environ["SNAPSHOT_BUCKET"] = resources.snapshot_bucket
-    # Metrics are off locally (no CloudWatch): powertools would warn at every invocation.
-    warnings.filterwarnings("ignore", message="No application metrics to publish")
-    # The Lambda handlers read their logging settings when imported: after the environment.
-    import api.handler
-    import callbacks.handler
-    import ticker.handler
-    from api.local_gateway import LocalGateway
-    from callbacks.local_worker import QueueWorker
-    from ticker.local_loop import TickerLoop
-    from timer_service.local.limits import RateLimiter
-
-    settings = Settings.from_env()
-    client = dynamodb_client(settings)
-    sqs = sqs_client(settings)
-    state_file: Path = args.state_dir / STATE_FILE
-    persist = embedded_url is not None
-    restored = load_table(client, settings.table_name, state_file) if persist else 0
-    store = DynamoTimerStore(client, settings.table_name)
-    if restored:
-        from timer_service.recovery import rebuild_index
-
-        rebuild_index(store, now_s=int(time.time()))
-    _apply_shard_count(store, args.shards)
-
-    clock = SystemClock()
-    held = HeldDispatchQueue(
-        SqsDispatchQueue(sqs, resources.dispatch_queue_url, clock=clock), clock=clock
-    ).start()
-    held_file: Path = args.state_dir / HELD_FILE
-    if persist:
-        held.send(load_firings(held_file))
-    ticker.handler.use_engine(
-        TickEngine(
-            store=store,
-            queue=held,
-            clock=clock,
-            settings=TickSettings.from_settings(settings),
-        )
-    )
-    quiet = args.quiet
-
-    def on_request(method: str, path: str, status: int, elapsed_ms: float) -> None:
-        if not quiet:
-            style = "green" if status < 400 else "yellow" if status < 500 else "red"
-            console.print(f"[{style}]{status}[/] {method} {path} [dim]{elapsed_ms:.1f} ms[/]")
-
-    def on_firing(firing: Firing, result: Any, error: Exception | None) -> None:
-        if quiet:
-            return
-        when = datetime.fromtimestamp(firing.scheduled_s, tz=UTC).strftime("%H:%M:%S")
-        if error is not None:
-            console.print(f"[red]failed[/] {firing.timer_id} @ {when}: {error}", soft_wrap=True)
-        elif result.outcome == "delivered":
-            ran = result.result
-            said = "" if ran is None else f" {ran.outcome}"
-            if ran is not None and ran.summary:
-                said += f": {ran.summary}"
-            console.print(
-                f"[cyan]fired[/] {firing.timer_id} @ {when} [dim]late {result.lateness_s:+.3f} s[/]"
-                + said,
-                soft_wrap=True,
-            )
-        else:
-            console.print(f"[dim]skipped {firing.timer_id} @ {when}: {result.outcome}[/]")
-
-    callbacks.handler.listeners.append(on_firing)
-    loop = TickerLoop(ticker.handler.lambda_handler, lambda: store.get_registry().all).start()
-    workers = [
-        QueueWorker(sqs, resources.dispatch_queue_url, callbacks.handler.lambda_handler).start()
-        for _ in range(CALLBACK_WORKERS)
-    ]
-    if args.print_output:
-        workers.append(
-            QueueWorker(
-                sqs, resources.output_queue_url, _output_printer(console), name="output"
-            ).start()
-        )
-    gateway = LocalGateway(
-        api.handler.lambda_handler,
+    config = StackConfig(
         host=args.host,
         port=args.port,
-        api_keys=args.api_key,
-        limiter=None
-        if args.rate_limit <= 0
-        else RateLimiter(rate=args.rate_limit, burst=args.burst),
-        on_request=on_request,
-    ).start()
-    args.state_dir.mkdir(parents=True, exist_ok=True)
-    endpoint_file = args.state_dir / ENDPOINT_FILE
-    endpoint_file.write_text(json.dumps(asdict(resources)))
-    _banner(console, args, gateway.url, resources, restored, state_file if persist else None)
-
-    save_lock = threading.Lock()
-    saved_changes = -1
-
-    def save() -> None:
-        if persist:
-            with save_lock:
-                save_table(client, settings.table_name, state_file)
-
+        shards=args.shards,
+        api_keys=tuple(args.api_key),
+        rate_limit=args.rate_limit,
+        burst=args.burst,
+        timer_quota=args.timer_quota,
+        allow_private_targets=args.allow_private_targets,
+        state_dir=args.state_dir,
+        embedded=not args.no_embedded,
+        print_output=args.print_output,
+        quiet=args.quiet,
+        cors_origins=tuple(args.cors_origin),
+        api_instances=max(0, args.api_instances),
+    )
+    console = Console(highlight=False)
+    stack = LocalStack(config, console)
     try:
-        # Saving scans the table through the emulator, which pauses everything for a moment
-        # on big tables: it runs only after the API changed something (and at shutdown).
-        while not stop.wait(SAVE_EVERY_S):
-            if gateway.changes != saved_changes:
-                saved_changes = gateway.changes
-                save()
+        stack.start()
+    except (StateInUseError, OSError, RuntimeError) as exc:
+        print(
+            f"timer-service dev: {_start_failure(exc, config.host, config.port)}", file=sys.stderr
+        )
+        return 1
+    stop = threading.Event()
+    previous = {
+        signum: signal.signal(signum, lambda *_: stop.set())
+        for signum in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        stack.banner()
+        code = stack.wait(stop)
     finally:
-        gateway.stop()
-        loop.stop()
-        still_held = held.stop()
-        for worker in workers:
-            worker.request_stop()
-        for worker in workers:
-            worker.stop()
-        save()
-        if persist and still_held:
-            save_firings(still_held, held_file)
-        endpoint_file.unlink(missing_ok=True)
-        console.print(f"Saved state to {state_file}. Stopped." if persist else "Stopped.")
-    return 0
+        started = time.monotonic()
+        stack.stop()
+        console.print(f"Stopped in {time.monotonic() - started:.1f} s.")
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return code
 
 
-def _output_printer(console: Console) -> Any:
-    def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        for record in event["Records"]:
-            console.print(f"[magenta]output[/] {record['body']}", soft_wrap=True)
-        return {"batchItemFailures": []}
+def _start_failure(exc: BaseException, host: str, port: int) -> str:
+    import errno
 
-    return handle
-
-
-def _provision(embedded_url: str | None) -> _Resources:
-    from timer_service.aws import client, dynamodb_client, sqs_client
-    from timer_service.provisioning import (
-        create_bucket,
-        create_idempotency_table,
-        create_queues,
-        create_table,
-    )
-    from timer_service.settings import Settings
-
-    base = Settings.from_env().model_copy(
-        update={"endpoint_url": embedded_url or os.environ.get("AWS_ENDPOINT_URL")}
-    )
-    table = os.environ.get("TIMER_TABLE", LOCAL_TABLE)
-    idempotency = os.environ.get("IDEMPOTENCY_TABLE", LOCAL_IDEMPOTENCY_TABLE)
-    create_table(dynamodb_client(base), table)
-    create_idempotency_table(dynamodb_client(base), idempotency)
-    queues = create_queues(
-        sqs_client(base), LOCAL_QUEUE_PREFIX, max_receive_count=base.max_attempts
-    )
-    bucket = base.snapshot_bucket
-    if embedded_url is not None:
-        bucket = LOCAL_SNAPSHOT_BUCKET
-        create_bucket(client("s3", base.region, embedded_url), bucket)
-    return _Resources(
-        base.endpoint_url, table, idempotency, queues.dispatch, queues.dlq, queues.output, bucket
-    )
-
-
-def _apply_shard_count(store: Any, shards: int) -> tuple[int, ...]:
-    """Shards 0..N-1 active; shards beyond that drain. The draining ones, as now."""
-    from timer_service.models import ShardRegistry
-
-    current = store.get_registry()
-    active = tuple(range(shards))
-    draining = tuple(n for n in current.all if n not in active)
-    if current.active != active or current.draining != draining:
-        store.put_registry(ShardRegistry(active=active, draining=draining))
-    return draining
-
-
-def _banner(
-    console: Console,
-    args: argparse.Namespace,
-    url: str,
-    resources: _Resources,
-    restored: int,
-    state_file: Path | None,
-) -> None:
-    key_header = f" -H 'X-Api-Key: {args.api_key[0]}'" if args.api_key else ""
-    rows = [
-        ("API", url),
-        ("Swagger UI", f"{url}/docs"),
-        ("OpenAPI", f"{url}/openapi.json"),
-        ("AWS endpoint", resources.endpoint_url or "from the environment"),
-        ("Table", resources.table),
-        ("Dispatch queue", resources.dispatch_queue_url),
-        ("Dead letters", resources.dlq_url),
-        ("Output queue", resources.output_queue_url),
-        ("Job types", ", ".join(_job_type_names())),
-        ("State", f"{state_file} ({restored} items restored)" if state_file else "not saved"),
-    ]
-    console.print(f"[bold]timer-service {__version__}[/] local stack, {args.shards} shards")
-    for name, value in rows:
-        console.print(f"  {name:<15} {value}", soft_wrap=True)
-    console.print("Try:")
-    console.print(
-        f"  curl -X PUT {url}/periodic/hello{key_header} -H 'Content-Type: application/json'"
-        """ -d '{"schedule": "rate(1 minute)", "timerCallbackData": {"hello": "world"}}'""",
-        soft_wrap=True,
-    )
-    console.print(f"  curl {url}/periodic{key_header}", soft_wrap=True)
-    console.print("Ctrl-C stops (state is saved).")
-    sys.stdout.flush()
-
-
-def _job_type_names() -> list[str]:
-    from timer_service.job_types import JobTypeRegistry
-
-    return JobTypeRegistry.from_entry_points().names
+    if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
+        return f"{host}:{port} is in use: stop what serves it, or give --port (0: any free port)"
+    return str(exc)
 
 
 # --- shards and dlq -----------------------------------------------------------------------
 
 
-def _connect(state_dir: Path, stack: str | None = None) -> tuple[_Resources, Any]:
+def _connect(state_dir: Path, stack: str | None = None) -> tuple[Resources, Any]:
     """The resources of a deployed stack (``--stack``), of the running local stack (its
     endpoint file), else of the environment."""
+    from timer_service.local.stack import ENDPOINT_FILE, Resources
     from timer_service.settings import Settings
 
     endpoint_file = state_dir / ENDPOINT_FILE
@@ -452,7 +231,7 @@ def _connect(state_dir: Path, stack: str | None = None) -> tuple[_Resources, Any
 
         deployment = Deployment.load(stack, endpoint_url=os.environ.get("AWS_ENDPOINT_URL"))
         os.environ.setdefault("AWS_REGION", deployment.region)
-        resources = _Resources(
+        resources = Resources(
             endpoint_url=os.environ.get("AWS_ENDPOINT_URL"),
             table=deployment.output("TableName"),
             idempotency_table="",
@@ -461,13 +240,13 @@ def _connect(state_dir: Path, stack: str | None = None) -> tuple[_Resources, Any
             output_queue_url=deployment.output("OutputQueueUrl"),
         )
     elif endpoint_file.exists():
-        resources = _Resources(**json.loads(endpoint_file.read_text()))
+        resources = Resources(**json.loads(endpoint_file.read_text()))
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
         os.environ.setdefault("AWS_REGION", "us-east-1")
     else:
         settings = Settings.from_env()
-        resources = _Resources(
+        resources = Resources(
             endpoint_url=settings.endpoint_url,
             table=settings.table_name,
             idempotency_table=settings.idempotency_table or "",
@@ -525,8 +304,10 @@ def _run_shards_list(args: argparse.Namespace) -> int:
 
 
 def _run_shards_set(args: argparse.Namespace) -> int:
+    from timer_service.local.stack import apply_shard_count
+
     store = _store(args)
-    draining = _apply_shard_count(store, args.count)
+    draining = apply_shard_count(store, args.count)
     message = f"{args.count} active shards"
     if draining:
         message += (

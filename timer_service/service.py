@@ -101,7 +101,7 @@ class TimerService:
         check_timer_id(timer_id)
         now_s = int(self._clock.now())
         job = self._job_types.validate(spec.job_type, dict(spec.job))
-        previous = self._store.get_timer(owner, timer_id)
+        previous, registry = self._store.get_timer_and_registry(owner, timer_id)
         if if_match is not None and (previous is None or previous.version != if_match):
             raise VersionConflictError(
                 timer_id, expected=if_match, actual=None if previous is None else previous.version
@@ -125,7 +125,6 @@ class TimerService:
                 if keeps_phase
                 else first_rate_fire_s(schedule, created_s=now_s, start_s=start_s)
             )
-        registry = self._store.get_registry()
         shard = (
             previous.shard
             if previous is not None and previous.shard in registry.active

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from loadtest.stack import LocalStack, start_stack
+from loadtest.stack import StackProcess, start_stack
 
 
 @pytest.fixture
-def local_stack(tmp_path: Path) -> Iterator[Callable[..., LocalStack]]:
+def local_stack(tmp_path: Path) -> Iterator[Callable[..., StackProcess]]:
     """A factory: each call starts ``timer-service dev`` in ``tmp_path``; all are stopped after."""
-    started: list[LocalStack] = []
+    started: list[StackProcess] = []
 
-    def start(*args: str) -> LocalStack:
+    def start(*args: str) -> StackProcess:
         stack = start_stack(*args, cwd=tmp_path)
         started.append(stack)
         return stack

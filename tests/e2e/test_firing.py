@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from loadtest.stack import LocalStack, WebhookReceiver
+from loadtest.stack import StackProcess, WebhookReceiver
 
 pytestmark = pytest.mark.e2e
 
@@ -26,7 +26,7 @@ def scheduled(body: dict[str, object]) -> float:
 
 
 def test_webhooks_fire_on_their_second_and_deleted_or_paused_do_not(
-    local_stack: Callable[..., LocalStack], receiver: WebhookReceiver
+    local_stack: Callable[..., StackProcess], receiver: WebhookReceiver
 ) -> None:
     stack = local_stack("--allow-private-targets", "--quiet")
 

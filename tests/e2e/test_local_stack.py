@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from loadtest.stack import LocalStack
+from loadtest.stack import StackProcess
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 README_URL = "http://127.0.0.1:8080"
@@ -39,7 +39,7 @@ def readme_curl_session(heading: str = "## A session with curl") -> list[str]:
     return commands
 
 
-def test_readme_curl_session_works_as_written(local_stack: Callable[..., LocalStack]) -> None:
+def test_readme_curl_session_works_as_written(local_stack: Callable[..., StackProcess]) -> None:
     stack = local_stack()
     outputs = []
     commands = readme_curl_session()
@@ -64,7 +64,7 @@ def test_readme_curl_session_works_as_written(local_stack: Callable[..., LocalSt
     assert httpx.get(f"{stack.url}/periodic/order-42").status_code == 404
 
 
-def run_readme_command(command: str, stack: LocalStack, page_url: str = "") -> tuple[int, Any]:
+def run_readme_command(command: str, stack: StackProcess, page_url: str = "") -> tuple[int, Any]:
     """One README command against ``stack`` (and a local page server): (status, JSON body)."""
     line = command.replace(README_URL, stack.url)
     if page_url:
@@ -81,7 +81,7 @@ def run_readme_command(command: str, stack: LocalStack, page_url: str = "") -> t
 
 
 def test_readme_html_monitor_session_works_as_written(
-    local_stack: Callable[..., LocalStack],
+    local_stack: Callable[..., StackProcess],
 ) -> None:
     from tests.pages import PageServer
 
@@ -117,7 +117,7 @@ def test_readme_html_monitor_session_works_as_written(
     assert printed[-1].endswith("changed: 1 line added, 1 removed"), printed
 
 
-def test_timers_survive_a_restart(local_stack: Callable[..., LocalStack], tmp_path: Path) -> None:
+def test_timers_survive_a_restart(local_stack: Callable[..., StackProcess], tmp_path: Path) -> None:
     state_dir = tmp_path / "state"
     first = local_stack("--state-dir", str(state_dir))
     for n in range(3):
@@ -128,7 +128,7 @@ def test_timers_survive_a_restart(local_stack: Callable[..., LocalStack], tmp_pa
         assert response.status_code == 201
     before = httpx.get(f"{first.url}/periodic").json()["items"]
     assert first.stop() == 0
-    assert any("Saved state" in line for line in first.output)
+    assert any(line.startswith("Stopped in") for line in first.output)
 
     second = local_stack("--state-dir", str(state_dir))
     after = httpx.get(f"{second.url}/periodic").json()["items"]
@@ -140,7 +140,7 @@ def test_timers_survive_a_restart(local_stack: Callable[..., LocalStack], tmp_pa
     assert httpx.delete(f"{second.url}/periodic/keep-0").status_code == 200
 
 
-def test_api_key_is_required_when_set(local_stack: Callable[..., LocalStack]) -> None:
+def test_api_key_is_required_when_set(local_stack: Callable[..., StackProcess]) -> None:
     stack = local_stack("--api-key", "s3cret")
     denied = httpx.get(f"{stack.url}/periodic")
     assert denied.status_code == 401
@@ -150,7 +150,7 @@ def test_api_key_is_required_when_set(local_stack: Callable[..., LocalStack]) ->
     assert allowed.status_code == 201
 
 
-def test_banner_shows_urls_and_a_curl_example(local_stack: Callable[..., LocalStack]) -> None:
+def test_banner_shows_urls_and_a_curl_example(local_stack: Callable[..., StackProcess]) -> None:
     stack = local_stack("--shards", "2")
     banner = "\n".join(stack.output)
     assert f"{stack.url}/docs" in banner
@@ -161,7 +161,7 @@ def test_banner_shows_urls_and_a_curl_example(local_stack: Callable[..., LocalSt
 
 
 def test_shards_resize_and_rebalance_on_a_running_stack(
-    local_stack: Callable[..., LocalStack], tmp_path: Path
+    local_stack: Callable[..., StackProcess], tmp_path: Path
 ) -> None:
     from loadtest.stack import CLI
 
@@ -191,7 +191,7 @@ def test_shards_resize_and_rebalance_on_a_running_stack(
 
 
 def test_each_tenant_is_rate_limited_with_retry_after(
-    local_stack: Callable[..., LocalStack],
+    local_stack: Callable[..., StackProcess],
 ) -> None:
     stack = local_stack(
         "--api-key", "alpha", "--api-key", "beta", "--rate-limit", "1", "--burst", "2", "--quiet"
@@ -208,7 +208,7 @@ def test_each_tenant_is_rate_limited_with_retry_after(
 
 
 def test_tenants_by_api_key_see_only_their_own_timers(
-    local_stack: Callable[..., LocalStack],
+    local_stack: Callable[..., StackProcess],
 ) -> None:
     stack = local_stack("--api-key", "alpha", "--api-key", "beta", "--quiet")
     alpha, beta = {"X-Api-Key": "alpha"}, {"X-Api-Key": "beta"}
@@ -219,7 +219,7 @@ def test_tenants_by_api_key_see_only_their_own_timers(
 
 
 def test_unknown_methods_head_and_options_on_the_local_stack(
-    local_stack: Callable[..., LocalStack],
+    local_stack: Callable[..., StackProcess],
 ) -> None:
     stack = local_stack("--quiet")
     traced = httpx.request("TRACE", f"{stack.url}/periodic/x")

@@ -55,7 +55,7 @@ def sqs() -> Any:
 def consume(aws: AwsResources, *, rounds: int = 1) -> int:
     """Run the callback Lambda on what the dispatch queue holds now, like the event source."""
     from callbacks.handler import lambda_handler
-    from callbacks.local_worker import QueueWorker
+    from timer_service.local.queue_worker import QueueWorker
 
     worker = QueueWorker(sqs(), aws.dispatch_queue_url, lambda_handler, wait_s=0)
     return sum(worker.poll_once() for _ in range(rounds))

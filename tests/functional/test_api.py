@@ -302,7 +302,7 @@ def test_body_without_content_type_is_read_as_json(call_api: ApiCall) -> None:
 
 def test_base64_encoded_body_is_accepted(call_api: ApiCall, aws: AwsResources) -> None:
     from api.handler import lambda_handler
-    from api.local_gateway import build_event
+    from timer_service.local.gateway import build_event
     from timer_service.local.lambda_context import LocalContext
 
     event = build_event(
@@ -414,7 +414,7 @@ def test_runs_are_owned_expire_and_page(call_api: ApiCall, aws: AwsResources) ->
 
 
 def raw_event(method: str, path: str, body: bytes, *, base64_encoded: bool = True) -> Any:
-    from api.local_gateway import build_event
+    from timer_service.local.gateway import build_event
 
     event = build_event(
         method=method,

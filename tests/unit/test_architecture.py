@@ -11,7 +11,7 @@ import timer_service
 
 ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_PACKAGES = {"api", "ticker", "callbacks"}
-COMPOSITION_ROOT = ROOT / "timer_service" / "cli.py"
+COMPOSITION_ROOT = ROOT / "timer_service" / "local" / "stack.py"
 
 
 def imported_top_packages(path: Path) -> set[str]:

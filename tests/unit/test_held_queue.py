@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from timer_service.clock import FixedClock, SystemClock
 from timer_service.dispatch import Firing, InMemoryDispatchQueue
-from timer_service.local.held_queue import HeldDispatchQueue
+from timer_service.local.held_queue import HeldDispatchQueue, held_firings
 
 
 def test_due_firings_pass_and_later_ones_are_held_then_returned_on_stop() -> None:
@@ -33,3 +34,68 @@ def test_held_firing_is_released_just_before_it_is_due() -> None:
     ((firing, visible_at),) = inner.sent
     assert firing.scheduled_s == due_s
     assert due_s - 1 < visible_at <= due_s  # handed over at most a second early, never late
+
+
+def test_held_firings_are_on_disk_before_send_returns(tmp_path: Path) -> None:
+    clock = FixedClock(1000.0)
+    journal = tmp_path / "firings.journal"
+    held = HeldDispatchQueue(InMemoryDispatchQueue(clock), clock=clock, journal=journal).start()
+    later = [Firing("o", f"t{n}", 1, 1060 + n) for n in range(3)]
+    held.send(later)
+    # a crash now (nothing stopped, nothing flushed by us): the journal has them
+    assert held_firings(journal) == later
+
+
+def test_a_restart_takes_back_what_was_held_and_not_released(tmp_path: Path) -> None:
+    clock = FixedClock(1000.0)
+    journal = tmp_path / "firings.journal"
+    inner = InMemoryDispatchQueue(clock)
+    first = HeldDispatchQueue(inner, clock=clock, journal=journal, release_ahead_s=0.3).start()
+    soon, later = Firing("o", "soon", 1, 1001), Firing("o", "later", 1, 1100)
+    first.send([soon, later])
+    clock.advance(1.0)  # soon is due: released to the queue, and the release recorded
+    deadline = time.time() + 5
+    while not inner.sent and time.time() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)
+    assert [f for f, _ in inner.sent] == [soon]
+    # the process dies here: no stop()
+
+    seen: list[list[Firing]] = []
+
+    def recover(firings: list[Firing]) -> list[Firing]:
+        seen.append(firings)
+        return firings
+
+    second = HeldDispatchQueue(inner, clock=clock, journal=journal, recover=recover).start()
+    assert seen == [[later]]
+    assert (second.recovered, second.held) == (1, 1)
+    assert second.stop() == [later]
+
+
+def test_recover_decides_what_is_held_again(tmp_path: Path) -> None:
+    clock = FixedClock(1000.0)
+    journal = tmp_path / "firings.journal"
+    first = HeldDispatchQueue(InMemoryDispatchQueue(clock), clock=clock, journal=journal).start()
+    first.send([Firing("o", "keep", 1, 1100), Firing("o", "drop", 1, 1100)])
+    first.stop()
+    second = HeldDispatchQueue(
+        InMemoryDispatchQueue(clock),
+        clock=clock,
+        journal=journal,
+        recover=lambda firings: [f for f in firings if f.timer_id == "keep"],
+    ).start()
+    second.stop()
+    assert [f.timer_id for f in held_firings(journal)] == ["keep"]  # the journal agrees
+
+
+def test_a_torn_journal_keeps_every_whole_record(tmp_path: Path) -> None:
+    clock = FixedClock(1000.0)
+    journal = tmp_path / "firings.journal"
+    first = HeldDispatchQueue(InMemoryDispatchQueue(clock), clock=clock, journal=journal).start()
+    first.send([Firing("o", "whole", 1, 1100)])
+    first.stop()
+    with open(journal, "ab") as file:
+        file.write(b'{"h": [[99, "half a rec')  # a crash in the middle of an append
+    second = HeldDispatchQueue(InMemoryDispatchQueue(clock), clock=clock, journal=journal).start()
+    assert [f.timer_id for f in second.stop()] == ["whole"]

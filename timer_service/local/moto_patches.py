@@ -1,4 +1,4 @@
-"""Changes to moto that keep the local emulator's cost independent of the table's size.
+"""Changes to moto that keep the local emulator fast: its cost independent of the table's size.
 
 moto backs a TransactWriteItems up by deep-copying every table it names, once per action, so
 a transaction on a table of 10,000 items takes 70-150 ms. The items of one transaction are
@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-__all__ = ["fast_transactions"]
+__all__ = ["cached_module_list", "fast_transactions"]
 
 _PATCHED = "_timer_service_fast"
 
@@ -145,3 +145,18 @@ def _restore(backend: Any, table_name: str, key: dict[str, Any], item: Any) -> N
         table.items.get(hash_value, {}).pop(range_value, None)
     else:
         table.items[hash_value][range_value] = item
+
+
+def cached_module_list() -> None:
+    """moto lists its package directory (a stat per service) to route every request; the
+    list does not change while it runs."""
+    from functools import cache
+
+    import moto.backends
+
+    if getattr(moto.backends.list_of_moto_modules, _PATCHED, False):
+        return
+    original = moto.backends.list_of_moto_modules
+    listed = cache(lambda: tuple(original()))
+    setattr(listed, _PATCHED, True)
+    moto.backends.list_of_moto_modules = listed

@@ -113,6 +113,12 @@ class TimerStore(Protocol):
         """The shard registry; one active shard 0 when none was written."""
         ...
 
+    def get_timer_and_registry(
+        self, owner: str, timer_id: str
+    ) -> tuple[Timer | None, ShardRegistry]:
+        """``get_timer`` and ``get_registry`` at once (one round trip where the store can)."""
+        ...
+
     def put_registry(self, registry: ShardRegistry) -> None: ...
 
     def get_timers(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Timer]:

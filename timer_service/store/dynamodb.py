@@ -76,6 +76,15 @@ def _get_s(item: Item, name: str) -> str | None:
     return item[name]["S"] if name in item else None
 
 
+def _registry(item: Item | None) -> ShardRegistry:
+    if item is None:
+        return ShardRegistry()
+    return ShardRegistry(
+        active=tuple(int(v["N"]) for v in item["active"]["L"]),
+        draining=tuple(int(v["N"]) for v in item["draining"]["L"]),
+    )
+
+
 def _key(key: IndexKey) -> Item:
     return {PK: _s(key.pk), SK: _s(key.sk)}
 
@@ -402,12 +411,19 @@ class DynamoTimerStore:
         return None if item is None else index_entry_from_item(item)
 
     def get_registry(self) -> ShardRegistry:
-        item = self._get(registry_key())
-        if item is None:
-            return ShardRegistry()
-        return ShardRegistry(
-            active=tuple(int(v["N"]) for v in item["active"]["L"]),
-            draining=tuple(int(v["N"]) for v in item["draining"]["L"]),
+        return _registry(self._get(registry_key()))
+
+    def get_timer_and_registry(
+        self, owner: str, timer_id: str
+    ) -> tuple[Timer | None, ShardRegistry]:
+        items = {
+            item[PK]["S"]: item
+            for item in self._batch_get([_key(timer_key(owner, timer_id)), _key(registry_key())])
+        }
+        found = items.get(timer_key(owner, timer_id).pk)
+        return (
+            None if found is None else timer_from_item(found),
+            _registry(items.get(registry_key().pk)),
         )
 
     def put_registry(self, registry: ShardRegistry) -> None:
@@ -425,22 +441,24 @@ class DynamoTimerStore:
         found: dict[tuple[str, str], Timer] = {}
         unique = list(dict.fromkeys(keys))
         for start in range(0, len(unique), 100):  # BatchGetItem's limit
-            request: dict[str, Any] = {
-                self._table: {
-                    "Keys": [_key(timer_key(o, i)) for o, i in unique[start : start + 100]],
-                    "ConsistentRead": True,
-                }
-            }
-            while request:
-                try:
-                    response = self._client.batch_get_item(RequestItems=request)
-                except ClientError as exc:
-                    raise self._translate(exc) from exc
-                for item in response["Responses"].get(self._table, []):
-                    timer = timer_from_item(item)
-                    found[(timer.owner, timer.id)] = timer
-                request = response.get("UnprocessedKeys") or {}
+            batch = [_key(timer_key(o, i)) for o, i in unique[start : start + 100]]
+            for item in self._batch_get(batch):
+                timer = timer_from_item(item)
+                found[(timer.owner, timer.id)] = timer
         return found
+
+    def _batch_get(self, keys: list[Item]) -> list[Item]:
+        """The items of up to 100 ``keys`` that exist, read strongly consistent."""
+        items: list[Item] = []
+        request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
+        while request:
+            try:
+                response = self._client.batch_get_item(RequestItems=request)
+            except ClientError as exc:
+                raise self._translate(exc) from exc
+            items += response["Responses"].get(self._table, [])
+            request = response.get("UnprocessedKeys") or {}
+        return items
 
     # --- ticking ----------------------------------------------------------------------
 

@@ -128,6 +128,11 @@ class InMemoryTimerStore:
     def get_registry(self) -> ShardRegistry:
         return self._registry
 
+    def get_timer_and_registry(
+        self, owner: str, timer_id: str
+    ) -> tuple[Timer | None, ShardRegistry]:
+        return self.get_timer(owner, timer_id), self.get_registry()
+
     def put_registry(self, registry: ShardRegistry) -> None:
         self._registry = registry
 

@@ -38,10 +38,13 @@ class TickerLoop:
         self._ensure_threads()
         return self
 
-    def stop(self) -> None:
+    def stop(self, timeout_s: float = 1.5) -> None:
+        """No more ticks; wait up to ``timeout_s`` for one that is running (a tick cut short
+        leaves its minute undone: the next start does it again)."""
         self._stop.set()
+        deadline = time.monotonic() + timeout_s
         for thread in self._threads.values():
-            thread.join(timeout=10)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
     def _ensure_threads(self) -> None:
         for shard in self._shards():

@@ -1,0 +1,298 @@
+"""The local stack's HTTP front: what API Gateway does in front of the API Lambda, on uvicorn.
+
+It builds the REST proxy event with the caller's identity, checks the API key when keys are
+set, applies each tenant's request rate (as a usage plan would), answers CORS preflights,
+refuses a body over the limit with 413 before reading it, and turns the handler's result back
+into an HTTP response. The handler runs in ``invoke`` (the local stack passes a pool of
+processes, each a warm Lambda instance); asyncio serves every connection, so a slow or broken
+client holds up nobody else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import math
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from timer_service.local.limits import RateLimiter
+
+__all__ = ["LOCAL_OWNER", "Gateway", "GatewayApp", "build_event"]
+
+LOCAL_OWNER = "local"
+STAGE = "local"
+OPEN_PATHS = frozenset({"/health", "/docs", "/openapi.json"})  # no API key needed
+BODY_TIMEOUT_S = 30.0  # a client that stops sending its body is answered 408
+CORS_ALLOW_HEADERS = "Content-Type, X-Api-Key, If-Match, Authorization"
+CORS_EXPOSE_HEADERS = "ETag, Location, Retry-After"
+CORS_MAX_AGE_S = 600
+
+Invoke = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+def build_event(
+    *,
+    method: str,
+    raw_path: str,
+    headers: dict[str, str],
+    body: bytes,
+    owner: str | None,
+    api_key_id: str | None = None,
+) -> dict[str, Any]:
+    """An API Gateway REST proxy event for one HTTP request."""
+    parts = urlsplit(raw_path)
+    path = unquote(parts.path)  # API Gateway hands the handler the decoded path
+    query = parse_qs(parts.query, keep_blank_values=True)
+    try:
+        text, encoded = body.decode(), False
+    except UnicodeDecodeError:
+        text, encoded = base64.b64encode(body).decode(), True
+    return {
+        "resource": path,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {name: [value] for name, value in headers.items()},
+        "queryStringParameters": {k: v[-1] for k, v in query.items()} or None,
+        "multiValueQueryStringParameters": query or None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "accountId": "000000000000",
+            "resourcePath": path,
+            "path": f"/{STAGE}{path}",
+            "stage": STAGE,
+            "httpMethod": method,
+            "requestId": str(uuid.uuid4()),
+            "requestTimeEpoch": int(time.time() * 1000),
+            "identity": {
+                "sourceIp": "127.0.0.1",
+                "userArn": owner if api_key_id is None else None,
+                "apiKeyId": api_key_id,
+                "apiKey": None,
+            },
+        },
+        "body": text if body else None,
+        "isBase64Encoded": encoded,
+    }
+
+
+def _error(
+    status: int, code: str, message: str, field: str | None
+) -> tuple[int, dict[str, str], bytes]:
+    """An answer of the gateway itself, in the API's error shape."""
+    body = {"error": {"code": code, "message": message, "field": field}}
+    return status, {"Content-Type": "application/json"}, json.dumps(body).encode()
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class GatewayApp:
+    """The ASGI application: one API Gateway stage in front of ``invoke``."""
+
+    def __init__(
+        self,
+        invoke: Invoke,
+        *,
+        api_keys: Sequence[str] = (),
+        limiter: RateLimiter | None = None,
+        cors_origins: Sequence[str] = (),
+        max_body_bytes: int = 256 * 1024,
+        on_request: Callable[[str, str, int, float], None] | None = None,
+    ) -> None:
+        self._invoke = invoke
+        # Each key is an owner, as each API key is a tenant of a deployed stack; the first
+        # key's owner is the keyless stack's, so its timers stay its own.
+        self._api_keys = {
+            key: LOCAL_OWNER if n == 0 else f"{LOCAL_OWNER}-key{n + 1}"
+            for n, key in enumerate(api_keys)
+        }
+        self._limiter = limiter
+        self._cors = frozenset(cors_origins)
+        self._max_body = max_body_bytes
+        self._on_request = on_request
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        started = time.perf_counter()
+        method = scope["method"]
+        target = scope.get("raw_path", scope["path"].encode()).decode("latin-1")
+        if scope.get("query_string"):
+            target += "?" + scope["query_string"].decode("latin-1")
+        headers: dict[str, str] = {}
+        for raw_name, raw_value in scope["headers"]:
+            name, value = raw_name.decode("latin-1").title(), raw_value.decode("latin-1")
+            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        status, response_headers, payload = await self._answer(method, target, headers, receive)
+        cors = self._cors_headers(headers.get("Origin"))
+        response_headers = {**response_headers, **cors}
+        response_headers["Content-Length"] = str(len(payload))
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(k.encode(), v.encode("latin-1")) for k, v in response_headers.items()],
+            }
+        )
+        await send({"type": "http.response.body", "body": b"" if method == "HEAD" else payload})
+        if self._on_request is not None:
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            self._on_request(method, target, status, elapsed_ms)
+
+    async def _answer(
+        self, method: str, target: str, headers: dict[str, str], receive: Receive
+    ) -> tuple[int, dict[str, str], bytes]:
+        path = urlsplit(target).path
+        if method == "OPTIONS" and "Access-Control-Request-Method" in headers and self._cors:
+            return 204, self._preflight_headers(), b""  # a CORS preflight carries no API key
+        open_path = unquote(path) in OPEN_PATHS
+        api_key_id = None
+        owner = LOCAL_OWNER
+        if self._api_keys and not open_path:
+            given = headers.get("X-Api-Key")
+            if given not in self._api_keys:
+                return _error(
+                    401, "unauthorized", "a valid X-Api-Key header is required", "X-Api-Key"
+                )
+            owner = api_key_id = self._api_keys[given]
+        if self._limiter is not None and not open_path:
+            wait_s = self._limiter.check(owner)
+            if wait_s is not None:
+                status, extra, payload = _error(
+                    429,
+                    "too_many_requests",
+                    f"over {self._limiter.rate:g} requests a second (bursts of "
+                    f"{self._limiter.burst}): retry after {math.ceil(wait_s)} s",
+                    None,
+                )
+                return status, {**extra, "Retry-After": str(math.ceil(wait_s))}, payload
+        try:
+            body = await self._read_body(headers, receive)
+        except _TooLarge:
+            return _error(
+                413,
+                "payload_too_large",
+                f"the body is over {self._max_body} bytes; at most {self._max_body}",
+                "body",
+            )
+        except TimeoutError:
+            return _error(408, "request_timeout", "the body did not arrive in time", "body")
+        event = build_event(
+            method=method,
+            raw_path=target,
+            headers=headers,
+            body=body,
+            owner=owner,
+            api_key_id=api_key_id,
+        )
+        try:
+            result = await self._invoke(event)
+        except Exception as exc:  # the Lambda failed: API Gateway answers 502
+            return _error(502, "internal_error", f"the API failed: {type(exc).__name__}", None)
+        response_headers = dict(result.get("headers") or {})
+        for name, values in (result.get("multiValueHeaders") or {}).items():
+            response_headers[name] = ", ".join(values)
+        text = result.get("body") or ""
+        data = base64.b64decode(text) if result.get("isBase64Encoded") else text.encode()
+        return int(result["statusCode"]), response_headers, data
+
+    async def _read_body(self, headers: dict[str, str], receive: Receive) -> bytes:
+        declared = headers.get("Content-Length")
+        if declared is not None and declared.isdigit() and int(declared) > self._max_body:
+            raise _TooLarge  # refused before a byte of it is read
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await asyncio.wait_for(receive(), timeout=BODY_TIMEOUT_S)
+            if message["type"] == "http.disconnect":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self._max_body:
+                raise _TooLarge  # a chunked body: refused as soon as it is over
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)
+
+    def _allowed_origin(self, origin: str | None) -> str | None:
+        if origin is None or not self._cors:
+            return None
+        if "*" in self._cors:
+            return "*"
+        return origin if origin in self._cors else None
+
+    def _cors_headers(self, origin: str | None) -> dict[str, str]:
+        allowed = self._allowed_origin(origin)
+        if allowed is None:
+            return {}
+        headers = {
+            "Access-Control-Allow-Origin": allowed,
+            "Access-Control-Expose-Headers": CORS_EXPOSE_HEADERS,
+        }
+        if allowed != "*":
+            headers["Vary"] = "Origin"
+        return headers
+
+    def _preflight_headers(self) -> dict[str, str]:
+        return {
+            "Access-Control-Allow-Methods": "GET, PUT, POST, DELETE, HEAD, OPTIONS",
+            "Access-Control-Allow-Headers": CORS_ALLOW_HEADERS,
+            "Access-Control-Max-Age": str(CORS_MAX_AGE_S),
+        }
+
+
+class Gateway:
+    """Serves a :class:`GatewayApp` with uvicorn on ``host:port`` (0: a free port), in a thread."""
+
+    def __init__(self, app: GatewayApp, *, host: str = "127.0.0.1", port: int = 8080) -> None:
+        import uvicorn
+
+        self._socket = socket.create_server((host, port), reuse_port=False, backlog=512)
+        # Accepted connections inherit this: without it, a response's headers and body go out
+        # as two small writes and the second waits for the client's delayed ACK (40 ms).
+        self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        config = uvicorn.Config(
+            app,
+            lifespan="off",
+            access_log=False,
+            log_level="warning",
+            http="h11",
+            loop="asyncio",
+            timeout_graceful_shutdown=1,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True, name="http"
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self._socket.getsockname()[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> Gateway:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self
+
+    def stop(self, timeout_s: float = 1.5) -> None:
+        """Stop accepting; requests under way get ``timeout_s`` to finish."""
+        self._server.should_exit = True
+        self._thread.join(timeout=timeout_s)
+        self._socket.close()

@@ -1,0 +1,510 @@
+"""The local stack: every part of the service on one machine, started and stopped in one call.
+
+    with LocalStack(StackConfig(port=0, state_dir=tmp)) as stack:
+        httpx.put(f"{stack.url}/periodic/hello", json={...})
+
+The parts, as in AWS: the AWS emulator (moto, in a process of its own, journaling every change
+it answers, see :mod:`timer_service.local.emulator`); the API Lambda on warm instances of its
+own (:class:`~timer_service.local.lambdas.LambdaPool`) behind an HTTP gateway (uvicorn); the
+ticker on every minute boundary per shard; the callback Lambda fed by the dispatch queue. The
+Lambda handlers run unchanged, with the same boto3 calls as in AWS.
+
+This module is the composition root of the local stack: the one place, with the CLI, that
+imports the Lambda packages (the ticker and callback handlers; the API by name, in its own
+processes).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from timer_service import __version__
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from timer_service.dispatch import Firing
+    from timer_service.local.emulator import EmulatorProcess
+    from timer_service.local.gateway import Gateway
+    from timer_service.local.held_queue import HeldDispatchQueue
+    from timer_service.local.lambdas import LambdaPool
+    from timer_service.local.queue_worker import QueueWorker
+    from timer_service.local.ticker_loop import TickerLoop
+    from timer_service.store.dynamodb import DynamoTimerStore
+
+__all__ = [
+    "ENDPOINT_FILE",
+    "LocalStack",
+    "Resources",
+    "StackConfig",
+    "apply_shard_count",
+]
+
+LOCAL_TABLE = "timer-service"
+LOCAL_IDEMPOTENCY_TABLE = "timer-service-idempotency"
+LOCAL_QUEUE_PREFIX = "timer-service"
+LOCAL_SNAPSHOT_BUCKET = "timer-service-snapshots"
+ENDPOINT_FILE = "endpoint.json"  # where a running local stack tells the other commands its URLs
+HELD_JOURNAL = "firings.journal"  # firings a tick handed over, until they reach the queue
+LEGACY_TABLE_FILE = "dynamodb.json"  # the whole-table dump of versions before the journal
+LEGACY_FIRINGS_FILE = "firings.json"
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """What ``timer-service dev`` takes; the defaults are its defaults."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080  # 0: any free port
+    shards: int = 4
+    api_keys: Sequence[str] = ()
+    rate_limit: float = 50.0  # requests a second per tenant; 0: no limit
+    burst: int = 100
+    timer_quota: int = 10_000
+    allow_private_targets: bool = False
+    state_dir: Path = Path(".timer-service")
+    embedded: bool = True  # False: AWS_ENDPOINT_URL and credentials from the environment
+    print_output: bool = False
+    quiet: bool = False
+    cors_origins: Sequence[str] = ()
+    api_instances: int = 2  # warm API Lambda instances, each a process (0: in this process)
+    callback_concurrency: int = 8  # callback batches at once, as Lambda would scale out
+
+
+@dataclass
+class Resources:
+    """What the stack's resources are called (its ``endpoint.json``)."""
+
+    endpoint_url: str | None
+    table: str
+    idempotency_table: str
+    dispatch_queue_url: str
+    dlq_url: str
+    output_queue_url: str
+    snapshot_bucket: str | None = None
+
+
+@dataclass
+class Recovery:
+    """What a start found of the run before it."""
+
+    restored: dict[str, int] = field(default_factory=dict)  # the emulator's state, by kind
+    held_firings: int = 0  # firings a tick had handed over that had not reached the queue
+    held_not_sent: int = 0  # of those, late ones their timers' misfire policy dropped
+    legacy_items: int = 0  # items imported from an older version's dynamodb.json
+
+
+class LocalStack:
+    """Starts the parts in order, stops them in reverse; ``stop`` takes under 2 s."""
+
+    def __init__(self, config: StackConfig | None = None, console: Console | None = None) -> None:
+        from rich.console import Console
+
+        self.config = config or StackConfig()
+        self.console = console or Console(highlight=False, quiet=self.config.quiet)
+        self.resources: Resources | None = None
+        self.recovery = Recovery()
+        self._saved_env: dict[str, str | None] = {}
+        self._emulator: EmulatorProcess | None = None
+        self._pool: LambdaPool | None = None
+        self._held: HeldDispatchQueue | None = None
+        self._loop: TickerLoop | None = None
+        self._workers: list[QueueWorker] = []
+        self._gateway: Gateway | None = None
+        self._store: DynamoTimerStore | None = None
+        self._listener: Any = None
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        if self._gateway is None:
+            raise RuntimeError("the stack is not running")
+        return self._gateway.url
+
+    @property
+    def emulator_pid(self) -> int | None:
+        return None if self._emulator is None else self._emulator.pid
+
+    def start(self) -> LocalStack:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        config = self.config
+        config.state_dir.mkdir(parents=True, exist_ok=True)
+        endpoint_url = None
+        if config.embedded:
+            from timer_service.local.emulator import EmulatorProcess
+
+            self._set_env(FAKE_CREDENTIALS)
+            self._set_env({"AWS_SESSION_TOKEN": None})
+            self._emulator = EmulatorProcess(config.state_dir).start()
+            endpoint_url = self._emulator.url
+            self.recovery.restored = dict(self._emulator.restored)
+        resources = self.resources = _provision(endpoint_url)
+        self._set_env(
+            {
+                "TIMER_TABLE": resources.table,
+                "IDEMPOTENCY_TABLE": resources.idempotency_table,
+                "DISPATCH_QUEUE_URL": resources.dispatch_queue_url,
+                "DLQ_URL": resources.dlq_url,
+                "OUTPUT_QUEUE_URL": resources.output_queue_url,
+                "POWERTOOLS_TRACE_DISABLED": "true",
+                "POWERTOOLS_METRICS_DISABLED": "true",
+                "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+                "ALLOW_PRIVATE_TARGETS": "true" if config.allow_private_targets else "false",
+                "MAX_TIMERS_PER_OWNER": str(config.timer_quota),
+                "SNAPSHOT_BUCKET": resources.snapshot_bucket,
+            }
+        )
+        if endpoint_url is not None:
+            self._set_env({"AWS_ENDPOINT_URL": endpoint_url})
+        # The API's instances start now, with the environment above (as a Lambda's is set).
+        from timer_service.local.lambdas import LambdaPool
+
+        self._pool = LambdaPool("api.handler:lambda_handler", instances=config.api_instances)
+        self._pool.start()
+        self._start_engine(resources)
+        self._start_gateway()
+        endpoint_file = config.state_dir / ENDPOINT_FILE
+        endpoint_file.write_text(json.dumps(asdict(resources)))
+
+    def _start_engine(self, resources: Resources) -> None:
+        # Metrics are off locally (no CloudWatch): powertools would warn at every invocation.
+        warnings.filterwarnings("ignore", message="No application metrics to publish")
+        # The Lambda handlers read their settings when imported: after the environment.
+        import callbacks.handler
+        import ticker.handler
+        from timer_service.aws import dynamodb_client, sqs_client
+        from timer_service.clock import SystemClock
+        from timer_service.dispatch import SqsDispatchQueue
+        from timer_service.local.held_queue import HeldDispatchQueue
+        from timer_service.local.lambdas import cold_start
+        from timer_service.local.queue_worker import QueueWorker
+        from timer_service.local.ticker_loop import TickerLoop
+        from timer_service.settings import Settings
+        from timer_service.store.dynamodb import DynamoTimerStore
+        from timer_service.tick import TickEngine, TickSettings
+
+        for module in (callbacks.handler, ticker.handler):
+            cold_start(module)  # imported before (tests, an earlier stack): settings anew
+        config = self.config
+        settings = Settings.from_env()
+        sqs = sqs_client(settings)
+        store = self._store = DynamoTimerStore(dynamodb_client(settings), settings.table_name)
+        self._import_legacy_table(store)
+        apply_shard_count(store, config.shards)
+        clock = SystemClock()
+        self._held = HeldDispatchQueue(
+            SqsDispatchQueue(sqs, resources.dispatch_queue_url, clock=clock),
+            clock=clock,
+            journal=config.state_dir / HELD_JOURNAL,
+            recover=lambda firings: self._recover(firings, settings.catch_up_window_s),
+        ).start()
+        self.recovery.held_firings = self._held.recovered
+        self._import_legacy_firings(self._held)
+        ticker.handler.use_engine(
+            TickEngine(
+                store=store,
+                queue=self._held,
+                clock=clock,
+                settings=TickSettings.from_settings(settings),
+            )
+        )
+        self._listener = self._print_firing
+        callbacks.handler.listeners.append(self._listener)
+        self._workers.append(
+            QueueWorker(
+                sqs,
+                resources.dispatch_queue_url,
+                callbacks.handler.lambda_handler,
+                concurrency=config.callback_concurrency,
+            ).start()
+        )
+        if config.print_output:
+            self._workers.append(
+                QueueWorker(
+                    sqs,
+                    resources.output_queue_url,
+                    self._print_output,
+                    concurrency=1,
+                    name="output",
+                ).start()
+            )
+        self._loop = TickerLoop(ticker.handler.lambda_handler, lambda: store.get_registry().all)
+        self._loop.start()
+
+    def _start_gateway(self) -> None:
+        from timer_service.local.gateway import Gateway, GatewayApp
+        from timer_service.local.limits import RateLimiter
+
+        config = self.config
+        assert self._pool is not None
+        app = GatewayApp(
+            self._pool.invoke,
+            api_keys=config.api_keys,
+            limiter=None
+            if config.rate_limit <= 0
+            else RateLimiter(rate=config.rate_limit, burst=config.burst),
+            cors_origins=config.cors_origins,
+            on_request=None if config.quiet else self._print_request,
+        )
+        self._gateway = Gateway(app, host=config.host, port=config.port).start()
+
+    def stop(self) -> None:
+        """Stop taking requests, ticking and delivering, then the emulator (which syncs its
+        journal). Firings still held stay in their journal for the next start."""
+        if self._gateway is not None:
+            self._gateway.stop()
+            self._gateway = None
+        if self._loop is not None:
+            self._loop.stop()
+            self._loop = None
+        if self._held is not None:
+            self._held.stop()
+            self._held = None
+        for worker in self._workers:
+            worker.request_stop()
+        for worker in self._workers:
+            worker.stop()
+        self._workers = []
+        if self._listener is not None:
+            import callbacks.handler
+            import ticker.handler
+            from timer_service.local.lambdas import cold_start
+
+            callbacks.handler.listeners.remove(self._listener)
+            self._listener = None
+            ticker.handler.use_engine(None)
+            for module in (callbacks.handler, ticker.handler):
+                cold_start(module)
+        if self._pool is not None:
+            self._pool.stop()
+            self._pool = None
+        if self._emulator is not None:
+            self._emulator.stop()
+            self._emulator = None
+        (self.config.state_dir / ENDPOINT_FILE).unlink(missing_ok=True)
+        self._restore_env()
+
+    def wait(self, stop: threading.Event) -> int:
+        """Run until ``stop`` is set (0), or until the emulator dies (1)."""
+        while not stop.wait(0.5):
+            if self._emulator is not None and not self._emulator.alive():
+                self.console.print("[red]The local AWS emulator stopped; stopping the stack.[/]")
+                return 1
+        return 0
+
+    # --- recovery -----------------------------------------------------------------------
+
+    def _recover(self, firings: list[Firing], catch_up_window_s: int) -> list[Firing]:
+        """Held firings of a run that crashed: each timer's misfire policy decides the late."""
+        from timer_service.tick import apply_misfire_policy
+
+        assert self._store is not None
+        timers = self._store.get_timers(sorted({(f.owner, f.timer_id) for f in firings}))
+        pairs = []
+        for firing in firings:
+            timer = timers.get((firing.owner, firing.timer_id))
+            pairs.append((firing, "fireOnce" if timer is None else timer.misfire_policy))
+        send, not_sent, _ = apply_misfire_policy(
+            pairs, now_s=time.time(), catch_up_window_s=catch_up_window_s
+        )
+        self.recovery.held_not_sent = not_sent
+        return send
+
+    def _import_legacy_table(self, store: DynamoTimerStore) -> None:
+        """State saved by a version before the journal: imported once, into an empty table."""
+        legacy = self.config.state_dir / LEGACY_TABLE_FILE
+        if not self.config.embedded or not legacy.exists() or self.recovery.restored.get("items"):
+            return
+        from timer_service.aws import dynamodb_client
+        from timer_service.local.state import load_table
+        from timer_service.recovery import rebuild_index
+        from timer_service.settings import Settings
+
+        assert self.resources is not None
+        client = dynamodb_client(Settings.from_env())
+        self.recovery.legacy_items = load_table(client, self.resources.table, legacy)
+        rebuild_index(store, now_s=int(time.time()))
+        legacy.rename(legacy.with_name(legacy.name + ".imported"))
+
+    def _import_legacy_firings(self, held: HeldDispatchQueue) -> None:
+        legacy = self.config.state_dir / LEGACY_FIRINGS_FILE
+        if not legacy.exists():
+            return
+        from timer_service.local.state import load_firings
+
+        held.send(load_firings(legacy))  # journaled before the file goes
+        legacy.rename(legacy.with_name(legacy.name + ".imported"))
+
+    # --- environment --------------------------------------------------------------------
+
+    def _set_env(self, values: Mapping[str, str | None]) -> None:
+        for name, value in values.items():
+            self._saved_env.setdefault(name, os.environ.get(name))
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+    def _restore_env(self) -> None:
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_env = {}
+
+    # --- output -------------------------------------------------------------------------
+
+    def banner(self) -> None:
+        from timer_service.job_types import JobTypeRegistry
+
+        config, resources = self.config, self.resources
+        assert resources is not None
+        url = self.url
+        key_header = f" -H 'X-Api-Key: {config.api_keys[0]}'" if config.api_keys else ""
+        restored = self.recovery.restored
+        state = f"{config.state_dir} (journaled; every answered change survives a crash)"
+        if restored.get("items") or restored.get("messages"):
+            state += (
+                f"; restored {restored.get('items', 0)} items,"
+                f" {restored.get('messages', 0)} queued firings"
+            )
+        if self.recovery.held_firings:
+            state += f", {self.recovery.held_firings} held firings"
+        if self.recovery.legacy_items:
+            state += f"; imported {self.recovery.legacy_items} items from {LEGACY_TABLE_FILE}"
+        rows = [
+            ("API", url),
+            ("Swagger UI", f"{url}/docs"),
+            ("OpenAPI", f"{url}/openapi.json"),
+            ("AWS endpoint", resources.endpoint_url or "from the environment"),
+            ("Table", resources.table),
+            ("Dispatch queue", resources.dispatch_queue_url),
+            ("Dead letters", resources.dlq_url),
+            ("Output queue", resources.output_queue_url),
+            ("Job types", ", ".join(JobTypeRegistry.from_entry_points().names)),
+            ("State", state if config.embedded else "in the AWS account of the environment"),
+        ]
+        console = self.console
+        console.print(f"[bold]timer-service {__version__}[/] local stack, {config.shards} shards")
+        for name, value in rows:
+            console.print(f"  {name:<15} {value}", soft_wrap=True)
+        console.print("Try:")
+        console.print(
+            f"  curl -X PUT {url}/periodic/hello{key_header} -H 'Content-Type: application/json'"
+            """ -d '{"schedule": "rate(1 minute)", "timerCallbackData": {"hello": "world"}}'""",
+            soft_wrap=True,
+        )
+        console.print(f"  curl {url}/periodic{key_header}", soft_wrap=True)
+        console.print("Ctrl-C stops.")
+        sys.stdout.flush()
+
+    def _print_request(self, method: str, path: str, status: int, elapsed_ms: float) -> None:
+        style = "green" if status < 400 else "yellow" if status < 500 else "red"
+        self.console.print(f"[{style}]{status}[/] {method} {path} [dim]{elapsed_ms:.1f} ms[/]")
+
+    def _print_firing(self, firing: Firing, result: Any, error: Exception | None) -> None:
+        if self.config.quiet:
+            return
+        when = datetime.fromtimestamp(firing.scheduled_s, tz=UTC).strftime("%H:%M:%S")
+        console = self.console
+        if error is not None:
+            console.print(f"[red]failed[/] {firing.timer_id} @ {when}: {error}", soft_wrap=True)
+        elif result.outcome == "delivered":
+            ran = result.result
+            said = "" if ran is None else f" {ran.outcome}"
+            if ran is not None and ran.summary:
+                said += f": {ran.summary}"
+            console.print(
+                f"[cyan]fired[/] {firing.timer_id} @ {when} [dim]late {result.lateness_s:+.3f} s[/]"
+                + said,
+                soft_wrap=True,
+            )
+        else:
+            console.print(f"[dim]skipped {firing.timer_id} @ {when}: {result.outcome}[/]")
+
+    def _print_output(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        for record in event["Records"]:
+            self.console.print(f"[magenta]output[/] {record['body']}", soft_wrap=True)
+        return {"batchItemFailures": []}
+
+
+def _provision(embedded_url: str | None) -> Resources:
+    from timer_service.aws import client, dynamodb_client, sqs_client
+    from timer_service.provisioning import (
+        create_bucket,
+        create_idempotency_table,
+        create_queues,
+        create_table,
+    )
+    from timer_service.settings import Settings
+
+    base = Settings.from_env().model_copy(
+        update={"endpoint_url": embedded_url or os.environ.get("AWS_ENDPOINT_URL")}
+    )
+    table = os.environ.get("TIMER_TABLE", LOCAL_TABLE) if embedded_url is None else LOCAL_TABLE
+    idempotency = (
+        os.environ.get("IDEMPOTENCY_TABLE", LOCAL_IDEMPOTENCY_TABLE)
+        if embedded_url is None
+        else LOCAL_IDEMPOTENCY_TABLE
+    )
+    create_table(dynamodb_client(base), table)
+    create_idempotency_table(dynamodb_client(base), idempotency)
+    queues = create_queues(
+        sqs_client(base), LOCAL_QUEUE_PREFIX, max_receive_count=base.max_attempts
+    )
+    bucket = base.snapshot_bucket
+    if embedded_url is not None:
+        bucket = LOCAL_SNAPSHOT_BUCKET
+        create_bucket(client("s3", base.region, embedded_url), bucket)
+    return Resources(
+        base.endpoint_url, table, idempotency, queues.dispatch, queues.dlq, queues.output, bucket
+    )
+
+
+def apply_shard_count(store: Any, shards: int) -> tuple[int, ...]:
+    """Shards 0..N-1 active; shards beyond that drain. The draining ones, as now."""
+    from timer_service.models import ShardRegistry
+
+    current = store.get_registry()
+    active = tuple(range(shards))
+    draining = tuple(n for n in current.all if n not in active)
+    if current.active != active or current.draining != draining:
+        store.put_registry(ShardRegistry(active=active, draining=draining))
+    return draining
