@@ -1,5 +1,6 @@
 # make dev: run the whole service locally (flags in ARGS, e.g. make dev ARGS=--allow-private-targets).
-# make test: lint, type-check and every test (unit, functional, e2e, infra).
+# make test: lint, type-check and every test (unit, functional, e2e, infra, small load runs).
+# make loadtest SCENARIO=e2e|scale|cost|html|api: the load and cost harness, full size.
 # make synth / deploy / destroy: the CDK app in infra/ (node is the one extra requirement).
 # Needs only python3: uv is installed with pip into .tools/ when it is not on PATH.
 
@@ -12,7 +13,7 @@ CDK_ARGS ?=
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 CDK := cd infra && npx -y aws-cdk@2
 
-.PHONY: dev test lint typecheck pytest sync sync-all format clean synth deploy destroy bundle fuzz
+.PHONY: dev test lint typecheck pytest sync sync-all format clean synth deploy destroy bundle fuzz loadtest
 
 $(TOOLS_UV):
 	@echo "uv not found: installing it with pip into .tools/"
@@ -47,6 +48,11 @@ pytest: sync-all
 FUZZ_SECONDS ?= 300
 fuzz: sync-all
 	.venv/bin/python -m loadtest.fuzz --seconds $(FUZZ_SECONDS)
+
+# The load and cost harness: make loadtest SCENARIO=cost ARGS="--json cost.json" (loadtest/README.md).
+SCENARIO ?= e2e
+loadtest: sync-all
+	.venv/bin/python -m loadtest $(SCENARIO) $(ARGS)
 
 format: sync-all
 	.venv/bin/ruff check --fix .

@@ -12,15 +12,15 @@ limit) and measures, on one keep-alive connection unless said otherwise:
 - idle CPU: the stack's processes over 30 s with nothing to do (a fresh stack, no timers due;
   its ticks included).
 
-    .venv/bin/python -m loadtest.api [--requests 300] [--bulk 1000] [--clients 8] [--json PATH]
+    .venv/bin/python -m loadtest api [--requests 300] [--bulk 1000] [--clients 8] [--json PATH]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
+import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -31,7 +31,7 @@ import httpx
 
 from loadtest.stack import StackProcess, descendants, start_stack
 
-__all__ = ["run"]
+__all__ = ["configure", "measure", "report", "run"]
 
 GOALS = {
     "put_p50_ms": 25.0,
@@ -44,7 +44,7 @@ CRASH_TIMERS = 50
 BODY = {"schedule": "rate(1 hour)", "timerCallbackData": {"n": 1}}
 
 
-def run(
+def measure(
     *,
     requests: int = 300,
     bulk: int = 1000,
@@ -162,8 +162,7 @@ def _crash(state_dir: Path, after_s: float) -> int:
         stack.kill()
 
 
-def _report(figures: dict[str, Any]) -> None:
-    from rich.console import Console
+def report(figures: dict[str, Any], console: Any) -> None:
     from rich.table import Table
 
     table = Table("measured", "figure", "goal", "met")
@@ -193,24 +192,39 @@ def _report(figures: dict[str, Any]) -> None:
                 f"{CRASH_TIMERS} of {CRASH_TIMERS}",
                 "yes" if met else "[red]no[/]",
             )
-    Console().print(table)
+    console.print(table)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--requests", type=int, default=300, help="sequential PUTs, then GETs")
+    parser.add_argument("--bulk", type=int, default=1000, help="creates by --clients at once")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument(
+        "--crash-after", default="2,15", help="seconds between the PUTs and each SIGKILL"
+    )
+    parser.add_argument("--idle-seconds", type=float, default=30.0)
+
+
+def run(args: argparse.Namespace, progress: Any = None) -> dict[str, Any]:
+    if progress is not None:
+        progress(0, None, "measuring a fresh local stack")
+    return {
+        "scenario": "api",
+        **measure(
+            requests=args.requests,
+            bulk=args.bulk,
+            clients=args.clients,
+            crash_after_s=tuple(float(s) for s in str(args.crash_after).split(",") if s),
+            idle_s=args.idle_seconds,
+        ),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m loadtest.api", description=__doc__)
-    parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument("--bulk", type=int, default=1000)
-    parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures here")
-    args = parser.parse_args(argv)
-    figures = {
-        "scenario": "api",
-        **run(requests=args.requests, bulk=args.bulk, clients=args.clients),
-    }
-    if args.json is not None:
-        args.json.write_text(json.dumps(figures, indent=2) + "\n")
-    _report(figures)
-    return 0
+    """``python -m loadtest.api``: the same as ``python -m loadtest api``."""
+    from loadtest.__main__ import main as harness
+
+    return harness(["api", *(argv if argv is not None else sys.argv[1:])])
 
 
 if __name__ == "__main__":

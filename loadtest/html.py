@@ -15,7 +15,8 @@ changedetection.io runs in a throwaway virtual environment of its own (created, 
 ``html_tools.include_filters`` then ``html_tools.html_to_text``, as its text processor calls
 them for a CSS include filter.
 
-    .venv/bin/python -m loadtest.html [--pages /usr/share/doc/python3.11/html] [--limit N]
+    .venv/bin/python -m loadtest html [--pages /usr/share/doc/python3.11/html] [--limit N]
+                                      [--ours-only] [--json PATH]
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from typing import Any
 
 from callbacks.html_monitor import extract_text
 
-__all__ = ["DEFAULT_PAGES", "SELECTOR", "run"]
+__all__ = ["DEFAULT_PAGES", "SELECTOR", "compare", "configure", "report", "run"]
 
 DEFAULT_PAGES = Path("/usr/share/doc/python3.11/html")
 DEFAULT_VENV = Path(".cache/changedetection-io-venv")
@@ -102,12 +103,29 @@ def agreement(ours: list[str], theirs: list[str]) -> tuple[int, int]:
     return sum((a & b).values()), sum(a.values()) + sum(b.values())
 
 
-def run(
-    pages_dir: Path = DEFAULT_PAGES, *, limit: int | None = None, venv_dir: Path = DEFAULT_VENV
+def compare(
+    pages_dir: Path = DEFAULT_PAGES,
+    *,
+    limit: int | None = None,
+    venv_dir: Path | None = DEFAULT_VENV,
 ) -> dict[str, Any]:
+    """Both sides on the same pages; ``venv_dir=None``: ours only (no changedetection.io)."""
     pages = sorted(pages_dir.rglob("*.html"))[:limit]
     if not pages:
         raise SystemExit(f"no pages under {pages_dir}: apt-get install python3.11-doc")
+    if venv_dir is None:
+        ours, our_cpu = our_texts(pages)
+        return {
+            "scenario": "html",
+            "pages": len(pages),
+            "megabytes": round(sum(p.stat().st_size for p in pages) / 1e6, 1),
+            "selector": SELECTOR,
+            "ours_cpu_ms_per_page": round(sum(our_cpu.values()) / len(pages) * 1000, 3),
+            "changedetection_cpu_ms_per_page": None,
+            "cpu_ratio": None,
+            "word_agreement": None,
+            "words_extracted": sum(len(WORD.findall(text)) for text in ours.values()),
+        }
     theirs = their_texts(changedetection_python(venv_dir), pages)
     ours, our_cpu = our_texts(pages)
     words = [0, 0]
@@ -146,13 +164,46 @@ def run(
     }
 
 
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--pages", type=Path, default=DEFAULT_PAGES, help="a tree of HTML pages")
+    parser.add_argument("--limit", type=int, default=None, help="the first N pages only")
+    parser.add_argument("--venv", type=Path, default=DEFAULT_VENV, help="changedetection.io's")
+    parser.add_argument(
+        "--ours-only", action="store_true", help="skip changedetection.io (no venv needed)"
+    )
+
+
+def run(args: argparse.Namespace, progress: Any = None) -> dict[str, Any]:
+    if progress is not None:
+        progress(0, None, "extracting")
+    return compare(args.pages, limit=args.limit, venv_dir=None if args.ours_only else args.venv)
+
+
+def report(figures: dict[str, Any], console: Any) -> None:
+    from rich.table import Table
+
+    table = Table(
+        f"{figures['pages']} pages, {figures['megabytes']} MB", "ours", "changedetection.io"
+    )
+    theirs = figures["changedetection_cpu_ms_per_page"]
+    table.add_row(
+        "CPU per page",
+        f"{figures['ours_cpu_ms_per_page']} ms",
+        "-" if theirs is None else f"{theirs} ms ({figures['cpu_ratio']}x ours)",
+    )
+    if figures.get("word_agreement") is not None:
+        table.add_row("words in agreement", f"{figures['word_agreement']:.2%}", "")
+        table.add_row(
+            "unchanged page (hash only)", f"{figures['unchanged_page_cpu_ms_per_page']} ms", ""
+        )
+    console.print(table)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pages", type=Path, default=DEFAULT_PAGES)
-    parser.add_argument("--limit", type=int, default=None)
-    parser.add_argument("--venv", type=Path, default=DEFAULT_VENV)
+    configure(parser)
     args = parser.parse_args(argv)
-    print(json.dumps(run(args.pages, limit=args.limit, venv_dir=args.venv), indent=2))
+    print(json.dumps(run(args), indent=2))
     return 0
 
 

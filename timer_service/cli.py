@@ -387,7 +387,7 @@ def _run_dlq_list(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from timer_service.aws import sqs_client
-    from timer_service.dispatch import Firing
+    from timer_service.dispatch import firings_in
 
     resources, settings = _connect(args.state_dir, args.stack)
     sqs = sqs_client(settings)
@@ -409,9 +409,11 @@ def _run_dlq_list(args: argparse.Namespace) -> int:
             attributes: dict[str, Any] = dict(message.get("MessageAttributes", {}))
             error = attributes.get("error", {}).get("StringValue", "")
             try:
-                firing = Firing.from_message(message["Body"])
-                firing_id, version = firing.firing_id, str(firing.version)
-            except (ValueError, KeyError, TypeError):
+                firings = firings_in(message["Body"])
+                firing_id, version = firings[0].firing_id, str(firings[0].version)
+                if len(firings) > 1:  # a whole pack (its function kept failing on it)
+                    firing_id += f" (+{len(firings) - 1} more of its second)"
+            except (ValueError, KeyError, TypeError, AttributeError):
                 firing_id, version = message["Body"][:60], "-"
             table.add_row(
                 firing_id,
@@ -433,12 +435,15 @@ def _redriven(body: str) -> str:
     """A dead letter sent back: a raced firing's race is long over, so it runs unclaimed."""
     from dataclasses import replace
 
-    from timer_service.dispatch import Firing
+    from timer_service.dispatch import firings_in
 
     try:
-        return replace(Firing.from_message(body), raced=False).to_message()
-    except (ValueError, KeyError, TypeError):
+        firings = firings_in(body)
+    except (ValueError, KeyError, TypeError, AttributeError):
         return body
+    if len(firings) > 1:
+        return body  # a pack: none of its firings is raced
+    return replace(firings[0], raced=False).to_message()
 
 
 def _run_dlq_redrive(args: argparse.Namespace) -> int:

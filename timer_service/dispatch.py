@@ -26,12 +26,18 @@ __all__ = [
     "DispatchQueue",
     "Firing",
     "InMemoryDispatchQueue",
+    "Message",
     "SqsDispatchQueue",
     "delay_seconds",
+    "firings_in",
+    "messages_of",
 ]
 
 MAX_DELAY_S = 900  # SQS's limit on DelaySeconds
 BATCH_SIZE = 10  # SQS's limit on SendMessageBatch entries
+BATCH_MAX_BYTES = 250_000  # SendMessageBatch's limit on all bodies together is 256 KiB
+PACK_MAX_FIRINGS = 100  # firings due in one second that share a message
+PACK_MAX_BYTES = 60_000  # a message stays within one 64 KB billing chunk
 SEND_ATTEMPTS = 4
 
 
@@ -60,6 +66,14 @@ class Firing:
         return f"{self.owner}#{self.timer_id}@{format_utc(self.scheduled_s)}{suffix}"
 
     def to_message(self) -> str:
+        return json.dumps(self._body(), separators=(",", ":"))
+
+    @classmethod
+    def from_message(cls, text: str) -> Firing:
+        """The firing of a single-firing message (``firings_in`` reads packs too)."""
+        return cls._from_body(json.loads(text))
+
+    def _body(self) -> dict[str, Any]:
         body: dict[str, Any] = {
             "o": self.owner,
             "i": self.timer_id,
@@ -72,11 +86,10 @@ class Firing:
             body["m"] = 1
         if self.raced:
             body["r"] = 1
-        return json.dumps(body, separators=(",", ":"))
+        return body
 
     @classmethod
-    def from_message(cls, text: str) -> Firing:
-        body = json.loads(text)
+    def _from_body(cls, body: dict[str, Any]) -> Firing:
         next_key = body.get("n")
         return cls(
             owner=str(body["o"]),
@@ -87,6 +100,59 @@ class Firing:
             manual=bool(body.get("m", 0)),
             raced=bool(body.get("r", 0)),
         )
+
+
+@dataclass(frozen=True)
+class Message:
+    """One queue message: one firing, or a pack of firings due in the same second."""
+
+    body: str
+    scheduled_s: int
+    firings: tuple[Firing, ...]
+
+
+def messages_of(firings: Sequence[Firing]) -> list[Message]:
+    """Firings as queue messages. Firings due in the same second travel together, up to
+    ``PACK_MAX_FIRINGS`` (and one 64 KB billing chunk) a message: at scale that divides the
+    SQS requests of the ticker and the callbacks, and the callback invocations, by up to 100.
+    Raced and manual firings travel alone (their delivery claims them by message)."""
+    messages: list[Message] = []
+    by_second: dict[int, list[Firing]] = {}
+    for firing in firings:
+        if firing.raced or firing.manual:
+            messages.append(Message(firing.to_message(), firing.scheduled_s, (firing,)))
+        else:
+            by_second.setdefault(firing.scheduled_s, []).append(firing)
+    for second, group in by_second.items():
+        pack: list[str] = []
+        members: list[Firing] = []
+        size = 0
+        for firing in group:
+            text = json.dumps(firing._body(), separators=(",", ":"))
+            if members and (
+                len(members) == PACK_MAX_FIRINGS or size + len(text) + 1 > PACK_MAX_BYTES
+            ):
+                messages.append(_message(second, pack, members))
+                pack, members, size = [], [], 0
+            pack.append(text)
+            members.append(firing)
+            size += len(text) + 1
+        messages.append(_message(second, pack, members))
+    return messages
+
+
+def _message(second: int, texts: list[str], members: list[Firing]) -> Message:
+    if len(members) == 1:
+        return Message(texts[0], second, (members[0],))
+    return Message('{"p":[' + ",".join(texts) + "]}", second, tuple(members))
+
+
+def firings_in(text: str) -> list[Firing]:
+    """The firings of a message body: one, or a pack's."""
+    body = json.loads(text)
+    if isinstance(body, dict) and isinstance(body.get("p"), list):
+        return [Firing._from_body(member) for member in body["p"]]
+    return [Firing._from_body(body)]
 
 
 def delay_seconds(scheduled_s: float, now_s: float) -> int:
@@ -119,7 +185,7 @@ class SqsDispatchQueue:
         self._lock = threading.Lock()
 
     def send(self, firings: Sequence[Firing]) -> None:
-        batches = [firings[i : i + BATCH_SIZE] for i in range(0, len(firings), BATCH_SIZE)]
+        batches = _batches(messages_of(firings))
         if len(batches) <= 1:
             failed = [f for batch in batches for f in self._send_batch(batch)]
         else:
@@ -129,7 +195,7 @@ class SqsDispatchQueue:
         if failed:
             raise DispatchError(f"{len(failed)} firings could not be enqueued")
 
-    def _send_batch(self, batch: Sequence[Firing]) -> list[Firing]:
+    def _send_batch(self, batch: Sequence[Message]) -> list[Firing]:
         pending = list(batch)
         for attempt in range(SEND_ATTEMPTS):
             if attempt:
@@ -138,10 +204,10 @@ class SqsDispatchQueue:
             entries = [
                 {
                     "Id": str(n),
-                    "MessageBody": firing.to_message(),
-                    "DelaySeconds": delay_seconds(firing.scheduled_s, now_s),
+                    "MessageBody": message.body,
+                    "DelaySeconds": delay_seconds(message.scheduled_s, now_s),
                 }
-                for n, firing in enumerate(pending)
+                for n, message in enumerate(pending)
             ]
             with self._lock:
                 self.calls += 1
@@ -149,13 +215,30 @@ class SqsDispatchQueue:
                 response = self._client.send_message_batch(QueueUrl=self._url, Entries=entries)  # type: ignore[arg-type]
             except (ClientError, BotoCoreError):  # the whole call failed: retry the batch
                 if attempt == SEND_ATTEMPTS - 1:
-                    return pending
+                    break
                 continue
             failed_ids = {int(entry["Id"]) for entry in response.get("Failed", [])}
-            pending = [firing for n, firing in enumerate(pending) if n in failed_ids]
+            pending = [message for n, message in enumerate(pending) if n in failed_ids]
             if not pending:
                 return []
-        return pending
+        return [firing for message in pending for firing in message.firings]
+
+
+def _batches(messages: Sequence[Message]) -> list[list[Message]]:
+    """SendMessageBatch calls: up to 10 messages and 256 KiB each."""
+    batches: list[list[Message]] = []
+    size = 0
+    for message in messages:
+        if (
+            not batches
+            or len(batches[-1]) == BATCH_SIZE
+            or size + len(message.body) > BATCH_MAX_BYTES
+        ):
+            batches.append([])
+            size = 0
+        batches[-1].append(message)
+        size += len(message.body)
+    return batches
 
 
 @dataclass
@@ -168,7 +251,8 @@ class InMemoryDispatchQueue:
 
     def send(self, firings: Sequence[Firing]) -> None:
         now_s = self.clock.now()
-        for start in range(0, len(firings), BATCH_SIZE):
+        for batch in _batches(messages_of(firings)):
             self.calls += 1
-            for firing in firings[start : start + BATCH_SIZE]:
-                self.sent.append((firing, now_s + delay_seconds(firing.scheduled_s, now_s)))
+            for message in batch:
+                for firing in message.firings:
+                    self.sent.append((firing, now_s + delay_seconds(firing.scheduled_s, now_s)))

@@ -18,7 +18,7 @@ from loadtest.stack import WebhookReceiver
 from tests.conftest import ALICE, ApiCall, AwsResources
 from tests.functional.conftest import consume, sqs, webhook_timer
 from timer_service.clock import FixedClock
-from timer_service.dispatch import Firing, SqsDispatchQueue
+from timer_service.dispatch import Firing, SqsDispatchQueue, firings_in
 from timer_service.job_types import JobTypeRegistry
 from timer_service.models import TimerSpec
 from timer_service.service import TimerService
@@ -97,7 +97,8 @@ def queued(aws: AwsResources) -> Counter[str]:
         if not messages:
             return seen
         for message in messages:
-            seen[Firing.from_message(message["Body"]).firing_id] += 1
+            for firing in firings_in(message["Body"]):
+                seen[firing.firing_id] += 1
         sqs().delete_message_batch(
             QueueUrl=aws.dispatch_queue_url,
             Entries=[

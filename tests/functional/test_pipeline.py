@@ -215,3 +215,45 @@ def test_message_that_is_not_a_firing_goes_to_the_dlq(pipeline: AwsResources) ->
     assert dead["Body"] == "not json"
     assert "not a firing" in dead["MessageAttributes"]["error"]["StringValue"]
     assert sqs().receive_message(QueueUrl=pipeline.dispatch_queue_url).get("Messages", []) == []
+
+
+def test_a_pack_runs_each_firing_once_and_retries_a_failed_one_alone(
+    pipeline: AwsResources, call_api: ApiCall, receiver: WebhookReceiver
+) -> None:
+    from timer_service.clock import SystemClock
+    from timer_service.dispatch import Firing, SqsDispatchQueue
+
+    # GIVEN three timers firing in the same second, one of whose targets refuses connections
+    webhook_timer(call_api, receiver, "a")
+    webhook_timer(call_api, receiver, "b")
+    body = {"schedule": "rate(1 hour)", "jobType": "webhook", "job": {"url": "http://127.0.0.1:9/"}}
+    assert call_api("PUT", "/periodic/down", body).status == 201
+    due_s = int(time.time())
+    queue = SqsDispatchQueue(sqs(), pipeline.dispatch_queue_url, clock=SystemClock())
+    queue.send([Firing(ALICE, timer_id, 1, due_s) for timer_id in ("a", "b", "down")])
+    assert queue.calls == 1
+    (message,) = sqs().receive_message(QueueUrl=pipeline.dispatch_queue_url, VisibilityTimeout=0)[
+        "Messages"
+    ]
+    assert len(json.loads(message["Body"])["p"]) == 3  # one message carries all three
+    # WHEN the callbacks run until nothing is left
+    deadline = time.time() + 30
+    dead: list[dict[str, Any]] = []
+    while time.time() < deadline and not dead:
+        consume(pipeline)
+        dead = (
+            sqs()
+            .receive_message(
+                QueueUrl=pipeline.dlq_url, WaitTimeSeconds=0, MessageAttributeNames=["All"]
+            )
+            .get("Messages", [])
+        )
+        time.sleep(0.3)
+    # THEN the good ones ran once, the failing one was retried alone until MAX_ATTEMPTS (2),
+    # then dead-lettered as a firing of its own
+    assert sorted(r.path for r in receiver.requests) == ["/hook/a", "/hook/b"]
+    assert len(dead) == 1
+    assert json.loads(dead[0]["Body"])["i"] == "down"
+    assert "retries exhausted" in dead[0]["MessageAttributes"]["error"]["StringValue"]
+    (run,) = call_api("GET", "/periodic/down/runs").body["items"]  # one run per firing
+    assert (run["attempt"], run["outcome"]) == (2, "error")

@@ -44,7 +44,15 @@ def sqs_event(
                     "SenderId": "local",
                     "ApproximateFirstReceiveTimestamp": now_ms,
                 },
-                "messageAttributes": {},
+                "messageAttributes": {
+                    name: {
+                        "stringValue": value.get("StringValue"),
+                        "dataType": value.get("DataType", "String"),
+                        "stringListValues": [],
+                        "binaryListValues": [],
+                    }
+                    for name, value in m.get("MessageAttributes", {}).items()
+                },
                 "md5OfBody": m.get("MD5OfBody", ""),
                 "eventSource": "aws:sqs",
                 "eventSourceARN": queue_arn,
@@ -132,6 +140,7 @@ class QueueWorker:
             MaxNumberOfMessages=10,
             WaitTimeSeconds=self._wait_s,
             AttributeNames=["All"],
+            MessageAttributeNames=["All"],
         )
         return list(response.get("Messages", []))
 

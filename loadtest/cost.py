@@ -1,0 +1,412 @@
+"""Dollars per million firings: every AWS request of the real code, counted and priced.
+
+Runs the real API service, tick engine and callback delivery against DynamoDB on the local
+emulator and counts every boto3 request by ``service:Operation`` (botocore event hooks), with
+the DynamoDB capacity each consumed, computed from the items read and written by DynamoDB's
+rules (4 KB read units, halved when eventually consistent; 1 KB write units, doubled in
+transactions). SQS sends are counted on a recording client (the count is what costs). The
+callback side adds what Lambda's SQS event source does for each batch of up to 10 messages
+(one receive, one delete, one invocation). Lambda compute is the measured CPU time of the
+handler code at the function's memory (ticker 1,024 MB, callback 512 MB).
+
+Two workloads: ``--timers`` rate(1 minute) timers (one tick in which all fire), and
+``--mixed-timers`` timers over ``--periods`` distinct rate periods (1 to N minutes) ticked
+for ``--minutes`` minutes. Prices: ``timer_service.pricing`` (us-east-1, each with its source
+and date).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = ["Meter", "configure", "item_size", "report", "run"]
+
+T0 = int(datetime(2030, 1, 1, tzinfo=UTC).timestamp())
+TICKER_GB = 1.0
+CALLBACK_GB = 0.5
+CALLBACK_BATCH = 10  # messages per invocation (the event source's batch size)
+
+
+class CountJob(BaseModel):
+    """A job type that only counts its firings: the service's cost without a target's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--timers", type=int, default=1000, help="rate(1 minute) timers")
+    parser.add_argument("--periods", type=int, default=1000, help="distinct rate periods")
+    parser.add_argument("--minutes", type=int, default=5, help="ticks of the mixed workload")
+    parser.add_argument(
+        "--density",
+        type=int,
+        default=10_000,
+        help="firings per shard-minute at which the mixed workload is priced",
+    )
+    parser.add_argument("--shards", type=int, default=4, help="for the idle month")
+
+
+def item_size(item: dict[str, Any]) -> int:
+    """An item's size as DynamoDB bills it: attribute names plus values."""
+    return sum(len(name.encode()) + _value_size(value) for name, value in item.items())
+
+
+def _value_size(value: dict[str, Any]) -> int:
+    (kind, inner), *_ = value.items()
+    if kind == "S":
+        return len(str(inner).encode())
+    if kind == "N":
+        return math.ceil(len(str(inner).lstrip("-").replace(".", "")) / 2) + 1
+    if kind == "B":
+        return len(inner)
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "L":
+        return 3 + sum(1 + _value_size(v) for v in inner)
+    if kind == "M":
+        return 3 + sum(1 + len(k.encode()) + _value_size(v) for k, v in inner.items())
+    if kind in ("SS", "NS"):
+        return sum(len(str(v).encode()) for v in inner)
+    return sum(len(v) for v in inner)  # BS
+
+
+class Meter:
+    """Counts requests (``"dynamodb:Query"``) and DynamoDB capacity of boto3 clients."""
+
+    def __init__(self) -> None:
+        self.requests: Counter[str] = Counter()
+        self.read_units = 0.0
+        self.write_units = 0.0
+
+    def attach(self, *clients: Any) -> None:
+        for each in clients:
+            each.meta.events.register("before-parameter-build.*.*", self._params)
+            each.meta.events.register("before-call.*.*", self._before)
+            each.meta.events.register("after-call.*.*", self._after)
+
+    @staticmethod
+    def _params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["metered_params"] = params  # the API's parameters, before serialisation
+
+    def _before(self, model: Any, **_: Any) -> None:
+        self.requests[f"{model.service_model.service_name}:{model.name}"] += 1
+
+    def _after(self, model: Any, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        if model.service_model.service_name != "dynamodb":
+            return
+        reads, writes = _units(model.name, context.get("metered_params", {}), parsed)
+        self.read_units += reads
+        self.write_units += writes
+
+    def snapshot(self) -> tuple[Counter[str], float, float]:
+        return Counter(self.requests), self.read_units, self.write_units
+
+    @contextmanager
+    def window(self) -> Iterator[dict[str, Any]]:
+        requests, reads, writes = self.snapshot()
+        result: dict[str, Any] = {}
+        yield result
+        delta = Counter(self.requests)
+        delta.subtract(requests)
+        result["requests"] = {k: v for k, v in delta.items() if v}
+        result["read_units"] = self.read_units - reads
+        result["write_units"] = self.write_units - writes
+
+
+def _units(operation: str, params: dict[str, Any], parsed: dict[str, Any]) -> tuple[float, float]:
+    factor = 1.0 if params.get("ConsistentRead") else 0.5
+    if operation == "GetItem":
+        item = parsed.get("Item")
+        return factor * (math.ceil(item_size(item) / 4096) if item else 1), 0.0
+    if operation == "Query":
+        total = sum(item_size(i) for i in parsed.get("Items", []))
+        return factor * max(1, math.ceil(total / 4096)), 0.0
+    if operation == "BatchGetItem":
+        units = 0.0
+        for table, request in params.get("RequestItems", {}).items():
+            found = parsed.get("Responses", {}).get(table, [])
+            each = 1.0 if request.get("ConsistentRead") else 0.5
+            units += each * sum(math.ceil(item_size(i) / 4096) for i in found)
+            units += each * (len(request.get("Keys", [])) - len(found))
+        return units, 0.0
+    if operation == "PutItem":
+        return 0.0, max(1, math.ceil(item_size(params.get("Item", {})) / 1024))
+    if operation in ("UpdateItem", "DeleteItem"):
+        attributes = parsed.get("Attributes")
+        return 0.0, max(1, math.ceil(item_size(attributes) / 1024)) if attributes else 1
+    if operation == "TransactWriteItems":
+        units = 0
+        for action in params.get("TransactItems", []):
+            put = action.get("Put")
+            units += 2 * (max(1, math.ceil(item_size(put["Item"]) / 1024)) if put else 1)
+        return 0.0, units
+    if operation == "BatchWriteItem":
+        units = 0
+        for requests in params.get("RequestItems", {}).values():
+            for request in requests:
+                put = request.get("PutRequest")
+                units += max(1, math.ceil(item_size(put["Item"]) / 1024)) if put else 1
+        return 0.0, units
+    return 0.0, 0.0
+
+
+class RecordingSqs:
+    """An SQS client that accepts every batch and keeps the bodies (counted as requests)."""
+
+    def __init__(self, meter: Meter) -> None:
+        self._meter = meter
+        self.bodies: list[str] = []
+
+    def send_message_batch(self, *, QueueUrl: str, Entries: list[dict[str, Any]]) -> Any:
+        self._meter.requests["sqs:SendMessageBatch"] += 1
+        self.bodies.extend(entry["MessageBody"] for entry in Entries)
+        return {"Successful": [{"Id": e["Id"]} for e in Entries], "Failed": []}
+
+
+def run(args: argparse.Namespace, progress: Any = None) -> dict[str, Any]:
+    from timer_service.local.embedded import EmbeddedAws, fake_credentials
+    from timer_service.pricing import (
+        eventbridge_scheduler_usd_per_million,
+        idle_month_usd,
+        step_functions_usd_per_million,
+    )
+
+    sys.setrecursionlimit(20_000)  # moto parses an UpdateExpression of many bases recursively
+    with fake_credentials(), EmbeddedAws() as aws:
+        if progress is not None:
+            progress(0, 2, "rate(1 minute) timers")
+        uniform = _workload(aws.url, "uniform", [1] * args.timers, minutes=1)
+        if progress is not None:
+            progress(1, 2, f"{args.periods} distinct periods")
+        periods = [1 + n for n in range(args.periods)]  # one timer per period: a tick's reads
+        mixed = _workload(aws.url, "mixed", periods, minutes=args.minutes)
+    # A tick's cost is a fixed part (its lease, claim and base reads, an invocation) and a part
+    # per firing. The mixed workload's fixed part is priced at --density firings a minute, with
+    # the per-firing part of the uniform one.
+    per_firing = uniform["ticker_variable_usd"]
+    mixed_ticker = (mixed["ticker_usd_per_tick"] / args.density + per_firing) * 1e6
+    all_in_extra = uniform["usd"]["all_in"] - uniform["usd"]["ticker"]
+    dedup_extra = uniform["usd"]["all_in_deduplicated"] - uniform["usd"]["ticker"]
+    mixed_usd = {
+        "ticker": round(mixed_ticker, 4),
+        "all_in": round(mixed_ticker + all_in_extra, 4),
+        "all_in_deduplicated": round(mixed_ticker + dedup_extra, 4),
+    }
+    idle = idle_month_usd(shards=args.shards)
+    return {
+        "scenario": "cost",
+        "firings_uniform": uniform["firings"],
+        "mixed_requests_per_tick": mixed["requests_per_tick"],
+        "mixed_density_firings_per_minute": args.density,
+        "requests_per_1000_firings": uniform["per_1000"],
+        "read_units_per_1000_firings": uniform["read_units_per_1000"],
+        "write_units_per_1000_firings": uniform["write_units_per_1000"],
+        "usd_per_million_firings": uniform["usd"],
+        "usd_per_million_firings_mixed": mixed_usd,
+        "usd_per_million_eventbridge_scheduler": round(eventbridge_scheduler_usd_per_million(), 4),
+        "usd_per_million_step_functions": round(step_functions_usd_per_million(), 4),
+        "idle_usd_per_month": {k: round(v, 2) for k, v in idle.items()},
+        "idle_usd_per_month_total": round(sum(idle.values()), 2),
+        "idle_shards": args.shards,
+        "distinct_periods": args.periods,
+    }
+
+
+def _workload(endpoint: str, table: str, periods: list[int], *, minutes: int) -> dict[str, Any]:
+    from callbacks.idempotency import firing_config, make_run_once
+    from timer_service.aws import client
+    from timer_service.clock import FixedClock
+    from timer_service.delivery import Delivery
+    from timer_service.dispatch import SqsDispatchQueue, firings_in
+    from timer_service.job_types import JobType, JobTypeRegistry
+    from timer_service.local.lambda_context import LocalContext
+    from timer_service.models import TimerSpec
+    from timer_service.pricing import request_usd
+    from timer_service.provisioning import create_idempotency_table, create_table
+    from timer_service.service import TimerService
+    from timer_service.settings import Settings
+    from timer_service.store.dynamodb import DynamoTimerStore
+    from timer_service.tick import RACE_SLACK_S, TickEngine
+
+    dynamodb = client("dynamodb", "us-east-1", endpoint)
+    create_table(dynamodb, table)
+    create_idempotency_table(dynamodb, f"{table}-idempotency")
+    meter = Meter()
+    meter.attach(dynamodb)
+    sqs = RecordingSqs(meter)
+    clock = FixedClock(T0 + 1)
+    store = DynamoTimerStore(dynamodb, table)
+    queue = SqsDispatchQueue(sqs, "https://sqs.local/q", clock=clock)  # type: ignore[arg-type]
+    noop = JobType(name="count", config_model=CountJob, handler=lambda config, context: None)
+    registry = JobTypeRegistry([noop])
+    service = TimerService(store=store, clock=clock, job_types=registry, queue=queue)
+    for n, period in enumerate(periods):
+        schedule = "rate(1 minute)" if period == 1 else f"rate({period} minutes)"
+        service.put(
+            "load",
+            f"t{n:05d}",
+            TimerSpec.model_validate({"schedule": schedule, "jobType": "count"}),
+        )
+    engine = TickEngine(store=store, queue=queue, clock=clock)
+    # Steady state: the timers were created well before (a firing of a timer written within
+    # the race window of its minute travels alone, see tick.py), and one tick came before.
+    first = 1 + (RACE_SLACK_S + 120) // 60
+    clock.set(T0 + first * 60 + 1)
+    engine.tick(0)
+    sqs.bodies.clear()
+    ticker_cpu = 0.0
+    with meter.window() as ticker:
+        for minute in range(first + 1, first + 1 + minutes):
+            clock.set(T0 + minute * 60 + 1)
+            started = time.process_time()
+            engine.tick(0)
+            ticker_cpu += time.process_time() - started
+    ticker["requests"]["scheduler:Invoke"] = minutes
+    ticker["requests"]["lambda:Invoke"] = minutes
+    messages = list(sqs.bodies)
+    firings = [f for body in messages for f in firings_in(body)]
+    settings = Settings(table_name=table, endpoint_url=endpoint)
+    delivery = Delivery(
+        store=store,
+        job_types=registry,
+        clock=FixedClock(T0 + 10**6),
+        settings=settings,
+        client=lambda name: client(name, "us-east-1", endpoint),
+    )
+    config = firing_config()
+    config.register_lambda_context(LocalContext())
+    run_once = make_run_once(f"{table}-idempotency", dynamodb, config)
+    sides: dict[str, dict[str, Any]] = {}
+    for mode in ("atLeastOnce", "deduplicated"):
+        callback_cpu = 0.0
+        with meter.window() as callback:
+            for start in range(0, len(messages), CALLBACK_BATCH):
+                batch = [
+                    f for body in messages[start : start + CALLBACK_BATCH] for f in firings_in(body)
+                ]
+                started = time.process_time()
+                reads = delivery.reads(batch)
+                for firing in batch:
+                    if mode == "deduplicated":
+                        timer = reads.timer_for(firing)
+                        assert timer is not None
+                        reads_of = _Override(
+                            reads, timer.model_copy(update={"delivery": "deduplicated"})
+                        )
+                        delivery.deliver(firing, attempt=1, reads=reads_of, run_once=run_once)  # type: ignore[arg-type]
+                    else:
+                        delivery.deliver(firing, attempt=1, reads=reads)
+                callback_cpu += time.process_time() - started
+        invocations = math.ceil(len(messages) / CALLBACK_BATCH)
+        callback["requests"]["sqs:ReceiveMessage"] = invocations
+        callback["requests"]["sqs:DeleteMessageBatch"] = invocations
+        callback["requests"]["lambda:Invoke"] = invocations
+        callback["gb_seconds"] = callback_cpu * CALLBACK_GB
+        sides[mode] = callback
+    ticker["gb_seconds"] = ticker_cpu * TICKER_GB
+
+    def usd(side: dict[str, Any]) -> float:
+        return request_usd(
+            {k: v for k, v in side["requests"].items() if not k.startswith("dynamodb:")},
+            read_units=side["read_units"],
+            write_units=side["write_units"],
+            lambda_gb_seconds=side["gb_seconds"],
+        )
+
+    count = len(firings)
+    per_million = 1e6 / count
+    ticker_usd = usd(ticker) * per_million
+    per_1000: Counter[str] = Counter()
+    for side in (ticker, sides["atLeastOnce"]):
+        for name, n in side["requests"].items():
+            per_1000[name] += n
+    per_tick = usd(ticker) / minutes
+    fixed = request_usd({"scheduler:Invoke": 1, "lambda:Invoke": 1}, write_units=2, read_units=1)
+    return {
+        "firings": count,
+        "messages": len(messages),
+        "ticker_usd_per_tick": per_tick,
+        "ticker_variable_usd": max(0.0, (per_tick - fixed) * minutes / count),
+        "requests_per_tick": {
+            k: round(v / minutes, 1) for k, v in sorted(ticker["requests"].items())
+        },
+        "per_1000": {k: round(v * 1000 / count, 2) for k, v in sorted(per_1000.items())},
+        "read_units_per_1000": round(
+            (ticker["read_units"] + sides["atLeastOnce"]["read_units"]) * 1000 / count, 2
+        ),
+        "write_units_per_1000": round(
+            (ticker["write_units"] + sides["atLeastOnce"]["write_units"]) * 1000 / count, 2
+        ),
+        "usd": {
+            "ticker": round(ticker_usd, 4),
+            "all_in": round(ticker_usd + usd(sides["atLeastOnce"]) * per_million, 4),
+            "all_in_deduplicated": round(ticker_usd + usd(sides["deduplicated"]) * per_million, 4),
+        },
+    }
+
+
+class _Override:
+    """A batch's timer reads with one timer's delivery mode changed."""
+
+    def __init__(self, reads: Any, timer: Any) -> None:
+        self._reads = reads
+        self._timer = timer
+
+    def timer_for(self, firing: Any) -> Any:
+        return self._timer
+
+
+def report(figures: dict[str, Any], console: Any) -> None:
+    from rich.table import Table
+
+    eventbridge = figures["usd_per_million_eventbridge_scheduler"]
+    table = Table(
+        "USD per million firings",
+        "rate(1 minute)",
+        f"{figures['distinct_periods']} periods",
+        "goal",
+    )
+    uniform, mixed = figures["usd_per_million_firings"], figures["usd_per_million_firings_mixed"]
+    table.add_row(
+        "ticker side (into SQS)", f"{uniform['ticker']:.4f}", f"{mixed['ticker']:.4f}", "<= 0.06"
+    )
+    table.add_row(
+        "all-in, atLeastOnce", f"{uniform['all_in']:.4f}", f"{mixed['all_in']:.4f}", "<= 0.30"
+    )
+    table.add_row(
+        "all-in, deduplicated",
+        f"{uniform['all_in_deduplicated']:.4f}",
+        f"{mixed['all_in_deduplicated']:.4f}",
+        "",
+    )
+    table.add_row("EventBridge Scheduler -> SQS", f"{eventbridge:.2f}", "", "")
+    table.add_row(
+        "Step Functions wait state", f"{figures['usd_per_million_step_functions']:.2f}", "", ""
+    )
+    table.add_row(
+        "ratio to EventBridge (ticker / all-in)",
+        f"{eventbridge / uniform['ticker']:.0f}x / {eventbridge / uniform['all_in']:.1f}x",
+        f"{eventbridge / mixed['ticker']:.0f}x / {eventbridge / mixed['all_in']:.1f}x",
+        ">= 20x / 5x",
+    )
+    console.print(table)
+    requests = Table("requests per 1,000 firings (rate(1 minute))", "count")
+    for name, count in figures["requests_per_1000_firings"].items():
+        requests.add_row(name, str(count))
+    requests.add_row("DynamoDB read units", str(figures["read_units_per_1000_firings"]))
+    requests.add_row("DynamoDB write units", str(figures["write_units_per_1000_firings"]))
+    console.print(requests)
+    console.print(
+        f"idle stack, {figures['idle_shards']} shards: "
+        f"${figures['idle_usd_per_month_total']:.2f} a month {figures['idle_usd_per_month']}"
+    )

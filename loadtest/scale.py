@@ -1,0 +1,328 @@
+"""Throughput per shard: the real tick engine and boto3 clients against a modelled AWS.
+
+One tick of one shard runs the real ``TickEngine``, ``DynamoTimerStore`` and
+``SqsDispatchQueue`` with real boto3 clients: every request is serialised, signed and its
+answer parsed at their real CPU cost. Only the network send is replaced (botocore's
+``before-send`` event) by a canned DynamoDB or SQS answer, returned after a modelled AWS
+latency (defaults below, lognormal around the median). The shard holds ``--firings`` rate
+timers that all fire in the ticked minute (one base partition, pages of up to 1 MB), and a
+Query page is never faster than DynamoDB's per-partition read limit allows.
+
+Each shard is a process of its own, as each shard's tick is its own Lambda invocation; N
+shards run in waves of at most ``--parallel`` processes (default: this machine's cores), so no
+process has less than a core. Shards share nothing (their own partitions; SQS standard queues
+have no throughput limit), so the aggregate for N shards is the sum of the shards' own figures,
+and the curve shows how well that holds as more of them run at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import multiprocessing
+import os
+import random
+import resource
+import threading
+import time
+import uuid
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["LATENCY_MS", "configure", "report", "run"]
+
+T0_MINUTE = 29_000_000  # an epoch minute in 2025: the tick's; it reads the next (lookahead)
+# Median latencies (ms) of the modelled AWS; each call draws lognormal(median, sigma 0.35).
+LATENCY_MS = {
+    "DynamoDB.Query": 6.0,  # plus the page's share of the partition's read limit
+    "DynamoDB.UpdateItem": 5.0,
+    "DynamoDB.PutItem": 5.0,
+    "DynamoDB.GetItem": 3.0,
+    "SQS.SendMessageBatch": 12.0,
+}
+PARTITION_READ_UNITS_PER_S = 3000  # DynamoDB's per-partition limit (strongly consistent)
+QUERY_PAGE_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ShardResult:
+    shard: int
+    firings: int
+    tick_s: float
+    cpu_s: float
+    memory_mb: float
+    requests: dict[str, int]
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--firings", type=int, default=600_000, help="firings in the ticked minute per shard"
+    )
+    parser.add_argument(
+        "--shards",
+        default="1,2,4,8,16,32,64",
+        help="comma-separated shard counts for the scaling curve",
+    )
+    parser.add_argument(
+        "--parallel", type=int, default=os.cpu_count() or 1, help="shard processes at once"
+    )
+
+
+def run(args: argparse.Namespace, progress: Any = None) -> dict[str, Any]:
+    counts = [int(n) for n in str(args.shards).split(",")]
+    curve: list[dict[str, Any]] = []
+    single: ShardResult | None = None
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=args.parallel, mp_context=context) as pool:
+        for shards in counts:
+            results = list(pool.map(_tick_one, range(shards), [args.firings] * shards))
+            if single is None:
+                single = results[0]
+            per_shard = [r.firings * 60 / max(r.tick_s, 1e-9) for r in results]
+            aggregate = sum(per_shard)
+            curve.append(
+                {
+                    "shards": shards,
+                    "firings_per_minute": round(aggregate),
+                    "efficiency": round(
+                        aggregate / (shards * single.firings * 60 / single.tick_s), 3
+                    ),
+                    "tick_s_max": round(max(r.tick_s for r in results), 2),
+                }
+            )
+            if progress is not None:
+                progress(counts.index(shards) + 1, len(counts), f"{shards} shards")
+    assert single is not None
+    all_results = single
+    return {
+        "scenario": "scale",
+        "firings_per_tick": args.firings,
+        "firings_per_minute_per_shard": round(all_results.firings * 60 / all_results.tick_s),
+        "tick_seconds": round(all_results.tick_s, 2),
+        "cpu_us_per_firing": round(all_results.cpu_s / all_results.firings * 1e6, 1),
+        "tick_memory_mb": round(all_results.memory_mb, 1),
+        "requests_per_tick": all_results.requests,
+        "curve": curve,
+        "linear_efficiency_at_max": curve[-1]["efficiency"],
+        "parallel_processes": args.parallel,
+        "latency_model_ms": LATENCY_MS,
+    }
+
+
+def _tick_one(shard: int, firings: int) -> ShardResult:
+    import boto3
+    from botocore.config import Config
+
+    from timer_service.clock import FixedClock
+    from timer_service.dispatch import SqsDispatchQueue
+    from timer_service.store.dynamodb import DynamoTimerStore
+    from timer_service.tick import TickEngine
+
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    aws = ModelledAws(shard, firings)
+    # Fresh clients: a pool process runs several shards, and each shard has its own model.
+    session = boto3.session.Session()
+    config = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=32)
+    dynamodb = session.client("dynamodb", region_name="us-east-1", config=config)
+    sqs = session.client("sqs", region_name="us-east-1", config=config)
+    for each in (dynamodb, sqs):
+        each.meta.events.register_first("before-send", aws.answer)
+    clock = FixedClock(T0_MINUTE * 60 + 0.2)
+    engine = TickEngine(
+        store=DynamoTimerStore(dynamodb, "timers"),
+        queue=SqsDispatchQueue(sqs, "https://sqs.us-east-1.amazonaws.com/1/dispatch", clock=clock),
+        clock=clock,
+    )
+    baseline_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    cpu_before = time.process_time()
+    started = time.perf_counter()
+    report = engine.tick(shard)
+    tick_s = time.perf_counter() - started
+    cpu_s = time.process_time() - cpu_before
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if report.sent != firings:
+        raise RuntimeError(f"shard {shard}: the tick sent {report.sent} of {firings}")
+    return ShardResult(
+        shard, firings, tick_s, cpu_s, (peak_kb - baseline_kb) / 1024, dict(aws.requests)
+    )
+
+
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Any:
+        yield self._body
+
+    def read(self, *_: Any, **__: Any) -> bytes:
+        return self._body
+
+
+class ModelledAws:
+    """Answers the tick's DynamoDB and SQS requests as AWS would, after a modelled latency."""
+
+    def __init__(self, shard: int, firings: int) -> None:
+        from timer_service.keys import IndexKey, index_sort_key, rate_partition
+        from timer_service.store.dynamodb import index_item
+        from timer_service.time_index import IndexEntry
+
+        self.requests: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._random = random.Random(shard)
+        self._partition = rate_partition(shard, 1, 0)
+        self._shard = shard
+        pages: list[bytes] = []
+        self._after: dict[str, int] = {}  # a page's LastEvaluatedKey sort key -> the next page
+        page: list[str] = []
+        size = 0
+        for n in range(firings):
+            second = n % 60
+            entry = IndexEntry(
+                key=IndexKey(self._partition, index_sort_key(second, "load", f"t{n:07d}")),
+                shard=shard,
+                owner="load",
+                timer_id=f"t{n:07d}",
+                version=1,
+                kind="rate",
+                second=second,
+                misfire_policy="fireOnce",
+                first_fire_s=(T0_MINUTE - 60) * 60 + second,
+                period_s=60,
+            )
+            text = json.dumps(index_item(entry), separators=(",", ":"))
+            if size + len(text) > QUERY_PAGE_BYTES:
+                pages.append(self._page(page, last=False))
+                self._after[json.loads(page[-1])["sk"]["S"]] = len(pages)
+                page, size = [], 0
+            page.append(text)
+            size += len(text)
+        pages.append(self._page(page, last=True))
+        self._pages = pages
+
+    def _page(self, items: list[str], *, last: bool) -> bytes:
+        body = f'{{"Count":{len(items)},"ScannedCount":{len(items)},"Items":[{",".join(items)}]'
+        if not last:
+            cursor = json.loads(items[-1])
+            key = json.dumps({"pk": cursor["pk"], "sk": cursor["sk"]})
+            body += f',"LastEvaluatedKey":{key}'
+        return (body + "}").encode()
+
+    def _wait(self, operation: str, extra_s: float = 0.0) -> None:
+        median = LATENCY_MS[operation] / 1000
+        with self._lock:
+            self.requests[operation] = self.requests.get(operation, 0) + 1
+            latency = self._random.lognormvariate(math.log(median), 0.35)
+        time.sleep(max(latency, extra_s))
+
+    def answer(self, request: Any, **_: Any) -> Any:
+        from botocore.awsrequest import AWSResponse
+
+        target = request.headers.get("X-Amz-Target", b"")
+        target = target.decode() if isinstance(target, bytes) else target
+        service, _, operation = target.partition(".")
+        body = json.loads(request.body or b"{}")
+        if service.startswith("DynamoDB"):
+            answer = self._dynamodb(operation, body)
+        elif service.startswith("AmazonSQS"):
+            answer = self._sqs(operation, body)
+        else:
+            raise RuntimeError(f"no model for {target!r}")
+        headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "model"}
+        return AWSResponse(request.url, 200, headers, _Raw(answer))
+
+    def _dynamodb(self, operation: str, body: dict[str, Any]) -> bytes:
+        if operation == "Query":
+            partition = body["ExpressionAttributeValues"][":p"]["S"]
+            if partition != self._partition:
+                self._wait("DynamoDB.Query")
+                return b'{"Count":0,"ScannedCount":0,"Items":[]}'
+            start = body.get("ExclusiveStartKey")
+            index = 0 if start is None else self._after[start["sk"]["S"]]
+            page = self._pages[index]
+            units = math.ceil(len(page) / 4096)
+            self._wait("DynamoDB.Query", units / PARTITION_READ_UNITS_PER_S)
+            return page
+        if operation == "UpdateItem":
+            self._wait("DynamoDB.UpdateItem")
+            if body.get("ReturnValues") == "ALL_NEW":  # begin_tick: the shard's state
+                state = {
+                    "pk": {"S": f"S#{self._shard}"},
+                    "sk": {"S": "STATE"},
+                    "done": {"N": str(T0_MINUTE)},  # steady state: one new minute a tick
+                    "claimed": {"N": str(T0_MINUTE + 1)},
+                    "bases": {"NS": ["1"]},
+                    "leaseOwner": body["ExpressionAttributeValues"][":me"],
+                }
+                return json.dumps({"Attributes": state}).encode()
+            return b"{}"
+        self._wait(f"DynamoDB.{operation}")
+        return b"{}"
+
+    def _sqs(self, operation: str, body: dict[str, Any]) -> bytes:
+        if operation != "SendMessageBatch":
+            raise RuntimeError(f"no model for SQS {operation}")
+        self._wait("SQS.SendMessageBatch")
+        successful = [
+            {
+                "Id": entry["Id"],
+                "MessageId": str(uuid.uuid4()),
+                "MD5OfMessageBody": hashlib.md5(entry["MessageBody"].encode()).hexdigest(),
+            }
+            for entry in body["Entries"]
+        ]
+        return json.dumps({"Successful": successful, "Failed": []}).encode()
+
+
+def report(figures: dict[str, Any], console: Any) -> None:
+    from rich.table import Table
+
+    table = Table("measured (one shard's tick)", "figure", "goal")
+    table.add_row("firings in the tick", f"{figures['firings_per_tick']:,}", "")
+    table.add_row("tick wall time", f"{figures['tick_seconds']} s", "<= 60 s")
+    table.add_row(
+        "firings per minute per shard",
+        f"{figures['firings_per_minute_per_shard']:,}",
+        ">= 600,000",
+    )
+    table.add_row(
+        "CPU per firing (boto3 included)", f"{figures['cpu_us_per_firing']} us", "<= 100 us"
+    )
+    table.add_row("memory of the tick", f"{figures['tick_memory_mb']} MB", "")
+    for name, count in sorted(figures["requests_per_tick"].items()):
+        table.add_row(f"  {name}", f"{count:,}", "")
+    console.print(table)
+    curve = Table("shards", "firings per minute", "efficiency vs linear", "slowest tick")
+    for point in figures["curve"]:
+        curve.add_row(
+            str(point["shards"]),
+            f"{point['firings_per_minute']:,}",
+            f"{point['efficiency']:.0%}",
+            f"{point['tick_s_max']} s",
+        )
+    console.print(curve)
+
+
+def plot(figures: dict[str, Any], path: Any) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shards = [p["shards"] for p in figures["curve"]]
+    rate = [p["firings_per_minute"] for p in figures["curve"]]
+    ideal = [n * figures["firings_per_minute_per_shard"] for n in shards]
+    figure, axis = plt.subplots(figsize=(7, 4))
+    axis.plot(shards, rate, marker="o", label="measured")
+    axis.plot(shards, ideal, linestyle="--", label="linear")
+    axis.set_xscale("log", base=2)
+    axis.set_yscale("log")
+    axis.set_xlabel("shards")
+    axis.set_ylabel("firings per minute")
+    axis.set_title("Tick throughput, modelled AWS latency, real boto3")
+    axis.legend()
+    figure.tight_layout()
+    figure.savefig(path)

@@ -1,0 +1,77 @@
+"""``python -m loadtest``: a small run of each scenario, and the JSON keys others rely on."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from loadtest.__main__ import main
+
+pytestmark = pytest.mark.e2e
+
+
+def run(tmp_path: Path, *args: str) -> dict[str, object]:
+    out = tmp_path / "figures.json"
+    assert main([*args, "--json", str(out)]) == 0
+    figures: dict[str, object] = json.loads(out.read_text())
+    assert figures["scenario"] == args[0]
+    return figures
+
+
+def test_e2e_counts_every_firing_through_the_api(tmp_path: Path) -> None:
+    # A few seconds ahead: the API hands these over itself (their minute is already claimed).
+    figures = run(
+        tmp_path,
+        "e2e",
+        "--timers",
+        "24",
+        "--spread-seconds",
+        "6",
+        "--lead-seconds",
+        "4",
+        "--rate-share",
+        "0",
+        "--cron-share",
+        "0",
+        "--sample",
+        "0.25",
+        "--plot",
+        str(tmp_path / "lateness.png"),
+    )
+    assert figures["firings_expected"] == 24 - figures["deleted_or_paused"]  # type: ignore[operator]
+    assert figures["firings_received"] == figures["firings_expected"]
+    for key in ("lost", "duplicates", "early", "fired_after_delete"):
+        assert figures[key] == 0, key
+    lateness = figures["lateness_ms"]
+    assert isinstance(lateness, dict) and set(lateness) == {"p50", "p95", "p99", "max"}
+    assert (tmp_path / "lateness.png").stat().st_size > 1000
+
+
+def test_scale_reports_throughput_cpu_and_a_curve(tmp_path: Path) -> None:
+    figures = run(tmp_path, "scale", "--firings", "3000", "--shards", "1,2", "--parallel", "2")
+    assert figures["requests_per_tick"]["SQS.SendMessageBatch"] < 3000 / 10  # type: ignore[index]
+    assert figures["firings_per_minute_per_shard"] > 0  # type: ignore[operator]
+    assert figures["cpu_us_per_firing"] > 0  # type: ignore[operator]
+    curve = figures["curve"]
+    assert isinstance(curve, list) and [p["shards"] for p in curve] == [1, 2]
+
+
+def test_cost_prices_each_side_next_to_eventbridge(tmp_path: Path) -> None:
+    figures = run(tmp_path, "cost", "--timers", "60", "--periods", "12", "--minutes", "2")
+    usd = figures["usd_per_million_firings"]
+    assert isinstance(usd, dict) and 0 < usd["ticker"] < usd["all_in"] < usd["all_in_deduplicated"]
+    assert figures["usd_per_million_eventbridge_scheduler"] == pytest.approx(1.40)
+    requests = figures["requests_per_1000_firings"]
+    assert isinstance(requests, dict) and requests["sqs:SendMessageBatch"] > 0
+    assert figures["idle_usd_per_month_total"] > 0  # type: ignore[operator]
+
+
+def test_html_extracts_real_pages(tmp_path: Path) -> None:
+    pages = Path(__file__).resolve().parents[1] / "data" / "pages"  # from python3.11-doc
+    count = len(list(pages.glob("*.html")))
+    figures = run(tmp_path, "html", "--pages", str(pages), "--ours-only")
+    assert figures["pages"] == count >= 2
+    assert figures["ours_cpu_ms_per_page"] > 0  # type: ignore[operator]
+    assert figures["words_extracted"] > 1000  # type: ignore[operator]

@@ -1,0 +1,57 @@
+"""Firings due in the same second share a queue message (a pack); the rest travel alone."""
+
+from __future__ import annotations
+
+import json
+
+from timer_service.clock import FixedClock
+from timer_service.dispatch import (
+    PACK_MAX_FIRINGS,
+    Firing,
+    InMemoryDispatchQueue,
+    firings_in,
+    messages_of,
+)
+
+
+def firing(n: int, second: int, **flags: bool) -> Firing:
+    return Firing("owner", f"timer-{n}", 1, second, **flags)
+
+
+def test_firings_of_one_second_share_a_message_and_come_back_whole() -> None:
+    firings = [firing(n, 1000 + n % 2) for n in range(6)]
+    messages = messages_of(firings)
+    assert [m.scheduled_s for m in messages] == [1000, 1001]
+    for message in messages:
+        assert firings_in(message.body) == list(message.firings)
+        assert all(f.scheduled_s == message.scheduled_s for f in message.firings)
+    assert {f for m in messages for f in m.firings} == set(firings)
+
+
+def test_a_lone_firing_keeps_the_single_message_format() -> None:
+    (message,) = messages_of([firing(1, 1000)])
+    assert "p" not in json.loads(message.body)
+    assert Firing.from_message(message.body) == firing(1, 1000)
+
+
+def test_raced_and_manual_firings_travel_alone() -> None:
+    raced, manual = firing(1, 1000, raced=True), firing(2, 1000, manual=True)
+    messages = messages_of([raced, manual, firing(3, 1000), firing(4, 1000)])
+    alone = [m.firings for m in messages if len(m.firings) == 1]
+    assert (raced,) in alone and (manual,) in alone
+    assert max(len(m.firings) for m in messages) == 2
+
+
+def test_packs_are_capped_by_count_and_by_size() -> None:
+    many = [firing(n, 1000) for n in range(PACK_MAX_FIRINGS * 2 + 5)]
+    assert [len(m.firings) for m in messages_of(many)] == [PACK_MAX_FIRINGS] * 2 + [5]
+    wide = [Firing("o" * 500, f"t{n}-" + "x" * 120, 1, 1000) for n in range(100)]
+    assert all(len(m.body) <= 60_000 for m in messages_of(wide))
+
+
+def test_a_minute_of_firings_costs_a_few_sends() -> None:
+    clock = FixedClock(1000.0)
+    queue = InMemoryDispatchQueue(clock)
+    queue.send([firing(n, 1060 + n % 60) for n in range(60_000)])  # 1,000 a second
+    assert len(queue.sent) == 60_000
+    assert queue.calls == 60  # 10 packs of 100 per SendMessageBatch, one per second
