@@ -6,7 +6,9 @@ sample of the rate timers before they fire, receives the webhooks on a local rec
 compares what arrived with what the API said would fire (each timer's ``nextFireTimes``) in
 the window. Lateness is receipt - ``scheduledAt``. Default: starts a fresh local stack
 (``timer-service dev --allow-private-targets``); ``--url`` uses a running one that can reach
-this machine's receiver.
+this machine's receiver. ``--stack NAME`` uses a deployed stack (its outputs, the usual AWS
+credentials): calls are SigV4-signed, the timers use the ``sqs`` job type, and their firings
+are received by draining the stack's output queue (receipt = when a long poll returned it).
 
 The first firing is ``--lead-seconds`` ahead (default: long enough that every timer exists
 before the ticker claims its minute, so firings go through the ticker and the queue; a lead of
@@ -16,11 +18,13 @@ a few seconds sends them through the API's own hand-off instead).
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,9 +32,9 @@ from typing import Any
 
 import httpx
 
-from loadtest.stack import WebhookReceiver, start_stack
+from loadtest.stack import Received, WebhookReceiver, start_stack
 
-__all__ = ["configure", "plot", "report", "run"]
+__all__ = ["QueueReceiver", "configure", "plot", "report", "run"]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -42,6 +46,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sample", type=float, default=0.05, help="share deleted / paused")
     parser.add_argument("--lead-seconds", type=float, default=None)
     parser.add_argument("--url", help="a running stack's API (default: start a local one)")
+    parser.add_argument("--stack", metavar="NAME", help="a deployed stack (SigV4, output queue)")
+    parser.add_argument("--api-key", help="X-Api-Key for a stack deployed with API keys")
 
 
 def _at(epoch_s: int) -> str:
@@ -58,6 +64,8 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def run(args: argparse.Namespace, progress: Any = None) -> dict[str, Any]:
+    if args.stack is not None:
+        return _run_deployed(args, progress)
     receiver = WebhookReceiver()
     scratch = tempfile.TemporaryDirectory()
     stack = None
@@ -75,7 +83,10 @@ def run(args: argparse.Namespace, progress: Any = None) -> dict[str, Any]:
         )
         url = stack.url
     try:
-        return _measure(args, url, receiver, progress)
+        api = _HttpApi(url)
+        return _measure(
+            args, api, receiver, progress, lambda timer_id: _webhook(receiver, timer_id)
+        )
     finally:
         if stack is not None:
             stack.stop()
@@ -83,8 +94,104 @@ def run(args: argparse.Namespace, progress: Any = None) -> dict[str, Any]:
         scratch.cleanup()
 
 
+def _webhook(receiver: WebhookReceiver, timer_id: str) -> dict[str, Any]:
+    return {"jobType": "webhook", "job": {"url": f"{receiver.url}/{timer_id}"}}
+
+
+def _run_deployed(args: argparse.Namespace, progress: Any) -> dict[str, Any]:
+    import os
+
+    from timer_service.deployment import Deployment, api_region
+
+    deployment = Deployment.load(args.stack, endpoint_url=os.environ.get("AWS_ENDPOINT_URL"))
+    api_url = deployment.output("ApiUrl")
+    api = _SignedApi(api_url, api_region(api_url, deployment.region), args.api_key)
+    receiver = QueueReceiver(deployment.output("OutputQueueUrl"), deployment.region)
+    try:
+        return _measure(args, api, receiver, progress, lambda timer_id: {"jobType": "sqs"})
+    finally:
+        receiver.close()
+
+
+class _HttpApi:
+    def __init__(self, url: str) -> None:
+        self._url = url
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
+        with httpx.Client(base_url=self._url, timeout=60) as client:
+            return client.request(method, path, json=body)
+
+
+class _SignedApi:
+    def __init__(self, url: str, region: str, api_key: str | None) -> None:
+        self._url, self._region, self._api_key = url, region, api_key
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
+        from timer_service.deployment import signed_call
+
+        return signed_call(
+            method,
+            self._url,
+            path,
+            body=None if body is None else json.dumps(body),
+            region=self._region,
+            api_key=self._api_key,
+        )
+
+
+class QueueReceiver:
+    """Drains a deployed stack's output queue (what the ``sqs`` job type sends) in a thread;
+    each message is recorded as the webhook receiver records a request."""
+
+    def __init__(self, queue_url: str, region: str) -> None:
+        import os
+
+        from timer_service.aws import client
+
+        self._sqs = client("sqs", region, os.environ.get("AWS_ENDPOINT_URL"))
+        self._url = queue_url
+        self.requests: list[Received] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._drain, daemon=True, name="output-queue")
+        self._thread.start()
+
+    def _drain(self) -> None:
+        while not self._stop.is_set():
+            messages = self._sqs.receive_message(
+                QueueUrl=self._url,
+                MaxNumberOfMessages=10,
+                WaitTimeSeconds=1,
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+            at_s = time.time()
+            for message in messages:
+                attributes = message.get("MessageAttributes", {})
+                body = {
+                    name: attributes[name]["StringValue"]
+                    for name in ("timerId", "scheduledAt")
+                    if name in attributes
+                }
+                self.requests.append(Received("/", {}, json.dumps(body).encode(), at_s))
+            if messages:
+                self._sqs.delete_message_batch(
+                    QueueUrl=self._url,
+                    Entries=[
+                        {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]}
+                        for n, m in enumerate(messages)
+                    ],
+                )
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
 def _measure(
-    args: argparse.Namespace, url: str, receiver: WebhookReceiver, progress: Any
+    args: argparse.Namespace,
+    api: _HttpApi | _SignedApi,
+    receiver: WebhookReceiver | QueueReceiver,
+    progress: Any,
+    job: Callable[[str], dict[str, Any]],
 ) -> dict[str, Any]:
     count = args.timers
     lead_s = args.lead_seconds if args.lead_seconds is not None else 75 + 0.02 * count
@@ -99,24 +206,23 @@ def _measure(
         bodies[f"rate-{n:05d}"] = {"schedule": "rate(1 minute)"}
     for n in range(crons):
         bodies[f"cron-{n:05d}"] = {"schedule": "cron(* * * * ? *)"}
-    for timer_id, body in bodies.items():
-        body |= {"jobType": "webhook", "job": {"url": f"{receiver.url}/{timer_id}"}}
+    for timer_id in bodies:
+        bodies[timer_id] |= job(timer_id)
     expected: dict[str, list[int]] = {}
     lock = threading.Lock()
     created = [0]
 
     def create(chunk: list[str]) -> None:
-        with httpx.Client(base_url=url, timeout=60) as client:
-            for timer_id in chunk:
-                response = client.put(f"/periodic/{timer_id}", json=bodies[timer_id])
-                if response.status_code != 201:
-                    raise RuntimeError(f"PUT {timer_id}: {response.status_code} {response.text}")
-                fires = [_epoch(t) for t in response.json()["nextFireTimes"]]
-                with lock:
-                    expected[timer_id] = [s for s in fires if base_s <= s < end_s]
-                    created[0] += 1
-                    if progress is not None:
-                        progress(created[0], count, "creating timers")
+        for timer_id in chunk:
+            response = api.call("PUT", f"/periodic/{timer_id}", bodies[timer_id])
+            if response.status_code != 201:
+                raise RuntimeError(f"PUT {timer_id}: {response.status_code} {response.text}")
+            fires = [_epoch(t) for t in response.json()["nextFireTimes"]]
+            with lock:
+                expected[timer_id] = [s for s in fires if base_s <= s < end_s]
+                created[0] += 1
+                if progress is not None:
+                    progress(created[0], count, "creating timers")
 
     started = time.perf_counter()
     ids = list(bodies)
@@ -124,14 +230,14 @@ def _measure(
         list(pool.map(create, [ids[w :: args.concurrency] for w in range(args.concurrency)]))
     create_s = time.perf_counter() - started
     stopped: dict[str, float] = {}  # deleted or paused: when the answer came
-    with httpx.Client(base_url=url, timeout=60) as client:
-        for timer_id in [i for i in ids if i.startswith("one-")][:: max(1, int(1 / args.sample))]:
-            if time.time() < _first(expected, timer_id, base_s) - 2:
-                client.delete(f"/periodic/{timer_id}").raise_for_status()
-                stopped[timer_id] = time.time()
-        for timer_id in [i for i in ids if i.startswith("rate-")][:: max(1, int(1 / args.sample))]:
-            client.post(f"/periodic/{timer_id}/pause").raise_for_status()
+    step = max(1, int(1 / args.sample)) if args.sample > 0 else len(ids) + 1
+    for timer_id in [i for i in ids if i.startswith("one-")][::step]:
+        if time.time() < _first(expected, timer_id, base_s) - 2:
+            api.call("DELETE", f"/periodic/{timer_id}").raise_for_status()
             stopped[timer_id] = time.time()
+    for timer_id in [i for i in ids if i.startswith("rate-")][::step]:
+        api.call("POST", f"/periodic/{timer_id}/pause").raise_for_status()
+        stopped[timer_id] = time.time()
     while time.time() < end_s + 5:
         if progress is not None:
             progress(int(max(0, time.time() - base_s)), end_s + 5 - base_s, "waiting for firings")
@@ -147,13 +253,11 @@ def _figures(
     args: argparse.Namespace,
     expected: dict[str, list[int]],
     stopped: dict[str, float],
-    receiver: WebhookReceiver,
+    receiver: WebhookReceiver | QueueReceiver,
     base_s: int,
     end_s: int,
     create_s: float,
 ) -> dict[str, Any]:
-    import json
-
     wanted = {
         (timer_id, s)
         for timer_id, fires in expected.items()

@@ -75,3 +75,49 @@ def test_html_extracts_real_pages(tmp_path: Path) -> None:
     assert figures["pages"] == count >= 2
     assert figures["ours_cpu_ms_per_page"] > 0  # type: ignore[operator]
     assert figures["words_extracted"] > 1000  # type: ignore[operator]
+
+
+def test_e2e_on_a_deployed_stack_signs_its_calls_and_drains_the_output_queue(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    import boto3
+
+    from timer_service.local.stack import LocalStack, StackConfig
+
+    for name in [n for n in os.environ if n.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    config = StackConfig(
+        port=0, state_dir=tmp_path / "state", quiet=True, rate_limit=0, api_instances=1
+    )
+    with LocalStack(config) as stack:
+        assert stack.resources is not None
+        # A "deployed" stack: CloudFormation outputs naming the local stack's API and queue.
+        outputs = {"ApiUrl": stack.url, "OutputQueueUrl": stack.resources.output_queue_url}
+        template = {
+            "Resources": {"Marker": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "m"}}},
+            "Outputs": {name: {"Value": value} for name, value in outputs.items()},
+        }
+        cloudformation = boto3.client("cloudformation", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+        cloudformation.create_stack(StackName="Timers-Load", TemplateBody=json.dumps(template))
+        figures = run(
+            tmp_path,
+            "e2e",
+            "--stack",
+            "Timers-Load",
+            "--timers",
+            "12",
+            "--spread-seconds",
+            "4",
+            "--lead-seconds",
+            "4",
+            "--rate-share",
+            "0",
+            "--cron-share",
+            "0",
+            "--sample",
+            "0",
+        )
+    assert figures["firings_expected"] == figures["firings_received"] == 12
+    assert (figures["lost"], figures["duplicates"], figures["early"]) == (0, 0, 0)
