@@ -230,12 +230,16 @@ def _measure(
         list(pool.map(create, [ids[w :: args.concurrency] for w in range(args.concurrency)]))
     create_s = time.perf_counter() - started
     stopped: dict[str, float] = {}  # deleted or paused: when the answer came
-    step = max(1, int(1 / args.sample)) if args.sample > 0 else len(ids) + 1
-    for timer_id in [i for i in ids if i.startswith("one-")][::step]:
+    step = max(1, int(1 / args.sample)) if args.sample > 0 else 0
+
+    def sample(prefix: str) -> list[str]:
+        return [i for i in ids if i.startswith(prefix)][::step] if step else []
+
+    for timer_id in sample("one-"):
         if time.time() < _first(expected, timer_id, base_s) - 2:
             api.call("DELETE", f"/periodic/{timer_id}").raise_for_status()
             stopped[timer_id] = time.time()
-    for timer_id in [i for i in ids if i.startswith("rate-")][::step]:
+    for timer_id in sample("rate-"):
         api.call("POST", f"/periodic/{timer_id}/pause").raise_for_status()
         stopped[timer_id] = time.time()
     while time.time() < end_s + 5:

@@ -14,7 +14,7 @@ __all__ = ["TickerLoop"]
 
 logger = logging.getLogger(__name__)
 
-TICK_OFFSET_S = 0.2  # after the minute boundary, as EventBridge Scheduler fires
+TICK_OFFSET_S = 1.5  # after the minute boundary (EventBridge Scheduler fires within it)
 
 
 class TickerLoop:
