@@ -13,7 +13,7 @@ CDK_ARGS ?=
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 CDK := cd infra && npx -y aws-cdk@2
 
-.PHONY: dev test lint typecheck pytest sync sync-all format clean synth deploy destroy bundle fuzz loadtest
+.PHONY: dev test lint typecheck pytest sync sync-all format clean synth deploy destroy bundle fuzz loadtest chromium screenshots
 
 $(TOOLS_UV):
 	@echo "uv not found: installing it with pip into .tools/"
@@ -41,8 +41,20 @@ lint: sync-all
 typecheck: sync-all
 	.venv/bin/mypy
 
-pytest: sync-all
+pytest: sync-all chromium
 	.venv/bin/pytest $(PYTEST_ARGS)
+
+# The console's browser tests drive Debian's Chromium (Playwright cannot download one here).
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@[ -x "$(CHROMIUM)" ] || command -v chromium >/dev/null || { \
+	  echo "Chromium not found: installing it with apt-get (browser tests)"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+# The console's screenshots in docs/, taken by its browser tests.
+screenshots: sync-all chromium
+	CONSOLE_SCREENSHOTS=$(CURDIR)/docs .venv/bin/pytest -q -p no:xdist tests/browser
 
 # schemathesis against a fresh local stack: all operations and phases, zero server errors.
 FUZZ_SECONDS ?= 300

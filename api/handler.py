@@ -12,7 +12,7 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -20,7 +20,8 @@ from api.openapi import DocumentedResolver
 from timer_service import __version__
 from timer_service.aws import dynamodb_client, sqs_client
 from timer_service.clock import SystemClock
-from timer_service.dispatch import SqsDispatchQueue
+from timer_service.dead_letters import DeadLetterPage, DeadLetters, RedriveRequest
+from timer_service.dispatch import DispatchError, SqsDispatchQueue
 from timer_service.errors import (
     InvalidRequestError,
     PayloadTooLargeError,
@@ -32,7 +33,14 @@ from timer_service.errors import (
     VersionConflictError,
 )
 from timer_service.job_types import JobTypeRegistry
-from timer_service.models import TIMER_ID_PATTERN, TimerPage, TimerSpec, TimerView
+from timer_service.models import (
+    TIMER_ID_PATTERN,
+    SchedulePreview,
+    SchedulePreviewRequest,
+    TimerPage,
+    TimerSpec,
+    TimerView,
+)
 from timer_service.runs import RUN_TOKEN_PATTERN, RunPage
 from timer_service.service import DEFAULT_RUNS_PAGE_SIZE, MAX_PAGE_SIZE, TimerService
 from timer_service.settings import Settings
@@ -68,6 +76,7 @@ _STATUS: list[tuple[type[TimerServiceError], int]] = [
     (TimerNotFoundError, 404),
     (VersionConflictError, 412),
     (StoreError, 503),
+    (DispatchError, 503),
 ]
 
 
@@ -91,6 +100,18 @@ def _default_service() -> TimerService:
         job_types=JobTypeRegistry.from_entry_points(),
         queue=queue,
         max_timers_per_owner=settings.max_timers_per_owner,
+    )
+
+
+@cache
+def _default_dead_letters() -> DeadLetters:
+    settings = _settings()
+    if not settings.dlq_url or not settings.dispatch_queue_url:
+        raise StoreError("this API has no dead-letter queue configured (DLQ_URL)")
+    return DeadLetters(
+        sqs_client(settings),
+        dlq_url=settings.dlq_url,
+        dispatch_queue_url=settings.dispatch_queue_url,
     )
 
 
@@ -213,6 +234,35 @@ def list_runs(
     next_token: RunsToken = None,
 ) -> RunPage:
     return service().runs(_owner(), id, limit=limit, next_token=next_token)
+
+
+@app.operation(
+    "POST",
+    "/schedules/preview",
+    summary="The next firings of a schedule, as a timer created now would have them",
+)
+def preview_schedule(request: SchedulePreviewRequest) -> SchedulePreview:
+    return service().preview(request)
+
+
+@app.operation("GET", "/dlq", summary="Your firings in the dead-letter queue")
+def list_dead_letters(
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+) -> DeadLetterPage:
+    return _default_dead_letters().look(_owner(), limit=limit)
+
+
+@app.operation(
+    "POST",
+    "/dlq/redrive",
+    summary="Send your dead-lettered firings (all, or those named) back for delivery",
+)
+def redrive_dead_letters(
+    request: Annotated[RedriveRequest | None, Body()] = None,
+) -> dict[str, int]:
+    ids = None if request is None or request.firing_ids is None else set(request.firing_ids)
+    result = _default_dead_letters().redrive(_owner(), firing_ids=ids)
+    return {"redriven": result.redriven}
 
 
 @app.operation(

@@ -78,9 +78,11 @@ def aws(embedded_aws: EmbeddedAws, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         monkeypatch.setenv(name, value)
     api.handler._settings.cache_clear()
     api.handler._default_service.cache_clear()
+    api.handler._default_dead_letters.cache_clear()
     yield AwsResources(moto_url, "timers-test", queues.dispatch, queues.dlq, queues.output)
     api.handler._settings.cache_clear()
     api.handler._default_service.cache_clear()
+    api.handler._default_dead_letters.cache_clear()
 
 
 @dataclass

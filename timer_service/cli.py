@@ -36,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="timer-service", description="Open timer service for AWS: local stack and tools."
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(title="commands")
+    commands = parser.add_subparsers(title="commands", dest="command")
     state_dir_help = "the local stack's state directory (its endpoint.json names the resources)"
 
     dev = commands.add_parser("dev", help="run the whole service on this machine")
@@ -130,6 +130,16 @@ def _parser() -> argparse.ArgumentParser:
     api.add_argument("--url", help="the API URL instead of a stack's ApiUrl output")
     api.add_argument("--api-key", help="send X-Api-Key (stacks deployed with apiAuth=API_KEY)")
     api.set_defaults(run=_run_api)
+
+    console = commands.add_parser(
+        "console",
+        help="the web console for a deployed stack, on 127.0.0.1; its API calls signed (SigV4)",
+    )
+    console.add_argument("--stack", metavar="NAME", help="read the API URL from this stack")
+    console.add_argument("--url", help="the API URL instead of a stack's ApiUrl output")
+    console.add_argument("--host", default="127.0.0.1", help="address to serve on (127.0.0.1)")
+    console.add_argument("--port", type=int, default=8090, help="port to serve on (8090; 0: any)")
+    console.set_defaults(run=_run_console)
 
     job_types = commands.add_parser(
         "job-types", help="the installed job types and the schema of their job config"
@@ -330,17 +340,28 @@ def _run_shards_rebalance(args: argparse.Namespace) -> int:
     return 0 if report.waiting == 0 else 1
 
 
-def _run_api(args: argparse.Namespace) -> int:
-    from timer_service.deployment import Deployment, api_region, parse_body, signed_call
+def _api_target(args: argparse.Namespace) -> tuple[str, str] | None:
+    """The deployed API's URL (``--url``, else the ``--stack``'s ApiUrl) and its region."""
+    from timer_service.deployment import Deployment, api_region
 
     if args.url is None and args.stack is None:
-        print("timer-service api: give --stack NAME or --url URL", file=sys.stderr)
-        return 2
+        print(f"timer-service {args.command}: give --stack NAME or --url URL", file=sys.stderr)
+        return None
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-    url = args.url
+    url: str = args.url
     if url is None:
         deployment = Deployment.load(args.stack, endpoint_url=os.environ.get("AWS_ENDPOINT_URL"))
         url, region = deployment.output("ApiUrl"), deployment.region
+    return url, api_region(url, region)
+
+
+def _run_api(args: argparse.Namespace) -> int:
+    from timer_service.deployment import parse_body, signed_call
+
+    target = _api_target(args)
+    if target is None:
+        return 2
+    url, region = target
     try:
         body = parse_body(args.body)
     except (ValueError, OSError) as exc:
@@ -351,7 +372,7 @@ def _run_api(args: argparse.Namespace) -> int:
         url,
         args.path,
         body=body,
-        region=api_region(url, region),
+        region=region,
         api_key=args.api_key,
     )
     print(f"HTTP {response.status_code}", file=sys.stderr)
@@ -360,6 +381,26 @@ def _run_api(args: argparse.Namespace) -> int:
     except ValueError:
         print(response.text)
     return 0 if response.is_success else 1
+
+
+def _run_console(args: argparse.Namespace) -> int:
+    from timer_service.console.proxy import ConsoleProxy
+
+    target = _api_target(args)
+    if target is None:
+        return 2
+    url, region = target
+    proxy = ConsoleProxy(url, region=region, host=args.host, port=args.port)
+    print(f"Console  {proxy.url}/console/", flush=True)
+    print(f"API      {url} (calls signed with your AWS credentials)", flush=True)
+    print("Ctrl-C stops.", flush=True)
+    try:
+        proxy.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        proxy.stop()
+    return 0
 
 
 def _run_job_types(args: argparse.Namespace) -> int:
@@ -387,54 +428,30 @@ def _run_dlq_list(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from timer_service.aws import sqs_client
-    from timer_service.dispatch import firings_in
+    from timer_service.dead_letters import DeadLetters
 
     resources, settings = _connect(args.state_dir, args.stack)
-    sqs = sqs_client(settings)
+    dead = DeadLetters(
+        sqs_client(settings),
+        dlq_url=resources.dlq_url,
+        dispatch_queue_url=resources.dispatch_queue_url,
+    ).look(None, limit=args.limit)
     table = Table("firing", "version", "deliveries", "error")
-    seen: set[str] = set()
-    while len(seen) < args.limit:
-        response = sqs.receive_message(
-            QueueUrl=resources.dlq_url,
-            MaxNumberOfMessages=10,
-            VisibilityTimeout=0,
-            AttributeNames=["All"],
-            MessageAttributeNames=["All"],
-        )
-        fresh = [m for m in response.get("Messages", []) if m["MessageId"] not in seen]
-        if not fresh:
-            break
-        for message in fresh:
-            seen.add(message["MessageId"])
-            attributes: dict[str, Any] = dict(message.get("MessageAttributes", {}))
-            error = attributes.get("error", {}).get("StringValue", "")
-            try:
-                firings = firings_in(message["Body"])
-                firing_id, version = firings[0].firing_id, str(firings[0].version)
-                if len(firings) > 1:  # a whole pack (its function kept failing on it)
-                    firing_id += f" (+{len(firings) - 1} more of its second)"
-            except (ValueError, KeyError, TypeError, AttributeError):
-                firing_id, version = message["Body"][:60], "-"
-            table.add_row(
-                firing_id,
-                version,
-                message.get("Attributes", {}).get("ApproximateReceiveCount", "?"),
-                error or "retries exhausted",
-            )
+    for item in dead.items:
+        table.add_row(item.firing_id, str(item.version), str(item.receive_count), item.error)
     console = Console()
     if console.is_terminal:
         console.print(table)
     else:  # whole ids, one firing a line, for grep and scripts
         for row in zip(*(column.cells for column in table.columns), strict=True):
             print("\t".join(str(cell) for cell in row))
-    print(f"{len(seen)} firings in the dead-letter queue")
+    print(f"{len(dead.items)} firings in the dead-letter queue")
     return 0
 
 
 def _redriven(body: str) -> str:
     """A dead letter sent back: a raced firing's race is long over, so it runs unclaimed."""
-    from dataclasses import replace
-
+    from timer_service.dead_letters import redriven_body
     from timer_service.dispatch import firings_in
 
     try:
@@ -443,7 +460,7 @@ def _redriven(body: str) -> str:
         return body
     if len(firings) > 1:
         return body  # a pack: none of its firings is raced
-    return replace(firings[0], raced=False).to_message()
+    return redriven_body(firings[0])
 
 
 def _run_dlq_redrive(args: argparse.Namespace) -> int:

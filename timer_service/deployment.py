@@ -82,11 +82,15 @@ def signed_call(
     body: str | None = None,
     region: str,
     api_key: str | None = None,
+    headers: Mapping[str, str] | None = None,
     timeout_s: float = 30.0,
 ) -> httpx.Response:
-    """Call the API with a SigV4 signature (service ``execute-api``) from the usual credentials."""
+    """Call the API with a SigV4 signature (service ``execute-api``) from the usual credentials;
+    ``headers`` are sent (and signed) too, e.g. ``If-Match``."""
     url = urljoin(base_url if base_url.endswith("/") else base_url + "/", path.lstrip("/"))
-    headers = {"Content-Type": "application/json"} if body is not None else {}
+    headers = dict(headers or {})
+    if body is not None:
+        headers["Content-Type"] = "application/json"
     if api_key is not None:
         headers["X-Api-Key"] = api_key
     credentials = boto3.session.Session().get_credentials()

@@ -30,6 +30,8 @@ __all__ = [
     "TIMER_ID_PATTERN",
     "DeliveryMode",
     "MisfirePolicy",
+    "SchedulePreview",
+    "SchedulePreviewRequest",
     "ShardRegistry",
     "ShardState",
     "Timer",
@@ -58,24 +60,11 @@ class _CamelModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
 
 
-class TimerSpec(_CamelModel):
-    """The body of ``PUT /periodic/{id}``; every field has a default."""
+class _TimingFields(_CamelModel):
+    """When a timer fires: the fields a schedule preview and a timer share."""
 
     model_config = ConfigDict(
-        alias_generator=to_camel,
-        populate_by_name=False,
-        extra="forbid",
-        frozen=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "schedule": "rate(5 minutes)",
-                    "jobType": "webhook",
-                    "job": {"url": "https://example.com/hook"},
-                    "timerCallbackData": {"orderId": 42},
-                }
-            ]
-        },
+        alias_generator=to_camel, populate_by_name=False, extra="forbid", frozen=True
     )
 
     schedule: Annotated[
@@ -93,29 +82,6 @@ class TimerSpec(_CamelModel):
     end_at: Annotated[
         datetime | None,
         Field(description="no firing after this instant; without offset: local to timezone"),
-    ] = None
-    job_type: Annotated[StrictStr, Field(max_length=64)] = DEFAULT_JOB_TYPE
-    job: Annotated[dict[str, JsonValue], Field(description="configuration of the job type")] = (
-        Field(default_factory=dict)
-    )
-    timer_callback_data: Annotated[
-        JsonValue, Field(description="any JSON, at most 64 KiB; handed to every firing")
-    ] = None
-    enabled: StrictBool = True
-    misfire_policy: MisfirePolicy = "fireOnce"
-    delivery: Annotated[
-        DeliveryMode,
-        Field(
-            description="atLeastOnce: no write per firing, receivers dedupe on the firing id;"
-            " deduplicated: the job never runs twice for one firing (one write per firing)"
-        ),
-    ] = "atLeastOnce"
-    history: Annotated[
-        HistoryPolicy | None,
-        Field(
-            description="which runs GET /periodic/{id}/runs keeps: all, changes-and-errors"
-            " (default for html_monitor), errors (default otherwise) or none"
-        ),
     ] = None
 
     @field_validator("schedule")
@@ -145,6 +111,47 @@ class TimerSpec(_CamelModel):
             raise ValueError("endAt must be later than startAt")
         return value
 
+
+class TimerSpec(_TimingFields):
+    """The body of ``PUT /periodic/{id}``; every field has a default."""
+
+    model_config = ConfigDict(  # and the strict settings of _TimingFields
+        json_schema_extra={
+            "examples": [
+                {
+                    "schedule": "rate(5 minutes)",
+                    "jobType": "webhook",
+                    "job": {"url": "https://example.com/hook"},
+                    "timerCallbackData": {"orderId": 42},
+                }
+            ]
+        },
+    )
+
+    job_type: Annotated[StrictStr, Field(max_length=64)] = DEFAULT_JOB_TYPE
+    job: Annotated[dict[str, JsonValue], Field(description="configuration of the job type")] = (
+        Field(default_factory=dict)
+    )
+    timer_callback_data: Annotated[
+        JsonValue, Field(description="any JSON, at most 64 KiB; handed to every firing")
+    ] = None
+    enabled: StrictBool = True
+    misfire_policy: MisfirePolicy = "fireOnce"
+    delivery: Annotated[
+        DeliveryMode,
+        Field(
+            description="atLeastOnce: no write per firing, receivers dedupe on the firing id;"
+            " deduplicated: the job never runs twice for one firing (one write per firing)"
+        ),
+    ] = "atLeastOnce"
+    history: Annotated[
+        HistoryPolicy | None,
+        Field(
+            description="which runs GET /periodic/{id}/runs keeps: all, changes-and-errors"
+            " (default for html_monitor), errors (default otherwise) or none"
+        ),
+    ] = None
+
     @field_validator("timer_callback_data")
     @classmethod
     def _callback_data_fits(cls, value: JsonValue) -> JsonValue:
@@ -152,6 +159,34 @@ class TimerSpec(_CamelModel):
         if size > MAX_CALLBACK_DATA_BYTES:
             raise ValueError(f"is {size} bytes as JSON; at most {MAX_CALLBACK_DATA_BYTES}")
         return value
+
+
+class SchedulePreviewRequest(_TimingFields):
+    """The body of ``POST /schedules/preview``: a schedule as a timer would take it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"schedule": "cron(30 2 * * ? *)", "timezone": "America/New_York"}]
+        },
+    )
+
+    schedule: Annotated[  # required here: there is nothing to preview without it
+        StrictStr,
+        Field(
+            description="rate(N minutes|hours|days), cron(6 fields) or at(YYYY-MM-DDThh:mm:ss)",
+            max_length=256,
+        ),
+    ]
+    count: Annotated[int, Field(ge=1, le=20, description="how many firings to show")] = 5
+
+
+class SchedulePreview(_CamelModel):
+    """The next firings of a schedule, as a timer created now would have them."""
+
+    schedule: str
+    timezone: str
+    next_fire_times: list[str] = Field(description="ISO 8601 UTC")
+    next_fire_times_local: list[str] = Field(description="the same instants in the time zone")
 
 
 class Timer(BaseModel):

@@ -17,6 +17,8 @@ from timer_service.errors import (
 from timer_service.job_types import JobTypeRegistry
 from timer_service.models import (
     TIMER_ID_RE,
+    SchedulePreview,
+    SchedulePreviewRequest,
     ShardState,
     Timer,
     TimerPage,
@@ -106,25 +108,8 @@ class TimerService:
             raise VersionConflictError(
                 timer_id, expected=if_match, actual=None if previous is None else previous.version
             )
-        zone = load_timezone(spec.timezone)
-        start_s = _epoch(spec.start_at, zone)
-        end_s = _epoch(spec.end_at, zone)
-        if start_s is not None and end_s is not None and end_s <= start_s:
-            raise InvalidRequestError("endAt must be later than startAt", field="endAt")
+        start_s, end_s, first_fire_s = _timing(spec, previous, now_s)
         schedule = parse_schedule(spec.schedule)
-        first_fire_s = None
-        if isinstance(schedule, RateSchedule):
-            keeps_phase = (
-                previous is not None
-                and previous.schedule == spec.schedule
-                and previous.start_s == start_s
-                and previous.first_fire_s is not None
-            )
-            first_fire_s = (
-                previous.first_fire_s  # type: ignore[union-attr]
-                if keeps_phase
-                else first_rate_fire_s(schedule, created_s=now_s, start_s=start_s)
-            )
         shard = (
             previous.shard
             if previous is not None and previous.shard in registry.active
@@ -210,6 +195,33 @@ class TimerService:
         return RunPage(
             items=[RunView.of(run) for run in runs],
             next_token=None if last is None else run_token(last),
+        )
+
+    def preview(self, request: SchedulePreviewRequest) -> SchedulePreview:
+        """The next firings of a schedule as a timer created now would have them (no write)."""
+        now_s = int(self._clock.now())
+        start_s, end_s, first_fire_s = _timing(request, None, now_s)
+        draft = Timer(
+            owner="preview",
+            id="preview",
+            shard=0,
+            schedule=request.schedule,
+            timezone=request.timezone,
+            start_s=start_s,
+            end_s=end_s,
+            first_fire_s=first_fire_s,
+            created_s=now_s,
+            updated_s=now_s,
+        )
+        fires = timing_of(draft).next_fires(now_s, request.count)
+        zone = load_timezone(request.timezone)
+        return SchedulePreview(
+            schedule=request.schedule,
+            timezone=request.timezone,
+            next_fire_times=[format_utc(s) for s in fires],
+            next_fire_times_local=[
+                datetime.fromtimestamp(s, zone).isoformat(timespec="seconds") for s in fires
+            ],
         )
 
     def job_types(self) -> Sequence[dict[str, object]]:
@@ -332,6 +344,29 @@ class TimerService:
             next_fire_s=fires,
             history=timer.history or self._job_types.default_history(timer.job_type),
         )
+
+
+def _timing(
+    spec: TimerSpec | SchedulePreviewRequest, previous: Timer | None, now_s: int
+) -> tuple[int | None, int | None, int | None]:
+    """Start, end and (for a rate) first firing, epoch seconds; a replaced rate timer with the
+    same schedule and start keeps its phase."""
+    zone = load_timezone(spec.timezone)
+    start_s = _epoch(spec.start_at, zone)
+    end_s = _epoch(spec.end_at, zone)
+    if start_s is not None and end_s is not None and end_s <= start_s:
+        raise InvalidRequestError("endAt must be later than startAt", field="endAt")
+    schedule = parse_schedule(spec.schedule)
+    if not isinstance(schedule, RateSchedule):
+        return start_s, end_s, None
+    if (
+        previous is not None
+        and previous.schedule == spec.schedule
+        and previous.start_s == start_s
+        and previous.first_fire_s is not None
+    ):
+        return start_s, end_s, previous.first_fire_s
+    return start_s, end_s, first_rate_fire_s(schedule, created_s=now_s, start_s=start_s)
 
 
 def _epoch(value: datetime | None, zone: object) -> int | None:

@@ -265,6 +265,9 @@ class TimerService(Construct):
         owner_index = f"{self.table.table_arn}/index/{OWNER_INDEX}"
         self._allow(self.api_function, API_TABLE_ACTIONS, self.table.table_arn, owner_index)
         self.dispatch_queue.grant_send_messages(self.api_function)  # /trigger, create races
+        # GET /dlq and POST /dlq/redrive: an owner's dead letters, looked at and sent back
+        self.dlq.grant_consume_messages(self.api_function)
+        self.dlq.grant_send_messages(self.api_function)  # the rest of a split pack
         self._allow(self.ticker_function, TICKER_TABLE_ACTIONS, self.table.table_arn)
         self.dispatch_queue.grant_send_messages(self.ticker_function)
         self._allow(self.callback_function, CALLBACK_TABLE_ACTIONS, self.table.table_arn)

@@ -154,6 +154,10 @@ def test_banner_shows_urls_and_a_curl_example(local_stack: Callable[..., StackPr
     stack = local_stack("--shards", "2")
     banner = "\n".join(stack.output)
     assert f"{stack.url}/docs" in banner
+    assert f"{stack.url}/console/" in banner
+    console = httpx.get(f"{stack.url}/console/")
+    assert console.status_code == 200
+    assert '<script src="app.js"' in console.text
     assert "curl -X PUT" in banner
     assert "2 shards" in banner
     assert re.search(r"AWS endpoint\s+http://127\.0\.0\.1:\d+", banner)
@@ -179,9 +183,15 @@ def test_shards_resize_and_rebalance_on_a_running_stack(
     resized = shards("set", "2")
     assert resized.returncode == 0, resized.stderr
     assert "draining 2, 3" in resized.stdout
-    rebalanced = shards("rebalance")
-    assert rebalanced.returncode == 0, rebalanced.stdout + rebalanced.stderr
-    assert "retired shards 2, 3" in rebalanced.stdout
+    # As the README says: run it until nothing waits (a timer moves only between two ticks of
+    # its shard; each run retries a busy shard for 20 s, a tick on a loaded machine can outlast it).
+    runs = [shards("rebalance")]
+    while runs[-1].returncode != 0 and len(runs) < 4:
+        assert "could not move yet" in runs[-1].stdout, runs[-1].stdout + runs[-1].stderr
+        runs.append(shards("rebalance"))
+    assert runs[-1].returncode == 0, runs[-1].stdout + runs[-1].stderr
+    retired = {n for run in runs for n in re.findall(r"retired shards ([\d, ]+)", run.stdout)}
+    assert {int(n) for line in retired for n in line.split(", ")} == {2, 3}
     items = httpx.get(f"{stack.url}/periodic").json()["items"]
     assert {t["shardId"] for t in items} <= {0, 1}
     assert len(items) == 24

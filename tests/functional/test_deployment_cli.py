@@ -160,7 +160,9 @@ def test_api_command_refuses_a_body_that_is_not_json(
 def test_api_command_reports_a_refused_call(
     signed_api: SignedApi, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-right-secret")
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
     assert main(["api", "GET", "/periodic", "--url", signed_api.url]) == 1
     captured = capsys.readouterr()
     assert "HTTP 403" in captured.err

@@ -1,4 +1,4 @@
-"""The emulator's TransactWriteItems keeps DynamoDB's all-or-nothing answers at any table size."""
+"""The emulator's changes to moto: all-or-nothing transactions at any table size, SQS visibility."""
 
 from __future__ import annotations
 
@@ -81,3 +81,19 @@ def test_two_actions_on_one_item_are_refused(table: Any) -> None:
                 {"Delete": {"TableName": name, "Key": {"pk": {"S": "a"}, "sk": {"S": "x"}}}},
             ]
         )
+
+
+def test_a_message_whose_visibility_is_set_to_zero_is_received_again_at_once(
+    aws: AwsResources,
+) -> None:
+    from timer_service.aws import client
+
+    sqs = client("sqs", "us-east-1", aws.endpoint_url)
+    sqs.send_message(QueueUrl=aws.output_queue_url, MessageBody="held")
+    (first,) = sqs.receive_message(QueueUrl=aws.output_queue_url, VisibilityTimeout=30)["Messages"]
+    assert "Messages" not in sqs.receive_message(QueueUrl=aws.output_queue_url)
+    sqs.change_message_visibility(
+        QueueUrl=aws.output_queue_url, ReceiptHandle=first["ReceiptHandle"], VisibilityTimeout=0
+    )
+    (again,) = sqs.receive_message(QueueUrl=aws.output_queue_url)["Messages"]
+    assert again["MessageId"] == first["MessageId"]

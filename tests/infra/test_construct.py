@@ -172,6 +172,16 @@ def test_permissions_name_each_data_action_and_resource(default_stack: Synthesiz
     assert not any(a.startswith("s3:") for s in api + ticker for a in actions_of(s))
     snapshot = next(s for s in callbacks if "s3:PutObject" in actions_of(s))
     assert json.dumps(snapshot["Resource"]).endswith('"/html-monitor/*"]]}')
+    # the API's dead-letter view (GET /dlq, POST /dlq/redrive) reads, returns and splits
+    dlq_ref = {"Fn::GetAtt": ["TimersDeadLetterQueue712EA9B9", "Arn"]}
+    api_dlq = [s for s in api if s["Resource"] == dlq_ref]
+    assert {a for s in api_dlq for a in actions_of(s)} >= {
+        "sqs:ReceiveMessage",
+        "sqs:ChangeMessageVisibility",
+        "sqs:DeleteMessage",
+        "sqs:SendMessage",
+    }
+    assert not any(s["Resource"] == dlq_ref for s in ticker)
 
 
 def test_job_type_permissions_come_from_the_documented_prop() -> None:

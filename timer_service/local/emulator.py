@@ -472,12 +472,17 @@ def _install() -> None:
     from moto.sqs.models import Queue, SQSBackend
     from moto.sqs.responses import SQSResponse
 
-    from timer_service.local.moto_patches import cached_module_list, fast_transactions
+    from timer_service.local.moto_patches import (
+        cached_module_list,
+        fast_transactions,
+        visibility_zero_releases,
+    )
 
     if (DynamoDBBackend, "put_item") in _originals:
         return
     fast_transactions()
     cached_module_list()
+    visibility_zero_releases()
 
     def request(original: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(self: Any) -> Any:

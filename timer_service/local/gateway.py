@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from timer_service.console import asset
 from timer_service.local.limits import RateLimiter
 
 __all__ = ["LOCAL_OWNER", "Gateway", "GatewayApp", "build_event"]
@@ -158,6 +159,10 @@ class GatewayApp:
         path = urlsplit(target).path
         if method == "OPTIONS" and "Access-Control-Request-Method" in headers and self._cors:
             return 204, self._preflight_headers(), b""  # a CORS preflight carries no API key
+        if method in ("GET", "HEAD"):
+            console = asset(path)  # the console's files are public; its API calls are not
+            if console is not None:
+                return console
         open_path = unquote(path) in OPEN_PATHS
         api_key_id = None
         owner = LOCAL_OWNER

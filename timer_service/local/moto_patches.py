@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-__all__ = ["cached_module_list", "fast_transactions"]
+__all__ = ["cached_module_list", "fast_transactions", "visibility_zero_releases"]
 
 _PATCHED = "_timer_service_fast"
 
@@ -160,3 +160,29 @@ def cached_module_list() -> None:
     listed = cache(lambda: tuple(original()))
     setattr(listed, _PATCHED, True)
     moto.backends.list_of_moto_modules = listed
+
+
+def visibility_zero_releases() -> None:
+    """``ChangeMessageVisibility`` to 0 makes a message visible at once in SQS; moto checks
+    visibility in the same millisecond it set it, finds the message not yet visible and keeps
+    it in flight until its old timeout ends. Release it when the new timeout is 0."""
+    from moto.sqs.models import SQSBackend
+
+    original = SQSBackend.change_message_visibility
+    if getattr(original, _PATCHED, False):
+        return
+
+    def change_message_visibility(
+        self: SQSBackend, queue_name: str, receipt_handle: str, visibility_timeout: int
+    ) -> None:
+        original(self, queue_name, receipt_handle, visibility_timeout)
+        if int(visibility_timeout) != 0:
+            return
+        queue = self.get_queue(queue_name)
+        for message in list(queue.pending_messages):
+            if message.had_receipt_handle(receipt_handle):
+                message.visible_at = 0
+                queue.pending_messages.remove(message)
+
+    setattr(change_message_visibility, _PATCHED, True)
+    SQSBackend.change_message_visibility = change_message_visibility  # type: ignore[method-assign]

@@ -411,6 +411,7 @@ class LocalStack:
             state += f"; imported {self.recovery.legacy_items} items from {LEGACY_TABLE_FILE}"
         rows = [
             ("API", url),
+            ("Console", f"{url}/console/"),
             ("Swagger UI", f"{url}/docs"),
             ("OpenAPI", f"{url}/openapi.json"),
             ("AWS endpoint", resources.endpoint_url or "from the environment"),

@@ -1,0 +1,80 @@
+"""Browser tests: Debian's Chromium driven by Playwright, against a local stack on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from loadtest.stack import WebhookReceiver
+from tests.pages import PageServer
+
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = os.environ.get("CONSOLE_SCREENSHOTS")  # a directory: the tests save the main views there
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from timer_service.local.stack import LocalStack, StackConfig
+
+    config = StackConfig(
+        port=0,
+        state_dir=tmp_path_factory.mktemp("console") / "state",
+        quiet=True,
+        rate_limit=0,
+        api_instances=1,
+        allow_private_targets=True,
+        shards=1,
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        for name in [n for n in os.environ if n.startswith("AWS_")]:
+            patch.delenv(name)  # the stack's own emulator, not another test's endpoint
+        with LocalStack(config) as running:
+            yield running
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), f"no Chromium at {CHROMIUM}: make test installs it"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    opened.set_default_timeout(15_000)
+    yield opened
+    context.close()
+    assert errors == [], errors  # no script error on any page a test saw
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[WebhookReceiver]:
+    server = WebhookReceiver()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def pages() -> Iterator[PageServer]:
+    server = PageServer()
+    yield server
+    server.close()
+
+
+def screenshot(page: Any, name: str) -> None:
+    """Save the view for docs/ when CONSOLE_SCREENSHOTS names a directory."""
+    if SHOTS:
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
