@@ -260,6 +260,10 @@ def list_dead_letters(
 def redrive_dead_letters(
     request: Annotated[RedriveRequest | None, Body()] = None,
 ) -> dict[str, int]:
+    if request is None and app.current_event.body and app.current_event.json_body is not None:
+        raise InvalidRequestError(
+            'the body must be a JSON object, e.g. {"firingIds": [...]}, or none', field="body"
+        )
     ids = None if request is None or request.firing_ids is None else set(request.firing_ids)
     result = _default_dead_letters().redrive(_owner(), firing_ids=ids)
     return {"redriven": result.redriven}

@@ -101,6 +101,13 @@ class _TimingFields(_CamelModel):
             raise ValueError(exc.message) from exc
         return value
 
+    @field_validator("start_at", "end_at", mode="before")
+    @classmethod
+    def _date_time_text(cls, value: object) -> object:
+        if value is None or isinstance(value, str | datetime):
+            return value
+        raise ValueError("must be an ISO 8601 date-time, e.g. 2027-01-01T09:00:00")
+
     @field_validator("end_at")
     @classmethod
     def _end_after_start(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:

@@ -175,3 +175,20 @@ def test_a_redrive_body_with_a_mistake_is_a_400(call_api: ApiCall) -> None:
     response = call_api("POST", "/dlq/redrive", raw_body=json.dumps({"ids": []}))
     assert response.status == 400
     assert response.body["error"]["field"] == "ids"
+
+
+@pytest.mark.parametrize("body", [[None, None], "all", 3, True])
+def test_a_redrive_body_that_is_not_an_object_is_a_400(call_api: ApiCall, body: Any) -> None:
+    response = call_api("POST", "/dlq/redrive", body)
+    assert response.status == 400, response.body
+    assert response.body["error"]["field"] == "body"
+
+
+@pytest.mark.parametrize("field", ["startAt", "endAt"])
+def test_a_date_time_given_as_a_number_is_a_400(call_api: ApiCall, field: str) -> None:
+    body = {"schedule": "rate(5 minutes)", field: 0}
+    for method, path in (("POST", "/schedules/preview"), ("PUT", "/periodic/numbers")):
+        response = call_api(method, path, body)
+        assert response.status == 400, response.body
+        assert response.body["error"]["field"] == field
+        assert "ISO 8601" in response.body["error"]["message"]
