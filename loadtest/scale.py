@@ -12,7 +12,16 @@ Each shard is a process of its own, as each shard's tick is its own Lambda invoc
 shards run in waves of at most ``--parallel`` processes (default: this machine's cores), so no
 process has less than a core. Shards share nothing (their own partitions; SQS standard queues
 have no throughput limit), so the aggregate for N shards is the sum of the shards' own figures,
-and the curve shows how well that holds as more of them run at once.
+and the curve shows how well that holds as more of them run at once. Each point of the curve
+runs in fresh worker processes, each warmed by one small untimed tick (a ticker Lambda invoked
+every minute is warm), and is compared with one shard alone measured just before it in the same
+processes (the median of three ticks).
+
+Processes that share nothing still slow each other on a machine whose cores share caches,
+memory bandwidth or a hypervisor's host. The run first measures that on its own (a fixed
+pure-Python workload, alone and ``--parallel`` copies at once, ``--calibrate-seconds`` each)
+and reports each point's efficiency both against N x one shard alone and against what this
+machine gives any N processes running at once (``efficiency_vs_machine``).
 """
 
 from __future__ import annotations
@@ -69,47 +78,131 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--parallel", type=int, default=os.cpu_count() or 1, help="shard processes at once"
     )
+    parser.add_argument(
+        "--calibrate-seconds",
+        type=float,
+        default=2.0,
+        help="length of the reference workload that measures how this machine runs processes"
+        " at once (0: skip)",
+    )
 
 
 def run(args: argparse.Namespace, progress: Any = None) -> dict[str, Any]:
     counts = [int(n) for n in str(args.shards).split(",")]
     curve: list[dict[str, Any]] = []
-    single: ShardResult | None = None
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=args.parallel, mp_context=context) as pool:
-        for shards in counts:
-            results = list(pool.map(_tick_one, range(shards), [args.firings] * shards))
-            if single is None:
-                single = results[0]
-            per_shard = [r.firings * 60 / max(r.tick_s, 1e-9) for r in results]
-            aggregate = sum(per_shard)
-            curve.append(
-                {
-                    "shards": shards,
-                    "firings_per_minute": round(aggregate),
-                    "efficiency": round(
-                        aggregate / (shards * single.firings * 60 / single.tick_s), 3
-                    ),
-                    "tick_s_max": round(max(r.tick_s for r in results), 2),
-                }
+    levels = sorted({min(n, args.parallel) for n in counts if n > 1})
+    with _pool(args) as pool:
+        machine = {
+            level: _machine_efficiency(pool, level, args.calibrate_seconds) for level in levels
+        }
+    first: list[ShardResult] = []
+    for shards in counts:
+        # Each point in fresh worker processes, against one shard alone measured just before
+        # it in the same processes (three ticks, the median): a point compares like with like
+        # however long the run has gone on.
+        with _pool(args) as pool:
+            alone = sorted(
+                (pool.submit(_tick_one, 0, args.firings).result() for _ in range(3)),
+                key=lambda r: r.tick_s,
             )
-            if progress is not None:
-                progress(counts.index(shards) + 1, len(counts), f"{shards} shards")
-    assert single is not None
-    all_results = single
+            if shards == 1:
+                results = [alone[1]]
+            else:
+                results = list(pool.map(_tick_one, range(shards), [args.firings] * shards))
+        first = first or alone
+        single = alone[1]
+        aggregate = sum(r.firings * 60 / max(r.tick_s, 1e-9) for r in results)
+        efficiency = aggregate / (shards * single.firings * 60 / single.tick_s)
+        ceiling = machine.get(min(shards, args.parallel), 1.0)
+        curve.append(
+            {
+                "shards": shards,
+                "firings_per_minute": round(aggregate),
+                "one_shard_alone_per_minute": round(single.firings * 60 / single.tick_s),
+                "efficiency": round(efficiency, 3),
+                "efficiency_vs_machine": round(efficiency / ceiling, 3),
+                "tick_s_max": round(max(r.tick_s for r in results), 2),
+            }
+        )
+        if progress is not None:
+            progress(counts.index(shards) + 1, len(counts), f"{shards} shards")
+    all_results = first[1]
     return {
         "scenario": "scale",
         "firings_per_tick": args.firings,
         "firings_per_minute_per_shard": round(all_results.firings * 60 / all_results.tick_s),
         "tick_seconds": round(all_results.tick_s, 2),
         "cpu_us_per_firing": round(all_results.cpu_s / all_results.firings * 1e6, 1),
-        "tick_memory_mb": round(all_results.memory_mb, 1),
+        "tick_memory_mb": round(max(r.memory_mb for r in first), 1),
         "requests_per_tick": all_results.requests,
         "curve": curve,
         "linear_efficiency_at_max": curve[-1]["efficiency"],
         "parallel_processes": args.parallel,
+        "machine_parallel_efficiency": {str(k): round(v, 3) for k, v in machine.items()},
         "latency_model_ms": LATENCY_MS,
     }
+
+
+def _pool(args: argparse.Namespace) -> ProcessPoolExecutor:
+    """``--parallel`` worker processes, each warmed by one small untimed tick."""
+    return ProcessPoolExecutor(
+        max_workers=args.parallel,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_warm,
+        initargs=(min(2000, args.firings),),
+    )
+
+
+def _machine_efficiency(pool: ProcessPoolExecutor, processes: int, seconds: float) -> float:
+    """How much of N x one process's speed this machine gives N processes sharing nothing.
+
+    The same fixed pure-Python workload (about ``seconds`` long) runs alone, then ``processes``
+    copies at once; three rounds, medians. 1.0 when skipped.
+    """
+    if seconds <= 0 or processes < 2:
+        return 1.0
+    rounds = _reference_rounds(seconds)
+    list(pool.map(_reference_work, [50] * processes))  # every worker started before timing
+    alone: list[float] = []
+    together: list[float] = []
+    for _ in range(3):
+        alone.append(pool.submit(_reference_work, rounds).result())
+        times = list(pool.map(_reference_work, [rounds] * processes))
+        together.append(sum(times) / len(times))
+    alone.sort()
+    together.sort()
+    return alone[1] / together[1]
+
+
+def _reference_rounds(seconds: float) -> int:
+    rounds, started = 0, time.perf_counter()
+    while time.perf_counter() - started < 0.2:
+        _reference_work(50)
+        rounds += 50
+    return max(50, int(rounds * seconds / 0.2))
+
+
+def _reference_work(rounds: int) -> float:
+    """Serialise and parse a small document ``rounds`` times: CPU-bound, shares nothing."""
+    document = {"id": "timer-0001", "shard": 3, "at": 1_700_000_000, "job": {"type": "sqs"}}
+    started = time.perf_counter()
+    for n in range(rounds):
+        document["shard"] = n
+        json.loads(json.dumps(document))
+    return time.perf_counter() - started
+
+
+_CLIENTS: dict[str, Any] = {}
+_MODEL: list[ModelledAws] = []  # the model of the tick running in this process
+
+
+def _answer(request: Any, **kwargs: Any) -> Any:
+    return _MODEL[0].answer(request, **kwargs)
+
+
+def _warm(firings: int) -> None:
+    """A pool worker's first, untimed tick: imports, botocore's lazily built models."""
+    _tick_one(0, firings)
 
 
 def _tick_one(shard: int, firings: int) -> ShardResult:
@@ -121,16 +214,20 @@ def _tick_one(shard: int, firings: int) -> ShardResult:
     from timer_service.store.dynamodb import DynamoTimerStore
     from timer_service.tick import TickEngine
 
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     aws = ModelledAws(shard, firings)
-    # Fresh clients: a pool process runs several shards, and each shard has its own model.
-    session = boto3.session.Session()
-    config = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=32)
-    dynamodb = session.client("dynamodb", region_name="us-east-1", config=config)
-    sqs = session.client("sqs", region_name="us-east-1", config=config)
-    for each in (dynamodb, sqs):
-        each.meta.events.register_first("before-send", aws.answer)
+    if not _CLIENTS:
+        # Once per process, as a ticker Lambda creates its clients once per container; each
+        # tick's requests go to that tick's model.
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+        session = boto3.session.Session()
+        config = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=32)
+        for name in ("dynamodb", "sqs"):
+            client = session.client(name, region_name="us-east-1", config=config)
+            client.meta.events.register_first("before-send", _answer)
+            _CLIENTS[name] = client
+    _MODEL[:] = [aws]
+    dynamodb, sqs = _CLIENTS["dynamodb"], _CLIENTS["sqs"]
     clock = FixedClock(T0_MINUTE * 60 + 0.2)
     engine = TickEngine(
         store=DynamoTimerStore(dynamodb, "timers"),
@@ -295,15 +392,27 @@ def report(figures: dict[str, Any], console: Any) -> None:
     for name, count in sorted(figures["requests_per_tick"].items()):
         table.add_row(f"  {name}", f"{count:,}", "")
     console.print(table)
-    curve = Table("shards", "firings per minute", "efficiency vs linear", "slowest tick")
+    curve = Table(
+        "shards",
+        "firings per minute",
+        "vs N x one shard alone",
+        "vs this machine's N processes",
+        "slowest tick",
+    )
     for point in figures["curve"]:
         curve.add_row(
             str(point["shards"]),
             f"{point['firings_per_minute']:,}",
             f"{point['efficiency']:.0%}",
+            f"{point['efficiency_vs_machine']:.0%}",
             f"{point['tick_s_max']} s",
         )
     console.print(curve)
+    for processes, share in figures["machine_parallel_efficiency"].items():
+        console.print(
+            f"This machine runs {processes} CPU-bound processes that share nothing at"
+            f" {share:.0%} of {processes} x one alone (a pure-Python reference workload)."
+        )
 
 
 def plot(figures: dict[str, Any], path: Any) -> None:
@@ -314,10 +423,10 @@ def plot(figures: dict[str, Any], path: Any) -> None:
 
     shards = [p["shards"] for p in figures["curve"]]
     rate = [p["firings_per_minute"] for p in figures["curve"]]
-    ideal = [n * figures["firings_per_minute_per_shard"] for n in shards]
+    ideal = [p["shards"] * p["one_shard_alone_per_minute"] for p in figures["curve"]]
     figure, axis = plt.subplots(figsize=(7, 4))
     axis.plot(shards, rate, marker="o", label="measured")
-    axis.plot(shards, ideal, linestyle="--", label="linear")
+    axis.plot(shards, ideal, linestyle="--", label="N x one shard alone")
     axis.set_xscale("log", base=2)
     axis.set_yscale("log")
     axis.set_xlabel("shards")

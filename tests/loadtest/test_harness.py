@@ -50,12 +50,23 @@ def test_e2e_counts_every_firing_through_the_api(tmp_path: Path) -> None:
 
 
 def test_scale_reports_throughput_cpu_and_a_curve(tmp_path: Path) -> None:
-    figures = run(tmp_path, "scale", "--firings", "3000", "--shards", "1,2", "--parallel", "2")
+    figures = run(
+        tmp_path,
+        "scale",
+        *("--firings", "3000", "--shards", "1,2", "--parallel", "2"),
+        *("--calibrate-seconds", "0.2"),
+    )
     assert figures["requests_per_tick"]["SQS.SendMessageBatch"] < 3000 / 10  # type: ignore[index]
     assert figures["firings_per_minute_per_shard"] > 0  # type: ignore[operator]
     assert figures["cpu_us_per_firing"] > 0  # type: ignore[operator]
     curve = figures["curve"]
     assert isinstance(curve, list) and [p["shards"] for p in curve] == [1, 2]
+    assert curve[0]["efficiency"] == curve[0]["efficiency_vs_machine"] == 1.0
+    machine = figures["machine_parallel_efficiency"]
+    assert isinstance(machine, dict) and set(machine) == {"2"} and 0 < machine["2"] < 2
+    assert curve[1]["efficiency_vs_machine"] == pytest.approx(
+        curve[1]["efficiency"] / machine["2"], abs=0.002
+    )
 
 
 def test_cost_prices_each_side_next_to_eventbridge(tmp_path: Path) -> None:
