@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 from functools import cache
 from typing import Annotated, Any
@@ -48,7 +49,40 @@ from timer_service.store.dynamodb import DynamoTimerStore
 
 logger = Logger(service="timer-api")
 tracer = Tracer(service="timer-api")
-app = DocumentedResolver(enable_validation=True)
+
+
+class _NotJsonError(ValueError):
+    pass
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NotJsonError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise _NotJsonError(f"{text} is beyond the range of a number (a 64-bit float)")
+    return value
+
+
+def strict_json(text: str | bytes) -> Any:
+    """The body as JSON, RFC 8259 only: Python's parser also takes NaN and Infinity (stored as
+    null: silently not what was sent), turns 1e400 into infinity, and raises RecursionError on
+    deep nesting; an integer of over 4,300 digits raises ValueError. Each is a
+    ``json_invalid`` 400 with the reason."""
+    doc = text if isinstance(text, str) else text.decode("utf-8")
+    try:
+        return json.loads(doc, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except json.JSONDecodeError:
+        raise
+    except ValueError as exc:  # ours, or an integer over Python's 4,300 digits
+        raise json.JSONDecodeError(str(exc).split(";")[0], doc, 0) from exc
+    except RecursionError as exc:
+        raise json.JSONDecodeError("nested too deeply", doc, 0) from exc
+
+
+app = DocumentedResolver(enable_validation=True, json_body_deserializer=strict_json)
 app.enable_swagger(
     path="/docs",
     title="Timer Service",
@@ -339,8 +373,12 @@ def _validation_error(exc: RequestValidationError) -> Response[Any]:
     first = exc.errors()[0]
     location = [str(part) for part in first.get("loc", ())]
     if first.get("type") == "json_invalid":
-        return error_response(400, "malformed_json", "the body is not valid JSON", "body")
+        reason = (first.get("ctx") or {}).get("error")
+        message = "the body is not valid JSON" + (f": {reason}" if reason else "")
+        return error_response(400, "malformed_json", message, "body")
     source = location[0] if location else "body"
+    if first.get("type") == "recursion_depth_exceeded":  # the path would be hundreds deep
+        location, first = location[:2], {"msg": "nested too deeply"}
     field = ".".join(location[1:]) or source
     message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
     if first.get("type") == "extra_forbidden":

@@ -85,7 +85,9 @@ class VersionConflictError(TimerServiceError):
 
     def __init__(self, timer_id: str, *, expected: int | None, actual: int | None) -> None:
         super().__init__(
-            f"timer {timer_id!r} is at version {actual}, not {expected}",
+            f"timer {timer_id!r} does not exist (If-Match expected version {expected})"
+            if actual is None
+            else f"timer {timer_id!r} is at version {actual}, not {expected}",
             field="If-Match",
         )
         self.expected = expected

@@ -22,7 +22,7 @@ from pydantic.alias_generators import to_camel
 from timer_service.clock import format_utc
 from timer_service.errors import InvalidScheduleError
 from timer_service.runs import HistoryPolicy
-from timer_service.schedules import load_timezone, parse_schedule
+from timer_service.schedules import MAX_YEAR, MIN_YEAR, load_timezone, parse_schedule
 
 __all__ = [
     "DEFAULT_SCHEDULE",
@@ -107,6 +107,13 @@ class _TimingFields(_CamelModel):
         if value is None or isinstance(value, str | datetime):
             return value
         raise ValueError("must be an ISO 8601 date-time, e.g. 2027-01-01T09:00:00")
+
+    @field_validator("start_at", "end_at")
+    @classmethod
+    def _date_time_in_range(cls, value: datetime | None) -> datetime | None:
+        if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
+            raise ValueError(f"the year must be {MIN_YEAR}-{MAX_YEAR}")
+        return value
 
     @field_validator("end_at")
     @classmethod

@@ -31,6 +31,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from timer_service.errors import InvalidScheduleError
 
 __all__ = [
+    "LATEST_FIRE_S",
+    "MAX_YEAR",
+    "MIN_YEAR",
     "AtSchedule",
     "CronSchedule",
     "RateSchedule",
@@ -43,6 +46,9 @@ __all__ = [
 
 MAX_YEAR = 2199
 MIN_YEAR = 1970
+#: The last second a timer can fire (2199-12-31T23:59:59Z: cron's last year, in UTC). Firings
+#: past it do not exist, so every fire time, startAt and endAt has a date-time to show.
+LATEST_FIRE_S = calendar.timegm((MAX_YEAR + 1, 1, 1, 0, 0, 0)) - 1
 
 _RATE_RE = re.compile(r"^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$")
 _AT_RE = re.compile(r"^at\((\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\)$")
@@ -127,6 +133,8 @@ def parse_schedule(expression: str) -> Schedule:
             at = datetime(year, month, day, hour, minute, second)
         except ValueError as exc:
             raise InvalidScheduleError(f"{text}: {exc}") from exc
+        if not MIN_YEAR <= year <= MAX_YEAR:
+            raise InvalidScheduleError(f"{text}: the year must be {MIN_YEAR}-{MAX_YEAR}")
         return AtSchedule(at=at)
     if match := _CRON_RE.match(text):
         return _parse_cron(text, match.group(1))
@@ -406,7 +414,20 @@ class Timing:
     first_fire_s: int | None = None
 
     def iter_from(self, after_s: int) -> Iterator[int]:
-        """Fire times (epoch seconds) at or after ``after_s``, strictly increasing."""
+        """Fire times (epoch seconds) at or after ``after_s``, strictly increasing, up to
+        :data:`LATEST_FIRE_S`."""
+        for fire_s in self._iter_bounded(after_s):
+            if fire_s > LATEST_FIRE_S:
+                return
+            yield fire_s
+
+    def first_fire_is_too_late(self, after_s: int) -> bool:
+        """Whether the first fire time at or after ``after_s`` exists but is past
+        :data:`LATEST_FIRE_S` (e.g. ``rate(100000 days)``)."""
+        first = next(self._iter_bounded(after_s), None)
+        return first is not None and first > LATEST_FIRE_S
+
+    def _iter_bounded(self, after_s: int) -> Iterator[int]:
         lower = after_s if self.start_s is None else max(after_s, self.start_s)
         for fire_s in self._iter_unbounded(lower):
             if self.end_s is not None and fire_s > self.end_s:

@@ -27,6 +27,7 @@ from timer_service.models import (
 )
 from timer_service.runs import RunPage, RunView, run_token, sort_key_after
 from timer_service.schedules import (
+    LATEST_FIRE_S,
     AtSchedule,
     RateSchedule,
     first_rate_fire_s,
@@ -135,10 +136,21 @@ class TimerService:
             created_s=now_s if previous is None else previous.created_s,
             updated_s=now_s,
         )
-        if timing_of(timer).next_fire_s(now_s) is None:
-            field = "schedule" if isinstance(schedule, AtSchedule) else "endAt"
+        timing = timing_of(timer)
+        if timing.next_fire_s(now_s) is None:
+            if timing.first_fire_is_too_late(now_s):
+                raise InvalidRequestError(
+                    f"{spec.schedule} would first fire after {format_utc(LATEST_FIRE_S)},"
+                    " the last second a timer can fire",
+                    field="startAt" if start_s is not None else "schedule",
+                )
+            if isinstance(schedule, AtSchedule) or (start_s is None and end_s is None):
+                field = "schedule"
+            else:
+                field = "endAt" if end_s is not None else "startAt"
             raise InvalidRequestError(
-                f"{spec.schedule} has no firing after now"
+                f"{spec.schedule} has no firing after "
+                + ("now" if start_s is None or start_s <= now_s else "startAt")
                 + ("" if end_s is None else " and before endAt"),
                 field=field,
             )

@@ -13,9 +13,13 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from callbacks.html_monitor.extract import MAX_DEPTH, NestingTooDeepError, extract_text
-from timer_service.errors import InvalidScheduleError
+from timer_service.clock import FixedClock
+from timer_service.errors import InvalidRequestError, InvalidScheduleError
+from timer_service.job_types import JobTypeRegistry
 from timer_service.models import TimerSpec
-from timer_service.schedules import Timing, parse_schedule
+from timer_service.schedules import LATEST_FIRE_S, Timing, parse_schedule
+from timer_service.service import TimerService
+from timer_service.store.memory import InMemoryTimerStore
 
 NOW_S = 1_795_000_000  # 2026-11-18
 FAST = settings(max_examples=400, deadline=timedelta(milliseconds=500))
@@ -91,7 +95,9 @@ def test_rates_of_any_size_parse_or_fail_clearly(value: int, unit: str) -> None:
     except InvalidScheduleError:
         return
     fires = Timing(schedule, first_fire_s=NOW_S).next_fires(NOW_S, 3)
-    assert len(fires) == 3
+    period = schedule.period_s  # type: ignore[union-attr]
+    expected = [s for s in (NOW_S, NOW_S + period, NOW_S + 2 * period) if s <= LATEST_FIRE_S]
+    assert fires == expected
 
 
 JSON = st.recursive(
@@ -126,6 +132,56 @@ def test_any_put_body_is_a_timer_spec_or_a_validation_error(body: dict[str, Any]
         TimerSpec.model_validate(body)
     except ValidationError as exc:
         assert exc.errors()
+
+
+YEARS = st.sampled_from([1, 1969, 1970, 2026, 2027, 2199, 2200, 9999])
+OFFSETS = st.sampled_from(["", "Z", "+14:00", "-12:00", "+05:30"])
+ZONES = st.sampled_from(["UTC", "America/New_York", "Pacific/Kiritimati", "Pacific/Pago_Pago"])
+
+
+@st.composite
+def instant(draw: st.DrawFn) -> str:
+    year, offset = draw(YEARS), draw(OFFSETS)
+    return f"{year:04d}-12-31T23:{draw(st.sampled_from(['00', '59']))}:00{offset}"
+
+
+@st.composite
+def extreme_schedule(draw: st.DrawFn) -> str:
+    kind = draw(st.sampled_from(["rate", "at", "cron"]))
+    if kind == "rate":
+        value = draw(st.sampled_from([1, 59, 10**5, 10**6, 10**8, 10**11]))
+        return f"rate({value} {draw(st.sampled_from(['minutes', 'hours', 'days']))})"
+    if kind == "at":
+        return f"at({draw(instant())[:19]})"
+    year = draw(st.sampled_from(["*", "2020", "2199", "2026-2199"]))
+    return f"cron(0 0 {draw(st.sampled_from(['*', '29', 'L']))} * ? {year})"
+
+
+@settings(max_examples=300, deadline=timedelta(milliseconds=1000))
+@given(
+    schedule=extreme_schedule(),
+    timezone=ZONES,
+    start=st.none() | instant(),
+    end=st.none() | instant(),
+)
+def test_extreme_times_are_a_timer_that_reads_back_or_a_400_that_writes_nothing(
+    schedule: str, timezone: str, start: str | None, end: str | None
+) -> None:
+    """Found by probing a local stack: rate(99999999999 minutes) was stored, then its view
+    (year 192159) failed, answering 502 and breaking GET and the list for its owner."""
+    fields = {"schedule": schedule, "timezone": timezone, "startAt": start, "endAt": end}
+    store = InMemoryTimerStore()
+    service = TimerService(
+        store=store, clock=FixedClock(NOW_S), job_types=JobTypeRegistry.from_entry_points()
+    )
+    try:
+        spec = TimerSpec.model_validate({k: v for k, v in fields.items() if v is not None})
+        service.put("alice", "t", spec)
+    except (ValidationError, InvalidRequestError):
+        assert service.list("alice").items == []
+        return
+    view = service.get("alice", "t")
+    assert view.next_fire_times and service.list("alice").items == [view]
 
 
 TAGS = st.sampled_from(["div", "p", "span", "b", "table", "td", "li", "script", "svg", "x-y"])

@@ -126,8 +126,9 @@ def test_put_with_stale_if_match_is_refused_and_changes_nothing(
 
 
 def test_put_with_if_match_on_absent_timer_is_refused(service: TimerService) -> None:
-    with pytest.raises(VersionConflictError):
+    with pytest.raises(VersionConflictError) as raised:
         service.put("alice", "t1", spec(), if_match=1)
+    assert raised.value.message == "timer 't1' does not exist (If-Match expected version 1)"
 
 
 def test_put_with_matching_if_match_succeeds(service: TimerService) -> None:
