@@ -28,7 +28,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
-    return int(args.run(args))
+    try:
+        return int(args.run(args))
+    except Exception as exc:
+        message = _operational_error(exc, args)
+        if message is None:
+            raise
+        print(f"timer-service {args.command}: {message}", file=sys.stderr)
+        return 1
+
+
+def _operational_error(exc: Exception, args: argparse.Namespace) -> str | None:
+    """What to tell the user when a command fails for a reason outside this program (no
+    stack, no credentials, AWS refused); None for anything else, which keeps its traceback."""
+    import botocore.exceptions as boto
+    import httpx
+
+    from timer_service.deployment import DeploymentError
+
+    if isinstance(exc, boto.NoCredentialsError):
+        state_dir = getattr(args, "state_dir", None)
+        if state_dir is not None and getattr(args, "stack", None) is None:
+            return (
+                f"no local stack in {state_dir} (it has no endpoint.json: is `make dev`"
+                " running with that --state-dir?) and no AWS credentials for --stack NAME"
+            )
+        return "no AWS credentials: configure them as for the AWS CLI"
+    if isinstance(exc, boto.EndpointConnectionError):
+        return f"{exc}: is the stack running?"
+    if isinstance(exc, DeploymentError | boto.BotoCoreError | boto.ClientError):
+        return str(exc)
+    if isinstance(exc, httpx.TransportError):
+        return f"cannot reach the API: {exc or type(exc).__name__}"
+    return None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,7 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     dev = commands.add_parser("dev", help="run the whole service on this machine")
     dev.add_argument("--host", default="127.0.0.1", help="address to serve the API on")
     dev.add_argument("--port", type=int, default=8080, help="API port (0: any free port)")
-    dev.add_argument("--shards", type=_positive, default=4, help="number of active shards")
+    dev.add_argument(
+        "--shards", type=_shard_count, default=4, help="number of active shards (1-1000)"
+    )
     dev.add_argument(
         "--api-key",
         action="append",
@@ -114,7 +148,7 @@ def _parser() -> argparse.ArgumentParser:
         run=_run_shards_list
     )
     resize = shard_commands.add_parser("set", help="make shards 0..N-1 active; others drain")
-    resize.add_argument("count", type=_positive)
+    resize.add_argument("count", type=_shard_count, help="1-1000")
     resize.set_defaults(run=_run_shards_set)
     shard_commands.add_parser(
         "rebalance", help="move timers off draining shards and even out the active ones"
@@ -165,6 +199,28 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
+
+
+def _shard_count(text: str) -> int:
+    from timer_service.models import MAX_SHARDS
+
+    value = _positive(text)
+    if value > MAX_SHARDS:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_SHARDS}")
+    return value
+
+
+def _ranges(numbers: Sequence[int]) -> str:
+    """``2, 3`` as it is, ``4, 5, 6, 9`` as ``4-6, 9``: a run of three or more as a range."""
+    runs: list[list[int]] = []
+    for n in sorted(numbers):
+        if runs and n == runs[-1][1] + 1:
+            runs[-1][1] = n
+        else:
+            runs.append([n, n])
+    return ", ".join(
+        f"{a}-{b}" if b - a >= 2 else ", ".join(map(str, range(a, b + 1))) for a, b in runs
+    )
 
 
 # --- dev ----------------------------------------------------------------------------------
@@ -320,9 +376,7 @@ def _run_shards_set(args: argparse.Namespace) -> int:
     draining = apply_shard_count(store, args.count)
     message = f"{args.count} active shards"
     if draining:
-        message += (
-            f"; draining {', '.join(map(str, draining))}: run `timer-service shards rebalance`"
-        )
+        message += f"; draining {_ranges(draining)}: run `timer-service shards rebalance`"
     print(message)
     return 0
 
@@ -335,7 +389,7 @@ def _run_shards_rebalance(args: argparse.Namespace) -> int:
     report = Rebalancer(store=store, clock=SystemClock()).rebalance()
     print(
         f"moved {report.moved} timers; {report.waiting} could not move yet"
-        + (f"; retired shards {', '.join(map(str, report.retired))}" if report.retired else "")
+        + (f"; retired shards {_ranges(report.retired)}" if report.retired else "")
     )
     return 0 if report.waiting == 0 else 1
 

@@ -27,6 +27,7 @@ from timer_service.schedules import MAX_YEAR, MIN_YEAR, load_timezone, parse_sch
 __all__ = [
     "DEFAULT_SCHEDULE",
     "MAX_CALLBACK_DATA_BYTES",
+    "MAX_SHARDS",
     "TIMER_ID_PATTERN",
     "DeliveryMode",
     "MisfirePolicy",
@@ -290,6 +291,11 @@ class TimerPage(_CamelModel):
 
     items: list[TimerView]
     next_token: str | None = None
+
+
+#: The most shards a stack has: the registry item lists them all (DynamoDB items are at most
+#: 400 KB), and each is one EventBridge schedule and one tick a minute.
+MAX_SHARDS = 1000
 
 
 class ShardRegistry(BaseModel):

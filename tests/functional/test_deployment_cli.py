@@ -167,3 +167,62 @@ def test_api_command_reports_a_refused_call(
     captured = capsys.readouterr()
     assert "HTTP 403" in captured.err
     assert json.loads(captured.out)["signatureValid"] is False
+
+
+def _without_aws_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.mark.parametrize("command", [["shards", "list"], ["dlq", "list"]])
+def test_no_local_stack_and_no_credentials_is_one_line_saying_so(
+    command: list[str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Any,
+) -> None:
+    _without_aws_credentials(monkeypatch, tmp_path)
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    state_dir = tmp_path / "not-a-stack"
+    assert main([command[0], "--state-dir", str(state_dir), *command[1:]]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"timer-service {command[0]}: no local stack in {state_dir}")
+    assert "Traceback" not in err and len(err.splitlines()) == 1
+
+
+def test_api_without_credentials_or_region_or_server_is_one_line_each(
+    signed_api: SignedApi,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Any,
+) -> None:
+    _without_aws_credentials(monkeypatch, tmp_path)
+    assert main(["api", "GET", "/periodic", "--url", signed_api.url]) == 1
+    assert (
+        capsys.readouterr().err
+        == "timer-service api: no AWS credentials: configure them as for the AWS CLI\n"
+    )
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    assert main(["console", "--stack", "Timers-Prod"]) == 1
+    assert "no AWS region" in capsys.readouterr().err
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    signed_api.server.shutdown()
+    signed_api.server.server_close()
+    assert main(["api", "GET", "/periodic", "--url", signed_api.url]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("timer-service api: cannot reach the API: ") and "Traceback" not in err
+    assert signed_api.requests == []
+
+
+def test_shard_counts_past_the_limit_are_refused_before_anything_is_written(
+    capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["shards", "--state-dir", str(tmp_path), "set", "1001"])
+    assert exited.value.code == 2
+    assert "must be at most 1000" in capsys.readouterr().err
