@@ -43,7 +43,7 @@ from timer_service.models import (
     TimerView,
 )
 from timer_service.runs import RUN_TOKEN_PATTERN, RunPage
-from timer_service.service import DEFAULT_RUNS_PAGE_SIZE, MAX_PAGE_SIZE, TimerService
+from timer_service.service import DEFAULT_RUNS_PAGE_SIZE, MAX_PAGE_SIZE, IfMatch, TimerService
 from timer_service.settings import Settings
 from timer_service.store.dynamodb import DynamoTimerStore
 
@@ -190,7 +190,7 @@ def openapi() -> Response[str]:
     summary="Create or replace a timer",
 )
 def put_timer(id: TimerId, spec: TimerSpec) -> Response[TimerView]:
-    result = service().put(_owner(), id, spec, if_match=_if_match())
+    result = service().put(_owner(), id, spec, if_match=_if_match(), if_none_match=_if_none_match())
     return _timer_response(result.view, 201 if result.created else 200)
 
 
@@ -325,14 +325,30 @@ def _owner() -> str:
 _IF_MATCH_RE = re.compile(r'^\s*(?:W/)?"?(\d{1,18})"?\s*$')
 
 
-def _if_match() -> int | None:
+def _if_match() -> IfMatch:
     raw = app.current_event.headers.get("If-Match")
     if raw is None:
         return None
+    if raw.strip() == "*":
+        return "*"
     match = _IF_MATCH_RE.match(raw)
     if match is None:
-        raise InvalidRequestError("If-Match must be a timer version, e.g. 3", field="If-Match")
+        raise InvalidRequestError(
+            'If-Match must be a timer version (e.g. 3, or "3" as in ETag) or *', field="If-Match"
+        )
     return int(match.group(1))
+
+
+def _if_none_match() -> bool:
+    raw = app.current_event.headers.get("If-None-Match")
+    if raw is None:
+        return False
+    if raw.strip() != "*":
+        raise InvalidRequestError(
+            "If-None-Match takes only * (create the timer, never replace it)",
+            field="If-None-Match",
+        )
+    return True
 
 
 def _timer_response(view: TimerView, status: int) -> Response[TimerView]:

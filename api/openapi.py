@@ -25,7 +25,7 @@ ERRORS: dict[int, str] = {
     401: "No caller identity (or no valid API key)",
     403: "The caller has as many timers as allowed",
     404: "No such timer for the caller",
-    412: "The timer is not at the If-Match version",
+    412: "The timer is not at the If-Match version (or, with If-None-Match: *, it exists)",
     413: "The request body is too large",
     429: "Too many requests: retry after the Retry-After header's seconds",
     503: "The store is unavailable for a moment: retry",

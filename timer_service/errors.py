@@ -83,13 +83,24 @@ class VersionConflictError(TimerServiceError):
 
     code = "version_conflict"
 
-    def __init__(self, timer_id: str, *, expected: int | None, actual: int | None) -> None:
-        super().__init__(
-            f"timer {timer_id!r} does not exist (If-Match expected version {expected})"
-            if actual is None
-            else f"timer {timer_id!r} is at version {actual}, not {expected}",
-            field="If-Match",
-        )
+    def __init__(
+        self,
+        timer_id: str,
+        *,
+        expected: int | str | None,
+        actual: int | None,
+        if_none_match: bool = False,
+    ) -> None:
+        wanted = "any version" if expected == "*" else f"version {expected}"
+        if if_none_match:
+            message = f"timer {timer_id!r} exists (version {actual}); If-None-Match: * only creates"
+        elif actual is None:
+            message = f"timer {timer_id!r} does not exist (If-Match expected {wanted})"
+        elif expected is None:
+            message = f"timer {timer_id!r} was changed by another request (now version {actual})"
+        else:
+            message = f"timer {timer_id!r} is at version {actual}, not {expected}"
+        super().__init__(message, field="If-None-Match" if if_none_match else "If-Match")
         self.expected = expected
         self.actual = actual
 

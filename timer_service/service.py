@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Literal, TypeAlias
 
 from timer_service.clock import Clock, format_utc
 from timer_service.dispatch import DispatchQueue, Firing
@@ -60,6 +61,11 @@ NEXT_FIRE_COUNT = 5
 RACE_HORIZON_S = 300
 
 
+#: An If-Match precondition: a version, ``"*"`` (the timer exists) or none.
+IfMatch: TypeAlias = int | Literal["*"] | None
+_UNCONDITIONAL_ATTEMPTS = 3  # a PUT without precondition that loses a race is applied again
+
+
 def check_timer_id(timer_id: str) -> str:
     if not TIMER_ID_RE.match(timer_id):
         raise InvalidRequestError("id must be 1-128 characters of A-Z a-z 0-9 . _ : -", field="id")
@@ -98,17 +104,45 @@ class TimerService:
         self._max_timers = max_timers_per_owner
 
     def put(
-        self, owner: str, timer_id: str, spec: TimerSpec, *, if_match: int | None = None
+        self,
+        owner: str,
+        timer_id: str,
+        spec: TimerSpec,
+        *,
+        if_match: IfMatch = None,
+        if_none_match: bool = False,
     ) -> PutResult:
-        """Create or replace a timer; ``if_match`` makes it conditional on the stored version."""
+        """Create or replace a timer. ``if_match`` makes it conditional on the stored version
+        (``"*"``: on the timer existing); ``if_none_match`` creates only, never replaces.
+
+        Without a precondition, a PUT that loses a race with another write of the same timer
+        is applied again over it (last writer wins) instead of failing."""
+        conditional = if_match is not None or if_none_match
+        for attempt in range(_UNCONDITIONAL_ATTEMPTS):
+            try:
+                return self._put_once(owner, timer_id, spec, if_match, if_none_match)
+            except VersionConflictError:
+                if conditional or attempt == _UNCONDITIONAL_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _put_once(
+        self,
+        owner: str,
+        timer_id: str,
+        spec: TimerSpec,
+        if_match: IfMatch,
+        if_none_match: bool,
+    ) -> PutResult:
         check_timer_id(timer_id)
         now_s = int(self._clock.now())
         job = self._job_types.validate(spec.job_type, dict(spec.job))
         previous, registry = self._store.get_timer_and_registry(owner, timer_id)
-        if if_match is not None and (previous is None or previous.version != if_match):
-            raise VersionConflictError(
-                timer_id, expected=if_match, actual=None if previous is None else previous.version
-            )
+        actual = None if previous is None else previous.version
+        if if_none_match and previous is not None:
+            raise VersionConflictError(timer_id, expected=None, actual=actual, if_none_match=True)
+        if if_match is not None and (previous is None or if_match not in ("*", previous.version)):
+            raise VersionConflictError(timer_id, expected=if_match, actual=actual)
         start_s, end_s, first_fire_s = _timing(spec, previous, now_s)
         schedule = parse_schedule(spec.schedule)
         shard = (
@@ -160,9 +194,9 @@ class TimerService:
     def get(self, owner: str, timer_id: str) -> TimerView:
         return self._view(self._require(owner, timer_id), int(self._clock.now()))
 
-    def delete(self, owner: str, timer_id: str, *, if_match: int | None = None) -> str:
+    def delete(self, owner: str, timer_id: str, *, if_match: IfMatch = None) -> str:
         timer = self._require(owner, timer_id)
-        if if_match is not None and timer.version != if_match:
+        if if_match is not None and if_match not in ("*", timer.version):
             raise VersionConflictError(timer_id, expected=if_match, actual=timer.version)
         now_s = int(self._clock.now())
         self._store.delete_timer(
@@ -241,11 +275,11 @@ class TimerService:
         return self._job_types.describe()
 
     def set_enabled(
-        self, owner: str, timer_id: str, *, enabled: bool, if_match: int | None = None
+        self, owner: str, timer_id: str, *, enabled: bool, if_match: IfMatch = None
     ) -> TimerView:
         """Pause (False) or resume (True); a no-op when already so."""
         previous = self._require(owner, timer_id)
-        if if_match is not None and previous.version != if_match:
+        if if_match is not None and if_match not in ("*", previous.version):
             raise VersionConflictError(timer_id, expected=if_match, actual=previous.version)
         now_s = int(self._clock.now())
         if previous.enabled == enabled:

@@ -86,6 +86,32 @@ def test_if_match_guards_replace_and_delete(call_api: ApiCall) -> None:
     assert call_api("DELETE", "/periodic/t", headers={"If-Match": "2"}).status == 200
 
 
+def test_if_none_match_star_creates_only_and_if_match_star_replaces_only(
+    call_api: ApiCall, aws: AwsResources
+) -> None:
+    created = call_api(
+        "PUT", "/periodic/t", {"timerCallbackData": 1}, headers={"If-None-Match": "*"}
+    )
+    assert created.status == 201
+    again = call_api("PUT", "/periodic/t", {"timerCallbackData": 2}, headers={"If-None-Match": "*"})
+    assert again.status == 412
+    assert again.body["error"]["field"] == "If-None-Match"
+    assert "exists (version 1)" in again.body["error"]["message"]
+    assert call_api("GET", "/periodic/t").body["timerCallbackData"] == 1
+    replaced = call_api("PUT", "/periodic/t", {"timerCallbackData": 3}, headers={"If-Match": "*"})
+    assert (replaced.status, replaced.body["version"]) == (200, 2)
+    before = aws.scan()
+    absent = call_api("PUT", "/periodic/new", {}, headers={"If-Match": "*"})
+    assert absent.status == 412
+    assert absent.body["error"]["message"] == (
+        "timer 'new' does not exist (If-Match expected any version)"
+    )
+    versioned = call_api("PUT", "/periodic/new", {}, headers={"If-None-Match": '"1"'})
+    assert (versioned.status, versioned.body["error"]["field"]) == (400, "If-None-Match")
+    assert aws.scan() == before
+    assert call_api("DELETE", "/periodic/t", headers={"If-Match": "*"}).status == 200
+
+
 def test_callers_are_isolated(call_api: ApiCall) -> None:
     call_api("PUT", "/periodic/same", {"timerCallbackData": "alice"}, user=ALICE)
     assert call_api("GET", "/periodic/same", user=BOB).status == 404

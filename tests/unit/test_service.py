@@ -136,6 +136,55 @@ def test_put_with_matching_if_match_succeeds(service: TimerService) -> None:
     assert service.put("alice", "t1", spec(), if_match=1).view.version == 2
 
 
+def test_if_none_match_creates_and_never_replaces(service: TimerService) -> None:
+    assert service.put("alice", "t1", spec(timerCallbackData=1), if_none_match=True).created
+    with pytest.raises(VersionConflictError) as raised:
+        service.put("alice", "t1", spec(timerCallbackData=2), if_none_match=True)
+    assert raised.value.field == "If-None-Match"
+    assert service.get("alice", "t1").timer_callback_data == 1
+
+
+class RacingStore(InMemoryTimerStore):
+    """Another request writes the timer between this request's read and its write."""
+
+    def __init__(self, races: int) -> None:
+        super().__init__()
+        self.races = races
+
+    def save_timer(self, timer: Any, **kwargs: Any) -> None:
+        if self.races:
+            self.races -= 1
+            current = self.timers.get((timer.owner, timer.id))
+            version = 1 if current is None else current.version + 1
+            rival = timer.model_copy(update={"version": version, "callback_data": "theirs"})
+            super().save_timer(
+                rival,
+                expected_version=None if current is None else current.version,
+                remove=[],
+                index=None,
+                count_limit=None,
+            )
+        super().save_timer(timer, **kwargs)
+
+
+@pytest.mark.parametrize("races", [1, 2])
+def test_a_put_without_precondition_that_loses_a_race_is_applied_over_it(
+    clock: FixedClock, races: int
+) -> None:
+    store = RacingStore(races)
+    service = TimerService(store=store, clock=clock, job_types=JobTypeRegistry.from_entry_points())
+    result = service.put("alice", "t1", spec(timerCallbackData="mine"))
+    assert service.get("alice", "t1").timer_callback_data == "mine"
+    assert result.view.version == races + 1
+
+
+def test_a_conditional_put_that_loses_a_race_is_refused(clock: FixedClock) -> None:
+    store = RacingStore(1)
+    service = TimerService(store=store, clock=clock, job_types=JobTypeRegistry.from_entry_points())
+    with pytest.raises(VersionConflictError):
+        service.put("alice", "t1", spec(timerCallbackData="mine"), if_none_match=True)
+
+
 def test_owners_never_see_each_others_timers(service: TimerService) -> None:
     service.put("alice", "shared-id", spec(timerCallbackData="alice's"))
     with pytest.raises(TimerNotFoundError):

@@ -24,7 +24,7 @@ __all__ = ["REQUESTED_BY", "ConsoleProxy"]
 
 REQUESTED_BY = "timer-service-console"
 MAX_BODY_BYTES = 256 * 1024
-FORWARDED_REQUEST_HEADERS = ("If-Match",)
+FORWARDED_REQUEST_HEADERS = ("If-Match", "If-None-Match")
 FORWARDED_RESPONSE_HEADERS = ("Content-Type", "ETag", "Location", "Retry-After", "Allow")
 
 

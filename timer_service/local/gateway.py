@@ -31,7 +31,7 @@ LOCAL_OWNER = "local"
 STAGE = "local"
 OPEN_PATHS = frozenset({"/health", "/docs", "/openapi.json"})  # no API key needed
 BODY_TIMEOUT_S = 30.0  # a client that stops sending its body is answered 408
-CORS_ALLOW_HEADERS = "Content-Type, X-Api-Key, If-Match, Authorization"
+CORS_ALLOW_HEADERS = "Content-Type, X-Api-Key, If-Match, If-None-Match, Authorization"
 CORS_EXPOSE_HEADERS = "ETag, Location, Retry-After"
 CORS_MAX_AGE_S = 600
 
