@@ -67,19 +67,27 @@ def _finite_float(text: str) -> float:
 
 
 def strict_json(text: str | bytes) -> Any:
-    """The body as JSON, RFC 8259 only: Python's parser also takes NaN and Infinity (stored as
-    null: silently not what was sent), turns 1e400 into infinity, and raises RecursionError on
-    deep nesting; an integer of over 4,300 digits raises ValueError. Each is a
-    ``json_invalid`` 400 with the reason."""
+    """The body as a JSON object (or null), RFC 8259 only. Python's parser also takes NaN and
+    Infinity (stored as null: silently not what was sent), turns 1e400 into infinity, raises
+    RecursionError on deep nesting and ValueError on an integer of over 4,300 digits: each is a
+    ``json_invalid`` 400 with the reason. Any other JSON value is a 400 naming ``body``."""
     doc = text if isinstance(text, str) else text.decode("utf-8")
     try:
-        return json.loads(doc, parse_constant=_refuse_constant, parse_float=_finite_float)
+        value = json.loads(doc, parse_constant=_refuse_constant, parse_float=_finite_float)
     except json.JSONDecodeError:
         raise
     except ValueError as exc:  # ours, or an integer over Python's 4,300 digits
         raise json.JSONDecodeError(str(exc).split(";")[0], doc, 0) from exc
     except RecursionError as exc:
         raise json.JSONDecodeError("nested too deeply", doc, 0) from exc
+    if value is not None and not isinstance(value, dict):
+        # Every body this API takes is an object; and powertools validates a JSON array's first
+        # element as the model: `[{}]` would create a timer, `[{}]` on redrive redrive them all.
+        raise InvalidRequestError(
+            'the body must be a JSON object, e.g. {"schedule": "rate(5 minutes)"}',
+            field="body",
+        )
+    return value
 
 
 app = DocumentedResolver(enable_validation=True, json_body_deserializer=strict_json)
@@ -294,10 +302,7 @@ def list_dead_letters(
 def redrive_dead_letters(
     request: Annotated[RedriveRequest | None, Body()] = None,
 ) -> dict[str, int]:
-    if request is None and app.current_event.body and app.current_event.json_body is not None:
-        raise InvalidRequestError(
-            'the body must be a JSON object, e.g. {"firingIds": [...]}, or none', field="body"
-        )
+    # A body that is not an object never gets here (strict_json refuses it); `null` is none.
     ids = None if request is None or request.firing_ids is None else set(request.firing_ids)
     result = _default_dead_letters().redrive(_owner(), firing_ids=ids)
     return {"redriven": result.redriven}

@@ -149,6 +149,8 @@ CLIENT_MISTAKES: list[tuple[str, dict[str, Any], int, str]] = [
     ("wrong type schedule", {"raw": '{"schedule": 5}'}, 400, "schedule"),
     ("malformed json", {"raw": '{"schedule": '}, 400, "body"),
     ("json array body", {"raw": "[1, 2]"}, 400, "body"),
+    ("array of a timer", {"raw": '[{"schedule": "rate(1 minute)"}]'}, 400, "body"),
+    ("array of objects", {"raw": "[{}, {}]"}, 400, "body"),
     ("NaN is not JSON", {"raw": '{"timerCallbackData": {"a": NaN}}'}, 400, "body"),
     ("Infinity is not JSON", {"raw": '{"timerCallbackData": -Infinity}'}, 400, "body"),
     ("number past a double", {"raw": '{"timerCallbackData": 1e400}'}, 400, "body"),

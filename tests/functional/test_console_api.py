@@ -177,11 +177,18 @@ def test_a_redrive_body_with_a_mistake_is_a_400(call_api: ApiCall) -> None:
     assert response.body["error"]["field"] == "ids"
 
 
-@pytest.mark.parametrize("body", [[None, None], "all", 3, True])
-def test_a_redrive_body_that_is_not_an_object_is_a_400(call_api: ApiCall, body: Any) -> None:
+@pytest.mark.parametrize(
+    "body", [[None, None], "all", 3, True, [], [{}, {}], [{"firingIds": ["x"]}, 1]]
+)
+def test_a_redrive_body_that_is_not_an_object_is_a_400_and_redrives_nothing(
+    call_api: ApiCall, dead_letters: dict[str, Firing], body: Any
+) -> None:
+    """`[{}, {}]` was found by make fuzz: powertools validated its first element as the body,
+    so it arrived as "no firingIds" and redrove every dead letter."""
     response = call_api("POST", "/dlq/redrive", body)
     assert response.status == 400, response.body
     assert response.body["error"]["field"] == "body"
+    assert len(call_api("GET", "/dlq").body["items"]) == 2
 
 
 @pytest.mark.parametrize("field", ["startAt", "endAt"])
