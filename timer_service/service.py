@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Literal, TypeAlias
+from typing import Literal, TypeAlias, TypeVar
 
 from timer_service.clock import Clock, format_utc
 from timer_service.dispatch import DispatchQueue, Firing
@@ -63,7 +63,20 @@ RACE_HORIZON_S = 300
 
 #: An If-Match precondition: a version, ``"*"`` (the timer exists) or none.
 IfMatch: TypeAlias = int | Literal["*"] | None
-_UNCONDITIONAL_ATTEMPTS = 3  # a PUT without precondition that loses a race is applied again
+_UNCONDITIONAL_ATTEMPTS = 3  # a write without a version that loses a race is applied again
+_T = TypeVar("_T")
+
+
+def _again_if_raced(conditional: bool, attempt: Callable[[], _T]) -> _T:
+    """``attempt()``; when it loses a race with another write of the same timer and the caller
+    gave no version to hold it to, once more over that write (last writer wins)."""
+    for tries in range(1, _UNCONDITIONAL_ATTEMPTS + 1):
+        try:
+            return attempt()
+        except VersionConflictError:
+            if conditional or tries == _UNCONDITIONAL_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
 
 
 def check_timer_id(timer_id: str) -> str:
@@ -115,16 +128,12 @@ class TimerService:
         """Create or replace a timer. ``if_match`` makes it conditional on the stored version
         (``"*"``: on the timer existing); ``if_none_match`` creates only, never replaces.
 
-        Without a precondition, a PUT that loses a race with another write of the same timer
-        is applied again over it (last writer wins) instead of failing."""
-        conditional = if_match is not None or if_none_match
-        for attempt in range(_UNCONDITIONAL_ATTEMPTS):
-            try:
-                return self._put_once(owner, timer_id, spec, if_match, if_none_match)
-            except VersionConflictError:
-                if conditional or attempt == _UNCONDITIONAL_ATTEMPTS - 1:
-                    raise
-        raise AssertionError("unreachable")
+        Without a version to hold it to, a PUT that loses a race with another write of the same
+        timer is applied again over it (last writer wins) instead of failing."""
+        return _again_if_raced(
+            isinstance(if_match, int) or if_none_match,
+            lambda: self._put_once(owner, timer_id, spec, if_match, if_none_match),
+        )
 
     def _put_once(
         self,
@@ -195,6 +204,12 @@ class TimerService:
         return self._view(self._require(owner, timer_id), int(self._clock.now()))
 
     def delete(self, owner: str, timer_id: str, *, if_match: IfMatch = None) -> str:
+        """Delete the timer; without a version in ``if_match``, whatever version it is at."""
+        return _again_if_raced(
+            isinstance(if_match, int), lambda: self._delete_once(owner, timer_id, if_match)
+        )
+
+    def _delete_once(self, owner: str, timer_id: str, if_match: IfMatch) -> str:
         timer = self._require(owner, timer_id)
         if if_match is not None and if_match not in ("*", timer.version):
             raise VersionConflictError(timer_id, expected=if_match, actual=timer.version)
@@ -278,6 +293,14 @@ class TimerService:
         self, owner: str, timer_id: str, *, enabled: bool, if_match: IfMatch = None
     ) -> TimerView:
         """Pause (False) or resume (True); a no-op when already so."""
+        return _again_if_raced(
+            isinstance(if_match, int),
+            lambda: self._set_enabled_once(owner, timer_id, enabled, if_match),
+        )
+
+    def _set_enabled_once(
+        self, owner: str, timer_id: str, enabled: bool, if_match: IfMatch
+    ) -> TimerView:
         previous = self._require(owner, timer_id)
         if if_match is not None and if_match not in ("*", previous.version):
             raise VersionConflictError(timer_id, expected=if_match, actual=previous.version)

@@ -151,12 +151,14 @@ class RacingStore(InMemoryTimerStore):
         super().__init__()
         self.races = races
 
-    def save_timer(self, timer: Any, **kwargs: Any) -> None:
+    def _rival_write(self, owner: str, timer_id: str, like: Any) -> None:
         if self.races:
             self.races -= 1
-            current = self.timers.get((timer.owner, timer.id))
+            current = self.timers.get((owner, timer_id))
             version = 1 if current is None else current.version + 1
-            rival = timer.model_copy(update={"version": version, "callback_data": "theirs"})
+            rival = (current or like).model_copy(
+                update={"version": version, "callback_data": "theirs"}
+            )
             super().save_timer(
                 rival,
                 expected_version=None if current is None else current.version,
@@ -164,7 +166,14 @@ class RacingStore(InMemoryTimerStore):
                 index=None,
                 count_limit=None,
             )
+
+    def save_timer(self, timer: Any, **kwargs: Any) -> None:
+        self._rival_write(timer.owner, timer.id, timer)
         super().save_timer(timer, **kwargs)
+
+    def delete_timer(self, owner: str, timer_id: str, **kwargs: Any) -> None:
+        self._rival_write(owner, timer_id, self.timers[(owner, timer_id)])
+        super().delete_timer(owner, timer_id, **kwargs)
 
 
 @pytest.mark.parametrize("races", [1, 2])
@@ -176,6 +185,31 @@ def test_a_put_without_precondition_that_loses_a_race_is_applied_over_it(
     result = service.put("alice", "t1", spec(timerCallbackData="mine"))
     assert service.get("alice", "t1").timer_callback_data == "mine"
     assert result.view.version == races + 1
+
+
+def test_a_pause_or_delete_without_a_version_that_loses_a_race_is_applied_over_it(
+    clock: FixedClock,
+) -> None:
+    store = RacingStore(0)
+    service = TimerService(store=store, clock=clock, job_types=JobTypeRegistry.from_entry_points())
+    service.put("alice", "t1", spec())
+    store.races = 1
+    assert service.set_enabled("alice", "t1", enabled=False).enabled is False
+    paused = service.get("alice", "t1")
+    assert (paused.version, paused.enabled, paused.timer_callback_data) == (3, False, "theirs")
+    store.races = 1
+    service.delete("alice", "t1", if_match="*")
+    assert service.list("alice").items == []
+
+
+def test_a_delete_held_to_a_version_that_loses_a_race_is_refused(clock: FixedClock) -> None:
+    store = RacingStore(0)
+    service = TimerService(store=store, clock=clock, job_types=JobTypeRegistry.from_entry_points())
+    service.put("alice", "t1", spec())
+    store.races = 1
+    with pytest.raises(VersionConflictError):
+        service.delete("alice", "t1", if_match=1)
+    assert service.get("alice", "t1").timer_callback_data == "theirs"
 
 
 def test_a_conditional_put_that_loses_a_race_is_refused(clock: FixedClock) -> None:
