@@ -39,6 +39,7 @@ from timer_service.store.dynamodb import DynamoTimerStore
 
 ATTEMPTS_ATTRIBUTE = "attemptsBefore"  # a firing retried alone: its pack's attempts so far
 PACK_WORKERS = 32  # firings of one pack run at once
+RECORD_WORKERS = 10  # the messages of a batch (the event source's batch size) run at once
 
 logger = Logger(service="timer-callbacks")
 tracer = Tracer(service="timer-callbacks")
@@ -89,6 +90,7 @@ class _Batch:
 
     def __init__(self, records: list[dict[str, Any]]) -> None:
         self.firings: dict[str, list[Firing]] = {}
+        self.outcomes: dict[str, Exception | None] = {}
         for record in records:
             try:
                 self.firings[record["messageId"]] = firings_in(record["body"])
@@ -96,7 +98,36 @@ class _Batch:
                 logger.warning("not a firing message", extra={"message_id": record["messageId"]})
         self.reads = delivery().reads([f for group in self.firings.values() for f in group])
 
+    def run_all(self, records: list[dict[str, Any]]) -> None:
+        """Every message of the batch at once, each outcome kept for :meth:`handle`: a batch
+        takes as long as its slowest job, not the sum of them, so one tenant's slow webhook
+        neither holds up the others' firings nor runs the batch into the function's timeout
+        (which would retry the whole batch, jobs that succeeded included)."""
+        sqs_records = [SQSRecord(record) for record in records]
+        workers = max(1, min(RECORD_WORKERS, len(sqs_records)))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            outcomes = list(pool.map(self._outcome, sqs_records))
+        for record, outcome in zip(sqs_records, outcomes, strict=True):
+            self.outcomes[record.message_id] = outcome
+
+    def _outcome(self, record: SQSRecord) -> Exception | None:
+        try:
+            self._handle_now(record)
+        except Exception as exc:
+            return exc
+        return None
+
     def handle(self, record: SQSRecord) -> None:
+        """The record handler powertools' batch processor calls: the outcome :meth:`run_all`
+        kept (raised again when it failed), else the record handled now."""
+        if record.message_id not in self.outcomes:
+            self._handle_now(record)
+            return
+        outcome = self.outcomes[record.message_id]
+        if outcome is not None:
+            raise outcome
+
+    def _handle_now(self, record: SQSRecord) -> None:
         firings = self.firings.get(record.message_id)
         if firings is None:
             _to_dlq(record.body, None, PermanentJobError("the message is not a firing"))
@@ -249,6 +280,7 @@ def _to_dlq(body: str, firing: Firing | None, error: PermanentJobError) -> None:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency_config().register_lambda_context(context)
     batch = _Batch(event["Records"])
+    batch.run_all(event["Records"])
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     response = process_partial_response(
         event=event, record_handler=batch.handle, processor=processor, context=context

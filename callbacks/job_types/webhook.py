@@ -30,6 +30,7 @@ __all__ = [
 ]
 
 IN_PROCESS_RETRIES = 2  # quick retries on timeouts and 5xx before SQS's backoff takes over
+MIN_TRY_S = 0.5  # no retry that would have less than this before the job's deadline
 RESPONSE_BYTES_READ = 64 * 1024  # of a webhook's answer: enough to report, never more
 USER_AGENT = "timer-service-webhook/1"
 
@@ -43,7 +44,10 @@ class WebhookJob(BaseModel):
     headers: dict[str, str] = Field(default_factory=dict, max_length=32)
     connect_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = 3.0
     read_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 10.0
-    total_timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 15.0
+    total_timeout_seconds: Annotated[
+        float,
+        Field(gt=0, le=120, description="the whole job's deadline, in-process retries included"),
+    ] = 15.0
 
 
 class WebhookFailed(Exception):
@@ -80,23 +84,36 @@ def signed_headers(context: JobContext, body: bytes) -> dict[str, str]:
 
 
 def post(config: WebhookJob, context: JobContext) -> JobResult:
+    """POST, retried in process on timeouts and 5xx while ``totalTimeoutSeconds`` lasts: the
+    deadline of the whole job, every try and pause included."""
     body = body_for(context)
     headers = {**config.headers, **signed_headers(context, body)}
+    deadline = time.monotonic() + config.total_timeout_seconds
     last_error: Exception | None = None
+    tries = 0
     for attempt in range(IN_PROCESS_RETRIES + 1):
         if attempt:
-            time.sleep(0.2 * 2**attempt)
+            pause = 0.2 * 2**attempt
+            if time.monotonic() + pause + MIN_TRY_S > deadline:
+                break
+            time.sleep(pause)
+        tries += 1
         try:
-            status = _post_once(config, context, headers, body)
+            status = _post_once(config, context, headers, body, deadline - time.monotonic())
         except WebhookFailed as exc:
             last_error = exc
             continue
         return JobResult(summary=f"HTTP {status}", details={"status": status})
-    raise WebhookFailed(f"webhook failed after {IN_PROCESS_RETRIES + 1} tries: {last_error}")
+    plural = "try" if tries == 1 else "tries"
+    raise WebhookFailed(f"webhook failed after {tries} {plural}: {last_error}")
 
 
 def _post_once(
-    config: WebhookJob, context: JobContext, headers: dict[str, str], body: bytes
+    config: WebhookJob,
+    context: JobContext,
+    headers: dict[str, str],
+    body: bytes,
+    remaining_s: float,
 ) -> int:
     url = str(config.url)
     try:
@@ -107,7 +124,7 @@ def _post_once(
             content=body,
             connect_timeout_s=config.connect_timeout_seconds,
             read_timeout_s=config.read_timeout_seconds,
-            total_timeout_s=config.total_timeout_seconds,
+            total_timeout_s=max(remaining_s, 0.001),
             max_bytes=RESPONSE_BYTES_READ,
             truncate=True,
         )

@@ -77,7 +77,10 @@ IDEMPOTENCY_ACTIONS = (
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
 )
-CALLBACK_TIMEOUT = Duration.minutes(2)  # a batch of 10 slow webhooks, each up to 15 s in all
+# A batch's messages run at once, so a batch lasts as long as its slowest job: a webhook's
+# deadline (totalTimeoutSeconds, retries included) is at most 120 s, an html_monitor fetch 60 s;
+# with the wait for the firing's second and the reads and writes around the job, 3 minutes.
+CALLBACK_TIMEOUT = Duration.minutes(3)
 TICKER_TIMEOUT = Duration.seconds(70)  # one minute's work; the lease (90 s) outlives it
 API_TIMEOUT = Duration.seconds(29)  # API Gateway's integration limit
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from callbacks.html_monitor.job import HtmlMonitorJob
+from callbacks.job_types.webhook import WebhookJob
 from tests.infra.conftest import Synthesized, synthesize
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,7 +74,20 @@ def test_queues_are_encrypted_and_the_dispatch_queue_dead_letters(
         assert queue["Properties"]["SqsManagedSseEnabled"] is True
     (dispatch,) = [q for q in queues.values() if "RedrivePolicy" in q["Properties"]]
     assert dispatch["Properties"]["RedrivePolicy"]["maxReceiveCount"] == 5
-    assert dispatch["Properties"]["VisibilityTimeout"] >= 6 * 120
+    (callback,) = [
+        f
+        for f in default_stack.resources("AWS::Lambda::Function").values()
+        if f["Properties"].get("Handler") == "callbacks.handler.lambda_handler"
+    ]
+    # A batch lasts as long as its slowest job (its messages run at once): the function
+    # outlasts the longest deadline a job config may set, and the queue hides a message for
+    # six times the function's timeout, as AWS advises for an SQS event source.
+    longest_job_s = max(
+        WebhookJob.model_json_schema()["properties"]["totalTimeoutSeconds"]["maximum"],
+        HtmlMonitorJob.model_json_schema()["properties"]["timeoutSeconds"]["maximum"],
+    )
+    assert callback["Properties"]["Timeout"] >= longest_job_s + 30
+    assert dispatch["Properties"]["VisibilityTimeout"] >= 6 * callback["Properties"]["Timeout"]
     (with_dlq,) = [
         q
         for q in api_key_stack.resources("AWS::SQS::Queue").values()
