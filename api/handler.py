@@ -51,18 +51,14 @@ logger = Logger(service="timer-api")
 tracer = Tracer(service="timer-api")
 
 
-class _NotJsonError(ValueError):
-    pass
-
-
 def _refuse_constant(name: str) -> Any:
-    raise _NotJsonError(f"{name} is not a JSON number")
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def _finite_float(text: str) -> float:
     value = float(text)
     if math.isinf(value):
-        raise _NotJsonError(f"{text} is beyond the range of a number (a 64-bit float)")
+        raise ValueError(f"{text} is beyond the range of a number (a 64-bit float)")
     return value
 
 

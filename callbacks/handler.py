@@ -89,6 +89,7 @@ class _Batch:
     """One SQS batch: the timers are read once for all its firings."""
 
     def __init__(self, records: list[dict[str, Any]]) -> None:
+        self.records = [SQSRecord(record) for record in records]
         self.firings: dict[str, list[Firing]] = {}
         self.outcomes: dict[str, Exception | None] = {}
         for record in records:
@@ -98,16 +99,15 @@ class _Batch:
                 logger.warning("not a firing message", extra={"message_id": record["messageId"]})
         self.reads = delivery().reads([f for group in self.firings.values() for f in group])
 
-    def run_all(self, records: list[dict[str, Any]]) -> None:
+    def run_all(self) -> None:
         """Every message of the batch at once, each outcome kept for :meth:`handle`: a batch
         takes as long as its slowest job, not the sum of them, so one tenant's slow webhook
         neither holds up the others' firings nor runs the batch into the function's timeout
         (which would retry the whole batch, jobs that succeeded included)."""
-        sqs_records = [SQSRecord(record) for record in records]
-        workers = max(1, min(RECORD_WORKERS, len(sqs_records)))
+        workers = max(1, min(RECORD_WORKERS, len(self.records)))
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            outcomes = list(pool.map(self._outcome, sqs_records))
-        for record, outcome in zip(sqs_records, outcomes, strict=True):
+            outcomes = list(pool.map(self._outcome, self.records))
+        for record, outcome in zip(self.records, outcomes, strict=True):
             self.outcomes[record.message_id] = outcome
 
     def _outcome(self, record: SQSRecord) -> Exception | None:
@@ -118,11 +118,8 @@ class _Batch:
         return None
 
     def handle(self, record: SQSRecord) -> None:
-        """The record handler powertools' batch processor calls: the outcome :meth:`run_all`
-        kept (raised again when it failed), else the record handled now."""
-        if record.message_id not in self.outcomes:
-            self._handle_now(record)
-            return
+        """The record handler powertools' batch processor calls, after :meth:`run_all`: the
+        record's outcome, raised again when it failed (so the batch response lists it)."""
         outcome = self.outcomes[record.message_id]
         if outcome is not None:
             raise outcome
@@ -280,7 +277,7 @@ def _to_dlq(body: str, firing: Firing | None, error: PermanentJobError) -> None:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency_config().register_lambda_context(context)
     batch = _Batch(event["Records"])
-    batch.run_all(event["Records"])
+    batch.run_all()
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     response = process_partial_response(
         event=event, record_handler=batch.handle, processor=processor, context=context

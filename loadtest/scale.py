@@ -95,7 +95,7 @@ def run(args: argparse.Namespace, progress: Any = None) -> dict[str, Any]:
         machine = {
             level: _machine_efficiency(pool, level, args.calibrate_seconds) for level in levels
         }
-    first: list[ShardResult] = []
+    first_alone: list[ShardResult] = []  # the headline: one shard alone, the first point's
     for shards in counts:
         # Each point in fresh worker processes, against one shard alone measured just before
         # it in the same processes (three ticks, the median): a point compares like with like
@@ -109,7 +109,7 @@ def run(args: argparse.Namespace, progress: Any = None) -> dict[str, Any]:
                 results = [alone[1]]
             else:
                 results = list(pool.map(_tick_one, range(shards), [args.firings] * shards))
-        first = first or alone
+        first_alone = first_alone or alone
         single = alone[1]
         aggregate = sum(r.firings * 60 / max(r.tick_s, 1e-9) for r in results)
         efficiency = aggregate / (shards * single.firings * 60 / single.tick_s)
@@ -126,15 +126,15 @@ def run(args: argparse.Namespace, progress: Any = None) -> dict[str, Any]:
         )
         if progress is not None:
             progress(counts.index(shards) + 1, len(counts), f"{shards} shards")
-    all_results = first[1]
+    headline = first_alone[1]  # the median of three
     return {
         "scenario": "scale",
         "firings_per_tick": args.firings,
-        "firings_per_minute_per_shard": round(all_results.firings * 60 / all_results.tick_s),
-        "tick_seconds": round(all_results.tick_s, 2),
-        "cpu_us_per_firing": round(all_results.cpu_s / all_results.firings * 1e6, 1),
-        "tick_memory_mb": round(max(r.memory_mb for r in first), 1),
-        "requests_per_tick": all_results.requests,
+        "firings_per_minute_per_shard": round(headline.firings * 60 / headline.tick_s),
+        "tick_seconds": round(headline.tick_s, 2),
+        "cpu_us_per_firing": round(headline.cpu_s / headline.firings * 1e6, 1),
+        "tick_memory_mb": round(max(r.memory_mb for r in first_alone), 1),
+        "requests_per_tick": headline.requests,
         "curve": curve,
         "linear_efficiency_at_max": curve[-1]["efficiency"],
         "parallel_processes": args.parallel,

@@ -40,6 +40,7 @@ from timer_service.keys import (
     TTL_ATTRIBUTE,
     registry_key,
 )
+from timer_service.models import MAX_SHARDS
 from timer_service_cdk.bundle import LambdaBundle, bundling_options
 from timer_service_cdk.monitoring import Monitoring
 from timer_service_cdk.nag import acknowledge
@@ -523,8 +524,8 @@ def _check(
     concurrency: int,
     max_attempts: int,
 ) -> None:
-    if not 1 <= shards <= 1000:
-        raise ValueError("shards must be 1-1000")
+    if not 1 <= shards <= MAX_SHARDS:
+        raise ValueError(f"shards must be 1-{MAX_SHARDS}")
     if any(n < shards for n in draining):
         raise ValueError("draining_shards are numbered from `shards` up (0..shards-1 are active)")
     if not 1 <= lookahead <= 10:

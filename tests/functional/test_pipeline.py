@@ -7,6 +7,8 @@ import hmac
 import json
 import threading
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -261,87 +263,91 @@ def test_a_pack_runs_each_firing_once_and_retries_a_failed_one_alone(
     assert (run["attempt"], run["outcome"]) == (2, "error")
 
 
-def test_the_messages_of_a_batch_run_at_once(pipeline: AwsResources, call_api: ApiCall) -> None:
+@dataclass
+class HangingWebhook:
+    """A webhook on 127.0.0.1 that records each call's path and answers only when released."""
+
+    release: threading.Event = field(default_factory=threading.Event)
+    arrived: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers["Content-Length"]))
+                hook.arrived.append(self.path.rsplit("/", 1)[-1])
+                hook.release.wait(20)
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+
+
+@pytest.fixture
+def hanging() -> Iterator[HangingWebhook]:
+    hook = HangingWebhook()
+    yield hook
+    hook.close()
+
+
+def test_the_messages_of_a_batch_run_at_once(
+    pipeline: AwsResources, call_api: ApiCall, hanging: HangingWebhook
+) -> None:
     """Five webhooks that hang until released are all called before any is released. One
     message after another, a tenant's webhook that hangs for its whole deadline delayed every
     other firing of its batch, and ten such ran the function into its timeout: the whole batch
     again, the jobs that had succeeded included."""
-    gate = threading.Event()
-    arrived: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers["Content-Length"]))
-            arrived.append(self.path.rsplit("/", 1)[-1])
-            gate.wait(20)
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/hook"
     names = [f"hangs-{n}" for n in range(5)]
+    for name in names:
+        body = {
+            "schedule": "rate(1 hour)",
+            "jobType": "webhook",
+            "job": {
+                "url": f"{hanging.url}/{name}",
+                "readTimeoutSeconds": 30,
+                "totalTimeoutSeconds": 30,
+            },
+        }
+        assert call_api("PUT", f"/periodic/{name}", body).status == 201
+        assert call_api("POST", f"/periodic/{name}/trigger").status == 202
     consumer = threading.Thread(target=consume, args=(pipeline,))
+    consumer.start()
     try:
-        for name in names:
-            body = {
-                "schedule": "rate(1 hour)",
-                "jobType": "webhook",
-                "job": {
-                    "url": f"{url}/{name}",
-                    "readTimeoutSeconds": 30,
-                    "totalTimeoutSeconds": 30,
-                },
-            }
-            assert call_api("PUT", f"/periodic/{name}", body).status == 201
-            assert call_api("POST", f"/periodic/{name}/trigger").status == 202
-        consumer.start()
         deadline = time.monotonic() + 15
-        while len(arrived) < len(names) and time.monotonic() < deadline:
+        while len(hanging.arrived) < len(names) and time.monotonic() < deadline:
             time.sleep(0.05)
-        before_release = sorted(arrived)
+        before_release = sorted(hanging.arrived)
     finally:
-        gate.set()
-        if consumer.is_alive():
-            consumer.join(60)
-        server.shutdown()
+        hanging.release.set()
+        consumer.join(60)
     assert before_release == names
-    assert sorted(arrived) == names  # and each ran once
+    assert sorted(hanging.arrived) == names  # and each ran once
 
 
-def test_a_webhooks_total_timeout_bounds_the_whole_job_retries_included() -> None:
+def test_a_webhooks_total_timeout_bounds_the_whole_job_retries_included(
+    hanging: HangingWebhook,
+) -> None:
     """`totalTimeoutSeconds` is the job's deadline: before, each of three tries had it afresh,
     so a webhook that never answers ran three times as long as configured (plus pauses)."""
     from timer_service.testing import JobHarness
 
-    release = threading.Event()
-    calls: list[float] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            calls.append(time.monotonic())
-            release.wait(10)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     harness = JobHarness()
-    url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    job = {"url": url, "readTimeoutSeconds": 1.5, "totalTimeoutSeconds": 2}
+    job = {"url": f"{hanging.url}/hangs", "readTimeoutSeconds": 1.5, "totalTimeoutSeconds": 2}
     harness.put("hangs", jobType="webhook", job=job)
-    try:
-        started = time.monotonic()
-        run = harness.fire("hangs")
-        elapsed = time.monotonic() - started
-    finally:
-        release.set()
-        server.shutdown()
+    started = time.monotonic()
+    run = harness.fire("hangs")
+    elapsed = time.monotonic() - started
     assert run is not None and run.outcome == "error"
     assert "webhook failed after 1 try" in run.summary  # no retry could fit in what was left
-    assert len(calls) == 1
+    assert hanging.arrived == ["hangs"]
     assert elapsed < 3.5  # 2 s and the firing's bookkeeping; it was 5.7 s (3 x 1.5 + pauses)
