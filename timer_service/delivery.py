@@ -17,12 +17,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from timer_service.aws_errors import is_permanent
 from timer_service.clock import Clock
+from timer_service.connection_guard import guarded
 from timer_service.dispatch import Firing
 from timer_service.egress import Egress
 from timer_service.errors import StoreError, TimerServiceError
@@ -222,7 +224,7 @@ class Delivery:
 
         def action() -> None:
             try:
-                result = job_type.handler(config, context) or JobResult()
+                result = self._run_job(job_type, config, context)
             except Exception as exc:
                 failed = JobResult(outcome="error", summary=self._error_summary(exc, attempt))
                 self._record(timer, firing, attempt, failed, started_s, self._clock.now())
@@ -255,6 +257,27 @@ class Delivery:
         except (TimerServiceError, ValidationError) as exc:
             message = exc.message if isinstance(exc, TimerServiceError) else str(exc)
             raise PermanentJobError(f"job type {timer.job_type!r} cannot run: {message}") from exc
+
+    def _run_job(self, job_type: JobType, config: Any, context: JobContext) -> JobResult:
+        """The job's result, every connection it makes guarded. Errors that every retry would
+        meet again (a refused connection, an AWS call denied or misconfigured) are permanent."""
+        with guarded(allow_private=self._egress.allow_private) as guard:
+            try:
+                result = job_type.handler(config, context) or JobResult()
+            except PermanentJobError:
+                raise
+            except Exception as exc:
+                if guard.blocked:  # a library may have reported it as a failed connection
+                    raise PermanentJobError(f"blocked: {_listed(guard.blocked)}") from exc
+                if is_permanent(exc):
+                    raise PermanentJobError(f"{type(exc).__name__}: {exc}") from exc
+                raise
+        if guard.blocked:  # finished anyway: the run still says what was refused
+            refused = f"blocked: {_listed(guard.blocked)}"
+            summary = f"{result.summary} ({refused})" if result.summary else refused
+            details = {**result.details, "blocked": guard.blocked}
+            result = replace(result, summary=summary, details=details)
+        return result
 
     def _error_summary(self, exc: Exception, attempt: int) -> str:
         if isinstance(exc, TimerServiceError):
@@ -304,6 +327,11 @@ class Delivery:
         except StoreError as exc:
             self._metrics.count("RunHistoryWriteFailed")
             logger.warning("run history not written: %s", exc.message)
+
+
+def _listed(refusals: list[str]) -> str:
+    more = len(refusals) - 3
+    return "; ".join(refusals[:3]) + (f" (and {more} more)" if more > 0 else "")
 
 
 def _skip_reason(firing: Firing, timer: Timer) -> Outcome | None:

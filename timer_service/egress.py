@@ -20,13 +20,10 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
 from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
 import httpx
@@ -44,7 +41,6 @@ __all__ = [
     "TooManyRedirects",
     "TransportFailure",
     "check_address",
-    "guarded_resolution",
     "resolve_target",
 ]
 
@@ -262,43 +258,3 @@ def _pin(parts: SplitResult, address: str, port: int) -> str:
     """The URL with its host replaced by the checked address."""
     literal = f"[{address}]" if ":" in address else address
     return urlunsplit((parts.scheme, f"{literal}:{port}", parts.path or "/", parts.query, ""))
-
-
-_guard = threading.local()
-_real_getaddrinfo = socket.getaddrinfo
-_install_lock = threading.Lock()
-
-
-def _guarded_getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
-    infos = _real_getaddrinfo(host, port, *args, **kwargs)
-    if getattr(_guard, "active", False):
-        for info in infos:
-            address = str(info[4][0])
-            try:
-                check_address(address)
-            except BlockedTargetError as exc:
-                _guard.blocked.append(f"{host}: {exc.message}")
-                raise socket.gaierror(f"{host} resolves to a blocked address") from exc
-    return infos
-
-
-@contextmanager
-def guarded_resolution(*, allow_private: bool = False) -> Iterator[list[str]]:
-    """Within the block, this thread's name lookups fail for non-public addresses.
-
-    For libraries that open their own connections (Apprise): every connection starts with
-    ``getaddrinfo``, so refusing blocked answers there keeps them off private networks and
-    connects only to checked addresses. Yields the list of refusals, for error messages.
-    """
-    blocked: list[str] = []
-    if allow_private:
-        yield blocked
-        return
-    with _install_lock:
-        if socket.getaddrinfo is not _guarded_getaddrinfo:
-            socket.getaddrinfo = _guarded_getaddrinfo
-    _guard.active, _guard.blocked = True, blocked
-    try:
-        yield blocked
-    finally:
-        _guard.active = False

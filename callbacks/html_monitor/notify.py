@@ -17,7 +17,7 @@ from pydantic.alias_generators import to_camel
 
 from callbacks.job_types.webhook import signed_headers
 from timer_service.clock import format_utc
-from timer_service.egress import BlockedTargetError, EgressError, guarded_resolution
+from timer_service.egress import BlockedTargetError, EgressError
 from timer_service.job_types import JobContext, PermanentJobError
 
 __all__ = ["Notice", "NotifyConfig", "NotifyFailed", "send"]
@@ -152,9 +152,7 @@ def _apprise(urls: list[str], notice: Notice, context: JobContext) -> None:
     targets = apprise.Apprise()
     for url in urls:
         targets.add(url)
-    with guarded_resolution(allow_private=context.http.allow_private) as blocked:
-        delivered = targets.notify(body=notice.text, title=notice.title)
-    if blocked:
-        raise PermanentJobError(f"notify.apprise: {blocked[0]}")
-    if not delivered:
+    # Apprise connects by itself, from its own threads: the delivery's connection guard
+    # checks each of those connections (timer_service.connection_guard).
+    if not targets.notify(body=notice.text, title=notice.title):
         raise NotifyFailed("notify.apprise: a target did not accept the notification")
