@@ -1,8 +1,7 @@
-"""Calls job types make to AWS: a client error the target will repeat is permanent.
+"""Calls job types make to AWS, named: a permanent error says which call failed.
 
-Throttling, timeouts and 5xx are retried (with SQS's backoff); a missing resource, a denied
-permission or an invalid parameter will fail the same way on every attempt, so the firing
-goes to the dead-letter queue at once with the reason.
+Delivery treats every permanent AWS error as permanent (:mod:`timer_service.aws_errors`);
+``aws_call`` only adds the call's description to the reason.
 """
 
 from __future__ import annotations
@@ -12,38 +11,10 @@ from contextlib import contextmanager
 
 from botocore.exceptions import ClientError
 
+from timer_service.aws_errors import error_code, is_permanent
 from timer_service.job_types import PermanentJobError
 
-__all__ = ["PERMANENT_ERROR_CODES", "aws_call", "error_code"]
-
-PERMANENT_ERROR_CODES = frozenset(
-    {
-        "AccessDenied",
-        "AccessDeniedException",
-        "AuthorizationError",
-        "AuthFailure",
-        "InvalidClientTokenId",
-        "InvalidParameter",
-        "InvalidParameterException",
-        "InvalidParameterValue",
-        "InvalidParameterCombination",
-        "InvalidInstanceID.Malformed",
-        "KMSAccessDeniedException",
-        "NotFound",
-        "NotFoundException",
-        "NonExistentQueue",
-        "AWS.SimpleQueueService.NonExistentQueue",
-        "QueueDoesNotExist",
-        "ResourceNotFoundException",
-        "UnauthorizedOperation",
-        "ValidationError",
-        "ValidationException",
-    }
-)
-
-
-def error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
+__all__ = ["aws_call", "error_code"]
 
 
 @contextmanager
@@ -52,8 +23,9 @@ def aws_call(description: str) -> Iterator[None]:
     try:
         yield
     except ClientError as exc:
-        code = error_code(exc)
-        if code in PERMANENT_ERROR_CODES:
+        if is_permanent(exc):
             message = exc.response.get("Error", {}).get("Message", "")
-            raise PermanentJobError(f"{description}: {code}: {message}".rstrip(": ")) from exc
+            raise PermanentJobError(
+                f"{description}: {error_code(exc)}: {message}".rstrip(": ")
+            ) from exc
         raise

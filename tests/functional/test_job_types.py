@@ -198,3 +198,19 @@ def test_forward_to_a_missing_topic_goes_to_the_dlq_at_once_with_the_reason(
     assert reason.startswith(f"sns Publish {missing}: NotFound")
     (run,) = runs(call_api, "lost")
     assert run["outcome"] == "error" and run["summary"].startswith(reason)
+
+
+def test_sqs_to_a_missing_queue_goes_to_the_dlq_at_once(
+    pipeline: AwsResources, call_api: ApiCall
+) -> None:
+    # A missing queue fails the same way on every retry: not five deliveries, one.
+    missing = pipeline.output_queue_url.rsplit("/", 1)[0] + "/no-such-queue"
+    put(call_api, "nowhere", "sqs", {"queueUrl": missing}, history="all")
+    trigger(call_api, pipeline, "nowhere")
+    (dead,) = sqs().receive_message(QueueUrl=pipeline.dlq_url, MessageAttributeNames=["All"])[
+        "Messages"
+    ]
+    assert "NonExistentQueue" in dead["MessageAttributes"]["error"]["StringValue"]
+    (run,) = runs(call_api, "nowhere")
+    assert run["outcome"] == "error"
+    assert run["summary"].endswith("(attempt 1; to the dead-letter queue)")
