@@ -18,11 +18,10 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from api.openapi import DocumentedResolver
-from timer_service import __version__
-from timer_service.aws import dynamodb_client, sqs_client
+from timer_service import __version__, wiring
 from timer_service.clock import SystemClock
-from timer_service.dead_letters import DeadLetterPage, DeadLetters, RedriveRequest
-from timer_service.dispatch import DispatchError, SqsDispatchQueue
+from timer_service.dead_letters import DeadLetterPage, DeadLetters, RedriveRequest, RedriveResult
+from timer_service.dispatch import DispatchError
 from timer_service.errors import (
     InvalidRequestError,
     PayloadTooLargeError,
@@ -45,7 +44,6 @@ from timer_service.models import (
 from timer_service.runs import RUN_TOKEN_PATTERN, RunPage
 from timer_service.service import DEFAULT_RUNS_PAGE_SIZE, MAX_PAGE_SIZE, IfMatch, TimerService
 from timer_service.settings import Settings
-from timer_service.store.dynamodb import DynamoTimerStore
 
 logger = Logger(service="timer-api")
 tracer = Tracer(service="timer-api")
@@ -120,22 +118,18 @@ _STATUS: list[tuple[type[TimerServiceError], int]] = [
 
 @cache
 def _settings() -> Settings:
-    return Settings.from_env()
+    return wiring.resolved(Settings.from_env())
 
 
 @cache
 def _default_service() -> TimerService:
     settings = _settings()
     clock = SystemClock()
-    queue = (
-        None
-        if settings.dispatch_queue_url is None
-        else SqsDispatchQueue(sqs_client(settings), settings.dispatch_queue_url, clock=clock)
-    )
+    queue = None if settings.dispatch_queue_url is None else wiring.dispatch_queue(settings, clock)
     return TimerService(
-        store=DynamoTimerStore(dynamodb_client(settings), settings.table_name),
+        store=wiring.timer_store(settings),
         clock=clock,
-        job_types=JobTypeRegistry.from_entry_points(),
+        job_types=JobTypeRegistry.from_entry_points().with_context(settings=settings),
         queue=queue,
         max_timers_per_owner=settings.max_timers_per_owner,
     )
@@ -143,14 +137,7 @@ def _default_service() -> TimerService:
 
 @cache
 def _default_dead_letters() -> DeadLetters:
-    settings = _settings()
-    if not settings.dlq_url or not settings.dispatch_queue_url:
-        raise StoreError("this API has no dead-letter queue configured (DLQ_URL)")
-    return DeadLetters(
-        sqs_client(settings),
-        dlq_url=settings.dlq_url,
-        dispatch_queue_url=settings.dispatch_queue_url,
-    )
+    return wiring.dead_letters(_settings(), SystemClock())
 
 
 _override: list[TimerService] = []
@@ -283,11 +270,20 @@ def preview_schedule(request: SchedulePreviewRequest) -> SchedulePreview:
     return service().preview(request)
 
 
-@app.operation("GET", "/dlq", summary="Your firings in the dead-letter queue")
+@app.operation("GET", "/dlq", summary="Your firings in the dead-letter queue, newest first")
 def list_dead_letters(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+    next_token: Annotated[
+        str | None,
+        Query(
+            alias="nextToken",
+            max_length=2048,
+            pattern=r"^[A-Za-z0-9_=-]+$",
+            description="the last page's nextToken",
+        ),
+    ] = None,
 ) -> DeadLetterPage:
-    return _default_dead_letters().look(_owner(), limit=limit)
+    return _default_dead_letters().look(_owner(), limit=limit, token=next_token)
 
 
 @app.operation(
@@ -297,11 +293,10 @@ def list_dead_letters(
 )
 def redrive_dead_letters(
     request: Annotated[RedriveRequest | None, Body()] = None,
-) -> dict[str, int]:
+) -> RedriveResult:
     # A body that is not an object never gets here (strict_json refuses it); `null` is none.
     ids = None if request is None or request.firing_ids is None else set(request.firing_ids)
-    result = _default_dead_letters().redrive(_owner(), firing_ids=ids)
-    return {"redriven": result.redriven}
+    return _default_dead_letters().redrive(_owner(), firing_ids=ids)
 
 
 @app.operation(

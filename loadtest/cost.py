@@ -29,6 +29,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from loadtest import BENCHMARK_SIGNING_KEY
+
 __all__ = ["Meter", "configure", "item_size", "report", "run"]
 
 T0 = int(datetime(2030, 1, 1, tzinfo=UTC).timestamp())
@@ -230,6 +232,7 @@ def _workload(endpoint: str, table: str, periods: list[int], *, minutes: int) ->
     from timer_service.dispatch import SqsDispatchQueue, firings_in
     from timer_service.job_types import JobType, JobTypeRegistry
     from timer_service.local.lambda_context import LocalContext
+    from timer_service.messages import MessageSigner
     from timer_service.models import TimerSpec
     from timer_service.pricing import request_usd
     from timer_service.provisioning import create_idempotency_table, create_table
@@ -246,7 +249,12 @@ def _workload(endpoint: str, table: str, periods: list[int], *, minutes: int) ->
     sqs = RecordingSqs(meter)
     clock = FixedClock(T0 + 1)
     store = DynamoTimerStore(dynamodb, table)
-    queue = SqsDispatchQueue(sqs, "https://sqs.local/q", clock=clock)  # type: ignore[arg-type]
+    queue = SqsDispatchQueue(
+        sqs,  # type: ignore[arg-type]
+        "https://sqs.local/q",
+        clock=clock,
+        signer=MessageSigner(BENCHMARK_SIGNING_KEY),
+    )
     noop = JobType(name="count", config_model=CountJob, handler=lambda config, context: None)
     registry = JobTypeRegistry([noop])
     service = TimerService(store=store, clock=clock, job_types=registry, queue=queue)

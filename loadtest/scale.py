@@ -41,6 +41,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from loadtest import BENCHMARK_SIGNING_KEY
+
 __all__ = ["LATENCY_MS", "configure", "report", "run"]
 
 T0_MINUTE = 29_000_000  # an epoch minute in 2025: the tick's; it reads the next (lookahead)
@@ -211,6 +213,7 @@ def _tick_one(shard: int, firings: int) -> ShardResult:
 
     from timer_service.clock import FixedClock
     from timer_service.dispatch import SqsDispatchQueue
+    from timer_service.messages import MessageSigner
     from timer_service.store.dynamodb import DynamoTimerStore
     from timer_service.tick import TickEngine
 
@@ -231,7 +234,12 @@ def _tick_one(shard: int, firings: int) -> ShardResult:
     clock = FixedClock(T0_MINUTE * 60 + 0.2)
     engine = TickEngine(
         store=DynamoTimerStore(dynamodb, "timers"),
-        queue=SqsDispatchQueue(sqs, "https://sqs.us-east-1.amazonaws.com/1/dispatch", clock=clock),
+        queue=SqsDispatchQueue(
+            sqs,
+            "https://sqs.us-east-1.amazonaws.com/1/dispatch",
+            clock=clock,
+            signer=MessageSigner(BENCHMARK_SIGNING_KEY),
+        ),
         clock=clock,
     )
     baseline_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

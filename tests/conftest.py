@@ -15,13 +15,22 @@ import pytest
 if TYPE_CHECKING:
     from loadtest.stack import WebhookReceiver
     from timer_service.local.embedded import EmbeddedAws
+    from timer_service.messages import MessageSigner
 
 EVENTS = Path(__file__).parent / "events"
+SIGNING_KEY = "test-message-signing-key-0123456789"  # MESSAGE_SIGNING_KEY of the tests
 ALICE = "arn:aws:iam::123456789012:user/alice"
 BOB = "arn:aws:iam::123456789012:user/bob"
 
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+
+
+def signer() -> MessageSigner:
+    """The signer the tests' handlers verify with."""
+    from timer_service.messages import MessageSigner
+
+    return MessageSigner(SIGNING_KEY)
 
 
 def load_event(name: str) -> dict[str, Any]:
@@ -73,6 +82,7 @@ def aws(embedded_aws: EmbeddedAws, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         "DISPATCH_QUEUE_URL": queues.dispatch,
         "DLQ_URL": queues.dlq,
         "OUTPUT_QUEUE_URL": queues.output,
+        "MESSAGE_SIGNING_KEY": SIGNING_KEY,
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)

@@ -9,12 +9,10 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from timer_service.aws import dynamodb_client, sqs_client
+from timer_service import wiring
 from timer_service.clock import SystemClock
-from timer_service.dispatch import SqsDispatchQueue
 from timer_service.observability import EmfMetrics
 from timer_service.settings import Settings
-from timer_service.store.dynamodb import DynamoTimerStore
 from timer_service.tick import TickEngine, TickSettings
 
 logger = Logger(service="timer-ticker")
@@ -44,13 +42,11 @@ def engine() -> TickEngine:
 
 @cache
 def _default_engine() -> TickEngine:
-    settings = Settings.from_env()
-    if settings.dispatch_queue_url is None:
-        raise RuntimeError("DISPATCH_QUEUE_URL is not set")
+    settings = wiring.resolved(Settings.from_env())
     clock = SystemClock()
     return TickEngine(
-        store=DynamoTimerStore(dynamodb_client(settings), settings.table_name),
-        queue=SqsDispatchQueue(sqs_client(settings), settings.dispatch_queue_url, clock=clock),
+        store=wiring.timer_store(settings),
+        queue=wiring.dispatch_queue(settings, clock),
         clock=clock,
         settings=TickSettings.from_settings(settings),
         metrics=EmfMetrics(metrics),

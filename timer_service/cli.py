@@ -185,12 +185,17 @@ def _parser() -> argparse.ArgumentParser:
     dlq.add_argument("--state-dir", type=Path, default=Path(".timer-service"), help=state_dir_help)
     dlq.add_argument("--stack", metavar="NAME", help=stack_help)
     dlq_commands = dlq.add_subparsers(title="dlq commands", required=True)
+    owner_help = "only this owner's (an API key id or IAM ARN); every owner's without it"
     dlq_list = dlq_commands.add_parser("list", help="show failed firings without removing them")
     dlq_list.add_argument("--limit", type=_positive, default=50)
+    dlq_list.add_argument("--owner", help=owner_help)
     dlq_list.set_defaults(run=_run_dlq_list)
-    dlq_commands.add_parser("redrive", help="send failed firings back for delivery").set_defaults(
-        run=_run_dlq_redrive
+    dlq_redrive = dlq_commands.add_parser("redrive", help="send failed firings back for delivery")
+    dlq_redrive.add_argument("--owner", help=owner_help)
+    dlq_redrive.add_argument(
+        "--firing-id", action="append", dest="firing_ids", help="only this firing (repeatable)"
     )
+    dlq_redrive.set_defaults(run=_run_dlq_redrive)
     return parser
 
 
@@ -288,10 +293,11 @@ def _start_failure(exc: BaseException, host: str, port: int) -> str:
 def _connect(state_dir: Path, stack: str | None = None) -> tuple[Resources, Any]:
     """The resources of a deployed stack (``--stack``), of the running local stack (its
     endpoint file), else of the environment."""
-    from timer_service.local.stack import ENDPOINT_FILE, Resources
+    from timer_service.local.stack import ENDPOINT_FILE, SIGNING_KEY_FILE, Resources
     from timer_service.settings import Settings
 
     endpoint_file = state_dir / ENDPOINT_FILE
+    update: dict[str, Any] = {}
     if stack is not None:
         from timer_service.deployment import Deployment
 
@@ -305,8 +311,12 @@ def _connect(state_dir: Path, stack: str | None = None) -> tuple[Resources, Any]
             dlq_url=deployment.output("DlqUrl"),
             output_queue_url=deployment.output("OutputQueueUrl"),
         )
+        if (key_arn := deployment.outputs.get("MessageSigningKeyArn")) is not None:
+            update["message_signing_key_arn"] = key_arn
     elif endpoint_file.exists():
         resources = Resources(**json.loads(endpoint_file.read_text()))
+        if (key_file := state_dir / SIGNING_KEY_FILE).exists():
+            update["message_signing_key"] = key_file.read_text().strip()
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
         os.environ.setdefault("AWS_REGION", "us-east-1")
@@ -320,10 +330,8 @@ def _connect(state_dir: Path, stack: str | None = None) -> tuple[Resources, Any]
             dlq_url=settings.dlq_url or "",
             output_queue_url=settings.output_queue_url or "",
         )
-    settings = Settings.from_env().model_copy(
-        update={"endpoint_url": resources.endpoint_url, "table_name": resources.table}
-    )
-    return resources, settings
+    update |= {"endpoint_url": resources.endpoint_url, "table_name": resources.table}
+    return resources, Settings.from_env().model_copy(update=update)
 
 
 def _store(args: argparse.Namespace) -> Any:
@@ -477,21 +485,33 @@ def _run_job_types(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dead_letters(args: argparse.Namespace, *, redrive: bool = True) -> Any:
+    """The one redrive path (timer_service.dead_letters), on the stack's table and queue."""
+    from timer_service import wiring
+    from timer_service.clock import SystemClock
+
+    resources, settings = _connect(args.state_dir, args.stack)
+    settings = wiring.resolved(
+        settings.model_copy(update={"dispatch_queue_url": resources.dispatch_queue_url})
+    )
+    return wiring.dead_letters(settings, SystemClock(), redrive=redrive)
+
+
 def _run_dlq_list(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from timer_service.aws import sqs_client
-    from timer_service.dead_letters import DeadLetters
-
-    resources, settings = _connect(args.state_dir, args.stack)
-    dead = DeadLetters(
-        sqs_client(settings),
-        dlq_url=resources.dlq_url,
-        dispatch_queue_url=resources.dispatch_queue_url,
-    ).look(None, limit=args.limit)
+    dead_letters = _dead_letters(args, redrive=False)
+    items: list[Any] = []
+    token = None
+    while len(items) < args.limit:
+        page = dead_letters.look(args.owner, limit=args.limit - len(items), token=token)
+        items += page.items
+        token = page.next_token
+        if token is None:
+            break
     table = Table("firing", "version", "deliveries", "error")
-    for item in dead.items:
+    for item in items:
         table.add_row(item.firing_id, str(item.version), str(item.receive_count), item.error)
     console = Console()
     if console.is_terminal:
@@ -499,50 +519,20 @@ def _run_dlq_list(args: argparse.Namespace) -> int:
     else:  # whole ids, one firing a line, for grep and scripts
         for row in zip(*(column.cells for column in table.columns), strict=True):
             print("\t".join(str(cell) for cell in row))
-    print(f"{len(dead.items)} firings in the dead-letter queue")
+    more = " (more: raise --limit)" if token is not None else ""
+    print(f"{len(items)} firings in the dead-letter queue{more}")
     return 0
 
 
-def _redriven(body: str) -> str:
-    """A dead letter sent back: a raced firing's race is long over, so it runs unclaimed."""
-    from timer_service.dead_letters import redriven_body
-    from timer_service.dispatch import firings_in
-
-    try:
-        firings = firings_in(body)
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return body
-    if len(firings) > 1:
-        return body  # a pack: none of its firings is raced
-    return redriven_body(firings[0])
-
-
 def _run_dlq_redrive(args: argparse.Namespace) -> int:
-    from timer_service.aws import sqs_client
-
-    resources, settings = _connect(args.state_dir, args.stack)
-    sqs = sqs_client(settings)
+    dead_letters = _dead_letters(args)
+    ids = None if args.firing_ids is None else set(args.firing_ids)
     moved = 0
     while True:
-        response = sqs.receive_message(
-            QueueUrl=resources.dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=60
-        )
-        messages = response.get("Messages", [])
-        if not messages:
+        result = dead_letters.redrive(args.owner, firing_ids=ids)
+        moved += result.redriven
+        if not result.more or result.redriven == 0:
             break
-        sqs.send_message_batch(
-            QueueUrl=resources.dispatch_queue_url,
-            Entries=[
-                {"Id": str(n), "MessageBody": _redriven(m["Body"])} for n, m in enumerate(messages)
-            ],
-        )
-        sqs.delete_message_batch(
-            QueueUrl=resources.dlq_url,
-            Entries=[
-                {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)
-            ],
-        )
-        moved += len(messages)
     print(f"redrove {moved} firings to the dispatch queue")
     return 0
 

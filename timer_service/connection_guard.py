@@ -141,10 +141,9 @@ def _guarded_thread_start(thread: threading.Thread) -> None:
 def _guarded_submit(
     pool: ThreadPoolExecutor, fn: Callable[..., T], /, *args: Any, **kwargs: Any
 ) -> Future[T]:
-    guard = _state.guard
-    if guard is not None:
-        fn = _carry(guard, fn)
-    return _real_submit(pool, fn, *args, **kwargs)
+    # Always the submitter's guard, none included: a pool's worker thread outlives the job
+    # that happened to start it, and must not carry that job's guard into others' work.
+    return _real_submit(pool, _carry(_state.guard, fn), *args, **kwargs)
 
 
 def _service_send(send: Callable[..., T]) -> Callable[..., T]:

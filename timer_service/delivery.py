@@ -25,9 +25,9 @@ from pydantic import ValidationError
 from timer_service.aws_errors import is_permanent
 from timer_service.clock import Clock
 from timer_service.connection_guard import guarded
-from timer_service.dispatch import Firing
 from timer_service.egress import Egress
 from timer_service.errors import StoreError, TimerServiceError
+from timer_service.firing import Firing
 from timer_service.job_types import (
     ClientFactory,
     JobContext,
@@ -49,7 +49,6 @@ __all__ = [
     "RunOnce",
     "StoredJobState",
     "TimerReads",
-    "retry_delay_s",
 ]
 
 logger = logging.getLogger(__name__)
@@ -60,11 +59,6 @@ RunOnce = Callable[[str, Callable[[], None]], None]
 
 MAX_EARLY_WAIT_S = 2.0  # a message may arrive up to a second early: wait it out
 CLAIM_TTL_S = 86400  # a raced firing's claim outlives any retry of its copies
-
-
-def retry_delay_s(attempt: int, *, base_s: int, cap_s: int = 900) -> int:
-    """Exponential backoff before delivery ``attempt + 1``: base, 2x base, 4x base ... cap."""
-    return int(min(cap_s, base_s * 2 ** max(0, attempt - 1)))
 
 
 @dataclass(frozen=True)
@@ -173,11 +167,13 @@ class Delivery:
         *,
         attempt: int,
         reads: TimerReads,
+        final: bool = False,
         run_once: RunOnce | None = None,
         delivery_id: str | None = None,
     ) -> Delivered:
         """Run the firing's job unless its timer is gone, paused or changed; raises to retry.
 
+        ``final``: this attempt is the last (a failure is dead-lettered, and its run says so).
         ``delivery_id`` names the queue message (the same on each retry of it): the claimant
         of a raced firing."""
         timer = reads.timer_for(firing)
@@ -196,7 +192,9 @@ class Delivery:
             job_type, config = self._job_of(timer)
         except PermanentJobError as exc:
             now_s = self._clock.now()
-            failed = JobResult(outcome="error", summary=self._error_summary(exc, attempt))
+            failed = JobResult(
+                outcome="error", summary=self._error_summary(exc, attempt, final=final)
+            )
             self._record(timer, firing, attempt, failed, now_s, now_s)
             raise
         context = JobContext(
@@ -226,7 +224,9 @@ class Delivery:
             try:
                 result = self._run_job(job_type, config, context)
             except Exception as exc:
-                failed = JobResult(outcome="error", summary=self._error_summary(exc, attempt))
+                failed = JobResult(
+                    outcome="error", summary=self._error_summary(exc, attempt, final=final)
+                )
                 self._record(timer, firing, attempt, failed, started_s, self._clock.now())
                 if claimant is not None:  # a retry of either copy may claim it again
                     self._store.release_firing(firing.firing_id, claimant=claimant)
@@ -279,12 +279,12 @@ class Delivery:
             result = replace(result, summary=summary, details=details)
         return result
 
-    def _error_summary(self, exc: Exception, attempt: int) -> str:
+    def _error_summary(self, exc: Exception, attempt: int, *, final: bool) -> str:
         if isinstance(exc, TimerServiceError):
             reason = exc.message
         else:
             reason = f"{type(exc).__name__}: {exc}"
-        if isinstance(exc, PermanentJobError) or attempt >= self._settings.max_attempts:
+        if isinstance(exc, PermanentJobError) or final:
             return f"{reason} (attempt {attempt}; to the dead-letter queue)"
         return f"{reason} (attempt {attempt}; will retry)"
 

@@ -13,7 +13,7 @@ where ``job_type`` is a :class:`JobType`. Its handler gets the validated config 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any, Protocol
@@ -127,10 +127,20 @@ class JobType:
 
 
 class JobTypeRegistry:
-    """Known job types by name."""
+    """Known job types by name.
 
-    def __init__(self, job_types: Iterable[JobType]) -> None:
+    ``context`` reaches the config models' validators as pydantic's validation context (the
+    API passes ``settings``, so a model can refuse the service's own resources at PUT)."""
+
+    def __init__(
+        self, job_types: Iterable[JobType], *, context: Mapping[str, Any] | None = None
+    ) -> None:
         self._by_name = {job_type.name: job_type for job_type in job_types}
+        self._context = dict(context or {})
+
+    def with_context(self, **context: Any) -> JobTypeRegistry:
+        """These job types, validating with ``context``."""
+        return JobTypeRegistry(self._by_name.values(), context={**self._context, **context})
 
     @classmethod
     def from_entry_points(cls, group: str = ENTRY_POINT_GROUP) -> JobTypeRegistry:
@@ -139,7 +149,7 @@ class JobTypeRegistry:
 
     def plus(self, *job_types: JobType) -> JobTypeRegistry:
         """These job types and ``job_types`` (which replace any of the same name)."""
-        return JobTypeRegistry([*self._by_name.values(), *job_types])
+        return JobTypeRegistry([*self._by_name.values(), *job_types], context=self._context)
 
     @property
     def names(self) -> list[str]:
@@ -166,7 +176,7 @@ class JobTypeRegistry:
         """``config`` checked by the job type's model, as stored (JSON, by alias, no None)."""
         job_type = self.get(name)
         try:
-            model = job_type.config_model.model_validate(config)
+            model = job_type.config_model.model_validate(config, context=self._context)
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(part) for part in first["loc"])

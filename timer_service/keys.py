@@ -11,9 +11,12 @@
 | job state (e.g. a snapshot)  | ``J#{owner}#{id}``                  | ``J``                   |
 | claim of a raced firing      | ``F#{firingId}``                    | ``F``                   |
 | an owner's timer count       | ``C#{owner}``                       | ``C``                   |
+| a dead-lettered firing       | ``D#{owner}``                       | see below               |
 
 A run's sort key is ``{createdS}#{scheduledS}#{s|m}#{attempt}``: the timer's creation second
-first, so a timer created again under the same id starts an empty history.
+first, so a timer created again under the same id starts an empty history. A dead letter's
+sort key is ``{scheduledS:011d}#{id}#{s|m}`` (newest last); its ``dlpk`` (the partition again)
+puts it, and only it, in the sparse ``deadLetters`` index, which the operator's view scans.
 """
 
 from __future__ import annotations
@@ -21,11 +24,15 @@ from __future__ import annotations
 from typing import NamedTuple
 
 __all__ = [
+    "DEAD_LETTER_INDEX",
+    "DEAD_LETTER_INDEX_PK",
     "OWNER_INDEX",
     "PK",
     "SK",
     "TTL_ATTRIBUTE",
     "IndexKey",
+    "dead_letter_key",
+    "dead_letter_partition",
     "firing_claim_key",
     "index_sort_key",
     "job_state_key",
@@ -46,6 +53,8 @@ OWNER_INDEX = "byOwner"
 OWNER_INDEX_PK = "gsi1pk"
 OWNER_INDEX_SK = "gsi1sk"
 TIMER_SK = "T"
+DEAD_LETTER_INDEX = "deadLetters"
+DEAD_LETTER_INDEX_PK = "dlpk"
 
 
 class IndexKey(NamedTuple):
@@ -69,6 +78,15 @@ def owner_count_key(owner: str) -> IndexKey:
 
 def firing_claim_key(firing_id: str) -> IndexKey:
     return IndexKey(f"F#{firing_id}", "F")
+
+
+def dead_letter_partition(owner: str) -> str:
+    return f"D#{owner}"
+
+
+def dead_letter_key(owner: str, timer_id: str, scheduled_s: int, *, manual: bool) -> IndexKey:
+    kind = "m" if manual else "s"
+    return IndexKey(dead_letter_partition(owner), f"{scheduled_s:011d}#{timer_id}#{kind}")
 
 
 def job_state_key(owner: str, timer_id: str) -> IndexKey:

@@ -11,7 +11,16 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from timer_service.keys import OWNER_INDEX, OWNER_INDEX_PK, OWNER_INDEX_SK, PK, SK, TTL_ATTRIBUTE
+from timer_service.keys import (
+    DEAD_LETTER_INDEX,
+    DEAD_LETTER_INDEX_PK,
+    OWNER_INDEX,
+    OWNER_INDEX_PK,
+    OWNER_INDEX_SK,
+    PK,
+    SK,
+    TTL_ATTRIBUTE,
+)
 from timer_service.settings import Settings
 
 if TYPE_CHECKING:
@@ -37,30 +46,54 @@ class QueueUrls:
 
 
 def create_table(client: DynamoDBClient, name: str) -> None:
-    """The single on-demand table with its owner index and TTL; idempotent."""
+    """The single on-demand table with its owner and dead-letter indexes and TTL; idempotent
+    (a table made by an earlier version gains the indexes it lacks)."""
     _create_table(
         client,
         name,
         ttl_attribute=TTL_ATTRIBUTE,
         AttributeDefinitions=[
-            {"AttributeName": attr, "AttributeType": "S"}
-            for attr in (PK, SK, OWNER_INDEX_PK, OWNER_INDEX_SK)
+            {"AttributeName": attr, "AttributeType": "S"} for attr in (PK, SK, *_INDEX_ATTRIBUTES)
         ],
         KeySchema=[
             {"AttributeName": PK, "KeyType": "HASH"},
             {"AttributeName": SK, "KeyType": "RANGE"},
         ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": OWNER_INDEX,
-                "KeySchema": [
-                    {"AttributeName": OWNER_INDEX_PK, "KeyType": "HASH"},
-                    {"AttributeName": OWNER_INDEX_SK, "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
+        GlobalSecondaryIndexes=list(_INDEXES.values()),
     )
+    existing = {
+        index["IndexName"]
+        for index in client.describe_table(TableName=name)["Table"].get(
+            "GlobalSecondaryIndexes", []
+        )
+    }
+    for index_name, index in _INDEXES.items():
+        if index_name not in existing:
+            client.update_table(
+                TableName=name,
+                AttributeDefinitions=[
+                    {"AttributeName": attr, "AttributeType": "S"} for attr in _INDEX_ATTRIBUTES
+                ],
+                GlobalSecondaryIndexUpdates=[{"Create": index}],
+            )
+
+
+_INDEX_ATTRIBUTES = (OWNER_INDEX_PK, OWNER_INDEX_SK, DEAD_LETTER_INDEX_PK)
+_INDEXES: dict[str, Any] = {
+    OWNER_INDEX: {
+        "IndexName": OWNER_INDEX,
+        "KeySchema": [
+            {"AttributeName": OWNER_INDEX_PK, "KeyType": "HASH"},
+            {"AttributeName": OWNER_INDEX_SK, "KeyType": "RANGE"},
+        ],
+        "Projection": {"ProjectionType": "ALL"},
+    },
+    DEAD_LETTER_INDEX: {
+        "IndexName": DEAD_LETTER_INDEX,
+        "KeySchema": [{"AttributeName": DEAD_LETTER_INDEX_PK, "KeyType": "HASH"}],
+        "Projection": {"ProjectionType": "ALL"},
+    },
+}
 
 
 def create_idempotency_table(client: DynamoDBClient, name: str) -> None:

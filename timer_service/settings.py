@@ -18,7 +18,10 @@ class Settings(BaseModel):
     ``AWS_REGION``, ``AWS_ENDPOINT_URL`` (empty for real AWS), ``MAX_BODY_BYTES``,
     ``IDEMPOTENCY_TABLE``, ``ALLOW_PRIVATE_TARGETS``, ``WEBHOOK_SIGNING_SECRET``,
     ``MAX_ATTEMPTS``, ``RETRY_BASE_SECONDS``, ``LOOKAHEAD_MINUTES``, ``CATCH_UP_WINDOW_SECONDS``,
-    ``RUN_HISTORY_DAYS``, ``SNAPSHOT_BUCKET``, ``MAX_TIMERS_PER_OWNER``.
+    ``RUN_HISTORY_DAYS``, ``SNAPSHOT_BUCKET``, ``MAX_TIMERS_PER_OWNER``,
+    ``MESSAGE_SIGNING_KEY`` or ``MESSAGE_SIGNING_KEY_ARN``, ``WEBHOOK_SIGNING_SECRET_ARN``,
+    ``DEAD_LETTER_DAYS``, ``SERVICE_FUNCTIONS``. A ``..._ARN`` names a Secrets Manager secret or
+    an SSM parameter (SecureString) that holds the value (:mod:`timer_service.secrets`).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -40,6 +43,13 @@ class Settings(BaseModel):
     run_history_days: Annotated[int, Field(ge=1, le=3650)] = 30  # runs expire by TTL
     snapshot_bucket: str | None = None  # S3, for html_monitor snapshots too large for DynamoDB
     max_timers_per_owner: Annotated[int, Field(ge=1)] = 10_000
+    # Signs every dispatch-queue message: the callbacks run only what the service sent.
+    message_signing_key: str | None = None
+    message_signing_key_arn: str | None = None
+    webhook_signing_secret_arn: str | None = None
+    dead_letter_days: Annotated[int, Field(ge=1, le=3650)] = 14
+    # The service's own Lambda functions, which the `lambda` job type must not invoke.
+    service_functions: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -62,5 +72,13 @@ class Settings(BaseModel):
             "run_history_days": env.get("RUN_HISTORY_DAYS"),
             "snapshot_bucket": env.get("SNAPSHOT_BUCKET"),
             "max_timers_per_owner": env.get("MAX_TIMERS_PER_OWNER"),
+            "message_signing_key": env.get("MESSAGE_SIGNING_KEY"),
+            "message_signing_key_arn": env.get("MESSAGE_SIGNING_KEY_ARN"),
+            "webhook_signing_secret_arn": env.get("WEBHOOK_SIGNING_SECRET_ARN"),
+            "dead_letter_days": env.get("DEAD_LETTER_DAYS"),
+            "service_functions": tuple(
+                name for name in env.get("SERVICE_FUNCTIONS", "").split(",") if name
+            )
+            or None,
         }
         return cls.model_validate({k: v for k, v in values.items() if v})

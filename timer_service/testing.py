@@ -22,6 +22,7 @@ import httpx
 
 from timer_service.clock import FixedClock
 from timer_service.delivery import Delivered, Delivery
+from timer_service.delivery_policy import RetryRule
 from timer_service.dispatch import Firing, InMemoryDispatchQueue
 from timer_service.egress import Egress, Resolver
 from timer_service.job_types import ClientFactory, JobType, JobTypeRegistry
@@ -121,7 +122,10 @@ class JobHarness:
         self.last_error = None
         try:
             self.last_delivery = self.delivery.deliver(
-                firing, attempt=attempt, reads=self.delivery.reads([firing])
+                firing,
+                attempt=attempt,
+                final=RetryRule.from_settings(self.settings).final(attempt),
+                reads=self.delivery.reads([firing]),
             )
         except Exception as exc:  # the test inspects it through last_error and the run
             self.last_error = exc

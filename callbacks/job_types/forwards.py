@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
 from callbacks.job_types.aws_calls import aws_call
 from timer_service.clock import format_utc
-from timer_service.job_types import JobContext, JobResult, JobType
+from timer_service.job_types import JobContext, JobResult, JobType, PermanentJobError
+from timer_service.settings import Settings
 
 __all__ = [
     "EventBridgeJob",
@@ -120,8 +122,30 @@ class LambdaJob(_Job):
     ]
     qualifier: Annotated[str | None, Field(pattern=r"^[A-Za-z0-9_$-]{1,128}$")] = None
 
+    @field_validator("function_name")
+    @classmethod
+    def _not_the_services_own(cls, name: str, info: ValidationInfo) -> str:
+        settings = (info.context or {}).get("settings")
+        if isinstance(settings, Settings):
+            refuse_own_function(name, settings)
+        return name
+
+
+def refuse_own_function(name_or_arn: str, settings: Settings) -> None:
+    """ValueError when the name or ARN is one of the service's own functions: a tenant must not
+    hand the API a forged request or the callbacks a forged batch."""
+    parts = name_or_arn.split(":")
+    name = parts[6] if name_or_arn.startswith("arn:") else parts[0]
+    own = {*settings.service_functions, os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")}
+    if name in own - {""}:
+        raise ValueError("the service's own functions cannot be a job's target")
+
 
 def invoke(config: LambdaJob, context: JobContext) -> JobResult:
+    try:
+        refuse_own_function(config.function_name, context.settings)
+    except ValueError as exc:
+        raise PermanentJobError(f"job.functionName: {exc}") from exc
     request: dict[str, Any] = {
         "FunctionName": config.function_name,
         "InvocationType": "Event",

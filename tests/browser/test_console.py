@@ -240,17 +240,20 @@ def test_an_html_change_shows_side_by_side(stack: Any, page: Any, pages: PageSer
 
 def test_dead_letters_are_listed_and_redriven(stack: Any, page: Any) -> None:
     from timer_service.aws import client
+    from timer_service.clock import SystemClock
+    from timer_service.dead_letters import DeadLetters
     from timer_service.dispatch import Firing
     from timer_service.local.gateway import LOCAL_OWNER
+    from timer_service.store.dead_letters import DynamoDeadLetterStore
 
     httpx.put(f"{stack.url}/periodic/flaky", json={"schedule": "rate(1 hour)"})
     scheduled = int(datetime(2026, 11, 20, 8, 0, tzinfo=UTC).timestamp())
     firing = Firing(owner=LOCAL_OWNER, timer_id="flaky", version=1, scheduled_s=scheduled)
-    sqs = client("sqs", "us-east-1", stack.resources.endpoint_url)
-    sqs.send_message(
-        QueueUrl=stack.resources.dlq_url,
-        MessageBody=firing.to_message(),
-        MessageAttributes={"error": {"DataType": "String", "StringValue": "webhook answered 503"}},
+    store = DynamoDeadLetterStore(
+        client("dynamodb", "us-east-1", stack.resources.endpoint_url), stack.resources.table
+    )
+    DeadLetters(store=store, queue=None, clock=SystemClock()).record(
+        firing, error="webhook answered 503", attempts=5
     )
     page.goto(console(stack) + "#/dlq")
     row = page.locator(f'tr[data-firing="{firing.firing_id}"]')

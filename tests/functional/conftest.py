@@ -34,13 +34,12 @@ def pipeline(aws: AwsResources, monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws
         "POWERTOOLS_METRICS_DISABLED": "true",
     }.items():
         monkeypatch.setenv(name, value)
-    caches = [callbacks.handler.settings, callbacks.handler.delivery, callbacks.handler.run_once]
-    for cached in caches:
-        cached.cache_clear()
-    ticker.handler._default_engine.cache_clear()
+    from timer_service.local.lambdas import cold_start
+
+    cold_start(callbacks.handler)
+    cold_start(ticker.handler)
     yield aws
-    for cached in caches:
-        cached.cache_clear()
+    cold_start(callbacks.handler)
     ticker.handler.use_engine(None)
 
 
@@ -76,13 +75,9 @@ def webhook_timer(
 def reset_callbacks() -> None:
     """Forget the callback Lambda's cached settings after the environment changed."""
     import callbacks.handler
+    from timer_service.local.lambdas import cold_start
 
-    for cached in (
-        callbacks.handler.settings,
-        callbacks.handler.delivery,
-        callbacks.handler.run_once,
-    ):
-        cached.cache_clear()
+    cold_start(callbacks.handler)
 
 
 def next_second() -> None:
@@ -111,3 +106,28 @@ def pages() -> Iterator[PageServer]:
     server = PageServer()
     yield server
     server.close()
+
+
+def dead_letters_api(call_api: ApiCall, **query: str) -> list[dict[str, Any]]:
+    """GET /dlq: the caller's dead letters, newest first."""
+    answer = call_api("GET", "/dlq", query=query or None)
+    assert answer.status == 200, answer.body
+    return list(answer.body["items"])
+
+
+def dead_letter_box() -> Any:
+    """The stack's dead letters as the callbacks write them (timer_service.dead_letters)."""
+    from timer_service import wiring
+    from timer_service.clock import SystemClock
+    from timer_service.settings import Settings
+
+    return wiring.dead_letters(Settings.from_env(), SystemClock())
+
+
+def consume_until(aws: AwsResources, done: Any, *, timeout_s: float = 30.0) -> None:
+    """Run the callback Lambda on the dispatch queue until ``done()`` holds."""
+    deadline = time.time() + timeout_s
+    while not done():
+        assert time.time() < deadline, "timed out"
+        consume(aws)
+        time.sleep(0.3)

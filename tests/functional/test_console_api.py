@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ALICE, BOB, ApiCall, AwsResources
-from tests.functional.conftest import sqs
+from tests.functional.conftest import dead_letter_box, sqs
 from timer_service.dispatch import Firing
 
 
@@ -78,15 +78,6 @@ def test_a_preview_of_a_mistake_is_a_400_naming_the_field(
     assert words in response.body["error"]["message"]
 
 
-def _dead_letter(aws: AwsResources, body: str, error: str = "") -> None:
-    attributes = {} if not error else {"error": {"DataType": "String", "StringValue": error}}
-    sqs().send_message(QueueUrl=aws.dlq_url, MessageBody=body, MessageAttributes=attributes)
-
-
-def _pack(*firings: Firing) -> str:
-    return '{"p":[' + ",".join(f.to_message() for f in firings) + "]}"
-
-
 def _drain(queue_url: str) -> list[Firing]:
     from timer_service.dispatch import firings_in
 
@@ -104,7 +95,7 @@ def _drain(queue_url: str) -> list[Firing]:
 
 @pytest.fixture
 def dead_letters(aws: AwsResources) -> dict[str, Firing]:
-    """Dead letters of two owners: one alone each, and a pack of one second holding both."""
+    """Dead letters of two owners, two each."""
     s = int(datetime(2030, 1, 1, tzinfo=UTC).timestamp())
     firings = {
         "alice-alone": Firing(owner=ALICE, timer_id="a1", version=1, scheduled_s=s, raced=True),
@@ -112,9 +103,11 @@ def dead_letters(aws: AwsResources) -> dict[str, Firing]:
         "alice-packed": Firing(owner=ALICE, timer_id="a2", version=3, scheduled_s=s + 60),
         "bob-packed": Firing(owner=BOB, timer_id="b2", version=1, scheduled_s=s + 60),
     }
-    _dead_letter(aws, firings["alice-alone"].to_message(), "webhook answered 500")
-    _dead_letter(aws, firings["bob-alone"].to_message())
-    _dead_letter(aws, _pack(firings["alice-packed"], firings["bob-packed"]), "timeout")
+    box = dead_letter_box()
+    box.record(firings["alice-alone"], error="webhook answered 500", attempts=5)
+    box.record(firings["bob-alone"], error="retries exhausted", attempts=5)
+    box.record(firings["alice-packed"], error="timeout", attempts=5)
+    box.record(firings["bob-packed"], error="timeout", attempts=5)
     return firings
 
 
@@ -143,7 +136,7 @@ def test_redrive_sends_back_only_the_callers_firings(
 ) -> None:
     response = call_api("POST", "/dlq/redrive")
     assert response.status == 200, response.body
-    assert response.body == {"redriven": 2}
+    assert response.body == {"redriven": 2, "more": False}
     sent = _drain(aws.dispatch_queue_url)
     assert sorted(f.firing_id for f in sent) == sorted(
         [dead_letters["alice-alone"].firing_id, dead_letters["alice-packed"].firing_id]
@@ -162,7 +155,7 @@ def test_redrive_of_named_firings_leaves_the_rest(
 ) -> None:
     named = dead_letters["alice-packed"].firing_id
     response = call_api("POST", "/dlq/redrive", {"firingIds": [named]})
-    assert response.body == {"redriven": 1}
+    assert response.body == {"redriven": 1, "more": False}
     assert [f.firing_id for f in _drain(aws.dispatch_queue_url)] == [named]
     assert [item["timerId"] for item in call_api("GET", "/dlq").body["items"]] == ["a1"]
     assert len(call_api("GET", "/dlq", user=BOB).body["items"]) == 2

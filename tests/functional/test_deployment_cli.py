@@ -124,11 +124,10 @@ def test_shards_commands_work_on_a_deployed_stack(
 def test_dlq_list_works_on_a_deployed_stack(
     deployed: str, aws: AwsResources, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from timer_service.aws import client
+    from tests.functional.conftest import dead_letter_box
+    from timer_service.dispatch import Firing
 
-    client("sqs", "us-east-1", aws.endpoint_url).send_message(
-        QueueUrl=aws.dlq_url, MessageBody='{"o":"a","i":"lost","v":1,"s":1700000000}'
-    )
+    dead_letter_box().record(Firing("a", "lost", 1, 1700000000), error="HTTP 500", attempts=5)
     assert main(["dlq", "--stack", deployed, "list"]) == 0
     printed = capsys.readouterr().out
     assert "a#lost@2023-11-14T22:13:20Z" in printed

@@ -15,11 +15,12 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from loadtest.stack import WebhookReceiver
-from tests.conftest import ALICE, ApiCall, AwsResources
+from tests.conftest import ALICE, ApiCall, AwsResources, signer
 from tests.functional.conftest import consume, sqs, webhook_timer
 from timer_service.clock import FixedClock
 from timer_service.dispatch import Firing, SqsDispatchQueue, firings_in
 from timer_service.job_types import JobTypeRegistry
+from timer_service.messages import SIGNATURE_ATTRIBUTE
 from timer_service.models import TimerSpec
 from timer_service.service import TimerService
 from timer_service.store.dynamodb import DynamoTimerStore
@@ -72,7 +73,9 @@ def world(aws: AwsResources) -> tuple[DynamoTimerStore, SqsDispatchQueue, FixedC
     store = DynamoTimerStore(dynamodb, aws.table)
     clock = FixedClock(T0 + 1)
     # The queue's clock runs an hour ahead: no message is delayed, the test can see them all.
-    queue = SqsDispatchQueue(sqs(), aws.dispatch_queue_url, clock=FixedClock(T0 + 3600))
+    queue = SqsDispatchQueue(
+        sqs(), aws.dispatch_queue_url, clock=FixedClock(T0 + 3600), signer=signer()
+    )
     api = TimerService(
         store=store, clock=clock, job_types=JobTypeRegistry.from_entry_points(), queue=queue
     )
@@ -217,9 +220,17 @@ def test_a_callback_that_dies_after_its_job_ran(
     # GIVEN a firing whose webhook ran, but whose message was not deleted (the function died)
     webhook_timer(call_api, receiver, "t", delivery=delivery)
     firing = Firing(ALICE, "t", 1, int(time.time()))
-    sqs().send_message(QueueUrl=pipeline.dispatch_queue_url, MessageBody=firing.to_message())
+    body = firing.to_message()
+    signature = {"DataType": "String", "StringValue": signer().sign(body)}
+    sqs().send_message(
+        QueueUrl=pipeline.dispatch_queue_url,
+        MessageBody=body,
+        MessageAttributes={SIGNATURE_ATTRIBUTE: signature},
+    )
     (message,) = sqs().receive_message(
-        QueueUrl=pipeline.dispatch_queue_url, AttributeNames=["All"]
+        QueueUrl=pipeline.dispatch_queue_url,
+        AttributeNames=["All"],
+        MessageAttributeNames=["All"],
     )["Messages"]
     lambda_handler(sqs_event([message]), LocalContext())
     # WHEN SQS delivers the same message again

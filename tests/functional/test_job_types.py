@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ApiCall, AwsResources
-from tests.functional.conftest import runs, sqs, trigger
+from tests.conftest import ALICE, ApiCall, AwsResources
+from tests.functional.conftest import dead_letters_api, runs, sqs, trigger
 
 OTHER_ACCOUNT_ROLE = "arn:aws:iam::111111111111:role/timer-service-ec2"
 
@@ -191,10 +191,8 @@ def test_forward_to_a_missing_topic_goes_to_the_dlq_at_once_with_the_reason(
     missing = "arn:aws:sns:us-east-1:123456789012:no-such-topic"
     put(call_api, "lost", "sns", {"topicArn": missing})
     trigger(call_api, pipeline, "lost")
-    (dead,) = sqs().receive_message(QueueUrl=pipeline.dlq_url, MessageAttributeNames=["All"])[
-        "Messages"
-    ]
-    reason = dead["MessageAttributes"]["error"]["StringValue"]
+    (dead,) = dead_letters_api(call_api)
+    reason = dead["error"]
     assert reason.startswith(f"sns Publish {missing}: NotFound")
     (run,) = runs(call_api, "lost")
     assert run["outcome"] == "error" and run["summary"].startswith(reason)
@@ -207,10 +205,82 @@ def test_sqs_to_a_missing_queue_goes_to_the_dlq_at_once(
     missing = pipeline.output_queue_url.rsplit("/", 1)[0] + "/no-such-queue"
     put(call_api, "nowhere", "sqs", {"queueUrl": missing}, history="all")
     trigger(call_api, pipeline, "nowhere")
-    (dead,) = sqs().receive_message(QueueUrl=pipeline.dlq_url, MessageAttributeNames=["All"])[
-        "Messages"
-    ]
-    assert "NonExistentQueue" in dead["MessageAttributes"]["error"]["StringValue"]
+    (dead,) = dead_letters_api(call_api)
+    assert "NonExistentQueue" in dead["error"]
     (run,) = runs(call_api, "nowhere")
     assert run["outcome"] == "error"
     assert run["summary"].endswith("(attempt 1; to the dead-letter queue)")
+
+
+def own_queue_spellings(url: str) -> list[str]:
+    """The dispatch or dead-letter queue's URL as a tenant might spell it to get past a check."""
+    account, name = url.rstrip("/").split("/")[-2:]
+    escaped = "".join(f"%{ord(c):02X}" for c in name)
+    return [
+        url,
+        url + "/",
+        f"https://sqs.us-east-1.amazonaws.com/{account}/{name}",
+        f"https://queue.amazonaws.com/{account}/{name}",
+        f"https://us-east-1.queue.amazonaws.com/{account}/{name}",
+        f"http://localhost:4566//{account}//{name}",
+        f"https://sqs.us-east-1.amazonaws.com/{account}/{escaped}",
+        f"https://sqs.us-east-1.amazonaws.com/{account}/{name}?Action=SendMessage",
+    ]
+
+
+@pytest.mark.parametrize("queue", ["dispatch", "dlq"])
+def test_an_sqs_job_aimed_at_the_services_own_queues_is_refused_at_put(
+    aws: AwsResources, call_api: ApiCall, queue: str
+) -> None:
+    url = aws.dispatch_queue_url if queue == "dispatch" else aws.dlq_url
+    for n, spelling in enumerate(own_queue_spellings(url)):
+        body = {"schedule": "rate(1 day)", "jobType": "sqs", "job": {"queueUrl": spelling}}
+        answer = call_api("PUT", f"/periodic/plant-{n}", body)
+        assert answer.status == 400, (spelling, answer.body)
+        assert answer.body["error"]["field"] == "job.queueUrl"
+        assert "own queues" in answer.body["error"]["message"]
+
+
+def test_an_sqs_job_stored_before_the_check_is_refused_when_it_fires(
+    pipeline: AwsResources, call_api: ApiCall
+) -> None:
+    # GIVEN a timer aimed at the dispatch queue, written past the API's check (an older version)
+    from timer_service import wiring
+    from timer_service.clock import SystemClock
+    from timer_service.job_types import JobTypeRegistry
+    from timer_service.models import TimerSpec
+    from timer_service.service import TimerService
+    from timer_service.settings import Settings
+
+    unchecked = TimerService(
+        store=wiring.timer_store(Settings.from_env()),
+        clock=SystemClock(),
+        job_types=JobTypeRegistry.from_entry_points(),
+    )
+    job = {"queueUrl": pipeline.dispatch_queue_url + "/"}
+    spec = TimerSpec.model_validate({"schedule": "rate(1 day)", "jobType": "sqs", "job": job})
+    unchecked.put(ALICE, "plant", spec)
+    # WHEN it fires
+    trigger(call_api, pipeline, "plant")
+    # THEN nothing reached the dispatch queue, and the run says why
+    assert sqs().receive_message(QueueUrl=pipeline.dispatch_queue_url).get("Messages", []) == []
+    (dead,) = dead_letters_api(call_api)
+    assert "own queues" in dead["error"]
+
+
+def test_a_lambda_job_aimed_at_the_services_own_functions_is_refused_at_put(
+    aws: AwsResources, call_api: ApiCall, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A forged API event would act as any tenant; a forged SQS event would fire their timers.
+    import api.handler
+
+    monkeypatch.setenv("SERVICE_FUNCTIONS", "svc-api,svc-callbacks")
+    api.handler._settings.cache_clear()
+    api.handler._default_service.cache_clear()
+    for name in ("svc-api", "arn:aws:lambda:us-east-1:123456789012:function:svc-callbacks:live"):
+        body = {"schedule": "rate(1 day)", "jobType": "lambda", "job": {"functionName": name}}
+        answer = call_api("PUT", "/periodic/forge", body)
+        assert answer.status == 400, answer.body
+        assert answer.body["error"]["field"] == "job.functionName"
+    body = {"schedule": "rate(1 day)", "jobType": "lambda", "job": {"functionName": "mine"}}
+    assert call_api("PUT", "/periodic/fine", body).status == 201

@@ -16,8 +16,18 @@ from typing import Any
 import pytest
 
 from loadtest.stack import WebhookReceiver
-from tests.conftest import ALICE, ApiCall, AwsResources
-from tests.functional.conftest import SECRET, consume, sqs, webhook_timer
+from tests.conftest import ALICE, ApiCall, AwsResources, signer
+from tests.functional.conftest import (
+    SECRET,
+    consume,
+    consume_until,
+    dead_letters_api,
+    reset_callbacks,
+    sqs,
+    webhook_timer,
+)
+from timer_service.clock import SystemClock
+from timer_service.dispatch import Firing, SqsDispatchQueue
 from timer_service.local.lambda_context import LocalContext
 
 
@@ -72,7 +82,9 @@ def test_firing_made_before_a_pause_is_skipped(
     from timer_service.dispatch import Firing, SqsDispatchQueue
 
     webhook_timer(call_api, receiver, "pausing")
-    queue = SqsDispatchQueue(sqs(), pipeline.dispatch_queue_url, clock=SystemClock())
+    queue = SqsDispatchQueue(
+        sqs(), pipeline.dispatch_queue_url, clock=SystemClock(), signer=signer()
+    )
     queue.send([Firing(ALICE, "pausing", 1, int(time.time()))])
     call_api("POST", "/periodic/pausing/pause")
     consume(pipeline)
@@ -85,15 +97,9 @@ def test_failing_webhook_is_retried_then_dead_lettered(
     receiver.status = 503
     webhook_timer(call_api, receiver, "flaky")
     call_api("POST", "/periodic/flaky/trigger")
-    deadline = time.time() + 30
-    dead: list[dict[str, Any]] = []
-    while time.time() < deadline and not dead:
-        consume(pipeline)
-        dead = (
-            sqs().receive_message(QueueUrl=pipeline.dlq_url, WaitTimeSeconds=0).get("Messages", [])
-        )
-        time.sleep(0.3)
-    assert len(dead) == 1
+    consume_until(pipeline, lambda: dead_letters_api(call_api))
+    (dead,) = dead_letters_api(call_api)
+    assert dead["receiveCount"] == 2 and "retries exhausted" in dead["error"]
     attempts = [json.loads(r.body)["attempt"] for r in receiver.requests]
     assert attempts[0] == 1 and attempts[-1] == 2  # each delivery retried quickly in process
     assert len(receiver.requests) == 2 * 3
@@ -113,10 +119,8 @@ def test_client_error_goes_to_dlq_at_once_and_can_be_redriven(
     call_api("POST", "/periodic/missing-page/trigger")
     consume(pipeline)
     assert len(receiver.requests) == 1
-    (dead,) = sqs().receive_message(
-        QueueUrl=pipeline.dlq_url, MessageAttributeNames=["All"], VisibilityTimeout=0
-    )["Messages"]
-    assert "HTTP 404" in dead["MessageAttributes"]["error"]["StringValue"]
+    (dead,) = dead_letters_api(call_api)
+    assert "HTTP 404" in dead["error"]
     assert main(["dlq", "--state-dir", str(tmp_path), "list"]) == 0
     listed = capsys.readouterr().out
     assert "missing-page" in listed and "HTTP 404" in listed
@@ -125,7 +129,7 @@ def test_client_error_goes_to_dlq_at_once_and_can_be_redriven(
     assert main(["dlq", "--state-dir", str(tmp_path), "redrive"]) == 0
     consume(pipeline)
     assert len(receiver.requests) == 2
-    assert sqs().receive_message(QueueUrl=pipeline.dlq_url).get("Messages", []) == []
+    assert dead_letters_api(call_api) == []
 
 
 def test_webhook_to_loopback_is_blocked_without_private_targets(
@@ -134,19 +138,14 @@ def test_webhook_to_loopback_is_blocked_without_private_targets(
     receiver: WebhookReceiver,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import callbacks.handler
-
     monkeypatch.setenv("ALLOW_PRIVATE_TARGETS", "false")
-    callbacks.handler.settings.cache_clear()
-    callbacks.handler.delivery.cache_clear()
+    reset_callbacks()
     webhook_timer(call_api, receiver, "ssrf")
     call_api("POST", "/periodic/ssrf/trigger")
     consume(pipeline)
     assert receiver.requests == []
-    (dead,) = sqs().receive_message(QueueUrl=pipeline.dlq_url, MessageAttributeNames=["All"])[
-        "Messages"
-    ]
-    assert "not a public address" in dead["MessageAttributes"]["error"]["StringValue"]
+    (dead,) = dead_letters_api(call_api)
+    assert "not a public address" in dead["error"]
 
 
 def test_deduplicated_delivery_runs_a_firing_once(
@@ -157,7 +156,9 @@ def test_deduplicated_delivery_runs_a_firing_once(
 
     webhook_timer(call_api, receiver, "once", delivery="deduplicated")
     webhook_timer(call_api, receiver, "twice")
-    queue = SqsDispatchQueue(sqs(), pipeline.dispatch_queue_url, clock=SystemClock())
+    queue = SqsDispatchQueue(
+        sqs(), pipeline.dispatch_queue_url, clock=SystemClock(), signer=signer()
+    )
     now_s = int(time.time())
     firings = [Firing(ALICE, "once", 1, now_s), Firing(ALICE, "twice", 1, now_s)]
     queue.send(firings + firings)  # the same firings delivered twice
@@ -183,7 +184,7 @@ def test_ticker_sends_due_firings_that_the_callbacks_deliver(
     fire_s = int(datetime(2030, 1, 1, 0, 0, 30, tzinfo=UTC).timestamp())
     clock = FixedClock(fire_s - 90)
     store = DynamoTimerStore(client("dynamodb", "us-east-1", pipeline.endpoint_url), pipeline.table)
-    queue = SqsDispatchQueue(sqs(), pipeline.dispatch_queue_url, clock=clock)
+    queue = SqsDispatchQueue(sqs(), pipeline.dispatch_queue_url, clock=clock, signer=signer())
     api.handler.use_service(
         TimerService(
             store=store, clock=clock, job_types=JobTypeRegistry.from_entry_points(), queue=queue
@@ -210,15 +211,44 @@ def test_ticker_sends_due_firings_that_the_callbacks_deliver(
     assert report["successors"] == 1
 
 
-def test_message_that_is_not_a_firing_goes_to_the_dlq(pipeline: AwsResources) -> None:
-    sqs().send_message(QueueUrl=pipeline.dispatch_queue_url, MessageBody="not json")
-    consume(pipeline)
-    (dead,) = sqs().receive_message(QueueUrl=pipeline.dlq_url, MessageAttributeNames=["All"])[
-        "Messages"
+def test_a_message_the_service_did_not_sign_is_never_run(
+    pipeline: AwsResources, call_api: ApiCall, receiver: WebhookReceiver
+) -> None:
+    from timer_service.messages import MessageSigner
+
+    # GIVEN alice's timer, and messages naming it that the service did not make: no
+    # signature, a signature by another key, a signed body with its version changed
+    webhook_timer(call_api, receiver, "target")
+    body = Firing(ALICE, "target", 1, int(time.time())).to_message()
+    forged = [
+        {},
+        {"sig": {"DataType": "String", "StringValue": MessageSigner("x" * 32).sign(body)}},
+        {
+            "sig": {
+                "DataType": "String",
+                "StringValue": signer().sign(body.replace('"v":1', '"v":2')),
+            }
+        },
     ]
-    assert dead["Body"] == "not json"
-    assert "not a firing" in dead["MessageAttributes"]["error"]["StringValue"]
+    for attributes in forged:
+        sqs().send_message(
+            QueueUrl=pipeline.dispatch_queue_url, MessageBody=body, MessageAttributes=attributes
+        )
+    sqs().send_message(QueueUrl=pipeline.dispatch_queue_url, MessageBody="not json")
+    # WHEN the callbacks take them
+    assert consume(pipeline) == 4
+    # THEN none ran, none is anyone's dead letter, and none comes back
+    assert receiver.requests == []
+    assert dead_letters_api(call_api) == []
+    assert call_api("GET", "/periodic/target/runs").body["items"] == []
     assert sqs().receive_message(QueueUrl=pipeline.dispatch_queue_url).get("Messages", []) == []
+    # AND the same body signed by the service does run
+    queue = SqsDispatchQueue(
+        sqs(), pipeline.dispatch_queue_url, clock=SystemClock(), signer=signer()
+    )
+    queue.send([Firing.from_message(body)])
+    consume(pipeline)
+    assert [r.path for r in receiver.requests] == ["/hook/target"]
 
 
 def test_a_pack_runs_each_firing_once_and_retries_a_failed_one_alone(
@@ -233,7 +263,9 @@ def test_a_pack_runs_each_firing_once_and_retries_a_failed_one_alone(
     body = {"schedule": "rate(1 hour)", "jobType": "webhook", "job": {"url": "http://127.0.0.1:9/"}}
     assert call_api("PUT", "/periodic/down", body).status == 201
     due_s = int(time.time())
-    queue = SqsDispatchQueue(sqs(), pipeline.dispatch_queue_url, clock=SystemClock())
+    queue = SqsDispatchQueue(
+        sqs(), pipeline.dispatch_queue_url, clock=SystemClock(), signer=signer()
+    )
     queue.send([Firing(ALICE, timer_id, 1, due_s) for timer_id in ("a", "b", "down")])
     assert queue.calls == 1
     (message,) = sqs().receive_message(QueueUrl=pipeline.dispatch_queue_url, VisibilityTimeout=0)[
@@ -241,24 +273,13 @@ def test_a_pack_runs_each_firing_once_and_retries_a_failed_one_alone(
     ]
     assert len(json.loads(message["Body"])["p"]) == 3  # one message carries all three
     # WHEN the callbacks run until nothing is left
-    deadline = time.time() + 30
-    dead: list[dict[str, Any]] = []
-    while time.time() < deadline and not dead:
-        consume(pipeline)
-        dead = (
-            sqs()
-            .receive_message(
-                QueueUrl=pipeline.dlq_url, WaitTimeSeconds=0, MessageAttributeNames=["All"]
-            )
-            .get("Messages", [])
-        )
-        time.sleep(0.3)
+    consume_until(pipeline, lambda: dead_letters_api(call_api))
     # THEN the good ones ran once, the failing one was retried alone until MAX_ATTEMPTS (2),
     # then dead-lettered as a firing of its own
     assert sorted(r.path for r in receiver.requests) == ["/hook/a", "/hook/b"]
-    assert len(dead) == 1
-    assert json.loads(dead[0]["Body"])["i"] == "down"
-    assert "retries exhausted" in dead[0]["MessageAttributes"]["error"]["StringValue"]
+    (dead,) = dead_letters_api(call_api)
+    assert dead["timerId"] == "down"
+    assert "retries exhausted" in dead["error"]
     (run,) = call_api("GET", "/periodic/down/runs").body["items"]  # one run per firing
     assert (run["attempt"], run["outcome"]) == (2, "error")
 

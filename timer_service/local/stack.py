@@ -56,6 +56,7 @@ LOCAL_IDEMPOTENCY_TABLE = "timer-service-idempotency"
 LOCAL_QUEUE_PREFIX = "timer-service"
 LOCAL_SNAPSHOT_BUCKET = "timer-service-snapshots"
 ENDPOINT_FILE = "endpoint.json"  # where a running local stack tells the other commands its URLs
+SIGNING_KEY_FILE = "signing.key"  # signs the stack's queue messages (MESSAGE_SIGNING_KEY)
 HELD_JOURNAL = "firings.journal"  # firings a tick handed over, until they reach the queue
 LEGACY_TABLE_FILE = "dynamodb.json"  # the whole-table dump of versions before the journal
 LEGACY_FIRINGS_FILE = "firings.json"
@@ -188,6 +189,8 @@ class LocalStack:
                 "ALLOW_PRIVATE_TARGETS": "true" if config.allow_private_targets else "false",
                 "MAX_TIMERS_PER_OWNER": str(config.timer_quota),
                 "SNAPSHOT_BUCKET": resources.snapshot_bucket,
+                "MESSAGE_SIGNING_KEY": os.environ.get("MESSAGE_SIGNING_KEY")
+                or _signing_key(config.state_dir),
             }
         )
         if endpoint_url is not None:
@@ -208,9 +211,9 @@ class LocalStack:
         # The Lambda handlers read their settings when imported: after the environment.
         import callbacks.handler
         import ticker.handler
+        from timer_service import wiring
         from timer_service.aws import dynamodb_client, sqs_client
         from timer_service.clock import SystemClock
-        from timer_service.dispatch import SqsDispatchQueue
         from timer_service.local.held_queue import HeldDispatchQueue
         from timer_service.local.lambdas import cold_start
         from timer_service.local.queue_worker import QueueWorker
@@ -222,14 +225,14 @@ class LocalStack:
         for module in (callbacks.handler, ticker.handler):
             cold_start(module)  # imported before (tests, an earlier stack): settings anew
         config = self.config
-        settings = Settings.from_env()
+        settings = wiring.resolved(Settings.from_env())
         sqs = sqs_client(settings)
         store = self._store = DynamoTimerStore(dynamodb_client(settings), settings.table_name)
         self._import_legacy_table(store)
         apply_shard_count(store, config.shards)
         clock = SystemClock()
         self._held = HeldDispatchQueue(
-            SqsDispatchQueue(sqs, resources.dispatch_queue_url, clock=clock),
+            wiring.dispatch_queue(settings, clock),
             clock=clock,
             journal=config.state_dir / HELD_JOURNAL,
             recover=lambda firings: self._recover(firings, settings.catch_up_window_s),
@@ -252,6 +255,15 @@ class LocalStack:
                 resources.dispatch_queue_url,
                 callbacks.handler.lambda_handler,
                 concurrency=config.callback_concurrency,
+            ).start()
+        )
+        self._workers.append(  # what SQS dead-letters (a callback that never finished)
+            QueueWorker(
+                sqs,
+                resources.dlq_url,
+                callbacks.handler.dead_letter_handler,
+                concurrency=1,
+                name="dead-letters",
             ).start()
         )
         if config.print_output:
@@ -464,6 +476,18 @@ class LocalStack:
         for record in event["Records"]:
             self.console.print(f"[magenta]output[/] {record['body']}", soft_wrap=True)
         return {"batchItemFailures": []}
+
+
+def _signing_key(state_dir: Path) -> str:
+    """The stack's message signing key: made once, kept in the state directory (mode 0600)."""
+    import secrets
+
+    path = state_dir / SIGNING_KEY_FILE
+    if not path.exists():
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(32))
+    return path.read_text().strip()
 
 
 def _provision(embedded_url: str | None) -> Resources:

@@ -1,0 +1,68 @@
+"""A firing: one timer version due at one second, the unit of delivery."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from timer_service.clock import format_utc
+from timer_service.keys import IndexKey
+
+__all__ = ["Firing"]
+
+
+@dataclass(frozen=True)
+class Firing:
+    """One firing of one timer version at one second; the unit of delivery."""
+
+    owner: str
+    timer_id: str
+    version: int
+    scheduled_s: int
+    next_key: IndexKey | None = None  # cron: the successor item, removed if the timer is stale
+    manual: bool = False  # POST /trigger
+    raced: bool = False  # both the API and a ticker may have sent it: delivery claims it once
+
+    @property
+    def firing_id(self) -> str:
+        """``{owner}#{id}@{scheduledAt}``: the same for every delivery of this firing."""
+        suffix = "~manual" if self.manual else ""
+        return f"{self.owner}#{self.timer_id}@{format_utc(self.scheduled_s)}{suffix}"
+
+    def to_message(self) -> str:
+        return json.dumps(self.to_json(), separators=(",", ":"))
+
+    @classmethod
+    def from_message(cls, text: str) -> Firing:
+        """The firing of a single-firing message (``messages.read`` reads packs too)."""
+        return cls.from_json(json.loads(text))
+
+    def to_json(self) -> dict[str, Any]:
+        """The compact JSON object of the firing, as messages carry it."""
+        body: dict[str, Any] = {
+            "o": self.owner,
+            "i": self.timer_id,
+            "v": self.version,
+            "s": self.scheduled_s,
+        }
+        if self.next_key is not None:
+            body["n"] = [self.next_key.pk, self.next_key.sk]
+        if self.manual:
+            body["m"] = 1
+        if self.raced:
+            body["r"] = 1
+        return body
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> Firing:
+        next_key = body.get("n")
+        return cls(
+            owner=str(body["o"]),
+            timer_id=str(body["i"]),
+            version=int(body["v"]),
+            scheduled_s=int(body["s"]),
+            next_key=None if next_key is None else IndexKey(*next_key),
+            manual=bool(body.get("m", 0)),
+            raced=bool(body.get("r", 0)),
+        )
