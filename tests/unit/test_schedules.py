@@ -89,7 +89,10 @@ def test_parse_schedule_valid_expression_gives_model(expression: str, expected: 
         ("cron(0 12 ? * 0 *)", "field 5 (day-of-week) '0': 0 is out of range 1-7"),
         ("cron(0 12 ? * MON#6 *)", "the number after # must be 1-5"),
         ("cron(0 12 * * ? 1969)", "field 6 (year) '1969'"),
-        ("cron(0 12 5-1 * ? *)", "range 5-1 runs backwards"),
+        (
+            "cron(0 12 * * ? 2030-2027)",
+            "field 6 (year) '2030-2027': range 2030-2027 runs backwards",
+        ),
         ("cron(0/0 12 * * ? *)", "the step after / must be a positive number"),
         ("cron(? 12 * * ? *)", "field 1 (minutes) '?'"),
         ("cron(0 12 1,L * ? *)", "L cannot be combined"),
@@ -104,6 +107,29 @@ def test_parse_schedule_invalid_expression_says_what_and_where(expression: str, 
         parse_schedule(expression)
     assert says in raised.value.message
     assert raised.value.field == "schedule"
+
+
+@pytest.mark.parametrize(
+    ("expression", "says"),
+    [
+        ("cron(0 0 30 2 ? *)", "field 3 (day-of-month) '30' never occurs in month '2'"),
+        ("cron(0 0 31W 4,6 ? *)", "field 3 (day-of-month) '31W' never occurs"),
+        ("cron(0 0 L-29 FEB ? *)", "field 3 (day-of-month) 'L-29' never occurs"),
+        ("cron(0 0 ? * 3#1,6#3 *)", "field 5 (day-of-week) '3#1,6#3': # cannot be combined"),
+        ("cron(0 0 ? * 6L,2 *)", "field 5 (day-of-week) '6L': 6L cannot be combined"),
+        ("cron(0 0 ? * L-2 *)", "field 5 (day-of-week) 'L-2': L-n is allowed only in day-of-month"),
+        ("cron(0 0 L-31 * ? *)", "field 3 (day-of-month) 'L-31': L-n needs n from 0 to 30"),
+        ("cron(0/60 0 * * ? *)", "field 1 (minutes) '0/60': the step after / must be"),
+        ("cron(0 001 * * ? *)", "field 2 (hours) '001': '001' has more than 2 digit(s)"),
+        ("cron(0 0 ? * *-MON *)", "field 5 (day-of-week) '*-MON': * cannot be one end of a range"),
+    ],
+)
+def test_parse_schedule_cron_refusal_names_the_field_at_fault(expression: str, says: str) -> None:
+    # The API answers an InvalidScheduleError with a 400 whose field is `schedule`; the message
+    # is what tells the user which of the six cron fields to fix.
+    with pytest.raises(InvalidScheduleError) as raised:
+        parse_schedule(expression)
+    assert says in raised.value.message
 
 
 def test_expression_round_trips_through_model() -> None:
@@ -248,6 +274,18 @@ def test_cron_named_hour_runs_each_wall_time_once_in_a_repeated_hour(
     assert len(walls) == len(set(walls))  # no wall-clock time twice
     first_day = [w for w in walls if w.startswith(f"{day[2]:02d} ")]
     assert len(first_day) == len([w for w in walls if not w.startswith(f"{day[2]:02d} ")])
+
+
+@pytest.mark.parametrize("hours", ["0-23", "0/1", "*/1", "12-11"])
+def test_cron_hours_covering_the_day_keep_cadence_in_fall_back_like_a_wildcard(
+    hours: str,
+) -> None:
+    # GIVEN an hour field that allows every hour, written otherwise than `*`
+    after = epoch(2026, 11, 1, 0, 45, tz="America/New_York")
+    # WHEN it runs through the repeated 01:xx of a fall-back
+    times = fires(f"cron(0/30 {hours} * * ? *)", after, 5, tz="America/New_York")
+    # THEN it keeps its cadence of elapsed time, as `*` does
+    assert {b - a for a, b in pairwise(times)} == {1800}
 
 
 def test_cron_fall_back_overlap_keeps_wildcard_hours_firing() -> None:

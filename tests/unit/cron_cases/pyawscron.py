@@ -1,0 +1,276 @@
+"""Cases from pitchblack408/pyawscron, the Python port of beemhq/aws-cron-parser.
+
+Its ``next`` is strictly after an instant, its ``prev`` before the minute that holds it; UTC.
+"""
+
+from __future__ import annotations
+
+from tests.unit.cron_cases import Before, Case, Expands, Fires, Invalid, span
+from tests.unit.cron_cases.aws_cron_parser import (
+    DEC_7,
+    EVERY_3_HOURS,
+    HOURS_7_5,
+    L_2,
+    LAST_FRIDAYS,
+    MAR4,
+    MAY_9,
+    MAY_9_22,
+    PREV_MAR4,
+    SUN_MON,
+)
+
+_PY = "pitchblack408/pyawscron"
+NEXT_PY = f"{_PY} tests/next_tests.py"
+PREV_PY = f"{_PY} tests/prev_tests.py"
+PARSE_PY = f"{_PY} tests/parse_tests.py"
+HELPER_PY = f"{_PY} tests/helper_method_tests.py"
+
+_PYTHON: list[Case] = [
+    Fires(NEXT_PY, "23,24,25 17,18 25 MAR/4 ? 2020,2021,2023,2028", MAY_9, MAR4),
+    Fires(NEXT_PY, "15 10 ? * 6L 2002-2025", MAY_9, LAST_FRIDAYS),
+    Fires(NEXT_PY, "0 */3 */1 * ? *", DEC_7, EVERY_3_HOURS),
+    Fires(NEXT_PY, "15 12 ? * sun,mon *", DEC_7, SUN_MON),
+    Fires(NEXT_PY, "10 7/5 7 * ? 2020,2021", DEC_7, HOURS_7_5),
+    Fires(NEXT_PY, "0-29/5 22 09 05 ? 2020,2021,2022", MAY_9, MAY_9_22),
+    Fires(NEXT_PY, "30 9 L-2 * ? *", MAY_9, L_2),
+    Fires(
+        NEXT_PY,
+        "30 9 3W * ? *",
+        "2020-07-31T22:30:57",
+        ("2020-08-03T09:30", "2020-09-03T09:30", "2020-10-02T09:30"),
+    ),
+    Fires(NEXT_PY, "30 9 3W * ? *", "2020-04-30T22:30:57", ("2020-05-04T09:30",)),
+    Fires(
+        NEXT_PY,
+        "0 0 31W * ? 2020",
+        "2020-04-30T22:30:57",
+        ("2020-05-29T00:00", "2020-07-31T00:00", "2020-08-31T00:00"),
+    ),
+    # Shadowed in the file by a second test of the same name, so never run there; still right.
+    Fires(
+        NEXT_PY, "0 0 31W * ? *", "2020-12-30T22:30:57", ("2020-12-31T00:00", "2021-01-29T00:00")
+    ),
+    Fires(
+        NEXT_PY,
+        "5,4 * * * ? *",
+        "2020-04-30T22:30:57",
+        (
+            "2020-04-30T23:04",
+            "2020-04-30T23:05",
+            "2020-05-01T00:04",
+            "2020-05-01T00:05",
+            "2020-05-01T01:04",
+            "2020-05-01T01:05",
+            "2020-05-01T02:04",
+            "2020-05-01T02:05",
+            "2020-05-01T03:04",
+            "2020-05-01T03:05",
+        ),
+    ),
+    Fires(
+        NEXT_PY,
+        "15 12 ? AUG,JUL mon,sun *",
+        DEC_7,
+        (
+            "2021-07-04T12:15",
+            "2021-07-05T12:15",
+            "2021-07-11T12:15",
+            "2021-07-12T12:15",
+            "2021-07-18T12:15",
+            "2021-07-19T12:15",
+            "2021-07-25T12:15",
+            "2021-07-26T12:15",
+            "2021-08-01T12:15",
+            "2021-08-02T12:15",
+        ),
+    ),
+    Fires(NEXT_PY, "0-29/5 22 09 05 ? 2021,2020,2022", MAY_9, MAY_9_22),
+    Before(PREV_PY, "23,24,25 17,18 25 MAR/4 ? 2019,2020,2021,2023,2028", MAY_9, PREV_MAR4),
+    Expands(
+        PARSE_PY,
+        "6 4/3 8,18-20,26-28 * ? 2020-2030",
+        minutes=(6,),
+        hours=(4, 7, 10, 13, 16, 19, 22),
+        days_of_month=(8, 18, 19, 20, 26, 27, 28),
+        months=span(1, 12),
+        days_of_week=(),
+        years=span(2020, 2030),
+    ),
+    Expands(
+        PARSE_PY,
+        "15 10 ? * 6L 2002-2025",
+        minutes=(15,),
+        hours=(10,),
+        days_of_month=(),
+        months=span(1, 12),
+        days_of_week=(),
+        years=span(2002, 2025),
+    ),
+    Expands(
+        PARSE_PY,
+        "*/5 10 ? * MON-FRI *",
+        minutes=span(0, 55, 5),
+        hours=(10,),
+        days_of_month=(),
+        months=span(1, 12),
+        days_of_week=(2, 3, 4, 5, 6),
+        years=span(1970, 2199),
+    ),
+    Expands(
+        PARSE_PY,
+        "0 */3 */1 * ? *",
+        minutes=(0,),
+        hours=span(0, 21, 3),
+        days_of_month=span(1, 31),
+        months=span(1, 12),
+        days_of_week=(),
+        years=span(1970, 2199),
+    ),
+    Expands(
+        PARSE_PY,
+        "15 12 ? * sun,mon *",
+        minutes=(15,),
+        hours=(12,),
+        days_of_month=(),
+        months=span(1, 12),
+        days_of_week=(1, 2),
+        years=span(1970, 2199),
+    ),
+    Expands(
+        PARSE_PY,
+        "10 7/5 7 * ? 2020",
+        minutes=(10,),
+        hours=(7, 12, 17, 22),
+        days_of_month=(7,),
+        months=span(1, 12),
+        days_of_week=(),
+        years=(2020,),
+    ),
+    Expands(
+        PARSE_PY,
+        "0-29/5 22 09 05 ? 2020,2021,2022",
+        minutes=(0, 5, 10, 15, 20, 25),
+        hours=(22,),
+        days_of_month=(9,),
+        months=(5,),
+        days_of_week=(),
+        years=(2020, 2021, 2022),
+    ),
+    Expands(
+        PARSE_PY,
+        "30 9 L-2 * ? *",
+        minutes=(30,),
+        hours=(9,),
+        days_of_month=(),
+        months=span(1, 12),
+        days_of_week=(),
+        years=span(1970, 2199),
+    ),
+    Expands(
+        PARSE_PY,
+        "30 9 3W * ? *",
+        minutes=(30,),
+        hours=(9,),
+        days_of_month=(),
+        months=span(1, 12),
+        days_of_week=(),
+        years=span(1970, 2199),
+    ),
+    Fires(
+        PARSE_PY,
+        "0 9 ? * 2 *",
+        "2021-12-31T21:00",
+        (
+            "2022-01-03T09:00",
+            "2022-01-10T09:00",
+            "2022-01-17T09:00",
+            "2022-01-24T09:00",
+            "2022-01-31T09:00",
+            "2022-02-07T09:00",
+            "2022-02-14T09:00",
+            "2022-02-21T09:00",
+            "2022-02-28T09:00",
+            "2022-03-07T09:00",
+        ),
+    ),
+    # get_all_schedule_bw_dates(from, to): the fires in (from, to].
+    Fires(
+        HELPER_PY,
+        "0/23 * * * ? *",
+        "2021-08-07T08:30:57",
+        (
+            "2021-08-07T08:46",
+            "2021-08-07T09:00",
+            "2021-08-07T09:23",
+            "2021-08-07T09:46",
+            "2021-08-07T10:00",
+            "2021-08-07T10:23",
+            "2021-08-07T10:46",
+            "2021-08-07T11:00",
+            "2021-08-07T11:23",
+        ),
+        until="2021-08-07T11:30:57",
+    ),
+    # "1 2 3 4 5 2022" names both a day of the month and a day of the week: AWS's docs refuse
+    # that ("If you specify a value ... in one of the fields, you must use a ? in the other").
+    Invalid(
+        HELPER_PY,
+        "1 2 3 4 5 2022",
+        None,
+        differs="the library fires it on 2022-04-03 02:01; AWS's docs refuse both day fields",
+    ),
+    Fires(
+        HELPER_PY,
+        "0/23 * * * ? *",
+        "2021-08-07T08:30:57",
+        (
+            "2021-08-07T08:46",
+            "2021-08-07T09:00",
+            "2021-08-07T09:23",
+            "2021-08-07T09:46",
+            "2021-08-07T10:00",
+            "2021-08-07T10:23",
+            "2021-08-07T10:46",
+            "2021-08-07T11:00",
+            "2021-08-07T11:23",
+            "2021-08-07T11:46",
+        ),
+    ),
+    Before(
+        HELPER_PY,
+        "0/23 * * * ? *",
+        "2021-08-07T11:50:57",
+        (
+            "2021-08-07T11:46",
+            "2021-08-07T11:23",
+            "2021-08-07T11:00",
+            "2021-08-07T10:46",
+            "2021-08-07T10:23",
+            "2021-08-07T10:00",
+            "2021-08-07T09:46",
+            "2021-08-07T09:23",
+            "2021-08-07T09:00",
+            "2021-08-07T08:46",
+        ),
+    ),
+    Before(
+        HELPER_PY,
+        "0/5 8-17 ? * MON-FRI *",
+        "2021-08-16T08:50:57",
+        (
+            "2021-08-16T08:45",
+            "2021-08-16T08:40",
+            "2021-08-16T08:35",
+            "2021-08-16T08:30",
+            "2021-08-16T08:25",
+            "2021-08-16T08:20",
+            "2021-08-16T08:15",
+            "2021-08-16T08:10",
+            "2021-08-16T08:05",
+            "2021-08-16T08:00",
+        ),
+    ),
+]
+
+
+CASES: list[Case] = _PYTHON
