@@ -13,6 +13,7 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import Server
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -177,11 +178,14 @@ def health() -> dict[str, str]:
 
 @app.operation("GET", "/openapi.json", include_in_schema=False)
 def openapi() -> Response[str]:
+    # The server is where this request came in: /{stage} on an execute-api URL, / on a custom
+    # domain or the local stack (as powertools gives Swagger UI at /docs).
+    server = Server(url=app.base_path() or "/")
     return Response(
         status_code=200,
         content_type=content_types.APPLICATION_JSON,
         body=app.get_openapi_json_schema(
-            title="Timer Service", version=__version__, openapi_version="3.1.0"
+            title="Timer Service", version=__version__, openapi_version="3.1.0", servers=[server]
         ),
     )
 

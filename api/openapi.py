@@ -106,6 +106,11 @@ class DocumentedResolver(APIGatewayRestResolver):
 
         return register
 
+    def base_path(self) -> str:
+        """The stage prefix of the current request's URL ("/prod"), or "" without one."""
+        base: str = self._get_base_path()
+        return base
+
     def allowed_methods(self, path: str) -> set[str]:
         """The methods the API answers on ``path`` (with HEAD and OPTIONS where GET is)."""
         methods: set[str] = set()

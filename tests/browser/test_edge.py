@@ -126,3 +126,14 @@ def test_swagger_ui_try_it_out_calls_the_stack(stack: Any, page: Any) -> None:
     status.wait_for()
     assert status.inner_text().split()[0] == "200"
     assert operation.locator(".request-url pre").inner_text().strip() == f"{stack.url}/health"
+
+
+@pytest.mark.parametrize("document", ["/openapi.json", "/docs?format=json"])
+def test_the_documents_server_is_the_stack_as_served(stack: Any, document: str) -> None:
+    from urllib.parse import urljoin
+
+    served = httpx.get(f"{stack.url}{document}").json()
+    (server,) = served["servers"]
+    base = urljoin(f"{stack.url}{document}", server["url"]).rstrip("/")  # OpenAPI 3.1 4.8.5
+    for path in ("/health", "/periodic", "/job-types"):
+        assert httpx.get(base + path).status_code == 200, base + path

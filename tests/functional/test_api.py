@@ -405,6 +405,16 @@ def test_openapi_document_is_valid_openapi_3_1(call_api: ApiCall) -> None:
     assert "timerCallbackData" in schemas["TimerSpec"]["properties"]
 
 
+@pytest.mark.parametrize("path", ["/openapi.json", "/docs"])
+def test_openapi_document_server_is_the_stage_the_request_came_through(
+    call_api: ApiCall, path: str
+) -> None:
+    # the execute-api URL of a stage is https://{id}.execute-api.{region}.amazonaws.com/{stage}
+    response = call_api("GET", path, query={"format": "json"})
+    document = response.body if isinstance(response.body, dict) else json.loads(response.body)
+    assert document["servers"] == [{"url": "/prod"}]
+
+
 def test_swagger_ui_is_served(call_api: ApiCall) -> None:
     response = call_api("GET", "/docs")
     assert response.status == 200

@@ -103,9 +103,8 @@ def test_a_slow_client_does_not_hold_up_the_others(gateway: Gateway) -> None:
     stalled = []
     for _ in range(20):  # half a request each, then silence
         connection = socket.create_connection((host, int(port)))
-        connection.sendall(
-            f"PUT /periodic/x HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Length: 50\r\n\r\n{{".encode()
-        )
+        head = f"PUT /periodic/x HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Length: 50\r\n\r\n"
+        connection.sendall(head.encode() + b"{")
         stalled.append(connection)
     try:
         started = time.monotonic()
@@ -266,7 +265,8 @@ def test_gateway_forged_host_is_a_403_for_every_method(
 def test_gateway_loopback_host_names_are_served(
     gateway: Gateway, recorder: Recorder, host: str
 ) -> None:
-    response = httpx.get(f"{gateway.url}/periodic", headers={"Host": host.format(port=_port(gateway))})
+    named = {"Host": host.format(port=_port(gateway))}
+    response = httpx.get(f"{gateway.url}/periodic", headers=named)
     assert response.status_code == 200
 
 

@@ -281,6 +281,7 @@ class LocalStack:
             else RateLimiter(rate=config.rate_limit, burst=config.burst),
             cors_origins=config.cors_origins,
             on_request=None if config.quiet else self._print_request,
+            host=config.host,
         )
         self._gateway = Gateway(app, host=config.host, port=config.port).start()
 
