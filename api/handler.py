@@ -26,6 +26,7 @@ from timer_service.dead_letters import DeadLetterPage, DeadLetters, RedriveReque
 from timer_service.dispatch import DispatchError, SqsDispatchQueue
 from timer_service.errors import (
     InvalidRequestError,
+    MalformedBodyError,
     PayloadTooLargeError,
     QuotaExceededError,
     StoreError,
@@ -37,11 +38,14 @@ from timer_service.errors import (
 from timer_service.job_types import JobTypeRegistry
 from timer_service.models import (
     TIMER_ID_PATTERN,
+    TIMER_ID_RULE,
+    TIMER_TOKEN_PATTERN,
     SchedulePreview,
     SchedulePreviewRequest,
     TimerPage,
     TimerSpec,
     TimerView,
+    is_timer_id,
 )
 from timer_service.runs import RUN_TOKEN_PATTERN, RunPage
 from timer_service.service import DEFAULT_RUNS_PAGE_SIZE, MAX_PAGE_SIZE, IfMatch, TimerService
@@ -99,7 +103,7 @@ app.undocumented_paths["/docs"] = {"GET"}
 TimerId = Annotated[str, Path(pattern=TIMER_ID_PATTERN, description="your id for the timer")]
 TimersToken = Annotated[
     str | None,
-    Query(alias="nextToken", pattern=TIMER_ID_PATTERN, description="the last page's nextToken"),
+    Query(alias="nextToken", pattern=TIMER_TOKEN_PATTERN, description="the last page's nextToken"),
 ]
 RunsToken = Annotated[
     str | None,
@@ -419,9 +423,7 @@ def _no_route(exc: NotFoundError) -> Response[Any]:
     if method == "OPTIONS":
         return Response(status_code=204, headers={"Allow": allow}, body="")
     if method in allowed:  # a route of this method, with a parameter it cannot match
-        return error_response(
-            400, "validation_error", "id: must be 1-128 of A-Z a-z 0-9 . _ : -", "id"
-        )
+        return error_response(400, "validation_error", f"id: must be {TIMER_ID_RULE}", "id")
     response = error_response(405, "method_not_allowed", f"{method} {path}: use {allow}", None)
     response.headers["Allow"] = allow
     return response
@@ -455,6 +457,26 @@ def _check_body(event: dict[str, Any]) -> None:
         ) from exc
     if event.get("isBase64Encoded"):
         event["body"], event["isBase64Encoded"] = text, False
+    if text:  # every route, those that read no body too: a body is a JSON object (or null)
+        try:
+            strict_json(text)
+        except json.JSONDecodeError as exc:
+            raise MalformedBodyError(f"the body is not valid JSON: {exc}", field="body") from exc
+
+
+_TIMER_PATH = re.compile(r"/periodic/(?P<id>[^/]*)(?:/.*)?", re.DOTALL)
+
+
+def _check_path_id(event: dict[str, Any]) -> None:
+    """Refuse a path whose id segment is not an id, before the router sees it: its patterns end
+    in ``$``, which matches before a trailing newline (``/periodic/%0A`` was the list), and it
+    drops trailing slashes (``/periodic//``, an empty id, was the list too)."""
+    path = event.get("path") or ""
+    match = _TIMER_PATH.fullmatch(path)
+    if match is None or path == "/periodic/":  # the collection, with a trailing slash
+        return
+    if not is_timer_id(match["id"]):
+        raise InvalidRequestError(f"id: must be {TIMER_ID_RULE}", field="id")
 
 
 def _edge_error(exc: TimerServiceError) -> dict[str, Any]:
@@ -473,6 +495,7 @@ def _edge_error(exc: TimerServiceError) -> dict[str, Any]:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         _check_body(event)
+        _check_path_id(event)
     except TimerServiceError as exc:
         return _edge_error(exc)
     head = event.get("httpMethod") == "HEAD"

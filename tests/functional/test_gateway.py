@@ -155,6 +155,8 @@ def test_the_event_is_api_gateways_shape(gateway: Gateway, recorder: Recorder) -
     (event,) = recorder.events
     assert event["httpMethod"] == "PUT"
     assert event["path"] == "/periodic/a b"
+    httpx.get(f"{gateway.url}/periodic/a%2fpause%2F%41")
+    assert recorder.events[-1]["path"] == "/periodic/a%2Fpause%2FA"  # a slash stays encoded
     assert event["multiValueQueryStringParameters"]["limit"] == ["5", "6"]
     assert event["headers"]["X-Custom"] == "v"
     assert json.loads(event["body"]) == {"k": 1}

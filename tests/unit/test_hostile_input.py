@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from urllib.parse import quote
 
+import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -16,7 +18,7 @@ from callbacks.html_monitor.extract import MAX_DEPTH, NestingTooDeepError, extra
 from timer_service.clock import FixedClock
 from timer_service.errors import InvalidRequestError, InvalidScheduleError
 from timer_service.job_types import JobTypeRegistry
-from timer_service.models import TimerSpec
+from timer_service.models import TimerSpec, is_timer_id
 from timer_service.schedules import LATEST_FIRE_S, Timing, parse_schedule
 from timer_service.service import TimerService
 from timer_service.store.memory import InMemoryTimerStore
@@ -236,3 +238,19 @@ def test_deep_pages_are_parsed_or_refused_quickly(depth: int, tag: str) -> None:
 def test_a_huge_flat_page_is_extracted() -> None:
     html = "<table>" + "<tr><td>cell</td></tr>" * 100_000 + "</table>"
     assert extract_text(html).count("cell") == 100_000
+
+
+ID_LIKE = st.text(alphabet=st.sampled_from("aZ09._:-/%\n "), min_size=0, max_size=6) | st.text(
+    alphabet=st.sampled_from(".a"), min_size=120, max_size=130
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(ID_LIKE | st.sampled_from([".", "..", "...", ".a", "a.", "..a"]))
+def test_an_id_is_accepted_exactly_when_a_url_can_address_it(text: str) -> None:
+    # httpx resolves the URL as RFC 3986 says (dot segments removed, 5.2.4): the id must come
+    # back as the path segment it was sent as, or no client could reach the timer
+    url = httpx.URL(f"http://127.0.0.1/periodic/{quote(text, safe='')}/runs")
+    addressable = url.path == f"/periodic/{text}/runs" and 1 <= len(text) <= 128
+    in_alphabet = all(c.isascii() and (c.isalnum() or c in "._:-") for c in text)
+    assert is_timer_id(text) == (addressable and in_alphabet), (text, url.path)

@@ -22,6 +22,7 @@ import asyncio
 import base64
 import json
 import math
+import re
 import socket
 import threading
 import time
@@ -46,6 +47,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  # a page may send these an
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "[::1]"})
 WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::", "[::]"})
 
+_ENCODED_SLASH = re.compile("%2F", re.IGNORECASE)
+
 Invoke = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -63,7 +66,9 @@ def build_event(
 ) -> dict[str, Any]:
     """An API Gateway REST proxy event for one HTTP request."""
     parts = urlsplit(raw_path)
-    path = unquote(parts.path)  # API Gateway hands the handler the decoded path
+    # The handler gets the decoded path, but an encoded slash stays one: /periodic/a%2Fpause
+    # names the id "a/pause" (refused), not the pause of "a".
+    path = "%2F".join(unquote(piece) for piece in _ENCODED_SLASH.split(parts.path))
     query = parse_qs(parts.query, keep_blank_values=True)
     try:
         text, encoded = body.decode(), False

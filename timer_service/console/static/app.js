@@ -446,7 +446,7 @@ async function editView(id) {
       h("div", { class: "field" }, control, hint ? h("span", { class: "hint" }, hint) : null, error)];
   }
 
-  const idInput = h("input", { id: "f-id", name: "id", required: true, value: timer?.id ?? "", readonly: Boolean(timer), pattern: "[A-Za-z0-9._:\\-]{1,128}", autocomplete: "off" });
+  const idInput = h("input", { id: "f-id", name: "id", required: true, value: timer?.id ?? "", readonly: Boolean(timer), pattern: "(?!\\.\\.?$)[A-Za-z0-9._:\\-]{1,128}", autocomplete: "off" });
   const schedule = h("input", { id: "f-schedule", name: "schedule", value: timer?.schedule ?? "rate(5 minutes)", class: "mono", autocomplete: "off", spellcheck: "false" });
   const zone = h("input", { id: "f-timezone", name: "timezone", list: "zones", value: timer?.timezone ?? (Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC"), autocomplete: "off" });
   const zoneList = h("datalist", { id: "zones" }, zones.map((z) => h("option", { value: z })));
