@@ -9,10 +9,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import time
 from typing import Annotated
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from timer_service.clock import format_utc
@@ -35,13 +36,43 @@ RESPONSE_BYTES_READ = 64 * 1024  # of a webhook's answer: enough to report, neve
 USER_AGENT = "timer-service-webhook/1"
 
 
+# RFC 9110 5.6.2: a field name is a token. 5.5: a field value is visible characters, with
+# spaces and tabs only between them; obs-text (bytes over 0x7F) is left out because httpx
+# sends header values as ASCII. What h11 (httpx's HTTP/1.1) refuses at firing time could only
+# be retried until the dead-letter queue, so the PUT refuses it.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_FIELD_VALUE = re.compile(r"(?:[\x21-\x7e]+(?:[ \t]+[\x21-\x7e]+)*)?")
+
+
+def _header_name(name: str) -> str:
+    if _TOKEN.fullmatch(name) is None:
+        raise ValueError(
+            "a header name is 1 or more of A-Z a-z 0-9 ! # $ % & ' * + - . ^ _ ` | ~"
+            " (an RFC 9110 token)"
+        )
+    return name
+
+
+def _header_value(value: str) -> str:
+    if _FIELD_VALUE.fullmatch(value) is None:
+        raise ValueError(
+            "a header value is visible ASCII with spaces or tabs only between characters"
+            " (RFC 9110 field-value): no CR, LF or other control characters"
+        )
+    return value
+
+
+HeaderName = Annotated[str, AfterValidator(_header_name)]
+HeaderValue = Annotated[str, AfterValidator(_header_value)]
+
+
 class WebhookJob(BaseModel):
     """Target and timeouts of a webhook."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
     url: AnyHttpUrl
-    headers: dict[str, str] = Field(default_factory=dict, max_length=32)
+    headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict, max_length=32)
     connect_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = 3.0
     read_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 10.0
     total_timeout_seconds: Annotated[

@@ -143,6 +143,7 @@ def test_list_paginates(call_api: ApiCall) -> None:
 
 LONG = "x" * 70_000
 
+URL = "https://example.com/hook"
 CLIENT_MISTAKES: list[tuple[str, dict[str, Any], int, str]] = [
     ("unknown field", {"raw": '{"schedule": "rate(1 minute)", "colour": "red"}'}, 400, "colour"),
     ("wrong type", {"raw": '{"enabled": "yes"}'}, 400, "enabled"),
@@ -182,6 +183,28 @@ CLIENT_MISTAKES: list[tuple[str, dict[str, Any], int, str]] = [
     ("unknown job type", {"raw": '{"jobType": "carrier-pigeon"}'}, 400, "jobType"),
     ("bad job config", {"raw": '{"jobType": "webhook", "job": {"url": 5}}'}, 400, "job.url"),
     ("bad misfire policy", {"raw": '{"misfirePolicy": "sometimes"}'}, 400, "misfirePolicy"),
+    *[
+        (
+            f"webhook header {case}",
+            {"raw": json.dumps({"jobType": "webhook", "job": {"url": URL, "headers": headers}})},
+            400,
+            f"job.headers.{next(iter(headers))}",
+        )
+        for case, headers in [  # RFC 9110 5.1 (names are tokens) and 5.5 (field values)
+            ("value with CR LF", {"X-Tenant": "a\r\nX-Injected: 1"}),
+            ("value with LF", {"X-Tenant": "a\nb"}),
+            ("value with NUL", {"X-Tenant": "a\x00b"}),
+            ("value with DEL", {"X-Tenant": "a\x7fb"}),
+            ("value with a leading space", {"X-Tenant": " a"}),
+            ("value with a trailing tab", {"X-Tenant": "a\t"}),
+            ("value not ASCII", {"X-Tenant": "caf\u00e9"}),
+            ("name with a space", {"X Tenant": "a"}),
+            ("name with a colon", {"X-Tenant:": "a"}),
+            ("name with CR LF", {"X-A\r\nX-B": "a"}),
+            ("name empty", {"": "a"}),
+            ("name not ASCII", {"X-\u00c4": "a"}),
+        ]
+    ],
     (
         "callback data too big",
         {"raw": json.dumps({"timerCallbackData": LONG})},
