@@ -18,7 +18,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from api.openapi import DocumentedResolver
+from api.openapi import ApiAuth, DocumentedResolver
 from timer_service import __version__
 from timer_service.aws import dynamodb_client, sqs_client
 from timer_service.clock import SystemClock
@@ -91,7 +91,23 @@ def strict_json(text: str | bytes) -> Any:
     return value
 
 
-app = DocumentedResolver(enable_validation=True, json_body_deserializer=strict_json)
+def _api_auth() -> ApiAuth | None:
+    """How callers of this stack authenticate: as configured, else as this caller did (API
+    Gateway puts the key's id, or the IAM caller's ARN, in the request context)."""
+    configured = _settings().api_auth
+    if configured is not None:
+        return configured
+    identity = app.current_event.request_context.identity
+    if identity.api_key_id:
+        return "API_KEY"
+    if identity.access_key or (identity.user_arn or "").startswith("arn:"):
+        return "IAM"
+    return None
+
+
+app = DocumentedResolver(
+    enable_validation=True, json_body_deserializer=strict_json, api_auth=_api_auth
+)
 app.enable_swagger(
     path="/docs",
     title="Timer Service",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,7 +18,7 @@ class Settings(BaseModel):
     ``AWS_REGION``, ``AWS_ENDPOINT_URL`` (empty for real AWS), ``MAX_BODY_BYTES``,
     ``IDEMPOTENCY_TABLE``, ``ALLOW_PRIVATE_TARGETS``, ``WEBHOOK_SIGNING_SECRET``,
     ``MAX_ATTEMPTS``, ``RETRY_BASE_SECONDS``, ``LOOKAHEAD_MINUTES``, ``CATCH_UP_WINDOW_SECONDS``,
-    ``RUN_HISTORY_DAYS``, ``SNAPSHOT_BUCKET``, ``MAX_TIMERS_PER_OWNER``.
+    ``RUN_HISTORY_DAYS``, ``SNAPSHOT_BUCKET``, ``MAX_TIMERS_PER_OWNER``, ``API_AUTH``.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -40,6 +40,9 @@ class Settings(BaseModel):
     run_history_days: Annotated[int, Field(ge=1, le=3650)] = 30  # runs expire by TTL
     snapshot_bucket: str | None = None  # S3, for html_monitor snapshots too large for DynamoDB
     max_timers_per_owner: Annotated[int, Field(ge=1)] = 10_000
+    # How callers authenticate in front of the API (the construct's apiAuth, or NONE for a
+    # keyless local stack): what the OpenAPI document declares. None: read from each request.
+    api_auth: Literal["IAM", "API_KEY", "NONE"] | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -62,5 +65,6 @@ class Settings(BaseModel):
             "run_history_days": env.get("RUN_HISTORY_DAYS"),
             "snapshot_bucket": env.get("SNAPSHOT_BUCKET"),
             "max_timers_per_owner": env.get("MAX_TIMERS_PER_OWNER"),
+            "api_auth": env.get("API_AUTH"),
         }
         return cls.model_validate({k: v for k, v in values.items() if v})

@@ -187,6 +187,7 @@ class LocalStack:
                 "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
                 "ALLOW_PRIVATE_TARGETS": "true" if config.allow_private_targets else "false",
                 "MAX_TIMERS_PER_OWNER": str(config.timer_quota),
+                "API_AUTH": "API_KEY" if config.api_keys else "NONE",  # what /openapi.json says
                 "SNAPSHOT_BUCKET": resources.snapshot_bucket,
             }
         )
