@@ -9,13 +9,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import re
 import time
 from typing import Annotated
 
-from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from callbacks.job_types.headers import HeaderName, HeaderValue
 from timer_service.clock import format_utc
 from timer_service.egress import BlockedTargetError, EgressError, TooManyRedirects
 from timer_service.job_types import JobContext, JobResult, JobType, PermanentJobError
@@ -34,36 +34,6 @@ IN_PROCESS_RETRIES = 2  # quick retries on timeouts and 5xx before SQS's backoff
 MIN_TRY_S = 0.5  # no retry that would have less than this before the job's deadline
 RESPONSE_BYTES_READ = 64 * 1024  # of a webhook's answer: enough to report, never more
 USER_AGENT = "timer-service-webhook/1"
-
-
-# RFC 9110 5.6.2: a field name is a token. 5.5: a field value is visible characters, with
-# spaces and tabs only between them; obs-text (bytes over 0x7F) is left out because httpx
-# sends header values as ASCII. What h11 (httpx's HTTP/1.1) refuses at firing time could only
-# be retried until the dead-letter queue, so the PUT refuses it.
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_FIELD_VALUE = re.compile(r"(?:[\x21-\x7e]+(?:[ \t]+[\x21-\x7e]+)*)?")
-
-
-def _header_name(name: str) -> str:
-    if _TOKEN.fullmatch(name) is None:
-        raise ValueError(
-            "a header name is 1 or more of A-Z a-z 0-9 ! # $ % & ' * + - . ^ _ ` | ~"
-            " (an RFC 9110 token)"
-        )
-    return name
-
-
-def _header_value(value: str) -> str:
-    if _FIELD_VALUE.fullmatch(value) is None:
-        raise ValueError(
-            "a header value is visible ASCII with spaces or tabs only between characters"
-            " (RFC 9110 field-value): no CR, LF or other control characters"
-        )
-    return value
-
-
-HeaderName = Annotated[str, AfterValidator(_header_name)]
-HeaderValue = Annotated[str, AfterValidator(_header_value)]
 
 
 class WebhookJob(BaseModel):

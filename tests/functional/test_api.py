@@ -206,6 +206,16 @@ CLIENT_MISTAKES: list[tuple[str, dict[str, Any], int, str]] = [
         ]
     ],
     (
+        "html_monitor header value with LF",
+        {
+            "raw": json.dumps(
+                {"jobType": "html_monitor", "job": {"url": URL, "headers": {"A": "\n"}}}
+            )
+        },
+        400,
+        "job.headers.A",
+    ),
+    (
         "callback data too big",
         {"raw": json.dumps({"timerCallbackData": LONG})},
         400,

@@ -11,11 +11,13 @@ from urllib.parse import quote
 
 import h11
 import httpx
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from callbacks.html_monitor.extract import MAX_DEPTH, NestingTooDeepError, extract_text
+from callbacks.html_monitor.job import HtmlMonitorJob
 from callbacks.job_types.webhook import WebhookJob
 from timer_service.clock import FixedClock
 from timer_service.errors import InvalidRequestError, InvalidScheduleError
@@ -261,9 +263,12 @@ def test_an_id_is_accepted_exactly_when_a_url_can_address_it(text: str) -> None:
 HEADER_TEXT = st.text(alphabet=st.characters(codec="utf-8", max_codepoint=0x17F), max_size=8)
 
 
+@pytest.mark.parametrize("model", [WebhookJob, HtmlMonitorJob])
 @settings(max_examples=1000, deadline=None)
 @given(HEADER_TEXT | st.sampled_from(["X-Tenant", "a b", " a", "a\t", "a\r\nb"]), HEADER_TEXT)
-def test_a_webhook_header_that_is_taken_can_be_sent_by_httpx_and_h11(name: str, value: str) -> None:
+def test_a_job_header_that_is_taken_can_be_sent_by_httpx_and_h11(
+    model: type[BaseModel], name: str, value: str
+) -> None:
     # the webhook's own HTTP stack is the judge: what it refuses at firing time would only
     # ever be retried, so the PUT must refuse it first (h11 itself is laxer than RFC 9110:
     # it sends control characters other than NUL, CR, LF and whitespace; the PUT does not)
@@ -274,7 +279,7 @@ def test_a_webhook_header_that_is_taken_can_be_sent_by_httpx_and_h11(name: str, 
     except (h11.LocalProtocolError, UnicodeEncodeError):
         sendable = False
     try:
-        WebhookJob.model_validate({"url": "https://example.com/", "headers": {name: value}})
+        model.model_validate({"url": "https://example.com/", "headers": {name: value}})
         taken = True
     except ValidationError as exc:
         assert exc.errors()[0]["loc"][:2] == ("headers", name)
