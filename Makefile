@@ -56,7 +56,8 @@ chromium:
 screenshots: sync-all chromium
 	CONSOLE_SCREENSHOTS=$(CURDIR)/docs .venv/bin/pytest -q -p no:xdist tests/browser
 
-# schemathesis against a fresh local stack: all operations and phases, zero server errors.
+# schemathesis against a fresh local stack, rate limit off then at its default: all operations
+# and phases, FUZZ_SECONDS each, zero server errors.
 FUZZ_SECONDS ?= 300
 fuzz: sync-all
 	.venv/bin/python -m loadtest.fuzz --seconds $(FUZZ_SECONDS)

@@ -13,17 +13,19 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import Server
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from api.openapi import DocumentedResolver
+from api.openapi import ApiAuth, DocumentedResolver
 from timer_service import __version__, wiring
 from timer_service.clock import SystemClock
 from timer_service.dead_letters import DeadLetterPage, DeadLetters, RedriveRequest, RedriveResult
 from timer_service.dispatch import DispatchError
 from timer_service.errors import (
     InvalidRequestError,
+    MalformedBodyError,
     PayloadTooLargeError,
     QuotaExceededError,
     StoreError,
@@ -35,11 +37,14 @@ from timer_service.errors import (
 from timer_service.job_types import JobTypeRegistry
 from timer_service.models import (
     TIMER_ID_PATTERN,
+    TIMER_ID_RULE,
+    TIMER_TOKEN_PATTERN,
     SchedulePreview,
     SchedulePreviewRequest,
     TimerPage,
     TimerSpec,
     TimerView,
+    is_timer_id,
 )
 from timer_service.runs import RUN_TOKEN_PATTERN, RunPage
 from timer_service.service import DEFAULT_RUNS_PAGE_SIZE, MAX_PAGE_SIZE, IfMatch, TimerService
@@ -84,7 +89,23 @@ def strict_json(text: str | bytes) -> Any:
     return value
 
 
-app = DocumentedResolver(enable_validation=True, json_body_deserializer=strict_json)
+def _api_auth() -> ApiAuth | None:
+    """How callers of this stack authenticate: as configured, else as this caller did (API
+    Gateway puts the key's id, or the IAM caller's ARN, in the request context)."""
+    configured = _settings().api_auth
+    if configured is not None:
+        return configured
+    identity = app.current_event.request_context.identity
+    if identity.api_key_id:
+        return "API_KEY"
+    if identity.access_key or (identity.user_arn or "").startswith("arn:"):
+        return "IAM"
+    return None
+
+
+app = DocumentedResolver(
+    enable_validation=True, json_body_deserializer=strict_json, api_auth=_api_auth
+)
 app.enable_swagger(
     path="/docs",
     title="Timer Service",
@@ -96,7 +117,7 @@ app.undocumented_paths["/docs"] = {"GET"}
 TimerId = Annotated[str, Path(pattern=TIMER_ID_PATTERN, description="your id for the timer")]
 TimersToken = Annotated[
     str | None,
-    Query(alias="nextToken", pattern=TIMER_ID_PATTERN, description="the last page's nextToken"),
+    Query(alias="nextToken", pattern=TIMER_TOKEN_PATTERN, description="the last page's nextToken"),
 ]
 RunsToken = Annotated[
     str | None,
@@ -164,11 +185,14 @@ def health() -> dict[str, str]:
 
 @app.operation("GET", "/openapi.json", include_in_schema=False)
 def openapi() -> Response[str]:
+    # The server is where this request came in: /{stage} on an execute-api URL, / on a custom
+    # domain or the local stack (as powertools gives Swagger UI at /docs).
+    server = Server(url=app.base_path() or "/")
     return Response(
         status_code=200,
         content_type=content_types.APPLICATION_JSON,
         body=app.get_openapi_json_schema(
-            title="Timer Service", version=__version__, openapi_version="3.1.0"
+            title="Timer Service", version=__version__, openapi_version="3.1.0", servers=[server]
         ),
     )
 
@@ -410,9 +434,7 @@ def _no_route(exc: NotFoundError) -> Response[Any]:
     if method == "OPTIONS":
         return Response(status_code=204, headers={"Allow": allow}, body="")
     if method in allowed:  # a route of this method, with a parameter it cannot match
-        return error_response(
-            400, "validation_error", "id: must be 1-128 of A-Z a-z 0-9 . _ : -", "id"
-        )
+        return error_response(400, "validation_error", f"id: must be {TIMER_ID_RULE}", "id")
     response = error_response(405, "method_not_allowed", f"{method} {path}: use {allow}", None)
     response.headers["Allow"] = allow
     return response
@@ -446,6 +468,26 @@ def _check_body(event: dict[str, Any]) -> None:
         ) from exc
     if event.get("isBase64Encoded"):
         event["body"], event["isBase64Encoded"] = text, False
+    if text:  # every route, those that read no body too: a body is a JSON object (or null)
+        try:
+            strict_json(text)
+        except json.JSONDecodeError as exc:
+            raise MalformedBodyError(f"the body is not valid JSON: {exc}", field="body") from exc
+
+
+_TIMER_PATH = re.compile(r"/periodic/(?P<id>[^/]*)(?:/.*)?", re.DOTALL)
+
+
+def _check_path_id(event: dict[str, Any]) -> None:
+    """Refuse a path whose id segment is not an id, before the router sees it: its patterns end
+    in ``$``, which matches before a trailing newline (``/periodic/%0A`` was the list), and it
+    drops trailing slashes (``/periodic//``, an empty id, was the list too)."""
+    path = event.get("path") or ""
+    match = _TIMER_PATH.fullmatch(path)
+    if match is None or path == "/periodic/":  # the collection, with a trailing slash
+        return
+    if not is_timer_id(match["id"]):
+        raise InvalidRequestError(f"id: must be {TIMER_ID_RULE}", field="id")
 
 
 def _edge_error(exc: TimerServiceError) -> dict[str, Any]:
@@ -464,6 +506,7 @@ def _edge_error(exc: TimerServiceError) -> dict[str, Any]:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         _check_body(event)
+        _check_path_id(event)
     except TimerServiceError as exc:
         return _edge_error(exc)
     head = event.get("httpMethod") == "HEAD"

@@ -5,6 +5,8 @@ each operation's success statuses (201 for a create, 202 for a trigger), the err
 the API's one error shape (powertools documents a 422 the API never sends: validation errors
 are 400s here), and links from ``PUT /periodic/{id}`` to the operations on the created timer,
 for clients and for stateful testing. The same declarations give 405 answers their ``Allow``.
+It also declares how callers authenticate (an API key in ``X-Api-Key``, or SigV4 in the
+spelling API Gateway's own export uses), on every operation.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-__all__ = ["ERRORS", "DocumentedResolver", "Operation"]
+__all__ = ["ERRORS", "SECURITY_SCHEMES", "ApiAuth", "DocumentedResolver", "Operation"]
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
+ApiAuth = Literal["IAM", "API_KEY", "NONE"]
 
 ERRORS: dict[int, str] = {
     400: "The request is malformed; the error names the field",
@@ -49,6 +52,30 @@ ERROR_SCHEMA = {
         }
     },
 }
+#: By the names API Gateway gives them when it exports a stage as OpenAPI.
+SECURITY_SCHEMES: dict[str, dict[str, str]] = {
+    "sigv4": {
+        "type": "apiKey",
+        "name": "Authorization",
+        "in": "header",
+        "x-amazon-apigateway-authtype": "awsSigv4",
+        "description": "AWS Signature Version 4 (service execute-api) by IAM credentials"
+        " allowed execute-api:Invoke: apiAuth=IAM",
+    },
+    "api_key": {
+        "type": "apiKey",
+        "name": "X-Api-Key",
+        "in": "header",
+        "description": "an API key: of the usage plan (apiAuth=API_KEY), or --api-key of a"
+        " local stack",
+    },
+}
+_SCHEMES_OF: dict[ApiAuth | None, tuple[str, ...]] = {
+    "IAM": ("sigv4",),
+    "API_KEY": ("api_key",),
+    "NONE": (),
+    None: ("sigv4", "api_key"),  # not known: either, as a deployed stack takes one of them
+}
 _PARAMETER = re.compile(r"<(\w+)>")
 
 
@@ -71,10 +98,11 @@ class Operation:
 class DocumentedResolver(APIGatewayRestResolver):
     """powertools' REST resolver whose OpenAPI document lists the answers the API gives."""
 
-    def __init__(self, **options: Any) -> None:
+    def __init__(self, *, api_auth: Callable[[], ApiAuth | None], **options: Any) -> None:
         super().__init__(**options)
         self.operations: list[Operation] = []
         self.undocumented_paths: dict[str, set[str]] = {}  # e.g. Swagger UI's
+        self._api_auth = api_auth  # asked each time a document is made
 
     def operation(
         self,
@@ -106,6 +134,11 @@ class DocumentedResolver(APIGatewayRestResolver):
 
         return register
 
+    def base_path(self) -> str:
+        """The stage prefix of the current request's URL ("/prod"), or "" without one."""
+        base: str = self._get_base_path()
+        return base
+
     def allowed_methods(self, path: str) -> set[str]:
         """The methods the API answers on ``path`` (with HEAD and OPTIONS where GET is)."""
         methods: set[str] = set()
@@ -127,6 +160,11 @@ class DocumentedResolver(APIGatewayRestResolver):
     def _describe_answers(self, document: dict[str, Any]) -> None:
         components = document.setdefault("components", {}).setdefault("schemas", {})
         components["ErrorBody"] = ERROR_SCHEMA
+        schemes = _SCHEMES_OF[self._api_auth()]
+        if schemes:
+            document["components"]["securitySchemes"] = {
+                name: SECURITY_SCHEMES[name] for name in schemes
+            }
         for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
             components.pop(name, None)
         put_links = {
@@ -142,6 +180,8 @@ class DocumentedResolver(APIGatewayRestResolver):
             entry = found.get(operation.method.lower())
             if entry is None:
                 continue  # left out of the document (include_in_schema=False)
+            if schemes:  # alternatives: any one of them
+                entry["security"] = [{name: []} for name in schemes]
             responses = entry["responses"]
             responses.pop("422", None)
             success = responses.pop("200", {"description": "Success"})

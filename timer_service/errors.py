@@ -3,6 +3,7 @@
 TimerServiceError
  ├── InvalidRequestError        a client mistake; ``field`` names the offending input
  │    ├── InvalidScheduleError  a schedule expression or time zone that cannot be evaluated
+ │    ├── MalformedBodyError    a request body that is not JSON
  │    └── PayloadTooLargeError  a body or value over its size limit
  ├── UnauthorizedError          no caller identity, or a wrong API key
  ├── TimerNotFoundError         no timer with that id for this owner
@@ -20,6 +21,7 @@ __all__ = [
     "InvalidRequestError",
     "InvalidScheduleError",
     "JobStateTooLargeError",
+    "MalformedBodyError",
     "PayloadTooLargeError",
     "QuotaExceededError",
     "StoreError",
@@ -54,6 +56,12 @@ class InvalidScheduleError(InvalidRequestError):
 
     def __init__(self, message: str, *, field: str | None = "schedule") -> None:
         super().__init__(message, field=field)
+
+
+class MalformedBodyError(InvalidRequestError):
+    """A request body that does not parse as JSON (RFC 8259)."""
+
+    code = "malformed_json"
 
 
 class PayloadTooLargeError(InvalidRequestError):

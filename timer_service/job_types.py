@@ -179,7 +179,8 @@ class JobTypeRegistry:
             model = job_type.config_model.model_validate(config, context=self._context)
         except ValidationError as exc:
             first = exc.errors()[0]
-            where = ".".join(str(part) for part in first["loc"])
+            # a dict key's error ends in "[key]": the field is the entry, named by its key
+            where = ".".join(str(part) for part in first["loc"] if part != "[key]")
             field = f"job.{where}" if where else "job"
             message = first["msg"].removeprefix("Value error, ")
             raise InvalidRequestError(f"{field}: {message}", field=field) from exc

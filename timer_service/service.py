@@ -17,7 +17,8 @@ from timer_service.errors import (
 )
 from timer_service.job_types import JobTypeRegistry
 from timer_service.models import (
-    TIMER_ID_RE,
+    TIMER_ID_RULE,
+    TIMER_TOKEN_RE,
     SchedulePreview,
     SchedulePreviewRequest,
     ShardState,
@@ -25,6 +26,7 @@ from timer_service.models import (
     TimerPage,
     TimerSpec,
     TimerView,
+    is_timer_id,
 )
 from timer_service.runs import RunPage, RunView, run_token, sort_key_after
 from timer_service.schedules import (
@@ -80,8 +82,8 @@ def _again_if_raced(conditional: bool, attempt: Callable[[], _T]) -> _T:
 
 
 def check_timer_id(timer_id: str) -> str:
-    if not TIMER_ID_RE.match(timer_id):
-        raise InvalidRequestError("id must be 1-128 characters of A-Z a-z 0-9 . _ : -", field="id")
+    if not is_timer_id(timer_id):
+        raise InvalidRequestError(f"id must be {TIMER_ID_RULE}", field="id")
     return timer_id
 
 
@@ -225,7 +227,7 @@ class TimerService:
     def list(self, owner: str, *, limit: int = 50, next_token: str | None = None) -> TimerPage:
         if not 1 <= limit <= MAX_PAGE_SIZE:
             raise InvalidRequestError(f"limit must be 1-{MAX_PAGE_SIZE}", field="limit")
-        if next_token is not None and not TIMER_ID_RE.match(next_token):
+        if next_token is not None and not TIMER_TOKEN_RE.fullmatch(next_token):
             raise InvalidRequestError(
                 "nextToken is not a token this API returned", field="nextToken"
             )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,7 +18,7 @@ class Settings(BaseModel):
     ``AWS_REGION``, ``AWS_ENDPOINT_URL`` (empty for real AWS), ``MAX_BODY_BYTES``,
     ``IDEMPOTENCY_TABLE``, ``ALLOW_PRIVATE_TARGETS``, ``WEBHOOK_SIGNING_SECRET``,
     ``MAX_ATTEMPTS``, ``RETRY_BASE_SECONDS``, ``LOOKAHEAD_MINUTES``, ``CATCH_UP_WINDOW_SECONDS``,
-    ``RUN_HISTORY_DAYS``, ``SNAPSHOT_BUCKET``, ``MAX_TIMERS_PER_OWNER``,
+    ``RUN_HISTORY_DAYS``, ``SNAPSHOT_BUCKET``, ``MAX_TIMERS_PER_OWNER``, ``API_AUTH``,
     ``MESSAGE_SIGNING_KEY`` or ``MESSAGE_SIGNING_KEY_ARN``, ``WEBHOOK_SIGNING_SECRET_ARN``,
     ``DEAD_LETTER_DAYS``, ``SERVICE_FUNCTIONS``. A ``..._ARN`` names a Secrets Manager secret or
     an SSM parameter (SecureString) that holds the value (:mod:`timer_service.secrets`).
@@ -50,6 +50,9 @@ class Settings(BaseModel):
     dead_letter_days: Annotated[int, Field(ge=1, le=3650)] = 14
     # The service's own Lambda functions, which the `lambda` job type must not invoke.
     service_functions: tuple[str, ...] = ()
+    # How callers authenticate in front of the API (the construct's apiAuth, or NONE for a
+    # keyless local stack): what the OpenAPI document declares. None: read from each request.
+    api_auth: Literal["IAM", "API_KEY", "NONE"] | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -80,5 +83,6 @@ class Settings(BaseModel):
                 name for name in env.get("SERVICE_FUNCTIONS", "").split(",") if name
             )
             or None,
+            "api_auth": env.get("API_AUTH"),
         }
         return cls.model_validate({k: v for k, v in values.items() if v})

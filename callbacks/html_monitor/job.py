@@ -28,6 +28,7 @@ from callbacks.html_monitor.extract import (
     extract,
 )
 from callbacks.html_monitor.notify import Notice, NotifyConfig, send
+from callbacks.job_types.headers import HeaderName, HeaderValue
 from timer_service.egress import EgressError
 from timer_service.errors import JobStateTooLargeError
 from timer_service.job_types import JobContext, JobResult, JobType
@@ -55,7 +56,7 @@ class HtmlMonitorJob(BaseModel):
     ignore_text: Annotated[list[Pattern], Field(max_length=50)] = Field(
         default_factory=list, description="regular expressions: matching lines are ignored"
     )
-    headers: dict[str, str] = Field(default_factory=dict, max_length=32)
+    headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict, max_length=32)
     timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 15.0
     max_bytes: Annotated[int, Field(ge=1024, le=10 * 1024 * 1024)] = 2 * 1024 * 1024
     notify: NotifyConfig = Field(default_factory=NotifyConfig)

@@ -15,6 +15,7 @@ from typing import Annotated
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from callbacks.job_types.headers import HeaderName, HeaderValue
 from timer_service.clock import format_utc
 from timer_service.egress import BlockedTargetError, EgressError, TooManyRedirects
 from timer_service.job_types import JobContext, JobResult, JobType, PermanentJobError
@@ -41,7 +42,7 @@ class WebhookJob(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
     url: AnyHttpUrl
-    headers: dict[str, str] = Field(default_factory=dict, max_length=32)
+    headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict, max_length=32)
     connect_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = 3.0
     read_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 10.0
     total_timeout_seconds: Annotated[

@@ -238,6 +238,37 @@ def test_an_html_change_shows_side_by_side(stack: Any, page: Any, pages: PageSer
     screenshot(page, "console-runs")
 
 
+def test_changed_lines_that_start_with_dashes_or_pluses_are_shown(
+    stack: Any, page: Any, pages: PageServer
+) -> None:
+    # in a unified diff a removed "-- 10 EUR" is "--- 10 EUR" and an added "++ sale" is
+    # "+++ sale": content lines, not the "---"/"+++" file header that comes before the first @@
+    pages.set("/sale.html", "<p id='a'>-- 10 EUR</p><p id='b'>--</p><p id='c'>kept</p>")
+    timer = {
+        "schedule": "rate(1 day)",
+        "jobType": "html_monitor",
+        "history": "all",
+        "job": {"url": f"{pages.url}/sale.html"},
+    }
+    assert httpx.put(f"{stack.url}/periodic/sale", json=timer).status_code == 201
+
+    def changed() -> bool:
+        runs = httpx.get(f"{stack.url}/periodic/sale/runs").json()["items"]
+        return any(r["outcome"] == "changed" for r in runs)
+
+    httpx.post(f"{stack.url}/periodic/sale/trigger")
+    wait_for(lambda: httpx.get(f"{stack.url}/periodic/sale/runs").json()["items"])
+    pages.set("/sale.html", "<p id='a'>++ 8 EUR</p><p id='b'>++</p><p id='c'>kept</p>")
+    time.sleep(1.1)  # the next manual firing's second
+    httpx.post(f"{stack.url}/periodic/sale/trigger")
+    wait_for(changed)
+
+    page.goto(console(stack) + "#/timers/sale")
+    diff = page.locator(".diff")
+    expect(diff.locator(".del")).to_have_text(["-- 10 EUR", "--"])
+    expect(diff.locator(".add")).to_have_text(["++ 8 EUR", "++"])
+
+
 def test_dead_letters_are_listed_and_redriven(stack: Any, page: Any) -> None:
     from timer_service.aws import client
     from timer_service.clock import SystemClock

@@ -242,3 +242,24 @@ def test_unknown_methods_head_and_options_on_the_local_stack(
     assert (head.status_code, head.content) == (200, b"")
     binary = httpx.put(f"{stack.url}/periodic/x", content=b"\x80\x81")
     assert binary.status_code == 400 and binary.json()["error"]["field"] == "body"
+
+
+def test_ids_and_bodies_that_fuzzing_and_probing_found_on_the_local_stack(
+    local_stack: Callable[..., StackProcess],
+) -> None:
+    stack = local_stack("--quiet")
+    assert httpx.put(f"{stack.url}/periodic/a", json={}).status_code == 201
+    # schemathesis: GET /periodic/%0A answered 200 with the list
+    for segment in ("%0A", "%20", "%2F", "%00", "a%0A", "%2E", "%2E%2E"):
+        for method, suffix in (("GET", ""), ("PUT", ""), ("POST", "/trigger")):
+            answer = httpx.request(method, f"{stack.url}/periodic/{segment}{suffix}", json={})
+            assert answer.status_code == 400, (method, segment, answer.text)
+            assert answer.json()["error"]["field"] == "id"
+    # an encoded slash stays inside its segment: this is not "pause the timer a"
+    slashed = httpx.post(f"{stack.url}/periodic/a%2Fpause")
+    assert (slashed.status_code, slashed.json()["error"]["field"]) == (400, "id")
+    assert httpx.get(f"{stack.url}/periodic/a").json()["enabled"] is True
+    # a body that is not a JSON object, on routes that read none
+    for path, body in (("/periodic/a/trigger", b"junk"), ("/periodic/a/resume", b"[1]")):
+        answer = httpx.post(f"{stack.url}{path}", content=body)
+        assert (answer.status_code, answer.json()["error"]["field"]) == (400, "body"), path

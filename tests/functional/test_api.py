@@ -143,6 +143,7 @@ def test_list_paginates(call_api: ApiCall) -> None:
 
 LONG = "x" * 70_000
 
+URL = "https://example.com/hook"
 CLIENT_MISTAKES: list[tuple[str, dict[str, Any], int, str]] = [
     ("unknown field", {"raw": '{"schedule": "rate(1 minute)", "colour": "red"}'}, 400, "colour"),
     ("wrong type", {"raw": '{"enabled": "yes"}'}, 400, "enabled"),
@@ -182,6 +183,38 @@ CLIENT_MISTAKES: list[tuple[str, dict[str, Any], int, str]] = [
     ("unknown job type", {"raw": '{"jobType": "carrier-pigeon"}'}, 400, "jobType"),
     ("bad job config", {"raw": '{"jobType": "webhook", "job": {"url": 5}}'}, 400, "job.url"),
     ("bad misfire policy", {"raw": '{"misfirePolicy": "sometimes"}'}, 400, "misfirePolicy"),
+    *[
+        (
+            f"webhook header {case}",
+            {"raw": json.dumps({"jobType": "webhook", "job": {"url": URL, "headers": headers}})},
+            400,
+            f"job.headers.{next(iter(headers))}",
+        )
+        for case, headers in [  # RFC 9110 5.1 (names are tokens) and 5.5 (field values)
+            ("value with CR LF", {"X-Tenant": "a\r\nX-Injected: 1"}),
+            ("value with LF", {"X-Tenant": "a\nb"}),
+            ("value with NUL", {"X-Tenant": "a\x00b"}),
+            ("value with DEL", {"X-Tenant": "a\x7fb"}),
+            ("value with a leading space", {"X-Tenant": " a"}),
+            ("value with a trailing tab", {"X-Tenant": "a\t"}),
+            ("value not ASCII", {"X-Tenant": "caf\u00e9"}),
+            ("name with a space", {"X Tenant": "a"}),
+            ("name with a colon", {"X-Tenant:": "a"}),
+            ("name with CR LF", {"X-A\r\nX-B": "a"}),
+            ("name empty", {"": "a"}),
+            ("name not ASCII", {"X-\u00c4": "a"}),
+        ]
+    ],
+    (
+        "html_monitor header value with LF",
+        {
+            "raw": json.dumps(
+                {"jobType": "html_monitor", "job": {"url": URL, "headers": {"A": "\n"}}}
+            )
+        },
+        400,
+        "job.headers.A",
+    ),
     (
         "callback data too big",
         {"raw": json.dumps({"timerCallbackData": LONG})},
@@ -405,6 +438,92 @@ def test_openapi_document_is_valid_openapi_3_1(call_api: ApiCall) -> None:
     assert "timerCallbackData" in schemas["TimerSpec"]["properties"]
 
 
+@pytest.mark.parametrize("path", ["/openapi.json", "/docs"])
+def test_openapi_document_server_is_the_stage_the_request_came_through(
+    call_api: ApiCall, path: str
+) -> None:
+    # the execute-api URL of a stage is https://{id}.execute-api.{region}.amazonaws.com/{stage}
+    response = call_api("GET", path, query={"format": "json"})
+    document = response.body if isinstance(response.body, dict) else json.loads(response.body)
+    assert document["servers"] == [{"url": "/prod"}]
+
+
+def _security(document: dict[str, Any]) -> set[str]:
+    """The security requirements of every documented operation, as scheme names."""
+    found = set()
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            requirements = operation.get("security")
+            assert requirements, operation["operationId"]  # every operation says
+            found |= {name for requirement in requirements for name in requirement}
+    return found
+
+
+@pytest.mark.parametrize(
+    ("api_auth", "schemes"),
+    [(None, {"sigv4"}), ("IAM", {"sigv4"}), ("API_KEY", {"api_key"})],
+)
+def test_openapi_document_declares_how_callers_authenticate(
+    call_api: ApiCall, monkeypatch: pytest.MonkeyPatch, api_auth: str | None, schemes: set[str]
+) -> None:
+    # GIVEN a stack deployed with IAM (SigV4) or API keys, told by API_AUTH or not at all
+    import api.handler
+
+    if api_auth is not None:
+        monkeypatch.setenv("API_AUTH", api_auth)
+        api.handler._settings.cache_clear()
+    for path in ("/openapi.json", "/docs"):
+        response = call_api("GET", path, query={"format": "json"})
+        document = response.body if isinstance(response.body, dict) else json.loads(response.body)
+        validate(document)
+        declared = document["components"]["securitySchemes"]
+        assert set(declared) == schemes and _security(document) == schemes
+    # THEN the schemes are the ones API Gateway itself exports for these authorizations
+    if "sigv4" in schemes:
+        assert declared["sigv4"] == {
+            "type": "apiKey",
+            "name": "Authorization",
+            "in": "header",
+            "x-amazon-apigateway-authtype": "awsSigv4",
+            "description": declared["sigv4"]["description"],
+        }
+    if "api_key" in schemes:
+        assert (declared["api_key"]["type"], declared["api_key"]["in"]) == ("apiKey", "header")
+        assert declared["api_key"]["name"] == "X-Api-Key"
+
+
+def test_openapi_document_of_a_key_caller_without_api_auth_declares_the_key(
+    call_api: ApiCall,
+) -> None:
+    # API Gateway puts the key's id in the request context of a stack with apiAuth=API_KEY
+    from api.handler import lambda_handler
+    from timer_service.local.gateway import build_event
+    from timer_service.local.lambda_context import LocalContext
+
+    event = build_event(
+        method="GET", raw_path="/openapi.json", headers={}, body=b"", owner=None, api_key_id="k1"
+    )
+    document = json.loads(lambda_handler(event, LocalContext())["body"])
+    assert _security(document) == {"api_key"}
+
+
+def test_openapi_document_of_a_keyless_local_stack_asks_for_nothing(
+    call_api: ApiCall, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import api.handler
+
+    monkeypatch.setenv("API_AUTH", "NONE")
+    api.handler._settings.cache_clear()
+    document = call_api("GET", "/openapi.json").body
+    validate(document)
+    assert "securitySchemes" not in document["components"]
+    assert all(
+        "security" not in operation
+        for operations in document["paths"].values()
+        for operation in operations.values()
+    )
+
+
 def test_swagger_ui_is_served(call_api: ApiCall) -> None:
     response = call_api("GET", "/docs")
     assert response.status == 200
@@ -573,3 +692,120 @@ def test_an_owner_cannot_create_more_timers_than_the_quota(
     assert call_api("PUT", "/periodic/t3", {}, user=BOB).status == 201  # Bob has his own
     assert call_api("DELETE", "/periodic/t1").status == 200
     assert call_api("PUT", "/periodic/t3", {}).status == 201
+
+
+# --- bodies on routes that take none, and ids that cannot be addressed -------------------
+
+WRITE_ROUTES = [
+    ("PUT", "/periodic/t"),
+    ("DELETE", "/periodic/t"),
+    ("POST", "/periodic/t/pause"),
+    ("POST", "/periodic/t/resume"),
+    ("POST", "/periodic/t/trigger"),
+    ("POST", "/schedules/preview"),
+    ("POST", "/dlq/redrive"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), WRITE_ROUTES)
+@pytest.mark.parametrize("body", ["junk", "[1]", "[{}]", "1", '"text"', "true", "{"])
+def test_a_body_that_is_not_a_json_object_is_a_400_naming_body_on_every_route(
+    call_api: ApiCall, aws: AwsResources, method: str, path: str, body: str
+) -> None:
+    # GIVEN a timer the route could act on
+    call_api("PUT", "/periodic/t", {"schedule": "rate(1 hour)"})
+    before = aws.scan()
+    # WHEN the body is not a JSON object THEN 400 naming it, and nothing changed
+    response = call_api(method, path, raw_body=body)
+    assert response.status == 400, (method, path, body, response.body)
+    assert response.body["error"]["field"] == "body"
+    assert aws.scan() == before
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("DELETE", "/periodic/t", 200),
+        ("POST", "/periodic/t/pause", 200),
+        ("POST", "/periodic/t/resume", 200),
+        ("POST", "/periodic/t/trigger", 202),
+        ("POST", "/dlq/redrive", 200),
+    ],
+)
+@pytest.mark.parametrize("body", ["", "{}", "null"])
+def test_routes_without_a_body_take_none_an_object_or_null(
+    call_api: ApiCall, method: str, path: str, status: int, body: str
+) -> None:
+    call_api("PUT", "/periodic/t", {"schedule": "rate(1 hour)"})
+    response = call_api(method, path, raw_body=body)
+    assert response.status == status, response.body
+
+
+@pytest.mark.parametrize("timer_id", [".", "..", "%2E", "%2e%2E"])
+@pytest.mark.parametrize(
+    ("method", "suffix"), [("PUT", ""), ("GET", ""), ("DELETE", ""), ("POST", "/pause")]
+)
+def test_dot_segment_ids_are_a_400_naming_id(
+    call_api: ApiCall, aws: AwsResources, timer_id: str, method: str, suffix: str
+) -> None:
+    # a URL's path drops . and .. segments (RFC 3986 5.2.4): such a timer could not be reached
+    from urllib.parse import unquote
+
+    before = aws.scan()
+    response = call_api(method, f"/periodic/{unquote(timer_id)}{suffix}", raw_body="{}")
+    assert response.status == 400, response.body
+    assert response.body["error"]["field"] == "id"
+    assert aws.scan() == before
+
+
+def test_ids_of_three_dots_or_more_are_ids(call_api: ApiCall) -> None:
+    assert call_api("PUT", "/periodic/...", {}).status == 201
+    assert call_api("GET", "/periodic/...").body["id"] == "..."
+    assert call_api("PUT", "/periodic/.hidden", {}).status == 201
+
+
+def test_a_stored_dot_id_is_listed_and_answers_400_never_500(
+    call_api: ApiCall, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import api.handler
+    import timer_service.service
+    from timer_service.models import TimerSpec
+
+    # GIVEN timers stored before ids . and .. were refused
+    with monkeypatch.context() as patch:
+        patch.setattr(timer_service.service, "check_timer_id", lambda timer_id: timer_id)
+        for timer_id in (".", ".."):
+            api.handler.service().put(ALICE, timer_id, TimerSpec())
+    call_api("PUT", "/periodic/a", {})
+    # THEN the list shows them and pages past them; addressing one is a 400
+    first = call_api("GET", "/periodic", query={"limit": "1"}).body
+    assert [t["id"] for t in first["items"]] == ["."]
+    rest = call_api("GET", "/periodic", query={"nextToken": first["nextToken"]}).body
+    assert [t["id"] for t in rest["items"]] == ["..", "a"]
+    assert call_api("GET", "/periodic/.").status == 400
+
+
+@pytest.mark.parametrize(
+    "segment",
+    ["\n", "abc\n", "abc\r\n", " ", "abc ", "\x00", "a\x00b", "/", "%2F", "a%2Fpause", "\t"],
+    ids=repr,
+)
+@pytest.mark.parametrize(
+    ("method", "suffix"),
+    [("GET", ""), ("PUT", ""), ("DELETE", ""), ("GET", "/runs"), ("POST", "/trigger")],
+)
+def test_an_id_segment_that_is_not_an_id_is_a_400_naming_id(
+    call_api: ApiCall, aws: AwsResources, segment: str, method: str, suffix: str
+) -> None:
+    # GIVEN a timer whose id the bad segment contains (a router that strips would find it)
+    call_api("PUT", "/periodic/abc", {})
+    before = aws.scan()
+    response = call_api(method, f"/periodic/{segment}{suffix}", raw_body="{}")
+    assert response.status == 400, (segment, response.body)
+    assert response.body["error"]["field"] == "id"
+    assert aws.scan() == before
+
+
+def test_the_collection_with_a_trailing_slash_is_the_list(call_api: ApiCall) -> None:
+    call_api("PUT", "/periodic/abc", {})
+    assert [t["id"] for t in call_api("GET", "/periodic/").body["items"]] == ["abc"]

@@ -73,9 +73,10 @@ def test_a_body_over_the_limit_is_refused_before_it_is_sent(
 ) -> None:
     # the headers announce 10 MB and no byte of it follows: the answer comes anyway
     started = time.monotonic()
+    host = gateway.url.removeprefix("http://").encode()
     answer = raw_request(
         gateway,
-        b"PUT /periodic/x HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+        b"PUT /periodic/x HTTP/1.1\r\nHost: " + host + b"\r\nContent-Type: application/json\r\n"
         b"Content-Length: 10000000\r\n\r\n",
     )
     assert time.monotonic() - started < 2
@@ -102,7 +103,8 @@ def test_a_slow_client_does_not_hold_up_the_others(gateway: Gateway) -> None:
     stalled = []
     for _ in range(20):  # half a request each, then silence
         connection = socket.create_connection((host, int(port)))
-        connection.sendall(b"PUT /periodic/x HTTP/1.1\r\nHost: t\r\nContent-Length: 50\r\n\r\n{")
+        head = f"PUT /periodic/x HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Length: 50\r\n\r\n"
+        connection.sendall(head.encode() + b"{")
         stalled.append(connection)
     try:
         started = time.monotonic()
@@ -153,7 +155,139 @@ def test_the_event_is_api_gateways_shape(gateway: Gateway, recorder: Recorder) -
     (event,) = recorder.events
     assert event["httpMethod"] == "PUT"
     assert event["path"] == "/periodic/a b"
+    httpx.get(f"{gateway.url}/periodic/a%2fpause%2F%41")
+    assert recorder.events[-1]["path"] == "/periodic/a%2Fpause%2FA"  # a slash stays encoded
     assert event["multiValueQueryStringParameters"]["limit"] == ["5", "6"]
     assert event["headers"]["X-Custom"] == "v"
     assert json.loads(event["body"]) == {"k": 1}
     assert event["requestContext"]["stage"] and event["requestContext"]["path"]
+
+
+# --- cross-site requests and DNS rebinding ------------------------------------------------
+# A browser sends Origin on every cross-origin request and on every POST, PUT and DELETE
+# (Fetch standard, "append a request `Origin` header"); a simple POST needs no preflight, so
+# the gateway itself must refuse one from another origin. Clients that are not browsers send
+# no Origin and are not affected.
+
+
+def _port(gateway: Gateway) -> int:
+    return int(gateway.url.rsplit(":", 1)[1])
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/periodic/x/pause"),
+        ("POST", "/periodic/x/trigger"),
+        ("PUT", "/periodic/x"),
+        ("DELETE", "/periodic/x"),
+    ],
+)
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "http://evil.example"},
+        {"Origin": "null"},  # a sandboxed frame, a data: URL, a no-referrer form
+        {"Origin": "http://127.0.0.1:1"},  # same host, another port: another origin
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site"},  # another port of localhost is the same site
+        {"Referer": "http://evil.example/page.html"},
+    ],
+    ids=["origin", "null-origin", "other-port", "fetch-cross-site", "fetch-same-site", "referer"],
+)
+def test_gateway_state_change_from_another_origin_is_a_403_and_not_invoked(
+    gateway: Gateway, recorder: Recorder, method: str, path: str, headers: dict[str, str]
+) -> None:
+    response = httpx.request(method, f"{gateway.url}{path}", headers=headers, content=b"{}")
+    assert response.status_code == 403
+    error = response.json()["error"]
+    assert error["code"] == "cross_origin_request"
+    assert error["field"] in {"Origin", "Sec-Fetch-Site", "Referer"}
+    assert error["message"]
+    assert recorder.events == []
+
+
+def test_gateway_state_change_from_its_own_or_an_allowed_origin_is_served(
+    gateway: Gateway, recorder: Recorder
+) -> None:
+    port = _port(gateway)
+    for headers in [
+        {},  # curl, httpx, the CLI: no Origin at all
+        {"Origin": gateway.url},
+        {"Origin": f"http://localhost:{port}", "Host": f"localhost:{port}"},
+        {"Origin": ORIGIN},  # allowed with --cors-origin
+        {"Sec-Fetch-Site": "same-origin", "Referer": f"{gateway.url}/console/"},
+        {"Sec-Fetch-Site": "none"},  # typed by the user
+    ]:
+        response = httpx.post(f"{gateway.url}/periodic/x/pause", headers=headers)
+        assert response.status_code == 200, (headers, response.text)
+    assert len(recorder.events) == 6
+
+
+def test_gateway_reads_from_another_origin_are_left_to_cors(
+    gateway: Gateway, recorder: Recorder
+) -> None:
+    response = httpx.get(f"{gateway.url}/periodic", headers={"Origin": "http://evil.example"})
+    assert response.status_code == 200
+    assert "Access-Control-Allow-Origin" not in response.headers  # the page cannot read it
+
+
+def test_gateway_with_any_cors_origin_takes_state_changes_from_anywhere(
+    recorder: Recorder,
+) -> None:
+    served = Gateway(GatewayApp(recorder, cors_origins=["*"]), port=0).start()
+    try:
+        response = httpx.post(
+            f"{served.url}/periodic/x/pause", headers={"Origin": "http://evil.example"}
+        )
+        assert response.status_code == 200
+    finally:
+        served.stop()
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["evil.example", "evil.example:{port}", "127.0.0.1:1", "localhost.evil.example:{port}", ""],
+)
+def test_gateway_forged_host_is_a_403_for_every_method(
+    gateway: Gateway, recorder: Recorder, host: str
+) -> None:
+    # DNS rebinding: a page of evil.example, whose name now resolves to 127.0.0.1, calls
+    # the stack as its own origin; only the Host header tells
+    forged = {"Host": host.format(port=_port(gateway))}
+    for method in ("GET", "POST", "OPTIONS"):
+        response = httpx.request(method, f"{gateway.url}/periodic", headers=forged)
+        assert response.status_code == 403, (method, host)
+        error = response.json()["error"]
+        assert (error["code"], error["field"]) == ("wrong_host", "Host")
+    assert recorder.events == []
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:{port}", "localhost:{port}", "LocalHost:{port}"])
+def test_gateway_loopback_host_names_are_served(
+    gateway: Gateway, recorder: Recorder, host: str
+) -> None:
+    named = {"Host": host.format(port=_port(gateway))}
+    response = httpx.get(f"{gateway.url}/periodic", headers=named)
+    assert response.status_code == 200
+
+
+def test_gateway_ipv6_loopback_and_the_bind_host_are_served(recorder: Recorder) -> None:
+    served = Gateway(GatewayApp(recorder, host="::1"), host="::1", port=0).start()
+    try:
+        port = _port(served)
+        assert served.url == f"http://[::1]:{port}"
+        assert httpx.get(f"{served.url}/periodic").status_code == 200
+        named = httpx.get(f"{served.url}/periodic", headers={"Host": f"localhost:{port}"})
+        assert named.status_code == 200
+        other = httpx.get(f"{served.url}/periodic", headers={"Host": f"evil.example:{port}"})
+        assert other.status_code == 403
+    finally:
+        served.stop()
+
+
+def test_gateway_answers_forbid_framing(gateway: Gateway) -> None:
+    for path in ("/periodic", "/console/"):
+        response = httpx.get(f"{gateway.url}{path}")
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"], path
+        assert response.headers["X-Frame-Options"] == "DENY"

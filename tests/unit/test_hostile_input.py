@@ -7,16 +7,22 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from urllib.parse import quote
 
+import h11
+import httpx
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from callbacks.html_monitor.extract import MAX_DEPTH, NestingTooDeepError, extract_text
+from callbacks.html_monitor.job import HtmlMonitorJob
+from callbacks.job_types.webhook import WebhookJob
 from timer_service.clock import FixedClock
 from timer_service.errors import InvalidRequestError, InvalidScheduleError
 from timer_service.job_types import JobTypeRegistry
-from timer_service.models import TimerSpec
+from timer_service.models import TimerSpec, is_timer_id
 from timer_service.schedules import LATEST_FIRE_S, Timing, parse_schedule
 from timer_service.service import TimerService
 from timer_service.store.memory import InMemoryTimerStore
@@ -236,3 +242,46 @@ def test_deep_pages_are_parsed_or_refused_quickly(depth: int, tag: str) -> None:
 def test_a_huge_flat_page_is_extracted() -> None:
     html = "<table>" + "<tr><td>cell</td></tr>" * 100_000 + "</table>"
     assert extract_text(html).count("cell") == 100_000
+
+
+ID_LIKE = st.text(alphabet=st.sampled_from("aZ09._:-/%\n "), min_size=0, max_size=6) | st.text(
+    alphabet=st.sampled_from(".a"), min_size=120, max_size=130
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(ID_LIKE | st.sampled_from([".", "..", "...", ".a", "a.", "..a"]))
+def test_an_id_is_accepted_exactly_when_a_url_can_address_it(text: str) -> None:
+    # httpx resolves the URL as RFC 3986 says (dot segments removed, 5.2.4): the id must come
+    # back as the path segment it was sent as, or no client could reach the timer
+    url = httpx.URL(f"http://127.0.0.1/periodic/{quote(text, safe='')}/runs")
+    addressable = url.path == f"/periodic/{text}/runs" and 1 <= len(text) <= 128
+    in_alphabet = all(c.isascii() and (c.isalnum() or c in "._:-") for c in text)
+    assert is_timer_id(text) == (addressable and in_alphabet), (text, url.path)
+
+
+HEADER_TEXT = st.text(alphabet=st.characters(codec="utf-8", max_codepoint=0x17F), max_size=8)
+
+
+@pytest.mark.parametrize("model", [WebhookJob, HtmlMonitorJob])
+@settings(max_examples=1000, deadline=None)
+@given(HEADER_TEXT | st.sampled_from(["X-Tenant", "a b", " a", "a\t", "a\r\nb"]), HEADER_TEXT)
+def test_a_job_header_that_is_taken_can_be_sent_by_httpx_and_h11(
+    model: type[BaseModel], name: str, value: str
+) -> None:
+    # the webhook's own HTTP stack is the judge: what it refuses at firing time would only
+    # ever be retried, so the PUT must refuse it first (h11 itself is laxer than RFC 9110:
+    # it sends control characters other than NUL, CR, LF and whitespace; the PUT does not)
+    try:
+        request = httpx.Request("POST", "https://example.com/", headers={name: value})
+        h11.Request(method="POST", target="/", headers=request.headers.raw)
+        sendable = True
+    except (h11.LocalProtocolError, UnicodeEncodeError):
+        sendable = False
+    try:
+        model.model_validate({"url": "https://example.com/", "headers": {name: value}})
+        taken = True
+    except ValidationError as exc:
+        assert exc.errors()[0]["loc"][:2] == ("headers", name)
+        taken = False
+    assert sendable or not taken, (name, value)

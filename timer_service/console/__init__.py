@@ -8,7 +8,7 @@ import mimetypes
 from importlib import resources
 from typing import NamedTuple
 
-__all__ = ["CONSOLE_PATH", "Asset", "asset"]
+__all__ = ["CONSOLE_PATH", "NO_FRAMING", "Asset", "asset"]
 
 CONSOLE_PATH = "/console"
 _TYPES = {
@@ -17,6 +17,10 @@ _TYPES = {
     ".css": "text/css; charset=utf-8",
     ".svg": "image/svg+xml",
 }
+#: Sent with every answer of the local stack and of ``timer-service console``: no page of
+#: another origin may frame them (clickjacking the console's buttons). X-Frame-Options is for
+#: browsers older than CSP level 2.
+NO_FRAMING = {"Content-Security-Policy": "frame-ancestors 'none'", "X-Frame-Options": "DENY"}
 
 
 class Asset(NamedTuple):
@@ -46,7 +50,9 @@ def asset(path: str) -> Asset | None:
             "Content-Type": content_type,
             "Cache-Control": "no-cache",
             "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "default-src 'self'; style-src 'self'; img-src 'self' data:",
+            "Content-Security-Policy": "default-src 'self'; style-src 'self'; img-src 'self' data:;"
+            " frame-ancestors 'none'",
+            "X-Frame-Options": "DENY",
         },
         found.read_bytes(),
     )

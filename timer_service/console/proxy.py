@@ -5,7 +5,8 @@ deployed API, signed with SigV4 from the user's AWS credentials (the browser nev
 Because it signs whatever reaches it, it answers only its own page: requests must name this
 server as their ``Host`` (no DNS rebinding), carry the console's ``X-Requested-By`` header
 (which a page elsewhere cannot send without a CORS preflight this server never grants) and, when
-the browser sends an ``Origin``, come from this origin.
+the browser sends an ``Origin``, come from this origin. No answer may be framed by another
+page (:data:`NO_FRAMING`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from timer_service.console import asset
+from timer_service.console import NO_FRAMING, asset
 from timer_service.deployment import DeploymentError, signed_call
 
 __all__ = ["REQUESTED_BY", "ConsoleProxy"]
@@ -137,7 +138,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, headers: dict[str, str], body: bytes) -> None:
         self.send_response(status)
-        for name, value in headers.items():
+        for name, value in {**NO_FRAMING, **headers}.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()

@@ -6,6 +6,14 @@ refuses a body over the limit with 413 before reading it, and turns the handler'
 into an HTTP response. The handler runs in ``invoke`` (the local stack passes a pool of
 processes, each a warm Lambda instance); asyncio serves every connection, so a slow or broken
 client holds up nobody else.
+
+Being on 127.0.0.1 does not keep web pages out: a browser lets any page send a simple POST (no
+preflight) to the stack, and DNS rebinding lets a page of another name read from it as its own
+origin. So, with or without API keys, the gateway answers only requests that name the stack in
+their ``Host`` (a loopback name or an address of the stack, at its port, or the ``--host`` it
+was given), and takes a change (any method but GET, HEAD and OPTIONS) only from no origin
+(curl, the CLI, scripts), its own or one allowed with ``--cors-origin``; everything else is a 403
+before the API runs. Every answer forbids framing (:data:`NO_FRAMING`).
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ import asyncio
 import base64
 import json
 import math
+import re
 import socket
 import threading
 import time
@@ -22,7 +31,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from timer_service.console import asset
+from timer_service.console import NO_FRAMING, asset
 from timer_service.local.limits import RateLimiter
 
 __all__ = ["LOCAL_OWNER", "Gateway", "GatewayApp", "build_event"]
@@ -34,6 +43,11 @@ BODY_TIMEOUT_S = 30.0  # a client that stops sending its body is answered 408
 CORS_ALLOW_HEADERS = "Content-Type, X-Api-Key, If-Match, If-None-Match, Authorization"
 CORS_EXPOSE_HEADERS = "ETag, Location, Retry-After"
 CORS_MAX_AGE_S = 600
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  # a page may send these anywhere anyway
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "[::1]"})
+WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::", "[::]"})
+
+_ENCODED_SLASH = re.compile("%2F", re.IGNORECASE)
 
 Invoke = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 Scope = dict[str, Any]
@@ -52,7 +66,9 @@ def build_event(
 ) -> dict[str, Any]:
     """An API Gateway REST proxy event for one HTTP request."""
     parts = urlsplit(raw_path)
-    path = unquote(parts.path)  # API Gateway hands the handler the decoded path
+    # The handler gets the decoded path, but an encoded slash stays one: /periodic/a%2Fpause
+    # names the id "a/pause" (refused), not the pause of "a".
+    path = "%2F".join(unquote(piece) for piece in _ENCODED_SLASH.split(parts.path))
     query = parse_qs(parts.query, keep_blank_values=True)
     try:
         text, encoded = body.decode(), False
@@ -71,7 +87,9 @@ def build_event(
         "requestContext": {
             "accountId": "000000000000",
             "resourcePath": path,
-            "path": f"/{STAGE}{path}",
+            # The stack is served at its root, as a stage behind a custom domain is: the path
+            # has no /{stage} in front (so documents' server URLs are "/", not "/local").
+            "path": path,
             "stage": STAGE,
             "httpMethod": method,
             "requestId": str(uuid.uuid4()),
@@ -100,6 +118,22 @@ class _TooLarge(Exception):
     pass
 
 
+def _host_literal(host: str) -> str:
+    """``host`` as it appears in a Host header or a URL: IPv6 addresses in brackets."""
+    host = host.lower()
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def _split_authority(authority: str) -> tuple[str, int] | None:
+    """``name[:port]`` of a Host header or an origin as (name, port); None when malformed."""
+    name, sep, port = authority.lower().rpartition(":")
+    if not sep or name.endswith(":") or (name.startswith("[") != name.endswith("]")):
+        name, port = authority.lower(), "80"  # no port (or a bare IPv6 address, refused)
+    if not name or not port.isdigit() or not name.isascii():
+        return None
+    return name, int(port)
+
+
 class GatewayApp:
     """The ASGI application: one API Gateway stage in front of ``invoke``."""
 
@@ -112,6 +146,7 @@ class GatewayApp:
         cors_origins: Sequence[str] = (),
         max_body_bytes: int = 256 * 1024,
         on_request: Callable[[str, str, int, float], None] | None = None,
+        host: str = "127.0.0.1",
     ) -> None:
         self._invoke = invoke
         # Each key is an owner, as each API key is a tenant of a deployed stack; the first
@@ -124,6 +159,10 @@ class GatewayApp:
         self._cors = frozenset(cors_origins)
         self._max_body = max_body_bytes
         self._on_request = on_request
+        # The names a request may give in Host: loopback names, and the --host the stack was
+        # told (unless a wildcard); the connection's own address is added per request.
+        bind = _host_literal(host)
+        self._host_names = LOOPBACK_NAMES | (set() if bind in WILDCARD_HOSTS else {bind})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -137,9 +176,15 @@ class GatewayApp:
         for raw_name, raw_value in scope["headers"]:
             name, value = raw_name.decode("latin-1").title(), raw_value.decode("latin-1")
             headers[name] = f"{headers[name]}, {value}" if name in headers else value
-        status, response_headers, payload = await self._answer(method, target, headers, receive)
+        refusal = self._refuse_host(headers, scope.get("server")) or self._refuse_origin(
+            method, headers, scope.get("server")
+        )
+        if refusal is not None:
+            status, response_headers, payload = refusal
+        else:
+            status, response_headers, payload = await self._answer(method, target, headers, receive)
         cors = self._cors_headers(headers.get("Origin"))
-        response_headers = {**response_headers, **cors}
+        response_headers = {**NO_FRAMING, **response_headers, **cors}
         response_headers["Content-Length"] = str(len(payload))
         await send(
             {
@@ -152,6 +197,61 @@ class GatewayApp:
         if self._on_request is not None:
             elapsed_ms = (time.perf_counter() - started) * 1000
             self._on_request(method, target, status, elapsed_ms)
+
+    def _is_stack(self, authority: str, server: Sequence[Any] | None) -> bool:
+        """Whether ``authority`` (a Host header, an origin's host:port) names this stack."""
+        found = _split_authority(authority)
+        if found is None:
+            return False
+        name, port = found
+        if server is None:  # no socket address (not uvicorn's TCP server): the names alone
+            return name in self._host_names
+        # The address the client connected to is the stack's own, an IP literal that no DNS
+        # rebinding can give (with --host 0.0.0.0, the machine's address on that network).
+        local = _host_literal(str(server[0]))
+        return port == int(server[1]) and (name in self._host_names or name == local)
+
+    def _refuse_host(
+        self, headers: dict[str, str], server: Sequence[Any] | None
+    ) -> tuple[int, dict[str, str], bytes] | None:
+        host = headers.get("Host")
+        if host is None or self._is_stack(host, server):  # no Host: HTTP/1.0, not a browser
+            return None
+        return _error(
+            403,
+            "wrong_host",
+            f"this stack answers to 127.0.0.1, localhost or [::1] at its port, not {host!r}",
+            "Host",
+        )
+
+    def _refuse_origin(
+        self, method: str, headers: dict[str, str], server: Sequence[Any] | None
+    ) -> tuple[int, dict[str, str], bytes] | None:
+        """A change sent by a page of another origin, which a browser sends without asking."""
+        if method in SAFE_METHODS or "*" in self._cors:
+            return None
+        origin, field = headers.get("Origin"), "Origin"
+        if origin is None:
+            # Browsers send Origin with every POST, PUT and DELETE; these cover the rest
+            if headers.get("Sec-Fetch-Site") in ("cross-site", "same-site"):
+                origin, field = headers["Sec-Fetch-Site"], "Sec-Fetch-Site"
+            elif headers.get("Referer"):
+                parts = urlsplit(headers["Referer"])
+                origin, field = f"{parts.scheme}://{parts.netloc}", "Referer"
+            else:
+                return None  # curl, httpx, the CLI, a script: not a page
+        if origin in self._cors:
+            return None
+        parts = urlsplit(origin)
+        if parts.scheme == "http" and parts.path == "" and self._is_stack(parts.netloc, server):
+            return None
+        return _error(
+            403,
+            "cross_origin_request",
+            f"{method} from {origin!r}: changes come from the stack's own pages, from clients "
+            "that send no Origin, or from an origin allowed with --cors-origin",
+            field,
+        )
 
     async def _answer(
         self, method: str, target: str, headers: dict[str, str], receive: Receive
@@ -266,7 +366,10 @@ class Gateway:
     def __init__(self, app: GatewayApp, *, host: str = "127.0.0.1", port: int = 8080) -> None:
         import uvicorn
 
-        self._socket = socket.create_server((host, port), reuse_port=False, backlog=512)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self._socket = socket.create_server(
+            (host, port), family=family, reuse_port=False, backlog=512
+        )
         # Accepted connections inherit this: without it, a response's headers and body go out
         # as two small writes and the second waits for the client's delayed ACK (40 ms).
         self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -287,7 +390,7 @@ class Gateway:
     @property
     def url(self) -> str:
         host, port = self._socket.getsockname()[:2]
-        return f"http://{host!s}:{port}"
+        return f"http://{_host_literal(str(host))}:{port}"
 
     def start(self) -> Gateway:
         self._thread.start()

@@ -188,6 +188,7 @@ class LocalStack:
                 "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
                 "ALLOW_PRIVATE_TARGETS": "true" if config.allow_private_targets else "false",
                 "MAX_TIMERS_PER_OWNER": str(config.timer_quota),
+                "API_AUTH": "API_KEY" if config.api_keys else "NONE",  # what /openapi.json says
                 "SNAPSHOT_BUCKET": resources.snapshot_bucket,
                 "MESSAGE_SIGNING_KEY": os.environ.get("MESSAGE_SIGNING_KEY")
                 or _signing_key(config.state_dir),
@@ -293,6 +294,7 @@ class LocalStack:
             else RateLimiter(rate=config.rate_limit, burst=config.burst),
             cors_origins=config.cors_origins,
             on_request=None if config.quiet else self._print_request,
+            host=config.host,
         )
         self._gateway = Gateway(app, host=config.host, port=config.port).start()
 

@@ -394,6 +394,8 @@ function runRows(run, zone) {
 }
 
 // A unified diff, side by side: removed lines on the left, added on the right, context on both.
+// Each hunk is read by the line counts of its header (@@ -a,b +c,d @@), as patch(1) reads it: a
+// removed line "-- x" reads "--- x", which is a file header only outside a hunk.
 function sideBySide(diff) {
   const grid = h("div", { class: "diff" }, h("div", { class: "head" }, "Before"), h("div", { class: "head" }, "After"));
   let removed = [];
@@ -409,17 +411,32 @@ function sideBySide(diff) {
   }
   const lines = diff.split("\n");
   if (lines.at(-1) === "") lines.pop();
+  let oldLeft = 0; // lines the current hunk still has before and after the change
+  let newLeft = 0;
   for (const line of lines) {
-    if (line.startsWith("---") || line.startsWith("+++")) continue;
-    if (line.startsWith("@@")) {
-      flush();
-      grid.append(h("div", { class: "gap" }, line), h("div", { class: "gap" }, line));
-    } else if (line.startsWith("-")) removed.push(line.slice(1));
-    else if (line.startsWith("+")) added.push(line.slice(1));
-    else {
+    if (oldLeft <= 0 && newLeft <= 0) {
+      const hunk = line.match(/^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@/);
+      if (hunk) {
+        flush();
+        oldLeft = hunk[1] === undefined ? 1 : Number(hunk[1]);
+        newLeft = hunk[2] === undefined ? 1 : Number(hunk[2]);
+        grid.append(h("div", { class: "gap" }, line), h("div", { class: "gap" }, line));
+      }
+      continue; // the ---/+++ file header, or anything else outside a hunk
+    }
+    if (line.startsWith("\\")) continue; // "\ No newline at end of file"
+    if (line.startsWith("-")) {
+      removed.push(line.slice(1));
+      oldLeft--;
+    } else if (line.startsWith("+")) {
+      added.push(line.slice(1));
+      newLeft--;
+    } else {
       flush();
       const text = line.startsWith(" ") ? line.slice(1) : line;
       grid.append(h("div", {}, text), h("div", {}, text));
+      oldLeft--;
+      newLeft--;
     }
   }
   flush();
@@ -446,7 +463,7 @@ async function editView(id) {
       h("div", { class: "field" }, control, hint ? h("span", { class: "hint" }, hint) : null, error)];
   }
 
-  const idInput = h("input", { id: "f-id", name: "id", required: true, value: timer?.id ?? "", readonly: Boolean(timer), pattern: "[A-Za-z0-9._:\\-]{1,128}", autocomplete: "off" });
+  const idInput = h("input", { id: "f-id", name: "id", required: true, value: timer?.id ?? "", readonly: Boolean(timer), pattern: "(?!\\.\\.?$)[A-Za-z0-9._:\\-]{1,128}", autocomplete: "off" });
   const schedule = h("input", { id: "f-schedule", name: "schedule", value: timer?.schedule ?? "rate(5 minutes)", class: "mono", autocomplete: "off", spellcheck: "false" });
   const zone = h("input", { id: "f-timezone", name: "timezone", list: "zones", value: timer?.timezone ?? (Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC"), autocomplete: "off" });
   const zoneList = h("datalist", { id: "zones" }, zones.map((z) => h("option", { value: z })));

@@ -1,0 +1,160 @@
+"""The local stack's HTTP edge in a real browser: pages of other origins, DNS rebinding, framing,
+and Swagger UI's "Try it out"."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from loadtest.stack import WebhookReceiver
+from tests.browser.conftest import CHROMIUM
+from tests.pages import PageServer
+
+REBOUND = "rebind.example"  # an attacker's name, made to resolve to 127.0.0.1
+
+
+def _port(url: str) -> int:
+    return int(url.rsplit(":", 1)[1])
+
+
+@pytest.fixture
+def rebinding_page(browser: Any) -> Iterator[Any]:
+    """A page in a Chromium whose resolver maps REBOUND to 127.0.0.1, as DNS rebinding does."""
+    launched = browser.browser_type.launch(
+        executable_path=CHROMIUM, args=[f"--host-resolver-rules=MAP {REBOUND} 127.0.0.1"]
+    )
+    context = launched.new_context()
+    opened = context.new_page()
+    opened.set_default_timeout(15_000)
+    yield opened
+    context.close()
+    launched.close()
+
+
+def test_a_page_of_another_origin_cannot_pause_or_trigger_a_timer(
+    stack: Any, page: Any, pages: PageServer, receiver: WebhookReceiver
+) -> None:
+    # GIVEN a timer, and a page on another origin (another port of 127.0.0.1) that sends the
+    # requests a browser sends without a preflight: a no-cors fetch POST and a form POST
+    timer = {
+        "schedule": "rate(1 day)",
+        "jobType": "webhook",
+        "job": {"url": f"{receiver.url}/hook/guarded"},
+    }
+    assert httpx.put(f"{stack.url}/periodic/guarded", json=timer).status_code == 201
+    pages.set(
+        "/attack.html",
+        f"""<!doctype html><html><body>
+        <form id="trigger" method="POST" action="{stack.url}/periodic/guarded/trigger"></form>
+        <script>
+        fetch("{stack.url}/periodic/guarded/pause", {{method: "POST", mode: "no-cors"}})
+          .then(() => {{ document.title = "sent"; }}, (e) => {{ document.title = "failed"; }});
+        </script></body></html>""",
+    )
+    # WHEN Chromium opens it
+    page.goto(f"{pages.url}/attack.html")
+    page.wait_for_function("document.title === 'sent'")
+    with page.expect_navigation():
+        page.evaluate("document.getElementById('trigger').submit()")
+    # THEN the stack refused both: the timer is unchanged and nothing fired
+    assert "cross_origin_request" in page.content()
+    stored = httpx.get(f"{stack.url}/periodic/guarded").json()
+    assert (stored["enabled"], stored["version"]) == (True, 1)
+    time.sleep(3)  # a trigger that got through fires in about a second
+    assert [r for r in receiver.requests if r.path == "/hook/guarded"] == []
+
+
+def test_the_console_itself_still_changes_timers(stack: Any, page: Any) -> None:
+    assert httpx.put(f"{stack.url}/periodic/own-page", json={}).status_code == 201
+    page.goto(f"{stack.url}/console/#/timers/own-page")
+    page.get_by_role("button", name="Pause").click()
+    page.locator("#next-firings", has_text="Paused").wait_for()
+    assert httpx.get(f"{stack.url}/periodic/own-page").json()["enabled"] is False
+
+
+def test_a_rebound_name_gets_nothing_from_the_stack(stack: Any, rebinding_page: Any) -> None:
+    # the browser believes it talks to rebind.example: same origin, no CORS involved
+    answer = rebinding_page.goto(f"http://{REBOUND}:{_port(stack.url)}/periodic")
+    assert answer is not None and answer.status == 403
+    assert "wrong_host" in rebinding_page.content()
+    console = rebinding_page.goto(f"http://{REBOUND}:{_port(stack.url)}/console/")
+    assert console is not None and console.status == 403
+
+
+def _framed_urls(page: Any, pages: PageServer, targets: list[str]) -> list[str]:
+    """Load a page of another origin that frames each target; the URL each frame ended on."""
+    frames = "".join(f'<iframe src="{url}"></iframe>' for url in targets)
+    pages.set("/frames.html", f"<!doctype html><html><body>{frames}</body></html>")
+    page.goto(f"{pages.url}/frames.html", wait_until="load")
+    page.wait_for_timeout(500)
+    return [frame.url for frame in page.main_frame.child_frames]
+
+
+def test_chromium_refuses_to_frame_the_console_and_the_api(
+    stack: Any, page: Any, pages: PageServer
+) -> None:
+    targets = [f"{stack.url}/console/", f"{stack.url}/periodic", f"{stack.url}/docs"]
+    framed = _framed_urls(page, pages, targets)
+    assert len(framed) == len(targets)
+    assert all(url.startswith("chrome-error://") for url in framed), framed
+
+
+def test_chromium_refuses_to_frame_the_console_of_a_deployed_stack(
+    stack: Any, page: Any, pages: PageServer
+) -> None:
+    from timer_service.console.proxy import ConsoleProxy
+
+    proxy = ConsoleProxy(stack.url, region="eu-west-1", port=0).start()
+    try:
+        framed = _framed_urls(page, pages, [f"{proxy.url}/console/"])
+        assert len(framed) == 1 and framed[0].startswith("chrome-error://"), framed
+    finally:
+        proxy.stop()
+
+
+def test_swagger_ui_try_it_out_calls_the_stack(stack: Any, page: Any) -> None:
+    page.goto(f"{stack.url}/docs")
+    operation = page.locator("#operations-default-health")
+    operation.locator(".opblock-summary").click()
+    operation.get_by_role("button", name="Try it out").click()
+    operation.get_by_role("button", name="Execute").click()
+    status = operation.locator(".live-responses-table tbody .response-col_status").first
+    status.wait_for()
+    assert status.inner_text().split()[0] == "200"
+    assert operation.locator(".request-url pre").inner_text().strip() == f"{stack.url}/health"
+
+
+@pytest.mark.parametrize("document", ["/openapi.json", "/docs?format=json"])
+def test_the_documents_server_is_the_stack_as_served(stack: Any, document: str) -> None:
+    from urllib.parse import urljoin
+
+    served = httpx.get(f"{stack.url}{document}").json()
+    (server,) = served["servers"]
+    base = urljoin(f"{stack.url}{document}", server["url"]).rstrip("/")  # OpenAPI 3.1 4.8.5
+    for path in ("/health", "/periodic", "/job-types"):
+        assert httpx.get(base + path).status_code == 200, base + path
+
+
+def test_swagger_ui_of_a_keyed_stack_authorizes_with_the_key(page: Any, tmp_path: Any) -> None:
+    from loadtest.stack import start_stack
+
+    keyed = start_stack("--api-key", "swagger-key", "--shards", "1", "--quiet", cwd=tmp_path)
+    try:
+        page.goto(f"{keyed.url}/docs")
+        page.get_by_role("button", name="Authorize").first.click()
+        page.fill("#api_key_value", "swagger-key")
+        page.get_by_role("button", name="Apply credentials").click()
+        page.locator(".auth-container").get_by_role("button", name="Close").click()
+        operation = page.locator("#operations-default-list_timers")
+        operation.locator(".opblock-summary").click()
+        operation.get_by_role("button", name="Try it out").click()
+        operation.get_by_role("button", name="Execute").click()
+        status = operation.locator(".live-responses-table tbody .response-col_status").first
+        status.wait_for()
+        assert status.inner_text().split()[0] == "200"
+    finally:
+        keyed.kill()
