@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from loadtest.stack import WebhookReceiver
     from timer_service.local.embedded import EmbeddedAws
 
+pytest_plugins = ["tests.aws_call_check"]  # the handlers' AWS calls vs their IAM roles
+
 EVENTS = Path(__file__).parent / "events"
 ALICE = "arn:aws:iam::123456789012:user/alice"
 BOB = "arn:aws:iam::123456789012:user/bob"
