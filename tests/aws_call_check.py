@@ -134,6 +134,16 @@ def pytest_configure(config: pytest.Config) -> None:
     sys.meta_path.insert(0, _WrapHandlersOnImport())
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Any:
+    """Each call is tagged with the test that made it (the report names one per denial)."""
+    os.environ[aws_calls.CALL_TAG_ENV] = item.nodeid
+    try:
+        return (yield)
+    finally:
+        os.environ.pop(aws_calls.CALL_TAG_ENV, None)
+
+
 # --- checking -------------------------------------------------------------------------------
 
 

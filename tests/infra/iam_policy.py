@@ -40,6 +40,7 @@ allow and is listed as such.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -62,6 +63,7 @@ __all__ = [
 ]
 
 JOB_TYPE_SID_PREFIX = "JobType"
+TESTS_LISTED = 3  # of the tests that made a denied call
 THIS_ACCOUNT = "${AWS::AccountId}"
 SQS_BATCH = {
     "SendMessageBatch": "SendMessage",
@@ -448,6 +450,7 @@ class Verdict:
     conditional: bool
     calls: int
     operations: tuple[str, ...]
+    tests: tuple[str, ...] = ()  # the tags of the calls (the tests that made them), a few
 
 
 @dataclass
@@ -495,13 +498,20 @@ class Check:
         if denied:
             lines += ["", f"DENIED: {len(denied)} permissions the code needs that its role lacks:"]
             lines += _columns(table)
+            made_by = [(v, test) for v in denied for test in v.tests]
+            if made_by:
+                lines += ["made by (e.g.):"]
+                lines += [
+                    f"  {v.permission.action} {pretty(v.permission.resource)}: {test}"
+                    for v, test in made_by
+                ]
         else:
             lines += ["", "every recorded call is allowed by its function's role"]
         external = [v for v in self.verdicts if not v.permission.own and v.allowed]
         if external:
             lines += ["", "calls to resources not the service's, allowed by job-type grants:"]
             lines += [
-                f"  {v.function}  {v.permission.action}  {v.permission.resource}  ({v.calls} calls)"
+                f"  {v.function}  {v.permission.action}  {v.permission.resource}  calls: {v.calls}"
                 for v in external
             ]
         conditional = [v for v in self.verdicts if v.conditional]
@@ -514,7 +524,7 @@ class Check:
         if self.other_credentials:
             lines += ["", "calls made with other credentials (an assumed role; not checked):"]
             lines += [
-                f"  {f}  {op}  ({n} calls)" for (f, op), n in sorted(self.other_credentials.items())
+                f"  {f}  {op}  calls: {n}" for (f, op), n in sorted(self.other_credentials.items())
             ]
         for title, unused in (
             ("unused grants (granted, no recorded call used them)", self.unused),
@@ -554,21 +564,17 @@ def check(
     counted: Counter[str] = Counter()
     other: Counter[tuple[str, str]] = Counter()
     unknown: Counter[str] = Counter()
-    needed: dict[tuple[str, Permission], Counter[str]] = defaultdict(Counter)
-    distinct: Counter[tuple[str, str, str, str]] = Counter()
-    samples: dict[tuple[str, str, str, str], Mapping[str, Any]] = {}
+    distinct: Counter[str] = Counter()  # the same call made again needs nothing new
+    samples: dict[str, Mapping[str, Any]] = {}
+    tags: dict[str, set[str]] = defaultdict(set)
     for call in calls:
-        key = (
-            call["function"],
-            call["service"],
-            call["operation"],
-            repr(sorted(call.get("params", {}).items()))
-            + repr(sorted(call.get("env", {}).items()))
-            + str(call.get("region"))
-            + str(call.get("credentials")),
-        )
+        key = json.dumps({k: v for k, v in call.items() if k != "tag"}, sort_keys=True)
         distinct[key] += 1
         samples.setdefault(key, call)
+        if call.get("tag"):
+            tags[key].add(call["tag"])
+    needed: dict[tuple[str, Permission], Counter[str]] = defaultdict(Counter)
+    needed_by: dict[tuple[str, Permission], set[str]] = defaultdict(set)
     for key, n in distinct.items():
         call = samples[key]
         name = call["function"]
@@ -582,6 +588,7 @@ def check(
             continue
         for permission in permissions_of(call, function, template):
             needed[(name, permission)][call["operation"]] += n
+            needed_by[(name, permission)] |= tags[key]
     for function in template.functions.values():
         if counted[function.handler]:
             for permission in function.implied:
@@ -602,6 +609,7 @@ def check(
                 conditional,
                 sum(operations.values()),
                 tuple(sorted(operations)),
+                tuple(sorted(needed_by[(name, permission)])[:TESTS_LISTED]),
             )
         )
     unused: dict[str, list[tuple[str, str]]] = {}

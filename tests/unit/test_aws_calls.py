@@ -24,6 +24,7 @@ def log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     path = tmp_path / "calls.jsonl"
     session_log = os.environ.get(aws_calls.CALL_LOG_ENV)
     monkeypatch.setenv(aws_calls.CALL_LOG_ENV, str(path))
+    monkeypatch.setenv(aws_calls.CALL_TAG_ENV, "tests/x.py::test_y")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("DISPATCH_QUEUE_URL", QUEUE_URL)
@@ -68,6 +69,7 @@ def test_recorded_handler_call_names_function_resource_and_its_env_var(log: Path
             "credentials": "own",
             "params": {"QueueUrl": QUEUE_URL},  # no body: names, not payloads
             "env": {"DISPATCH_QUEUE_URL": QUEUE_URL},
+            "tag": "tests/x.py::test_y",  # the test that ran it
         }
     ]
 

@@ -15,8 +15,10 @@ the thread pools it starts, is appended to the file::
 key, role, instances, event bus), never payloads; ``env`` names the environment variables that
 hold one of those names, which is how a checker finds the resource in a template.
 ``credentials`` is ``other`` for clients built with explicit credentials (a job type's assumed
-role): the function's role does not authorise those calls. Calls made outside a handler
-(provisioning, the CLI, tests) are not recorded. Each line is one ``write`` on a file opened
+role): the function's role does not authorise those calls. ``TIMER_SERVICE_AWS_CALL_TAG``, when
+set, is copied into each line as ``tag`` (the tests put the test's id there, so a call can be
+traced to the test that made it; a stack started by a test inherits it). Calls made outside a
+handler (provisioning, the CLI, tests) are not recorded. Each line is one ``write`` on a file opened
 for appending, so processes (the stack and its API instances) can share one file.
 """
 
@@ -35,6 +37,7 @@ from typing import Any, TypeVar, cast
 
 __all__ = [
     "CALL_LOG_ENV",
+    "CALL_TAG_ENV",
     "as_function",
     "install",
     "on_behalf_of",
@@ -46,6 +49,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 CALL_LOG_ENV = "TIMER_SERVICE_AWS_CALL_LOG"
+CALL_TAG_ENV = "TIMER_SERVICE_AWS_CALL_TAG"
 # Parameters that name a resource: ...Name, ...Arn, ...Url, ...Id(s), and these.
 _NAMING_SUFFIXES = ("Name", "Arn", "Url", "Id", "Ids")
 _NAMING_KEYS = frozenset({"Bucket", "Key", "Qualifier"})
@@ -215,7 +219,7 @@ def _record(function: str, client: Any, operation: str, params: dict[str, Any]) 
     values = set(_names(named))
     credentials = getattr(getattr(client, "_request_signer", None), "_credentials", None)
     method = None if credentials is None else getattr(credentials, "method", None)
-    return {
+    record = {
         "function": function,
         "service": client.meta.service_model.service_name,
         "operation": operation,
@@ -226,6 +230,10 @@ def _record(function: str, client: Any, operation: str, params: dict[str, Any]) 
         "params": named,
         "env": {name: value for name, value in os.environ.items() if value in values},
     }
+    tag = os.environ.get(CALL_TAG_ENV)
+    if tag:
+        record["tag"] = tag
+    return record
 
 
 def _hook_botocore() -> None:
