@@ -132,6 +132,8 @@ def test_check_transaction_needs_each_items_action() -> None:
     outcome = check([transaction], roles)
     assert denied(outcome) == [("dynamodb:ConditionCheckItem", "${TableA1B2C3D4.Arn}")]
     assert outcome.unused == {"app.handler": [("dynamodb:UpdateItem", "${TableA1B2C3D4.Arn}")]}
+    read = call("dynamodb", "TransactGetItems", TransactItems=[{"Get": LOCAL_TABLE}])
+    assert denied(check([read], template(allow("dynamodb:GetItem", TABLE)))) == []
 
 
 def test_check_explicit_deny_wins_over_allow() -> None:
@@ -211,5 +213,5 @@ def test_resource_matches_iam_wildcards_within_and_across_segments() -> None:
     assert resource_matches(
         "arn:aws:lambda:*:*:function:*", "arn:aws:lambda:us-east-1:123456789012:function:f:prod"
     )
-    assert not resource_matches("arn:aws:sqs:us-*-1:*:q", "arn:aws:sqs:us:x-1:123456789012:q")
+    assert not resource_matches("arn:aws:sqs:us-*-1:*:q", "arn:aws:sqs:us-x:y-1:123456789012:q")
     assert resource_matches("arn:aws:sqs:us-?ast-1:*:q", "arn:aws:sqs:us-east-1:123456789012:q")
