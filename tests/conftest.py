@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from timer_service.local.embedded import EmbeddedAws
     from timer_service.messages import MessageSigner
 
+pytest_plugins = ["tests.aws_call_check"]  # the handlers' AWS calls vs their IAM roles
+
 EVENTS = Path(__file__).parent / "events"
 SIGNING_KEY = "test-message-signing-key-0123456789"  # MESSAGE_SIGNING_KEY of the tests
 ALICE = "arn:aws:iam::123456789012:user/alice"

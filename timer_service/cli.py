@@ -135,6 +135,13 @@ def _parser() -> argparse.ArgumentParser:
         help="warm API Lambda instances, each a process of its own (0: in the stack's process)",
     )
     dev.add_argument("--quiet", action="store_true", help="do not print each request and firing")
+    dev.add_argument(
+        "--record-aws-calls",
+        type=Path,
+        metavar="FILE",
+        help="append each AWS call the Lambda handlers make to FILE, one JSON line each: what"
+        " their roles (or a job type's callback_policy_statements) must allow",
+    )
     dev.set_defaults(run=_run_dev)
 
     stack_help = "a deployed stack: its outputs name the resources (AWS credentials as usual)"
@@ -234,8 +241,12 @@ def _ranges(numbers: Sequence[int]) -> str:
 def _run_dev(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from timer_service.local.aws_calls import CALL_LOG_ENV
     from timer_service.local.emulator import StateInUseError
     from timer_service.local.stack import LocalStack, StackConfig
+
+    if args.record_aws_calls is not None:  # the environment: the API instances read it too
+        os.environ[CALL_LOG_ENV] = str(args.record_aws_calls.resolve())
 
     config = StackConfig(
         host=args.host,

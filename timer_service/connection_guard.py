@@ -83,7 +83,7 @@ def _checked(guard: Guard, sock: socket.socket, address: Any) -> Any:
     host, port, *rest = address
     target = f"{host}:{port}"
     try:
-        infos = _real_getaddrinfo(host, port, sock.family, sock.type)
+        infos = _Originals.getaddrinfo(host, port, sock.family, sock.type)
     except OSError as exc:
         raise guard.refuse(target, f"cannot resolve: {exc}") from exc
     if not infos:
@@ -101,21 +101,21 @@ def _guarded_connect(sock: socket.socket, address: Any) -> None:
     guard = _state.guard
     if guard is not None:
         address = _checked(guard, sock, address)
-    _real_connect(sock, address)
+    _Originals.connect(sock, address)
 
 
 def _guarded_connect_ex(sock: socket.socket, address: Any) -> int:
     guard = _state.guard
     if guard is not None:
         address = _checked(guard, sock, address)
-    return _real_connect_ex(sock, address)
+    return int(_Originals.connect_ex(sock, address))
 
 
 def _guarded_sendto(sock: socket.socket, data: Any, *args: Any) -> int:
     guard = _state.guard
     if guard is not None and args:
         args = (*args[:-1], _checked(guard, sock, args[-1]))
-    return _real_sendto(sock, data, *args)
+    return int(_Originals.sendto(sock, data, *args))
 
 
 def _carry(guard: Guard | None, fn: Callable[P, T]) -> Callable[P, T]:
@@ -135,7 +135,7 @@ def _guarded_thread_start(thread: threading.Thread) -> None:
     guard = _state.guard
     if guard is not None:
         thread.run = _carry(guard, thread.run)  # type: ignore[method-assign]
-    _real_thread_start(thread)
+    _Originals.thread_start(thread)
 
 
 def _guarded_submit(
@@ -143,7 +143,8 @@ def _guarded_submit(
 ) -> Future[T]:
     # Always the submitter's guard, none included: a pool's worker thread outlives the job
     # that happened to start it, and must not carry that job's guard into others' work.
-    return _real_submit(pool, _carry(_state.guard, fn), *args, **kwargs)
+    future: Future[T] = _Originals.submit(pool, _carry(_state.guard, fn), *args, **kwargs)
+    return future
 
 
 def _service_send(send: Callable[..., T]) -> Callable[..., T]:
@@ -157,12 +158,16 @@ def _service_send(send: Callable[..., T]) -> Callable[..., T]:
     return run
 
 
-_real_getaddrinfo = socket.getaddrinfo
-_real_connect = socket.socket.connect
-_real_connect_ex = socket.socket.connect_ex
-_real_sendto = socket.socket.sendto
-_real_thread_start = threading.Thread.start
-_real_submit = ThreadPoolExecutor.submit
+class _Originals:
+    """What the checks wrap, taken when they are put in place (so other wrappers, such as the
+    local stack's AWS-call recorder, stay in the chain whichever came first)."""
+
+    getaddrinfo = staticmethod(socket.getaddrinfo)
+    connect: Any = None
+    connect_ex: Any = None
+    sendto: Any = None
+    thread_start: Any = None
+    submit: Any = None
 
 
 @cache
@@ -170,6 +175,11 @@ def install() -> None:
     """Put the checks in place, once per process; they do nothing outside :func:`guarded`."""
     from botocore.httpsession import URLLib3Session
 
+    _Originals.connect = socket.socket.connect
+    _Originals.connect_ex = socket.socket.connect_ex
+    _Originals.sendto = socket.socket.sendto
+    _Originals.thread_start = threading.Thread.start
+    _Originals.submit = ThreadPoolExecutor.submit
     socket.socket.connect = _guarded_connect  # type: ignore[method-assign,assignment]
     socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign,assignment]
     socket.socket.sendto = _guarded_sendto  # type: ignore[method-assign,assignment]

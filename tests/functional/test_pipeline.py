@@ -268,10 +268,12 @@ def test_a_pack_runs_each_firing_once_and_retries_a_failed_one_alone(
     )
     queue.send([Firing(ALICE, timer_id, 1, due_s) for timer_id in ("a", "b", "down")])
     assert queue.calls == 1
-    (message,) = sqs().receive_message(QueueUrl=pipeline.dispatch_queue_url, VisibilityTimeout=0)[
-        "Messages"
-    ]
-    assert len(json.loads(message["Body"])["p"]) == 3  # one message carries all three
+    # one message carries all three (counted, not received: a receive is a delivery attempt,
+    # and with MAX_ATTEMPTS 2 the callback's first would be the last, never retried alone)
+    attributes = sqs().get_queue_attributes(
+        QueueUrl=pipeline.dispatch_queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    assert attributes["ApproximateNumberOfMessages"] == "1"
     # WHEN the callbacks run until nothing is left
     consume_until(pipeline, lambda: dead_letters_api(call_api))
     # THEN the good ones ran once, the failing one was retried alone until MAX_ATTEMPTS (2),
@@ -280,8 +282,10 @@ def test_a_pack_runs_each_firing_once_and_retries_a_failed_one_alone(
     (dead,) = dead_letters_api(call_api)
     assert dead["timerId"] == "down"
     assert "retries exhausted" in dead["error"]
-    (run,) = call_api("GET", "/periodic/down/runs").body["items"]  # one run per firing
-    assert (run["attempt"], run["outcome"]) == (2, "error")
+    runs = call_api("GET", "/periodic/down/runs").body["items"]  # one run per attempt
+    assert [(r["attempt"], r["outcome"]) for r in runs] == [(2, "error"), (1, "error")]
+    assert runs[0]["summary"].endswith("(attempt 2; to the dead-letter queue)")
+    assert runs[1]["summary"].endswith("(attempt 1; will retry)")
 
 
 @dataclass

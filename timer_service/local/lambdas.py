@@ -28,6 +28,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import IO, Any
 
+from timer_service.local.aws_calls import recorded
 from timer_service.local.lambda_context import LocalContext
 
 __all__ = ["InstanceDiedError", "LambdaPool", "cold_start"]
@@ -50,7 +51,8 @@ def cold_start(module: ModuleType) -> None:
 def _handler(target: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     if target not in _handlers:
         module, _, name = target.partition(":")
-        _handlers[target] = getattr(importlib.import_module(module), name)
+        handler = getattr(importlib.import_module(module), name)
+        _handlers[target] = recorded(handler, f"{module}.{name}")
     return _handlers[target]
 
 

@@ -215,6 +215,7 @@ class LocalStack:
         from timer_service import wiring
         from timer_service.aws import dynamodb_client, sqs_client
         from timer_service.clock import SystemClock
+        from timer_service.local.aws_calls import on_behalf_of, recorded
         from timer_service.local.held_queue import HeldDispatchQueue
         from timer_service.local.lambdas import cold_start
         from timer_service.local.queue_worker import QueueWorker
@@ -233,7 +234,8 @@ class LocalStack:
         apply_shard_count(store, config.shards)
         clock = SystemClock()
         self._held = HeldDispatchQueue(
-            wiring.dispatch_queue(settings, clock),
+            # the ticker's calls (in AWS it sends these itself), when AWS calls are recorded
+            on_behalf_of(ticker.handler.lambda_handler, wiring.dispatch_queue(settings, clock)),
             clock=clock,
             journal=config.state_dir / HELD_JOURNAL,
             recover=lambda firings: self._recover(firings, settings.catch_up_window_s),
@@ -254,7 +256,7 @@ class LocalStack:
             QueueWorker(
                 sqs,
                 resources.dispatch_queue_url,
-                callbacks.handler.lambda_handler,
+                recorded(callbacks.handler.lambda_handler),
                 concurrency=config.callback_concurrency,
             ).start()
         )
@@ -262,7 +264,7 @@ class LocalStack:
             QueueWorker(
                 sqs,
                 resources.dlq_url,
-                callbacks.handler.dead_letter_handler,
+                recorded(callbacks.handler.dead_letter_handler),
                 concurrency=1,
                 name="dead-letters",
             ).start()
@@ -277,7 +279,9 @@ class LocalStack:
                     name="output",
                 ).start()
             )
-        self._loop = TickerLoop(ticker.handler.lambda_handler, lambda: store.get_registry().all)
+        self._loop = TickerLoop(
+            recorded(ticker.handler.lambda_handler), lambda: store.get_registry().all
+        )
         self._loop.start()
 
     def _start_gateway(self) -> None:
