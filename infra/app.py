@@ -5,7 +5,10 @@
 Context (``-c name=value`` or ``cdk.json``): ``stackName`` (TimerService), ``shards`` (4),
 ``drainingShards`` (comma-separated), ``lookaheadMinutes`` (1), ``apiAuth`` (IAM | API_KEY),
 ``callbackMaxConcurrency`` (50), ``maxAttempts`` (5), ``removalPolicy`` (retain | destroy),
-``alarmEmail`` (subscribed to the alarm topic).
+``alarmEmail`` (subscribed to the alarm topic), ``jobTypeGrants`` (what the job types may call:
+a JSON object or the path of a JSON file, see ``timer_service_cdk.grants``),
+``webhookSigningSecretArn`` (a Secrets Manager secret or SSM SecureString parameter holding the
+webhook signing secret).
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ import os
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_ssm as ssm
 
-from timer_service_cdk import ApiAuth, TimerService, add_nag_checks
+from timer_service_cdk import ApiAuth, JobTypeGrants, TimerService, add_nag_checks
 
 
 def build(app: cdk.App) -> cdk.Stack:
@@ -47,6 +52,8 @@ def build(app: cdk.App) -> cdk.Stack:
         removal_policy=cdk.RemovalPolicy.DESTROY
         if str(context("removalPolicy", "retain")).lower() == "destroy"
         else cdk.RemovalPolicy.RETAIN,
+        job_type_grants=JobTypeGrants.from_json(context("jobTypeGrants", None)),
+        webhook_signing_secret=_secret(stack, context("webhookSigningSecretArn", None)),
     )
     email = context("alarmEmail", None)
     if email:
@@ -54,6 +61,18 @@ def build(app: cdk.App) -> cdk.Stack:
         assert isinstance(topic, sns.Topic)
         topic.add_subscription(subscriptions.EmailSubscription(str(email)))
     return stack
+
+
+def _secret(stack: cdk.Stack, arn: str | None) -> Any:
+    """The secret or SecureString parameter an ARN names (None without one)."""
+    if not arn:
+        return None
+    if arn.split(":")[2:3] == ["ssm"]:
+        name = arn.split(":parameter", 1)[1]
+        return ssm.StringParameter.from_secure_string_parameter_attributes(
+            stack, "WebhookSigningSecret", parameter_name=name
+        )
+    return secretsmanager.Secret.from_secret_complete_arn(stack, "WebhookSigningSecret", arn)
 
 
 if __name__ == "__main__":

@@ -69,6 +69,9 @@ PRICES: dict[str, Price] = {
     "cloudwatch.alarm_month": Price(
         0.10, "standard-resolution alarm-month", "https://aws.amazon.com/cloudwatch/pricing/"
     ),
+    "secretsmanager.secret_month": Price(
+        0.40, "secret-month", "https://aws.amazon.com/secrets-manager/pricing/"
+    ),
     "cloudwatch.metric_month": Price(
         0.30, "custom metric-month (EMF)", "https://aws.amazon.com/cloudwatch/pricing/"
     ),
@@ -127,20 +130,23 @@ def idle_month_usd(
     ticker_memory_gb: float = 1.0,
     tick_read_units: float = 2.0,
     tick_write_units: float = 2.0,
-    alarms: int = 6,
+    alarms: int = 8,
     ticker_metrics: int = 4,
     log_bytes_per_tick: int = 600,
     callback_pollers: int = 5,
+    dead_letter_pollers: int = 5,
+    secrets: int = 1,
 ) -> dict[str, float]:
     """What a stack costs a month when nothing fires, item by item (USD).
 
     Each shard ticks once a minute: a scheduler invocation, a Lambda invocation, and the
     reads and writes of an empty tick (the lease/claim and done updates, the empty minute
-    query). The callback function's SQS event source long-polls the dispatch queue (about
-    three 20-second receives a minute per poller; Lambda runs five pollers at first).
+    query). The callback and dead-letter functions' SQS event sources long-poll their queues
+    (about three 20-second receives a minute per poller; Lambda runs five pollers at first);
+    the message signing key is one secret.
     """
     ticks = shards * MINUTES_PER_MONTH
-    receives = callback_pollers * 3 * MINUTES_PER_MONTH
+    receives = (callback_pollers + dead_letter_pollers) * 3 * MINUTES_PER_MONTH
     return {
         "scheduler": ticks * PRICES["scheduler.invocation"].usd,
         "ticker_lambda": ticks * PRICES["lambda.request"].usd
@@ -152,6 +158,7 @@ def idle_month_usd(
         ),
         "sqs_polling": receives * PRICES["sqs.request"].usd,
         "alarms": alarms * PRICES["cloudwatch.alarm_month"].usd,
+        "secrets": secrets * PRICES["secretsmanager.secret_month"].usd,
         "metrics": ticker_metrics * PRICES["cloudwatch.metric_month"].usd,
         "logs": ticks * log_bytes_per_tick / 1e9 * PRICES["logs.ingested_gb"].usd,
     }

@@ -5,12 +5,14 @@ Install with the CDK libraries: ``pip install "timer-service[cdk]"``; see infra/
 
 from timer_service_cdk.bundle import LambdaBundle
 from timer_service_cdk.construct import ApiAuth, TimerService, UsagePlanLimits
+from timer_service_cdk.grants import JobTypeGrants
 from timer_service_cdk.monitoring import Monitoring
 from timer_service_cdk.nag import NAG_SUPPRESSIONS, add_nag_checks
 
 __all__ = [
     "NAG_SUPPRESSIONS",
     "ApiAuth",
+    "JobTypeGrants",
     "LambdaBundle",
     "Monitoring",
     "TimerService",

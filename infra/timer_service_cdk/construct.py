@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import AssetHashType, CfnElement, CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import AssetHashType, Aws, CfnElement, CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -26,8 +26,10 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_ssm as ssm
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
@@ -42,6 +44,7 @@ from timer_service.keys import (
 )
 from timer_service.models import MAX_SHARDS
 from timer_service_cdk.bundle import LambdaBundle, bundling_options
+from timer_service_cdk.grants import JobTypeGrants
 from timer_service_cdk.monitoring import Monitoring
 from timer_service_cdk.nag import acknowledge
 
@@ -49,6 +52,8 @@ __all__ = ["ApiAuth", "TimerService", "UsagePlanLimits"]
 
 IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"  # powertools Idempotency's
 SNAPSHOT_PREFIX = "html-monitor/"  # where html_monitor keeps large snapshots
+# Each function's data actions: what its code calls (checked against the calls the tests record,
+# tests/aws_call_check.py), nothing more.
 API_TABLE_ACTIONS = (
     "dynamodb:GetItem",
     "dynamodb:BatchGetItem",
@@ -56,22 +61,21 @@ API_TABLE_ACTIONS = (
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
-    "dynamodb:ConditionCheckItem",
+    "dynamodb:BatchWriteItem",  # a redrive deletes the dead letters it sent back
 )
+API_INDEX_ACTIONS = ("dynamodb:Query",)  # listing an owner's timers
 TICKER_TABLE_ACTIONS = (
-    "dynamodb:GetItem",
     "dynamodb:Query",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
 )
 CALLBACK_TABLE_ACTIONS = (
     "dynamodb:GetItem",
     "dynamodb:BatchGetItem",
     "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
 )
+DEAD_LETTER_TABLE_ACTIONS = ("dynamodb:PutItem",)
 IDEMPOTENCY_ACTIONS = (
     "dynamodb:GetItem",
     "dynamodb:PutItem",
@@ -83,8 +87,10 @@ IDEMPOTENCY_ACTIONS = (
 # with the wait for the firing's second and the reads and writes around the job, 3 minutes.
 CALLBACK_TIMEOUT = Duration.minutes(3)
 TICKER_TIMEOUT = Duration.seconds(70)  # one minute's work; the lease (90 s) outlives it
-API_TIMEOUT = Duration.seconds(29)  # API Gateway's integration limit
+API_TIMEOUT = Duration.seconds(29)
+DEAD_LETTER_TIMEOUT = Duration.seconds(60)  # API Gateway's integration limit
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+API_STAGE = "v1"
 AWS_CUSTOM_RESOURCE_PROVIDER = "AWS679f53fac002430cb0da5b7982bd2287"  # CDK's singleton
 LAMBDA_BASIC_EXECUTION = (
     "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
@@ -129,6 +135,10 @@ class TimerService(Construct):
         callback_policy_statements: permissions the job types need beyond the service's own
             resources, e.g. ``ec2:StartInstances`` for ``ec2_instances``, ``sns:Publish`` on a
             topic for ``sns``, ``sts:AssumeRole`` on the roles ``roleArn`` names.
+        job_type_grants: the same by what the job types do (:class:`JobTypeGrants`): the
+            ``make deploy`` path's ``jobTypeGrants`` context value.
+        webhook_signing_secret: a Secrets Manager secret or an SSM SecureString parameter
+            holding the webhook signing secret (``X-Timer-Signature``); read by the callbacks.
         extra_requirements: more packages for the Lambda bundle (job-type plugins).
         environment: more environment variables for the three functions.
         code: the Lambda code; default: the bundle built from this project.
@@ -153,6 +163,8 @@ class TimerService(Construct):
         alarm_topic: sns.ITopic | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         callback_policy_statements: Sequence[iam.PolicyStatement] = (),
+        job_type_grants: JobTypeGrants | None = None,
+        webhook_signing_secret: secretsmanager.ISecret | ssm.IParameter | None = None,
         extra_requirements: Sequence[str] = (),
         environment: Mapping[str, str] | None = None,
         code: lambda_.Code | None = None,
@@ -209,7 +221,11 @@ class TimerService(Construct):
             projection_type=dynamodb.ProjectionType.ALL,
         )
         self.idempotency_table = table("IdempotencyTable", IDEMPOTENCY_TTL_ATTRIBUTE, "id")
-        self.dlq = queue("DeadLetterQueue", retention_period=Duration.days(14))
+        self.dlq = queue(  # what never finished (crashes, timeouts): the dead-letter function's
+            "DeadLetterQueue",
+            retention_period=Duration.days(14),
+            visibility_timeout=Duration.seconds(DEAD_LETTER_TIMEOUT.to_seconds() * 6),
+        )
         self.dispatch_queue = queue(
             "DispatchQueue",
             visibility_timeout=Duration.seconds(CALLBACK_TIMEOUT.to_seconds() * 6),
@@ -227,6 +243,17 @@ class TimerService(Construct):
             auto_delete_objects=not retain,
         )
         acknowledge(self.snapshot_bucket, "S1")
+        # Signs every dispatch-queue message; only the service's functions can read it.
+        self.signing_key = secretsmanager.Secret(
+            self,
+            "MessageSigningKey",
+            description="timer-service: signs the dispatch queue's messages",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=64, exclude_punctuation=True
+            ),
+            removal_policy=removal_policy,
+        )
+        acknowledge(self.signing_key, "SMG4")
 
         self.runtime = runtime or lambda_.Runtime.PYTHON_3_13
         bundle = LambdaBundle(
@@ -246,6 +273,8 @@ class TimerService(Construct):
             "OUTPUT_QUEUE_URL": self.output_queue.queue_url,
             "SNAPSHOT_BUCKET": self.snapshot_bucket.bucket_name,
             "MAX_ATTEMPTS": str(max_attempts),
+            "MESSAGE_SIGNING_KEY_ARN": self.signing_key.secret_arn,
+            "API_AUTH": api_auth.value,
             "LOOKAHEAD_MINUTES": str(lookahead_minutes),
             "POWERTOOLS_LOG_LEVEL": "INFO",
             "POWERTOOLS_TRACE_DISABLED": "false" if tracing else "true",
@@ -257,32 +286,53 @@ class TimerService(Construct):
         self.ticker_function = self._function(
             "TickerFunction", "ticker.handler.lambda_handler", common_env, TICKER_TIMEOUT, 1024
         )
+        callback_env = dict(common_env)
+        if webhook_signing_secret is not None:
+            callback_env["WEBHOOK_SIGNING_SECRET_ARN"] = _secret_arn(webhook_signing_secret)
+        self.dead_letter_function = self._function(
+            "DeadLetterFunction",
+            "callbacks.handler.dead_letter_handler",
+            common_env,
+            DEAD_LETTER_TIMEOUT,
+            256,
+        )
+        callback_env["SERVICE_FUNCTIONS"] = ",".join(
+            f.function_name
+            for f in (self.api_function, self.ticker_function, self.dead_letter_function)
+        )
         self.callback_function = self._function(
             "CallbackFunction",
             "callbacks.handler.lambda_handler",
-            common_env,
+            callback_env,
             CALLBACK_TIMEOUT,
             512,
         )
 
         # Least privilege: the data actions each function makes, on exactly its resources.
         owner_index = f"{self.table.table_arn}/index/{OWNER_INDEX}"
-        self._allow(self.api_function, API_TABLE_ACTIONS, self.table.table_arn, owner_index)
-        self.dispatch_queue.grant_send_messages(self.api_function)  # /trigger, create races
-        # GET /dlq and POST /dlq/redrive: an owner's dead letters, looked at and sent back
-        self.dlq.grant_consume_messages(self.api_function)
-        self.dlq.grant_send_messages(self.api_function)  # the rest of a split pack
+        self._allow(self.api_function, API_TABLE_ACTIONS, self.table.table_arn)
+        self._allow(self.api_function, API_INDEX_ACTIONS, owner_index)
+        self._send(self.api_function, self.dispatch_queue)  # /trigger, create races, redrive
         self._allow(self.ticker_function, TICKER_TABLE_ACTIONS, self.table.table_arn)
-        self.dispatch_queue.grant_send_messages(self.ticker_function)
+        self._send(self.ticker_function, self.dispatch_queue)
         self._allow(self.callback_function, CALLBACK_TABLE_ACTIONS, self.table.table_arn)
         self._allow(self.callback_function, IDEMPOTENCY_ACTIONS, self.idempotency_table.table_arn)
-        self.dlq.grant_send_messages(self.callback_function)  # permanent failures, at once
-        self.output_queue.grant_send_messages(self.callback_function)
+        self._send(self.callback_function, self.dispatch_queue)  # a failed firing, alone, later
+        self._send(self.callback_function, self.output_queue)
         self._allow(
             self.callback_function,
             ("s3:GetObject", "s3:PutObject"),
             self.snapshot_bucket.arn_for_objects(f"{SNAPSHOT_PREFIX}*"),
         )
+        self._allow(self.dead_letter_function, DEAD_LETTER_TABLE_ACTIONS, self.table.table_arn)
+        for function in self.functions:
+            self._allow(function, ("secretsmanager:GetSecretValue",), self.signing_key.secret_arn)
+        if webhook_signing_secret is not None:
+            arn = _secret_arn(webhook_signing_secret)
+            if hasattr(webhook_signing_secret, "secret_arn"):
+                self._allow(self.callback_function, ("secretsmanager:GetSecretValue",), arn)
+            else:  # an SSM parameter: GetParameter, and its key when it is not AWS's own
+                webhook_signing_secret.grant_read(self.callback_function)
         assert self.callback_function.role is not None
         acknowledge(
             self.callback_function.role,
@@ -290,8 +340,16 @@ class TimerService(Construct):
             f"Resource::<{Stack.of(self).get_logical_id(_cfn(self.snapshot_bucket))}.Arn>"
             f"/{SNAPSHOT_PREFIX}*",
         )
-        for statement in callback_policy_statements:
+        grants = (job_type_grants or JobTypeGrants()).statements()
+        for statement in [*callback_policy_statements, *grants]:
             self.callback_function.add_to_role_policy(statement)
+        for resource in sorted({r for grant in grants for r in grant.resources if "*" in r}):
+            acknowledge(self.callback_function.role, "IAM5", f"Resource::{resource}")
+        self.dead_letter_function.add_event_source(
+            event_sources.SqsEventSource(
+                self.dlq, batch_size=10, max_concurrency=2, report_batch_item_failures=True
+            )
+        )
         self.callback_function.add_event_source(
             event_sources.SqsEventSource(
                 self.dispatch_queue,
@@ -301,6 +359,22 @@ class TimerService(Construct):
             )
         )
 
+        # Scheduler assumes this role for this account's schedules, in the region deployed to.
+        self.scheduler_role = iam.Role(
+            self,
+            "SchedulerRole",
+            description="timer-service: EventBridge Scheduler invokes the ticker",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com",
+                conditions={
+                    "StringEquals": {
+                        "aws:SourceAccount": Aws.ACCOUNT_ID,
+                        "aws:SourceArn": f"arn:{Aws.PARTITION}:scheduler:{Aws.REGION}:"
+                        f"{Aws.ACCOUNT_ID}:schedule-group/default",
+                    }
+                },
+            ),
+        )
         self.schedules = [
             scheduler.Schedule(
                 self,
@@ -313,6 +387,7 @@ class TimerService(Construct):
                     input=scheduler.ScheduleTargetInput.from_object({"shard": shard}),
                     retry_attempts=0,  # the next minute's tick catches up from `done`
                     max_event_age=Duration.minutes(1),
+                    role=self.scheduler_role,
                 ),
             )
             for shard in self.ticking_shards
@@ -374,19 +449,28 @@ class TimerService(Construct):
             acknowledge(function, "L1")
         return function
 
+    @property
+    def functions(self) -> tuple[lambda_.Function, ...]:
+        return (
+            self.api_function,
+            self.ticker_function,
+            self.callback_function,
+            self.dead_letter_function,
+        )
+
     def _allow(self, function: lambda_.Function, actions: Sequence[str], *resources: str) -> None:
         function.add_to_role_policy(
             iam.PolicyStatement(actions=list(actions), resources=list(resources))
         )
 
+    def _send(self, function: lambda_.Function, queue: sqs.Queue) -> None:
+        """``sqs:SendMessage`` alone (CDK's grant adds queue reads nobody makes)."""
+        self._allow(function, ("sqs:SendMessage",), queue.queue_arn)
+
     def _acknowledge_scheduler_role(self) -> None:
-        """The scheduler's role (made by CDK's LambdaInvoke target, one per stack) may invoke
-        the ticker and its versions: ``<ticker ARN>:*``."""
-        stack = Stack.of(self)
-        ticker = stack.get_logical_id(_cfn(self.ticker_function))
-        for child in stack.node.children:
-            if child.node.id.startswith("SchedulerRoleForTarget"):
-                acknowledge(child, "IAM5", f"Resource::<{ticker}.Arn>:*")
+        """The scheduler's role may invoke the ticker and its versions: ``<ticker ARN>:*``."""
+        ticker = Stack.of(self).get_logical_id(_cfn(self.ticker_function))
+        acknowledge(self.scheduler_role, "IAM5", f"Resource::<{ticker}.Arn>:*")
 
     def _write_shard_registry(self) -> None:
         """The table's shard registry follows the props on every deploy that changes them."""
@@ -442,7 +526,7 @@ class TimerService(Construct):
                 api_key_required=auth is ApiAuth.API_KEY,
             ),
             deploy_options=apigateway.StageOptions(
-                stage_name="v1",
+                stage_name=API_STAGE,
                 tracing_enabled=self.tracing,
                 metrics_enabled=True,
                 logging_level=apigateway.MethodLoggingLevel.ERROR,
@@ -461,6 +545,15 @@ class TimerService(Construct):
                 throttling_rate_limit=limits.rate_limit,
                 throttling_burst_limit=limits.burst_limit,
             ),
+        )
+        # API Gateway writes execution logs (ERROR level) to a group of its own, which it would
+        # make without a retention: made here first, with one.
+        logs.LogGroup(
+            self,
+            "ApiExecutionLogs",
+            log_group_name=f"API-Gateway-Execution-Logs_{api.rest_api_id}/{API_STAGE}",
+            retention=LOG_RETENTION,
+            removal_policy=removal_policy,
         )
         acknowledge(api, "APIG2")
         acknowledge(api, "COG4")
@@ -498,6 +591,7 @@ class TimerService(Construct):
             "OutputQueueUrl": self.output_queue.queue_url,
             "SnapshotBucket": self.snapshot_bucket.bucket_name,
             "AlarmTopicArn": self.monitoring.alarm_topic.topic_arn,
+            "MessageSigningKeyArn": self.signing_key.secret_arn,
             "Shards": json.dumps({"active": self.shards, "draining": self.draining_shards}),
         }
         if self.api_key is not None:
@@ -510,6 +604,13 @@ def _cfn(construct: Construct) -> CfnElement:
     child = construct.node.default_child
     assert isinstance(child, CfnElement)
     return child
+
+
+def _secret_arn(secret: secretsmanager.ISecret | ssm.IParameter) -> str:
+    named: Any = secret
+    arn = named.secret_arn if hasattr(named, "secret_arn") else named.parameter_arn
+    assert isinstance(arn, str)
+    return arn
 
 
 def _code_source() -> Path:

@@ -2,7 +2,11 @@
 
 Alarms (each to the alarm topic, and again when it clears):
 
-- dead letters: the DLQ holds a firing (retries exhausted, or a permanent failure);
+- dead letters: a firing was dead-lettered (retries exhausted, or a permanent failure);
+- dead letters not taken in: the SQS dead-letter queue holds what the dead-letter function
+  could not take in;
+- rejected messages: the callbacks dropped messages the service did not sign (someone else
+  sends to the dispatch queue);
 - ticker errors: a tick failed;
 - missed ticks: fewer tick invocations than one per ticking shard per minute;
 - dispatch lateness: p99 of (job start - scheduled time) over ``LATENESS_ALARM_MS``;
@@ -67,16 +71,36 @@ class Monitoring(Construct):
         skipped = _service_metric("FiringsSkipped", "timer-callbacks", "Sum")
         tick_duration = _service_metric("TickDuration", "timer-ticker", "p99")
         dlq_depth = service.dlq.metric_approximate_number_of_messages_visible(
-            period=Duration.minutes(1), statistic="Maximum"
+            period=FIVE_MINUTES, statistic="Maximum"
         )
+        dead_lettered = _service_metric("DlqSends", "timer-callbacks", "Sum")
+        rejected = _service_metric("MessagesRejected", "timer-callbacks", "Sum")
         ticks = service.ticker_function.metric_invocations(period=FIVE_MINUTES, statistic="Sum")
         self.alarms = [
             self._alarm(
                 "DeadLetters",
-                dlq_depth,
+                dead_lettered,
                 threshold=0,
                 comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                description="firings are in the dead-letter queue: timer-service dlq list",
+                description="firings were dead-lettered: timer-service dlq list",
+            ),
+            self._alarm(
+                "DeadLettersNotTakenIn",
+                dlq_depth,
+                threshold=0,
+                evaluation_periods=3,
+                datapoints=3,
+                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                description="the SQS dead-letter queue is not draining: see the dead-letter"
+                " function's logs",
+            ),
+            self._alarm(
+                "RejectedMessages",
+                rejected,
+                threshold=0,
+                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                description="messages the service did not sign reached the dispatch queue:"
+                " who else may send to it?",
             ),
             self._alarm(
                 "TickerErrors",

@@ -34,6 +34,9 @@ NAG_SUPPRESSIONS: dict[str, str] = {
     "COG4": "Callers authenticate with IAM (SigV4) or API keys by design; no Cognito user pool.",
     "SQS3": "The output queue is where the sqs job type delivers for the user's own consumer; "
     "its redrive policy is that consumer's to choose. The dispatch queue has its DLQ.",
+    "SMG4": "The message signing key is internal to the service (no person or client uses it); "
+    "rotating it would make the callbacks drop the messages in flight signed with the old key. "
+    "Rotate it by replacing the secret's value during a quiet minute, or redeploy.",
     "S1": "The snapshot bucket holds only html_monitor text snapshots, read and written by the "
     "callback function's role alone; enable CloudTrail data events for an audit trail.",
 }

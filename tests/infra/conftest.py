@@ -44,7 +44,8 @@ class Synthesized:
 
 def synthesize(*, nag: bool = True, **props: Any) -> Synthesized:
     """A stack holding one TimerService(**props), checked by cdk-nag (unless ``nag`` is False),
-    with stand-in code (the real bundle has its own test)."""
+    with stand-in code (the real bundle has its own test). A callable prop is called with the
+    stack to make the value (an imported secret, say)."""
     import aws_cdk as cdk
     from aws_cdk import aws_lambda as lambda_
 
@@ -58,7 +59,8 @@ def synthesize(*, nag: bool = True, **props: Any) -> Synthesized:
     if nag:
         add_nag_checks(app)
     stack = cdk.Stack(app, STACK, env=cdk.Environment(account="123456789012", region="eu-west-1"))
-    TimerService(stack, "Timers", code=lambda_.Code.from_asset(str(code_dir)), **props)
+    made = {name: value(stack) if callable(value) else value for name, value in props.items()}
+    TimerService(stack, "Timers", code=lambda_.Code.from_asset(str(code_dir)), **made)
     assembly = app.synth()
     directory = Path(assembly.directory)
     template = json.loads((directory / f"{STACK}.template.json").read_text())

@@ -112,6 +112,7 @@ def test_functions_are_arm64_on_python_3_13_with_their_resources(
         "api.handler.lambda_handler",
         "ticker.handler.lambda_handler",
         "callbacks.handler.lambda_handler",
+        "callbacks.handler.dead_letter_handler",
     }
     for function in functions.values():
         assert function["Architectures"] == ["arm64"]
@@ -146,12 +147,28 @@ def test_changing_shards_changes_the_schedules_and_the_registry() -> None:
 def test_callbacks_read_the_queue_reporting_partial_failures(
     default_stack: Synthesized, api_key_stack: Synthesized
 ) -> None:
-    (mapping,) = default_stack.resources("AWS::Lambda::EventSourceMapping").values()
-    assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert mapping["Properties"]["BatchSize"] == 10
-    assert mapping["Properties"]["ScalingConfig"] == {"MaximumConcurrency": 50}
-    (limited,) = api_key_stack.resources("AWS::Lambda::EventSourceMapping").values()
-    assert limited["Properties"]["ScalingConfig"] == {"MaximumConcurrency": 7}
+    mapping = mapping_of(default_stack, "TimersCallbackFunction")
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BatchSize"] == 10
+    assert mapping["ScalingConfig"] == {"MaximumConcurrency": 50}
+    dispatch = next(iter(default_stack.resources("AWS::SQS::Queue")))
+    assert "DispatchQueue" in json.dumps(mapping["EventSourceArn"]), dispatch
+    limited = mapping_of(api_key_stack, "TimersCallbackFunction")
+    assert limited["ScalingConfig"] == {"MaximumConcurrency": 7}
+    # what SQS dead-letters (a callback that never finished) becomes its owner's dead letter
+    intake = mapping_of(default_stack, "TimersDeadLetterFunction")
+    assert "DeadLetterQueue" in json.dumps(intake["EventSourceArn"])
+    assert intake["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def mapping_of(stack: Synthesized, function_prefix: str) -> dict[str, Any]:
+    (mapping,) = [
+        m["Properties"]
+        for m in stack.resources("AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["FunctionName"]["Ref"].startswith(function_prefix)
+        and not m["Properties"]["FunctionName"]["Ref"].startswith(function_prefix + "Role")
+    ]
+    return mapping
 
 
 def test_api_requires_iam_by_default_and_api_keys_with_a_usage_plan(
@@ -179,24 +196,100 @@ def test_permissions_name_each_data_action_and_resource(default_stack: Synthesiz
     api = statements(default_stack, "TimersApiFunctionRole")
     ticker = statements(default_stack, "TimersTickerFunctionRole")
     callbacks = statements(default_stack, "TimersCallbackFunctionRole")
-    api_table = next(s for s in api if "dynamodb:Query" in actions_of(s))
-    assert any("/index/byOwner" in json.dumps(r) for r in api_table["Resource"])
+    api_table = next(s for s in api if "dynamodb:PutItem" in actions_of(s))
+    api_index = next(s for s in api if "/index/byOwner" in json.dumps(s["Resource"]))
+    assert actions_of(api_index) == ["dynamodb:Query"]  # listing reads the index, nothing else
     ticker_table = next(s for s in ticker if "dynamodb:Query" in actions_of(s))
     assert "index" not in json.dumps(ticker_table["Resource"])
     assert not any("dynamodb:Scan" in actions_of(s) for s in api + ticker + callbacks)
     assert not any(a.startswith("s3:") for s in api + ticker for a in actions_of(s))
     snapshot = next(s for s in callbacks if "s3:PutObject" in actions_of(s))
     assert json.dumps(snapshot["Resource"]).endswith('"/html-monitor/*"]]}')
-    # the API's dead-letter view (GET /dlq, POST /dlq/redrive) reads, returns and splits
+    # dead letters live in the table: the API reads, redrives and deletes them there
+    assert "dynamodb:BatchWriteItem" in actions_of(api_table)
     dlq_ref = {"Fn::GetAtt": ["TimersDeadLetterQueue712EA9B9", "Arn"]}
-    api_dlq = [s for s in api if s["Resource"] == dlq_ref]
-    assert {a for s in api_dlq for a in actions_of(s)} >= {
-        "sqs:ReceiveMessage",
-        "sqs:ChangeMessageVisibility",
-        "sqs:DeleteMessage",
-        "sqs:SendMessage",
+    assert not any(s["Resource"] == dlq_ref for s in api + ticker)
+    # a failed firing of a pack is retried alone: the callback sends to the dispatch queue
+    (dispatch_id,) = [k for k in default_stack.resources("AWS::SQS::Queue") if "Dispatch" in k]
+    dispatch_ref = {"Fn::GetAtt": [dispatch_id, "Arn"]}
+    assert any(
+        s["Resource"] == dispatch_ref and actions_of(s) == ["sqs:SendMessage"] for s in callbacks
+    )
+    intake = statements(default_stack, "TimersDeadLetterFunctionRole")
+    assert {a for s in intake for a in actions_of(s) if a.startswith("dynamodb:")} == {
+        "dynamodb:PutItem"
     }
-    assert not any(s["Resource"] == dlq_ref for s in ticker)
+    # every function reads the message signing key, and nothing else of Secrets Manager
+    for role in ("Api", "Ticker", "Callback", "DeadLetter"):
+        granted = statements(default_stack, f"Timers{role}FunctionRole")
+        (secret,) = [
+            s for s in granted if any(a.startswith("secretsmanager:") for a in actions_of(s))
+        ]
+        assert actions_of(secret) == ["secretsmanager:GetSecretValue"]
+        assert secret["Resource"]["Ref"].startswith("TimersMessageSigningKey")
+
+
+def test_the_scheduler_role_trusts_this_account_in_the_region_deployed_to(
+    default_stack: Synthesized,
+) -> None:
+    (role,) = [
+        r["Properties"]
+        for r in default_stack.resources("AWS::IAM::Role").values()
+        if "scheduler.amazonaws.com" in json.dumps(r["Properties"]["AssumeRolePolicyDocument"])
+    ]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    condition = json.dumps(trust["Condition"])
+    assert '"Ref": "AWS::Region"' in condition and '"Ref": "AWS::AccountId"' in condition
+    assert "eu-west-1" not in condition  # the synthesising environment's region
+
+
+def test_api_gateway_execution_logs_expire(default_stack: Synthesized) -> None:
+    groups = default_stack.resources("AWS::Logs::LogGroup").values()
+    (execution,) = [
+        g["Properties"]
+        for g in groups
+        if "API-Gateway-Execution-Logs_" in json.dumps(g["Properties"].get("LogGroupName"))
+    ]
+    assert '"/v1"' in json.dumps(execution["LogGroupName"]) or "/v1" in json.dumps(execution)
+    assert execution["RetentionInDays"] == 30
+    assert all("RetentionInDays" in g["Properties"] for g in groups)
+
+
+def test_webhook_signing_secret_comes_from_secrets_manager_or_ssm() -> None:
+    from aws_cdk import aws_secretsmanager as secretsmanager
+    from aws_cdk import aws_ssm as ssm
+
+    arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:webhook-AbCdEf"
+    stack = synthesize(
+        shards=1,
+        webhook_signing_secret=lambda scope: secretsmanager.Secret.from_secret_complete_arn(
+            scope, "Webhook", arn
+        ),
+    )
+    env = callback_env(stack)
+    assert env["WEBHOOK_SIGNING_SECRET_ARN"] == arn
+    assert "WEBHOOK_SIGNING_SECRET" not in env
+    granted = statements(stack, "TimersCallbackFunctionRole")
+    assert any(s["Resource"] == arn for s in granted)
+    parameter = ssm.StringParameter.from_secure_string_parameter_attributes
+    stack = synthesize(
+        shards=1,
+        webhook_signing_secret=lambda scope: parameter(
+            scope, "WebhookParam", parameter_name="/timers/webhook-secret"
+        ),
+    )
+    assert "parameter/timers/webhook-secret" in json.dumps(callback_env(stack))
+    granted = statements(stack, "TimersCallbackFunctionRole")
+    assert any("ssm:GetParameter" in actions_of(s) for s in granted)
+
+
+def callback_env(stack: Synthesized) -> dict[str, Any]:
+    (function,) = [
+        f["Properties"]
+        for f in stack.resources("AWS::Lambda::Function").values()
+        if f["Properties"].get("Handler") == "callbacks.handler.lambda_handler"
+    ]
+    return dict(function["Environment"]["Variables"])
 
 
 def test_job_type_permissions_come_from_the_documented_prop() -> None:
@@ -228,6 +321,8 @@ def test_alarms_go_to_the_alarm_topic_and_a_dashboard_shows_the_service(
         "lateness",
         "callback Lambda",
         "5xx",
+        "did not sign",
+        "not draining",
     ):
         assert any(topic in name for name in names), topic
     (topic_id,) = default_stack.resources("AWS::SNS::Topic")

@@ -731,9 +731,15 @@ async function dlqView() {
   }));
   async function redrive(ids) {
     try {
-      const result = await api("POST", "/dlq/redrive", ids ? { firingIds: ids } : {});
+      // Up to 1,000 a call: go on while the API says more remain (each call sends a letter once).
+      let sent = 0;
+      for (;;) {
+        const result = await api("POST", "/dlq/redrive", ids ? { firingIds: ids } : {});
+        sent += result.redriven;
+        if (!result.more || result.redriven === 0) break;
+      }
       await dlqView();
-      showBanner(`Sent ${result.redriven} firing${result.redriven === 1 ? "" : "s"} back for delivery.`, "info");
+      showBanner(`Sent ${sent} firing${sent === 1 ? "" : "s"} back for delivery.`, "info");
     } catch (error) {
       showBanner(`Redrive: ${failure(error)}`);
     }
@@ -747,8 +753,9 @@ async function dlqView() {
         h("button", { type: "button", class: "primary", id: "redrive-all", onclick: () => redrive(null) }, "Redrive all"),
         h("button", { type: "button", onclick: dlqView }, "Refresh")),
       h("table", { id: "dead-letters" },
-        h("thead", {}, h("tr", {}, ["", "Timer", "Scheduled", "Error", "Receives", "Firing id"].map((t) => h("th", {}, t)))),
-        body)]
+        h("thead", {}, h("tr", {}, ["", "Timer", "Scheduled", "Error", "Deliveries", "Firing id"].map((t) => h("th", {}, t)))),
+        body),
+      ...(page.nextToken ? [h("p", { class: "muted" }, "The newest 100 are shown; Redrive all sends every one of yours.")] : [])]
       : [h("div", { class: "empty" }, "No dead letters: every firing was delivered or is still being retried.")]));
 }
 

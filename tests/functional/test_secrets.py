@@ -1,0 +1,76 @@
+"""Secrets named by ARN, as a deployed stack passes them: the message signing key from Secrets
+Manager, the webhook signing secret from an SSM SecureString parameter (or Secrets Manager)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+import pytest
+
+from loadtest.stack import WebhookReceiver
+from tests.conftest import ApiCall, AwsResources
+from tests.functional.conftest import consume, reset_callbacks, webhook_timer
+
+
+def client(aws: AwsResources, service: str) -> Any:
+    from timer_service.aws import client as make
+
+    return make(service, "us-east-1", aws.endpoint_url)
+
+
+@pytest.mark.parametrize("webhook_store", ["ssm", "secretsmanager"])
+def test_a_stack_configured_with_secret_arns_signs_and_delivers(
+    pipeline: AwsResources,
+    call_api: ApiCall,
+    receiver: WebhookReceiver,
+    monkeypatch: pytest.MonkeyPatch,
+    webhook_store: str,
+) -> None:
+    import api.handler
+    from timer_service.secrets import read_secret
+
+    # GIVEN the signing key in Secrets Manager and the webhook secret in SSM (or both there)
+    key_arn = client(pipeline, "secretsmanager").create_secret(
+        Name=f"signing-{webhook_store}", SecretString="k" * 48
+    )["ARN"]
+    if webhook_store == "ssm":
+        client(pipeline, "ssm").put_parameter(
+            Name="/timers/webhook", Value="from-ssm", Type="SecureString"
+        )
+        webhook_arn = "arn:aws:ssm:us-east-1:123456789012:parameter/timers/webhook"
+        secret = "from-ssm"
+    else:
+        webhook_arn = client(pipeline, "secretsmanager").create_secret(
+            Name="webhook", SecretString="from-secrets-manager"
+        )["ARN"]
+        secret = "from-secrets-manager"
+    monkeypatch.delenv("MESSAGE_SIGNING_KEY")
+    monkeypatch.delenv("WEBHOOK_SIGNING_SECRET")
+    monkeypatch.setenv("MESSAGE_SIGNING_KEY_ARN", key_arn)
+    monkeypatch.setenv("WEBHOOK_SIGNING_SECRET_ARN", webhook_arn)
+    read_secret.cache_clear()
+    reset_callbacks()
+    api.handler._settings.cache_clear()
+    api.handler._default_service.cache_clear()
+    # WHEN a timer is triggered through the API and delivered by the callbacks
+    webhook_timer(call_api, receiver, "secret-hook")
+    assert call_api("POST", "/periodic/secret-hook/trigger").status == 202
+    consume(pipeline)
+    # THEN the firing ran (the message was signed and checked with the same key) and the
+    # webhook carries the signature made with the secret from the store
+    (request,) = receiver.requests
+    expected = hmac.new(secret.encode(), request.body, hashlib.sha256).hexdigest()
+    assert request.headers["X-Timer-Signature"] == f"sha256={expected}"
+    api.handler._settings.cache_clear()
+    api.handler._default_service.cache_clear()
+    read_secret.cache_clear()
+
+
+def test_a_secret_that_cannot_be_read_names_it(pipeline: AwsResources) -> None:
+    from timer_service.secrets import SecretUnavailableError, read_secret
+
+    arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:missing-AbCdEf"
+    with pytest.raises(SecretUnavailableError, match="missing"):
+        read_secret(arn, client(pipeline, "secretsmanager"))
