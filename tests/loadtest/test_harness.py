@@ -132,3 +132,14 @@ def test_e2e_on_a_deployed_stack_signs_its_calls_and_drains_the_output_queue(
         )
     assert figures["firings_expected"] == figures["firings_received"] == 12
     assert (figures["lost"], figures["duplicates"], figures["early"]) == (0, 0, 0)
+
+
+def test_dlq_lists_and_redrives_one_tenants_letters_among_anothers(tmp_path: Path) -> None:
+    figures = run(tmp_path, "dlq", "--others", "300", "--mine", "3")
+    assert figures["listed"] == 3 and figures["redriven"] == 3
+    assert figures["left_after_redrive"] == 0
+    assert figures["looking_changed_nothing"] is True
+    assert figures["others_page_items"] == 100
+    assert figures["others_redriven_in_one_call"] == 300 and figures["others_more"] is False
+    for key in ("list_s", "redrive_s", "others_page_s", "others_redrive_call_s"):
+        assert isinstance(figures[key], float)
