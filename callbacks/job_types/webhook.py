@@ -16,7 +16,6 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from timer_service.clock import format_utc
-from timer_service.egress import BlockedTargetError, EgressError, TooManyRedirects
 from timer_service.job_types import JobContext, JobResult, JobType, PermanentJobError
 
 __all__ = [
@@ -115,6 +114,9 @@ def _post_once(
     body: bytes,
     remaining_s: float,
 ) -> int:
+    # Here, not at the top: egress imports httpx, and the API loads this module for WebhookJob.
+    from timer_service.egress import BlockedTargetError, EgressError, TooManyRedirects
+
     url = str(config.url)
     try:
         response = context.http.request(
