@@ -5,6 +5,7 @@
     cost   AWS requests and capacity per firing on the real handlers, priced, vs EventBridge
     html   html_monitor's text extraction vs changedetection.io's
     api    the local stack as a user meets it: request latency, stop time, crash loss
+    coldstart  each Lambda handler's import time from the bundle, on arm64 (qemu)
 
 Every scenario prints a summary table, and writes its figures with ``--json PATH`` (stable
 keys) and a chart with ``--plot PATH.png`` where it has one.
@@ -24,9 +25,16 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 
 def _scenarios() -> dict[str, ModuleType]:
-    from loadtest import api, cost, e2e, html, scale
+    from loadtest import api, coldstart, cost, e2e, html, scale
 
-    return {"e2e": e2e, "scale": scale, "cost": cost, "html": html, "api": api}
+    return {
+        "e2e": e2e,
+        "scale": scale,
+        "cost": cost,
+        "html": html,
+        "api": api,
+        "coldstart": coldstart,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
