@@ -132,3 +132,9 @@ def test_e2e_on_a_deployed_stack_signs_its_calls_and_drains_the_output_queue(
         )
     assert figures["firings_expected"] == figures["firings_received"] == 12
     assert (figures["lost"], figures["duplicates"], figures["early"]) == (0, 0, 0)
+
+
+def test_coldstart_without_an_arm64_sysroot_skips_and_says_how_to_get_one(tmp_path: Path) -> None:
+    # A benchmark, not a test: where qemu or the sysroot is missing it exits 0 and says so.
+    figures = run(tmp_path, "coldstart", "--cache", str(tmp_path / "empty"), "--runs", "1")
+    assert "--setup" in str(figures["skipped"])
