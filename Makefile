@@ -1,8 +1,9 @@
 # make dev: run the whole service locally (flags in ARGS, e.g. make dev ARGS=--allow-private-targets).
 # make test: lint, type-check and every test (unit, functional, e2e, infra, small load runs).
-# make loadtest SCENARIO=e2e|scale|cost|html|api: the load and cost harness, full size.
+# make loadtest SCENARIO=e2e|scale|cost|html|api|coldstart: the load and cost harness, full size.
 # make synth / deploy / destroy: the CDK app in infra/ (node is the one extra requirement).
-# Needs only python3: uv is installed with pip into .tools/ when it is not on PATH.
+# Needs only python3: uv is installed with pip into .tools/ when it is not on PATH (the Lambda
+# bundle, built by synth, deploy and bundle, also needs a python3.13 to compile its bytecode).
 
 SHELL := /bin/bash
 TOOLS_UV := $(CURDIR)/.tools/bin/uv
@@ -83,7 +84,8 @@ deploy: sync-all
 destroy: sync-all
 	$(CDK) destroy $(CDK_ARGS)
 
-# The Lambda bundle alone, into build/lambda (what synth and deploy upload).
+# The Lambda bundle alone, into build/lambda (what synth and deploy upload); compiling its
+# bytecode needs a python3.13 (the Lambda runtime's), found by the builder (infra/README.md).
 bundle: sync-all
 	.venv/bin/python -m timer_service_cdk.bundle build/lambda
 

@@ -6,6 +6,7 @@
     html   html_monitor's text extraction vs changedetection.io's
     api    the local stack as a user meets it: request latency, stop time, crash loss
     dlq    one tenant's dead letters among many of another's: list and redrive times
+    coldstart  each Lambda handler's import time from the bundle, on arm64 (qemu)
 
 Every scenario prints a summary table, and writes its figures with ``--json PATH`` (stable
 keys) and a chart with ``--plot PATH.png`` where it has one.
@@ -25,7 +26,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 
 def _scenarios() -> dict[str, ModuleType]:
-    from loadtest import api, cost, dead_letters, e2e, html, scale
+    from loadtest import api, coldstart, cost, dead_letters, e2e, html, scale
 
     return {
         "e2e": e2e,
@@ -34,6 +35,7 @@ def _scenarios() -> dict[str, ModuleType]:
         "html": html,
         "api": api,
         "dlq": dead_letters,
+        "coldstart": coldstart,
     }
 
 

@@ -16,16 +16,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
 from timer_service.dispatch import Firing
-from timer_service.egress import Egress
 from timer_service.errors import InvalidRequestError, TimerServiceError
 from timer_service.models import Timer
 from timer_service.runs import HistoryPolicy, RunOutcome
 from timer_service.settings import Settings
+
+if TYPE_CHECKING:
+    from timer_service.egress import Egress  # imports httpx: the API and ticker never need it
 
 __all__ = [
     "ENTRY_POINT_GROUP",

@@ -13,9 +13,10 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import regex
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+if TYPE_CHECKING:
+    from selectolax.lexbor import LexborNode
 
 __all__ = [
     "MAX_DEPTH",
@@ -185,6 +186,10 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
 
 def check_selector(selector: str) -> str:
     """``selector`` if Lexbor accepts it as CSS; ValueError otherwise."""
+    # selectolax and regex are imported where they are used: the API and the callbacks load
+    # this job type at a cold start, and only timers that watch a page need either.
+    from selectolax.lexbor import LexborHTMLParser
+
     try:
         LexborHTMLParser("<p></p>").css(selector)
     except Exception as exc:  # selectolax raises a bare Exception subclass for bad CSS
@@ -194,6 +199,8 @@ def check_selector(selector: str) -> str:
 
 def check_pattern(pattern: str) -> str:
     """``pattern`` if it compiles as a regular expression; ValueError otherwise."""
+    import regex
+
     try:
         regex.compile(pattern)
     except regex.error as exc:
@@ -209,6 +216,8 @@ def extract(
     ignore_text: Sequence[str] | None = None,
 ) -> Extracted:
     """The page's normalised text and the number of elements ``include`` matched."""
+    from selectolax.lexbor import LexborHTMLParser
+
     if isinstance(html, bytes):
         html = decode_html(html)
     depth = nesting_depth(html)
@@ -277,6 +286,8 @@ def _outermost(nodes: list[LexborNode]) -> list[LexborNode]:
 
 
 def _without_ignored(lines: list[str], patterns: Sequence[str]) -> list[str]:
+    import regex
+
     combined = regex.compile("|".join(f"(?:{pattern})" for pattern in patterns))
     deadline = time.monotonic() + IGNORE_BUDGET_S
     kept = []

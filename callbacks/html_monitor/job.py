@@ -29,7 +29,6 @@ from callbacks.html_monitor.extract import (
 )
 from callbacks.html_monitor.notify import Notice, NotifyConfig, send
 from callbacks.job_types.headers import HeaderName, HeaderValue
-from timer_service.egress import EgressError
 from timer_service.errors import JobStateTooLargeError
 from timer_service.job_types import JobContext, JobResult, JobType
 
@@ -70,6 +69,8 @@ class HtmlMonitorJob(BaseModel):
 
 def check(config: HtmlMonitorJob, context: JobContext) -> JobResult:
     """One check of the page (the job type's handler)."""
+    from timer_service.egress import EgressError  # imports httpx, which validation never needs
+
     state = context.state.load() or {}
     if state.get("config") != config.fingerprint():
         state = {"config": config.fingerprint()}

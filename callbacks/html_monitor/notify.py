@@ -17,7 +17,6 @@ from pydantic.alias_generators import to_camel
 
 from callbacks.job_types.webhook import signed_headers
 from timer_service.clock import format_utc
-from timer_service.egress import BlockedTargetError, EgressError
 from timer_service.job_types import JobContext, PermanentJobError
 
 __all__ = ["Notice", "NotifyConfig", "NotifyFailed", "send"]
@@ -102,6 +101,9 @@ def send(config: NotifyConfig, notice: Notice, context: JobContext) -> list[str]
 
 
 def _webhook(url: str, notice: Notice, context: JobContext) -> None:
+    # Here, not at the top: egress imports httpx, and the API loads this module to validate.
+    from timer_service.egress import BlockedTargetError, EgressError
+
     body = json.dumps(notice.payload(context), separators=(",", ":")).encode()
     try:
         response = context.http.request(

@@ -17,7 +17,6 @@ from pydantic.alias_generators import to_camel
 
 from callbacks.job_types.headers import HeaderName, HeaderValue
 from timer_service.clock import format_utc
-from timer_service.egress import BlockedTargetError, EgressError, TooManyRedirects
 from timer_service.job_types import JobContext, JobResult, JobType, PermanentJobError
 
 __all__ = [
@@ -116,6 +115,9 @@ def _post_once(
     body: bytes,
     remaining_s: float,
 ) -> int:
+    # Here, not at the top: egress imports httpx, and the API loads this module for WebhookJob.
+    from timer_service.egress import BlockedTargetError, EgressError, TooManyRedirects
+
     url = str(config.url)
     try:
         response = context.http.request(

@@ -8,6 +8,14 @@ dependencies are pinned to the versions installed here. Either way ``uv pip inst
 --target`` fetches wheels only (``--only-binary :all:``) for the Lambda platform
 (``manylinux2014`` ``aarch64``, CPython 3.13), so native modules are the Lambda's, whatever
 this machine is.
+
+Then every module is compiled to bytecode by a CPython of the runtime's version (found by
+:func:`find_python`). Lambda's ``/var/task`` is read-only: without ``__pycache__`` in the bundle
+each cold start compiles every module it imports, and writes nothing for the next one. The
+bytecode is plain (optimisation level 0: Lambda starts ``python3`` without ``-O``) and
+hash-based, unchecked (PEP 552): CDK zips the asset with every file dated 1980-01-01, so a
+timestamp-checked ``.pyc`` would never match its source there and be ignored; an unchecked one
+is used as is, and holds no build time or path, so building again gives the same asset hash.
 """
 
 from __future__ import annotations
@@ -26,12 +34,30 @@ from typing import Any
 import jsii
 from aws_cdk import BundlingOptions, DockerImage, ILocalBundling
 
-__all__ = ["LAMBDA_PLATFORM", "LAMBDA_PYTHON", "LambdaBundle", "UvLocalBundling", "find_uv"]
+__all__ = [
+    "LAMBDA_PLATFORM",
+    "LAMBDA_PYTHON",
+    "PYTHON_OVERRIDE",
+    "LambdaBundle",
+    "UvLocalBundling",
+    "compile_bytecode",
+    "find_python",
+    "find_uv",
+]
 
 LAMBDA_PLATFORM = "aarch64-manylinux2014"
 LAMBDA_PYTHON = "3.13"
 DISTRIBUTION = "timer-service"
 LEFT_OUT = ("timer_service_cdk",)  # in the project's wheel, never needed by a Lambda
+PYTHON_OVERRIDE = "TIMER_SERVICE_BUNDLE_PYTHON"  # an interpreter to compile with, if set
+# Written by the installer, different at every build (the wheel's scratch path, a time stamp),
+# never read at run time: left out so that the same inputs give the same asset hash.
+UNSTABLE_METADATA = ("direct_url.json", "uv_cache.json")
+LAMBDA_TASK_ROOT = "/var/task"  # where the bundle lives on Lambda: the path its bytecode names
+_PROBE = (
+    "import sys, sysconfig; print(sys.implementation.name, *sys.version_info[:2],"
+    " int(bool(sysconfig.get_config_var('Py_GIL_DISABLED'))))"
+)
 
 
 def find_uv() -> list[str]:
@@ -45,6 +71,110 @@ def find_uv() -> list[str]:
     except ImportError as exc:
         raise RuntimeError("uv is needed to build the Lambda bundle: pip install uv") from exc
     return [find_uv_bin()]
+
+
+def find_python(version: str = LAMBDA_PYTHON) -> str:
+    """A CPython ``version`` ("3.13") to compile the bundle's bytecode with; RuntimeError if none.
+
+    Tried in order: ``$TIMER_SERVICE_BUNDLE_PYTHON``, this interpreter, ``uv python find``,
+    pyenv's versions, then ``pythonX.Y`` in every PATH directory. Each candidate is run and must
+    report that version (a pyenv shim answers for versions it does not have, and fails).
+    """
+    override = os.environ.get(PYTHON_OVERRIDE)
+    if override:
+        problem = _python_problem(override, version)
+        if problem:
+            raise RuntimeError(f"{PYTHON_OVERRIDE}={override}: {problem}")
+        return override
+    tried: list[str] = []
+    for candidate in _python_candidates(version):
+        problem = _python_problem(candidate, version)
+        if problem is None:
+            return candidate
+        tried.append(f"  {candidate}: {problem}")
+    looked = "\n".join(tried) or "  (no candidate found)"
+    raise RuntimeError(
+        f"The Lambda bundle needs a CPython {version} to compile its bytecode for the"
+        f" python{version} runtime, and none was found. Tried:\n{looked}\n"
+        f"Install one (any of: `uv python install {version}`, `pyenv install {version}`,"
+        f" `apt-get install python{version}`) or set {PYTHON_OVERRIDE} to its path."
+    )
+
+
+def _python_candidates(version: str) -> list[str]:
+    candidates = [sys.executable]
+    try:
+        found = subprocess.run(
+            [*find_uv(), "python", "find", "--no-project", "--no-python-downloads", version],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+    except (RuntimeError, OSError, subprocess.TimeoutExpired):
+        pass
+    else:
+        if found.returncode == 0 and found.stdout.strip():
+            candidates.append(found.stdout.strip())
+    pyenv_root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    installed = sorted(
+        (pyenv_root / "versions").glob(f"{version}.*"),
+        key=lambda path: [int(part) if part.isdigit() else -1 for part in path.name.split(".")],
+        reverse=True,  # the newest patch release first
+    )
+    candidates += [str(path / "bin" / f"python{version}") for path in installed]
+    for directory in [*os.environ.get("PATH", "").split(os.pathsep), "/usr/local/bin", "/usr/bin"]:
+        if directory and (Path(directory) / f"python{version}").is_file():
+            candidates.append(str(Path(directory) / f"python{version}"))
+    return list(dict.fromkeys(candidates))
+
+
+def _python_problem(python: str, version: str) -> str | None:
+    """Why ``python`` cannot compile bytecode for CPython ``version``; None when it can."""
+    try:
+        done = subprocess.run(
+            [python, "-I", "-c", _PROBE], capture_output=True, text=True, check=False, timeout=60
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"cannot run it ({exc})"
+    if done.returncode != 0:
+        lines = (done.stderr or done.stdout).strip().splitlines()
+        return f"exits with {done.returncode}: {lines[0] if lines else 'no output'}"
+    implementation, major, minor, free_threaded = done.stdout.split()
+    if implementation != "cpython" or f"{major}.{minor}" != version:
+        return f"it is {implementation} {major}.{minor}"
+    if free_threaded == "1":
+        return "a free-threaded build (Lambda runs the default build)"
+    return None
+
+
+def compile_bytecode(directory: Path, python: str) -> None:
+    """Compile every module under ``directory`` with ``python``, as Lambda will load them."""
+    # No PYTHON* variable reaches the compiler (an inherited PYTHONOPTIMIZE would change the
+    # file names), but a fixed hash seed does: sets of constants are then written in one order.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["PYTHONHASHSEED"] = "0"
+    command = [
+        python,
+        "-s",  # no user site-packages
+        "-m",
+        "compileall",
+        "-q",
+        "-j",
+        "0",
+        "-o",
+        "0",
+        "--invalidation-mode",
+        "unchecked-hash",
+        "-s",  # compileall's: the build directory is left out of the paths in the bytecode
+        str(directory),
+        "-p",
+        LAMBDA_TASK_ROOT,
+        str(directory),
+    ]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"compiling the bundle's bytecode failed:\n{done.stdout}{done.stderr}")
 
 
 def project_root() -> Path | None:
@@ -88,7 +218,9 @@ class LambdaBundle:
         return _installed_closure(DISTRIBUTION)
 
     def build(self, output_dir: Path) -> Path:
-        """Install everything into ``output_dir``; returns it."""
+        """Install everything into ``output_dir`` and compile it; returns it."""
+        python = find_python(self.python_version)  # first: no download when there is none
+        output_dir = output_dir.resolve()  # uv runs in a scratch directory
         output_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory() as scratch:
             requirements = Path(scratch) / "requirements.txt"
@@ -118,6 +250,9 @@ class LambdaBundle:
             shutil.rmtree(output_dir / name, ignore_errors=True)
         for cache in output_dir.rglob("__pycache__"):
             shutil.rmtree(cache, ignore_errors=True)
+        for dist_info in output_dir.glob("*.dist-info"):
+            _drop_unstable_metadata(dist_info)
+        compile_bytecode(output_dir, python)
         return output_dir
 
     def _project_wheel(self, scratch: Path) -> Path | str:
@@ -142,6 +277,17 @@ class LambdaBundle:
         if done.returncode != 0:
             raise RuntimeError(f"uv {' '.join(args[:2])} failed:\n{done.stderr}")
         return done.stdout
+
+
+def _drop_unstable_metadata(dist_info: Path) -> None:
+    """Remove :data:`UNSTABLE_METADATA` files and their lines in ``RECORD``."""
+    dropped = {f"{dist_info.name}/{name}" for name in UNSTABLE_METADATA}
+    for name in UNSTABLE_METADATA:
+        (dist_info / name).unlink(missing_ok=True)
+    record = dist_info / "RECORD"
+    if record.exists():
+        lines = record.read_text().splitlines(keepends=True)
+        record.write_text("".join(x for x in lines if x.split(",", 1)[0] not in dropped))
 
 
 def _installed_closure(name: str) -> list[str]:

@@ -3,6 +3,8 @@ and that the handlers import from it alone."""
 
 from __future__ import annotations
 
+import hashlib
+import os
 import platform
 import subprocess
 import sys
@@ -14,6 +16,11 @@ from tests.unit.test_architecture import FIRST_PARTY, lambda_sources, runtime_im
 
 DEV_ONLY = ("moto", "pytest", "hypothesis", "rich", "aws_cdk", "cdk_nag", "mypy", "ruff", "jsii")
 ELF_MACHINE_AARCH64 = 183
+# CPython's Lib/importlib/_bootstrap_external.py: "Python 3.13b1 3571", the magic of every 3.13.x;
+# MAGIC_NUMBER = (3571).to_bytes(2, 'little') + b'\r\n'.
+CPYTHON_313_MAGIC = (3571).to_bytes(2, "little") + b"\r\n"
+# PEP 552: the pyc header's flags word; bit 0 set = hash-based, bit 1 set = check the source.
+PYC_UNCHECKED_HASH = 0b01
 
 
 @pytest.fixture(scope="module")
@@ -85,8 +92,9 @@ def test_handlers_import_and_find_their_job_types_from_the_bundle_alone(host_bun
         "print(' '.join(JobTypeRegistry.from_entry_points().names))\n"
     )
     # -S: no site-packages, -I: no environment; only the standard library and the bundle.
+    # -B: nothing written into the bundle (read-only on Lambda; other tests read its pycs).
     done = subprocess.run(
-        [sys.executable, "-S", "-I", "-c", code, str(host_bundle)],
+        [sys.executable, "-S", "-I", "-B", "-c", code, str(host_bundle)],
         capture_output=True,
         text=True,
         check=False,
@@ -102,3 +110,102 @@ def test_handlers_import_and_find_their_job_types_from_the_bundle_alone(host_bun
         "sqs",
         "webhook",
     ]
+
+
+def test_bundle_bytecode_is_for_the_lambda_runtime_and_unchecked(lambda_bundle: Path) -> None:
+    # GIVEN the bundle for python3.13 THEN every module has its 3.13 bytecode beside it, at
+    # optimisation level 0 (Lambda runs python3 without -O) and hash-based, unchecked: CDK zips
+    # every file dated 1980-01-01, which a timestamp-checked pyc would not match.
+    sources = sorted(lambda_bundle.rglob("*.py"))
+    assert len(sources) > 1000
+    wrong = []
+    for source in sources:
+        compiled = source.parent / "__pycache__" / f"{source.stem}.cpython-313.pyc"
+        header = compiled.read_bytes()[:8] if compiled.exists() else b""
+        if header[:4] != CPYTHON_313_MAGIC or int.from_bytes(header[4:8], "little") != (
+            PYC_UNCHECKED_HASH
+        ):
+            wrong.append(str(source.relative_to(lambda_bundle)))
+    assert wrong == []
+    assert not list(lambda_bundle.rglob("*.opt-*.pyc"))
+
+
+def test_bundle_built_twice_is_byte_identical(
+    lambda_bundle: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # The asset hash is the hash of the output: the same inputs must not redeploy the Lambdas.
+    from timer_service_cdk.bundle import LambdaBundle
+
+    again = LambdaBundle().build(tmp_path_factory.mktemp("elsewhere") / "lambda")
+
+    def digests(root: Path) -> dict[str, str]:
+        return {
+            f.relative_to(root).as_posix(): hashlib.sha256(f.read_bytes()).hexdigest()
+            for f in root.rglob("*")
+            if f.is_file()
+        }
+
+    first, second = digests(lambda_bundle), digests(again)
+    assert sorted(first) == sorted(second)
+    assert [name for name in first if first[name] != second[name]] == []
+
+
+def test_handlers_run_the_bundle_bytecode_without_compiling(host_bundle: Path) -> None:
+    # GIVEN a read-only bundle (-B: nothing is written) WHEN the handlers are imported THEN the
+    # import system loads each module of the bundle from its pyc (CPython's -v trace says
+    # "code object from <source>.py" for each module it compiles).
+    code = "import api.handler, ticker.handler, callbacks.handler"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-S",
+            "-I",
+            "-B",
+            "-v",
+            "-c",
+            f"import sys; sys.path.insert(0, {str(host_bundle)!r}); {code}",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"POWERTOOLS_TRACE_DISABLED": "true"},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    prefix = f"# code object from {host_bundle}{os.sep}"
+    compiled = [line for line in done.stderr.splitlines() if line.startswith(prefix)]
+    loaded = [line for line in done.stderr.splitlines() if line.startswith("# code object from '")]
+    assert compiled == []
+    assert len(loaded) > 200
+
+
+def test_find_python_without_a_matching_interpreter_says_how_to_get_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN only a pyenv-style shim for python3.99 on PATH, which fails when run
+    from timer_service_cdk.bundle import PYTHON_OVERRIDE, find_python
+
+    shim = tmp_path / "python3.99"
+    shim.write_text("#!/bin/sh\necho 'pyenv: python3.99: command not found' >&2\nexit 127\n")
+    shim.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "no-pyenv"))
+    monkeypatch.delenv(PYTHON_OVERRIDE, raising=False)
+    # WHEN an interpreter for 3.99 is looked for THEN the error names what was tried and the fix
+    with pytest.raises(RuntimeError) as raised:
+        find_python("3.99")
+    message = str(raised.value)
+    assert f"{shim}: exits with 127: pyenv: python3.99: command not found" in message
+    assert "uv python install 3.99" in message
+    assert PYTHON_OVERRIDE in message
+
+
+def test_find_python_takes_the_override_only_when_it_is_the_right_version(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from timer_service_cdk.bundle import PYTHON_OVERRIDE, find_python
+
+    here = f"{sys.version_info.major}.{sys.version_info.minor}"
+    monkeypatch.setenv(PYTHON_OVERRIDE, sys.executable)
+    assert find_python(here) == sys.executable
+    with pytest.raises(RuntimeError, match=f"{PYTHON_OVERRIDE}=.*it is cpython {here}"):
+        find_python("3.99")

@@ -143,3 +143,9 @@ def test_dlq_lists_and_redrives_one_tenants_letters_among_anothers(tmp_path: Pat
     assert figures["others_redriven_in_one_call"] == 300 and figures["others_more"] is False
     for key in ("list_s", "redrive_s", "others_page_s", "others_redrive_call_s"):
         assert isinstance(figures[key], float)
+
+
+def test_coldstart_without_an_arm64_sysroot_skips_and_says_how_to_get_one(tmp_path: Path) -> None:
+    # A benchmark, not a test: where qemu or the sysroot is missing it exits 0 and says so.
+    figures = run(tmp_path, "coldstart", "--cache", str(tmp_path / "empty"), "--runs", "1")
+    assert "--setup" in str(figures["skipped"])

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import timer_service
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,6 +62,54 @@ def test_importing_handlers_builds_no_client_and_reads_no_table() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+# What each Lambda runs before its first event is handled, and the job-type code that must stay
+# out of it: every module imported at a cold start is compiled or unmarshalled on the clock.
+JOB_TYPE_LIBRARIES = {"httpx", "selectolax", "regex", "apprise"}
+# The registry a Lambda builds from the bundle's entry points: this project's job types only (the
+# example plugin installed in the dev environment is not in the bundle).
+BUILT_IN_REGISTRY = (
+    "from importlib.metadata import entry_points\n"
+    "from timer_service.job_types import ENTRY_POINT_GROUP, JobTypeRegistry\n"
+    "JobTypeRegistry(e.load() for e in entry_points(group=ENTRY_POINT_GROUP)"
+    " if e.dist is not None and e.dist.name == 'timer-service')"
+)
+COLD_STARTS = {
+    "ticker": (
+        "import ticker.handler",
+        JOB_TYPE_LIBRARIES | {"timer_service.job_types", "timer_service.egress", "callbacks"},
+    ),
+    # The API validates job configs with the job types' models: a webhook's needs no HTTP client.
+    "api": (
+        "import api.handler\n"
+        f"{BUILT_IN_REGISTRY}.validate('webhook', {{'url': 'https://example.com/h'}})",
+        JOB_TYPE_LIBRARIES | {"timer_service.egress"},
+    ),
+    # Callbacks need httpx for webhooks; an HTML monitor's parser waits for its first check.
+    "callbacks": (
+        f"import callbacks.handler\n{BUILT_IN_REGISTRY}",
+        {"selectolax", "regex", "apprise"},
+    ),
+}
+
+
+@pytest.mark.parametrize("handler", sorted(COLD_STARTS))
+def test_handler_cold_start_leaves_out_job_type_code_it_does_not_run(handler: str) -> None:
+    # GIVEN a fresh interpreter WHEN the handler is imported and readied THEN none is loaded.
+    code, absent = COLD_STARTS[handler]
+    code += "\nimport sys; print(' '.join(sorted(set(sys.argv[1:]) & set(sys.modules))))"
+    env = {"PATH": "/usr/bin:/bin", "POWERTOOLS_TRACE_DISABLED": "true"}
+    result = subprocess.run(
+        [sys.executable, "-c", code, *sorted(absent)],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == []
 
 
 LOCAL_ONLY = ("timer_service/local/", "timer_service/cli.py")
