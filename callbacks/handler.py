@@ -38,7 +38,7 @@ listeners: list[DeliveryListener] = []  # the local stack prints each firing thr
 
 @cache
 def settings() -> Settings:
-    return wiring.resolved(Settings.from_env())
+    return wiring.resolved(Settings.from_env(), webhook_secret=True)
 
 
 @cache

@@ -51,6 +51,18 @@ REPORT = pytest.StashKey[str]()
 SUMMARY_TITLE = "AWS calls of the Lambda handlers vs their IAM roles"
 
 
+WEBHOOK_SECRET_PARAMETER = "/timers/webhook"  # as tests/functional/test_secrets.py stores it
+
+
+def webhook_secret_parameter(scope: Any) -> Any:
+    """The webhook signing secret as the README deploys it: an SSM SecureString parameter."""
+    from aws_cdk import aws_ssm as ssm
+
+    return ssm.StringParameter.from_secure_string_parameter_attributes(
+        scope, "WebhookSigningSecret", parameter_name=WEBHOOK_SECRET_PARAMETER
+    )
+
+
 def job_type_statements() -> list[iam.PolicyStatement]:
     """What infra/README.md's Permissions table tells a user to add for each built-in job type
     (``callback_policy_statements``), on any resource of the kind: tests make their own
@@ -174,7 +186,11 @@ def _check(directory: Path) -> tuple[str, bool]:
     except ImportError as exc:  # the CDK group is not installed
         return f"{len(calls)} AWS calls recorded but not checked: {exc} (make sync-all)", False
     try:
-        synthesized = synthesize(nag=False, callback_policy_statements=job_type_statements())
+        synthesized = synthesize(
+            nag=False,
+            callback_policy_statements=job_type_statements(),
+            webhook_signing_secret=webhook_secret_parameter,
+        )
     except Exception as exc:  # no node for jsii, a construct that does not synthesize
         return f"{len(calls)} AWS calls recorded but not checked: synthesis failed: {exc!r}", True
     template = Template(synthesized.template)

@@ -26,9 +26,8 @@ def read_secret(arn: str, client: Any) -> str:
     try:
         if service == "secretsmanager":
             return str(client.get_secret_value(SecretId=arn)["SecretString"])
-        if service == "ssm":
-            name = arn.split(":parameter", 1)[1]
-            response = client.get_parameter(Name=name, WithDecryption=True)
+        if service == "ssm":  # GetParameter takes the ARN as the name
+            response = client.get_parameter(Name=arn, WithDecryption=True)
             return str(response["Parameter"]["Value"])
     except (ClientError, BotoCoreError, KeyError) as exc:
         raise SecretUnavailableError(f"cannot read the secret {arn}: {exc}") from exc

@@ -11,6 +11,7 @@ from timer_service.clock import Clock, format_utc
 from timer_service.dispatch import DispatchQueue, Firing
 from timer_service.errors import (
     InvalidRequestError,
+    InvalidScheduleError,
     TimerNotFoundError,
     TimerServiceError,
     VersionConflictError,
@@ -407,8 +408,11 @@ class TimerService:
         )
 
     def _view(self, timer: Timer, now_s: int) -> TimerView:
-        entry = index_entry(timer, after_s=now_s)
-        fires = timing_of(timer).next_fires(now_s, NEXT_FIRE_COUNT) if timer.enabled else []
+        try:
+            entry = index_entry(timer, after_s=now_s)
+            fires = timing_of(timer).next_fires(now_s, NEXT_FIRE_COUNT) if timer.enabled else []
+        except InvalidScheduleError:  # stored under older rules: shown, with no next firing
+            entry, fires = None, []
         return TimerView.of(
             timer,
             time_shard_id=None if entry is None else entry.key.pk,

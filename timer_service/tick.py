@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from timer_service.clock import Clock
 from timer_service.dispatch import DispatchQueue, Firing
+from timer_service.errors import InvalidScheduleError
 from timer_service.keys import minute_partition, rate_partition
 from timer_service.metrics import Metrics, NullMetrics
 from timer_service.models import MisfirePolicy, ShardState
@@ -198,7 +199,11 @@ class TickEngine:
             fire_s = fire_time_in_minute(entry, minute)
             if fire_s is None:
                 continue
-            following = successor(entry)
+            try:
+                following = successor(entry)
+            except InvalidScheduleError as exc:  # stored under older rules: fires, then stops
+                logger.warning("no next firing of %s: %s", entry.timer_id, exc.message)
+                following = None
             if following is not None:
                 nexts.append(following)
             firing = Firing(

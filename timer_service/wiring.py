@@ -30,14 +30,16 @@ class ConfigurationError(TimerServiceError):
     code = "configuration_error"
 
 
-def resolved(settings: Settings) -> Settings:
-    """``settings`` with the secrets named by ARN read in (once per process)."""
+def resolved(settings: Settings, *, webhook_secret: bool = False) -> Settings:
+    """``settings`` with the secrets named by ARN read in (once per process): the message
+    signing key, and the webhook signing secret where the function signs webhooks."""
     update: dict[str, str] = {}
     clients = Clients(settings)
     if settings.message_signing_key is None and settings.message_signing_key_arn:
         arn = settings.message_signing_key_arn
         update["message_signing_key"] = read_secret(arn, clients(secret_service(arn)))
-    if settings.webhook_signing_secret is None and settings.webhook_signing_secret_arn:
+    wanted = webhook_secret and settings.webhook_signing_secret is None
+    if wanted and settings.webhook_signing_secret_arn:
         arn = settings.webhook_signing_secret_arn
         update["webhook_signing_secret"] = read_secret(arn, clients(secret_service(arn)))
     return settings.model_copy(update=update) if update else settings

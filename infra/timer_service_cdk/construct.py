@@ -329,10 +329,12 @@ class TimerService(Construct):
             self._allow(function, ("secretsmanager:GetSecretValue",), self.signing_key.secret_arn)
         if webhook_signing_secret is not None:
             arn = _secret_arn(webhook_signing_secret)
-            if hasattr(webhook_signing_secret, "secret_arn"):
-                self._allow(self.callback_function, ("secretsmanager:GetSecretValue",), arn)
-            else:  # an SSM parameter: GetParameter, and its key when it is not AWS's own
-                webhook_signing_secret.grant_read(self.callback_function)
+            reads = (
+                "secretsmanager:GetSecretValue"
+                if hasattr(webhook_signing_secret, "secret_arn")
+                else "ssm:GetParameter"  # a SecureString under AWS's key needs no more
+            )
+            self._allow(self.callback_function, (reads,), arn)
         assert self.callback_function.role is not None
         acknowledge(
             self.callback_function.role,

@@ -239,11 +239,12 @@ class Template:
         table's), None for a literal."""
         if isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] in self.resources:
             kind = self.resources[value["Ref"]]["Type"]
-            return (
-                f"${{{value['Ref']}}}" if kind == "AWS::SNS::Topic" else f"${{{value['Ref']}.Arn}}"
-            )
-        if isinstance(value, dict) and set(value) == {"Fn::GetAtt"}:
+            ref_is_arn = kind in ("AWS::SNS::Topic", "AWS::SecretsManager::Secret")
+            return f"${{{value['Ref']}}}" if ref_is_arn else f"${{{value['Ref']}.Arn}}"
+        if isinstance(value, dict) and set(value) & {"Fn::GetAtt", "Fn::Join"}:
             return self.render(value)
+        if isinstance(value, str) and value.startswith("arn:"):  # an imported resource's ARN
+            return value
         return None
 
     def pretty(self, resource: str) -> str:
@@ -356,6 +357,18 @@ def _needs(call: Mapping[str, Any]) -> list[_Need]:
     if service == "events" and operation == "PutEvents":
         buses = params.get("EventBusNames") or ["default"]
         return [_Need("events:PutEvents", bus, "", _bus_arn(bus, region)) for bus in set(buses)]
+    if service == "secretsmanager" and operation == "GetSecretValue":
+        secret = params["SecretId"]
+        return [_Need("secretsmanager:GetSecretValue", secret, "", secret)]
+    if service == "ssm" and operation == "GetParameter":
+        name = params["Name"]
+        path = name if name.startswith("/") else f"/{name}"
+        arn = (
+            name
+            if name.startswith("arn:")
+            else f"arn:aws:ssm:{region}:{THIS_ACCOUNT}:parameter{path}"
+        )
+        return [_Need("ssm:GetParameter", name, "", arn)]
     if service == "sts" and operation == "AssumeRole":
         return [_Need("sts:AssumeRole", params["RoleArn"], "", params["RoleArn"])]
     if service == "ec2" and "InstanceIds" in params and not operation.startswith("Describe"):
