@@ -66,3 +66,26 @@ def test_parameters_botocore_refuses_before_sending_are_permanent() -> None:
 
 def test_an_unreachable_endpoint_is_retried() -> None:
     assert not is_permanent(EndpointConnectionError(endpoint_url="https://sqs.example"))
+
+
+def test_a_denied_aws_call_in_any_job_is_dead_lettered_at_once() -> None:
+    # GIVEN an sqs job whose queue the callback role may not send to (AccessDenied, 403)
+    import boto3
+    from botocore.stub import Stubber
+
+    from timer_service.testing import JobHarness
+
+    sqs = boto3.client(
+        "sqs", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y"
+    )
+    stub = Stubber(sqs)
+    stub.add_client_error("send_message", "AccessDenied", "not authorized", 403)
+    stub.activate()
+    harness = JobHarness(clients=lambda service, **_: sqs)
+    harness.put("t", jobType="sqs", job={"queueUrl": "https://sqs.us-east-1.amazonaws.com/1/q"})
+    # WHEN it fires for the first time
+    run = harness.fire("t", attempt=1)
+    # THEN it is not retried: the run says it goes to the dead-letter queue
+    assert run is not None and run.outcome == "error"
+    assert "AccessDenied" in run.summary
+    assert run.summary.endswith("(attempt 1; to the dead-letter queue)")
