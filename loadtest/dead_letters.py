@@ -88,8 +88,12 @@ def run(args: argparse.Namespace, progress: Any = None) -> dict[str, Any]:
             figures["seed_s"] = round(time.perf_counter() - started, 1)
             if progress:
                 progress(1, 2, "listing and redriving")
-            mine = httpx.Client(base_url=stack.url, headers={"X-Api-Key": KEYS["mine"]})
-            others = httpx.Client(base_url=stack.url, headers={"X-Api-Key": KEYS["others"]})
+            mine = httpx.Client(
+                base_url=stack.url, headers={"X-Api-Key": KEYS["mine"]}, timeout=120
+            )
+            others = httpx.Client(
+                base_url=stack.url, headers={"X-Api-Key": KEYS["others"]}, timeout=120
+            )
             figures["list_s"], first = _timed(lambda: mine.get("/dlq", params={"limit": 100}))
             figures["list_again_s"], again = _timed(lambda: mine.get("/dlq", params={"limit": 100}))
             figures["listed"] = len(first.json()["items"])

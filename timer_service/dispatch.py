@@ -25,6 +25,7 @@ from timer_service.messages import (
     SIGNATURE_ATTRIBUTE,
     Message,
     MessageSigner,
+    due_now,
     firings_in,
     messages_of,
     retry_message,
@@ -129,7 +130,7 @@ class SqsDispatchQueue:
         )
 
     def resend(self, firings: Sequence[Firing]) -> None:
-        self.send_messages(messages_of(firings), delayed=False)
+        self.send_messages(due_now(firings), delayed=False)
 
     def send_messages(self, messages: Sequence[Message], *, delayed: bool = True) -> None:
         """Send ``messages``, each to arrive by its second (``delayed``) or at once;
@@ -221,5 +222,5 @@ class InMemoryDispatchQueue:
         self.retried.append((firing, attempts_before, self.clock.now() + delay_s))
 
     def resend(self, firings: Sequence[Firing]) -> None:
-        self.calls += len(_batches(messages_of(firings)))
+        self.calls += len(_batches(due_now(firings)))
         self.sent += [(firing, self.clock.now()) for firing in firings]

@@ -1,12 +1,12 @@
 """The dispatch queue's messages: what a body holds, how firings share one, and its signature.
 
-A body is one firing (``{"o","i","v","s",...}``, see :meth:`Firing.to_json`), or a pack of
-firings due in the same second (``{"p": [...]}``), or one firing sent again after a failed
-delivery with the deliveries it had so far (``{..., "a": 3}``). Every message the service
-sends carries an HMAC-SHA256 of its body, keyed by a secret only the service's functions hold,
-in the message attribute ``sig``: the callback runs only messages whose signature holds, so a
-message that someone else put on the queue (a tenant's ``sqs`` job aimed at it, a stray script
-with send rights) is never run.
+A body is one firing (``{"o","i","v","s",...}``, see :meth:`Firing.to_json`); or a pack of
+firings (``{"p": [...]}``: due in the same second, or redriven together); or one firing sent
+again after a failed delivery, with the deliveries it had so far (``{..., "a": 3}``). Every
+message the service sends carries an HMAC-SHA256 of its body, keyed by a secret only the
+service's functions hold, in the message attribute ``sig``: the callback runs only messages
+whose signature holds, so a message that someone else put on the queue (a tenant's ``sqs`` job
+aimed at it, a stray script with send rights) is never run.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ __all__ = [
     "SIGNATURE_ATTRIBUTE",
     "Message",
     "MessageSigner",
+    "due_now",
     "firings_in",
     "messages_of",
     "read",
@@ -60,25 +61,37 @@ def messages_of(firings: Sequence[Firing]) -> list[Message]:
             messages.append(Message(firing.to_message(), firing.scheduled_s, (firing,)))
         else:
             by_second.setdefault(firing.scheduled_s, []).append(firing)
-    for second, group in by_second.items():
-        pack: list[str] = []
-        members: list[Firing] = []
-        size = 0
-        for firing in group:
-            text = firing.to_message()
-            if members and (
-                len(members) == PACK_MAX_FIRINGS or size + len(text) + 1 > PACK_MAX_BYTES
-            ):
-                messages.append(_message(second, pack, members))
-                pack, members, size = [], [], 0
-            pack.append(text)
-            members.append(firing)
-            size += len(text) + 1
-        messages.append(_message(second, pack, members))
+    for group in by_second.values():
+        messages += _packs(group)
     return messages
 
 
-def _message(second: int, texts: list[str], members: list[Firing]) -> Message:
+def due_now(firings: Sequence[Firing]) -> list[Message]:
+    """Firings to be delivered now whenever they were due (a redrive), packed together up to
+    ``PACK_MAX_FIRINGS`` a message whatever their seconds: 1,000 letters are one send."""
+    return _packs(list(firings))
+
+
+def _packs(group: list[Firing]) -> list[Message]:
+    messages: list[Message] = []
+    pack: list[str] = []
+    members: list[Firing] = []
+    size = 0
+    for firing in group:
+        text = firing.to_message()
+        if members and (len(members) == PACK_MAX_FIRINGS or size + len(text) + 1 > PACK_MAX_BYTES):
+            messages.append(_message(pack, members))
+            pack, members, size = [], [], 0
+        pack.append(text)
+        members.append(firing)
+        size += len(text) + 1
+    if members:
+        messages.append(_message(pack, members))
+    return messages
+
+
+def _message(texts: list[str], members: list[Firing]) -> Message:
+    second = min(firing.scheduled_s for firing in members)
     if len(members) == 1:
         return Message(texts[0], second, (members[0],))
     return Message(_PACK_PREFIX + ",".join(texts) + "]}", second, tuple(members))
@@ -96,9 +109,9 @@ def read(body: str) -> Message:
         value = json.loads(body)
         if isinstance(value, dict) and isinstance(value.get("p"), list):
             firings = tuple(Firing.from_json(member) for member in value["p"])
-            if not firings or len({f.scheduled_s for f in firings}) != 1:
-                raise ValueError("a pack holds firings of one second")
-            return Message(body, firings[0].scheduled_s, firings)
+            if not firings:
+                raise ValueError("an empty pack")
+            return Message(body, min(f.scheduled_s for f in firings), firings)
         firing = Firing.from_json(value)
         attempts = int(value.get("a", 0))
     except (KeyError, TypeError, AttributeError) as exc:

@@ -15,6 +15,7 @@ import random
 import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -147,16 +148,22 @@ class DynamoDeadLetterStore:
             {"DeleteRequest": {"Key": {PK: {"S": k.pk}, SK: {"S": k.sk}}}}
             for k in dict.fromkeys(letter.key for letter in letters)
         ]
-        for start in range(0, len(requests), BATCH_WRITE_SIZE):
-            pending: dict[str, Any] = {self._table: requests[start : start + BATCH_WRITE_SIZE]}
-            for attempt in range(8):
-                response = self._call("batch_write_item", RequestItems=pending)
-                pending = response.get("UnprocessedItems") or {}
-                if not pending:
-                    break
-                time.sleep(random.uniform(0, 0.05 * 2**attempt))  # full jitter, as AWS advises
-            else:
-                raise StoreError(f"DynamoDB table {self._table!r}: deletes left unprocessed")
+        batches = [
+            requests[start : start + BATCH_WRITE_SIZE]
+            for start in range(0, len(requests), BATCH_WRITE_SIZE)
+        ]
+        with ThreadPoolExecutor(max_workers=max(1, min(8, len(batches)))) as pool:
+            list(pool.map(self._delete_batch, batches))
+
+    def _delete_batch(self, batch: list[dict[str, Any]]) -> None:
+        pending: dict[str, Any] = {self._table: batch}
+        for attempt in range(8):
+            response = self._call("batch_write_item", RequestItems=pending)
+            pending = response.get("UnprocessedItems") or {}
+            if not pending:
+                return
+            time.sleep(random.uniform(0, 0.05 * 2**attempt))  # full jitter, as AWS advises
+        raise StoreError(f"DynamoDB table {self._table!r}: deletes left unprocessed")
 
     def _call(self, operation: str, **request: Any) -> Any:
         try:
