@@ -222,9 +222,10 @@ def run(args: argparse.Namespace, progress: Any = None) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m loadtest.api``: the same as ``python -m loadtest api``."""
-    from loadtest.__main__ import main as harness
+    from loadtest import harness
 
-    return harness(["api", *(argv if argv is not None else sys.argv[1:])])
+    scenario = {"api": sys.modules[__name__]}
+    return harness.run(scenario, ["api", *(argv if argv is not None else sys.argv[1:])])
 
 
 if __name__ == "__main__":

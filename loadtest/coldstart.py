@@ -347,9 +347,10 @@ def run(args: argparse.Namespace, progress: Any = None) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m loadtest.coldstart``: the same as ``python -m loadtest coldstart``."""
-    from loadtest.__main__ import main as harness
+    from loadtest import harness
 
-    return harness(["coldstart", *(argv if argv is not None else sys.argv[1:])])
+    scenario = {"coldstart": sys.modules[__name__]}
+    return harness.run(scenario, ["coldstart", *(argv if argv is not None else sys.argv[1:])])
 
 
 if __name__ == "__main__":

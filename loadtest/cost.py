@@ -176,12 +176,12 @@ class RecordingSqs:
 
 
 def run(args: argparse.Namespace, progress: Any = None) -> dict[str, Any]:
-    from timer_service.local.embedded import EmbeddedAws, fake_credentials
     from timer_service.pricing import (
         eventbridge_scheduler_usd_per_million,
         idle_month_usd,
         step_functions_usd_per_million,
     )
+    from timer_service_local.embedded import EmbeddedAws, fake_credentials
 
     sys.setrecursionlimit(20_000)  # moto parses an UpdateExpression of many bases recursively
     with fake_credentials(), EmbeddedAws() as aws:
@@ -231,7 +231,6 @@ def _workload(endpoint: str, table: str, periods: list[int], *, minutes: int) ->
     from timer_service.delivery import Delivery
     from timer_service.dispatch import SqsDispatchQueue, firings_in
     from timer_service.job_types import JobType, JobTypeRegistry
-    from timer_service.local.lambda_context import LocalContext
     from timer_service.messages import MessageSigner
     from timer_service.models import TimerSpec
     from timer_service.pricing import request_usd
@@ -240,6 +239,7 @@ def _workload(endpoint: str, table: str, periods: list[int], *, minutes: int) ->
     from timer_service.settings import Settings
     from timer_service.store.dynamodb import DynamoTimerStore
     from timer_service.tick import RACE_SLACK_S, TickEngine
+    from timer_service_local.lambda_context import LocalContext
 
     dynamodb = client("dynamodb", "us-east-1", endpoint)
     create_table(dynamodb, table)

@@ -101,7 +101,7 @@ def _webhook(receiver: WebhookReceiver, timer_id: str) -> dict[str, Any]:
 def _run_deployed(args: argparse.Namespace, progress: Any) -> dict[str, Any]:
     import os
 
-    from timer_service.deployment import Deployment, api_region
+    from timer_service_cli.deployment import Deployment, api_region
 
     deployment = Deployment.load(args.stack, endpoint_url=os.environ.get("AWS_ENDPOINT_URL"))
     api_url = deployment.output("ApiUrl")
@@ -127,7 +127,7 @@ class _SignedApi:
         self._url, self._region, self._api_key = url, region, api_key
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
-        from timer_service.deployment import signed_call
+        from timer_service_cli.deployment import signed_call
 
         return signed_call(
             method,

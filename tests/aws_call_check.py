@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from timer_service.local import aws_calls
+from timer_service_local import aws_calls
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -14,8 +14,8 @@ import pytest
 
 if TYPE_CHECKING:
     from loadtest.stack import WebhookReceiver
-    from timer_service.local.embedded import EmbeddedAws
     from timer_service.messages import MessageSigner
+    from timer_service_local.embedded import EmbeddedAws
 
 pytest_plugins = ["tests.aws_call_check"]  # the handlers' AWS calls vs their IAM roles
 
@@ -42,7 +42,7 @@ def load_event(name: str) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def embedded_aws() -> Iterator[EmbeddedAws]:
     """One moto server per test process, on a free loopback port."""
-    from timer_service.local.embedded import EmbeddedAws, fake_credentials
+    from timer_service_local.embedded import EmbeddedAws, fake_credentials
 
     with fake_credentials(), EmbeddedAws() as aws:
         yield aws
@@ -111,7 +111,7 @@ ApiCall = Callable[..., ApiResponse]
 def call_api(aws: AwsResources) -> ApiCall:
     """Invoke the API Lambda with a REST event built from the sample event."""
     from api.handler import lambda_handler
-    from timer_service.local.lambda_context import LocalContext
+    from timer_service_local.lambda_context import LocalContext
 
     def call(
         method: str,

@@ -48,7 +48,14 @@ __all__ = [
 LAMBDA_PLATFORM = "aarch64-manylinux2014"
 LAMBDA_PYTHON = "3.13"
 DISTRIBUTION = "timer-service"
-LEFT_OUT = ("timer_service_cdk",)  # in the project's wheel, never needed by a Lambda
+# In the project's wheel, never needed by a Lambda: the construct, the CLI, the console, the
+# local stack.
+LEFT_OUT = (
+    "timer_service_cdk",
+    "timer_service_cli",
+    "timer_service_console",
+    "timer_service_local",
+)
 PYTHON_OVERRIDE = "TIMER_SERVICE_BUNDLE_PYTHON"  # an interpreter to compile with, if set
 # Written by the installer, different at every build (the wheel's scratch path, a time stamp),
 # never read at run time: left out so that the same inputs give the same asset hash.

@@ -45,7 +45,7 @@ from timer_service.keys import (
 from timer_service.models import MAX_SHARDS
 from timer_service_cdk.bundle import LambdaBundle, bundling_options
 from timer_service_cdk.grants import JobTypeGrants
-from timer_service_cdk.monitoring import Monitoring
+from timer_service_cdk.monitoring import Monitoring, Watched
 from timer_service_cdk.nag import acknowledge
 
 __all__ = ["ApiAuth", "TimerService", "UsagePlanLimits"]
@@ -401,7 +401,14 @@ class TimerService(Construct):
         self.monitoring = Monitoring(
             self,
             "Monitoring",
-            service=self,
+            service=Watched(
+                api=self.api,
+                api_function=self.api_function,
+                ticker_function=self.ticker_function,
+                callback_function=self.callback_function,
+                dispatch_queue=self.dispatch_queue,
+                dlq=self.dlq,
+            ),
             alarm_topic=alarm_topic,
             ticks_per_minute=len(self.ticking_shards),
         )

@@ -16,19 +16,19 @@ Alarms (each to the alarm topic, and again when it clears):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from aws_cdk import Duration
+from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-if TYPE_CHECKING:
-    from timer_service_cdk.construct import TimerService
-
-__all__ = ["LATENESS_ALARM_MS", "METRICS_NAMESPACE", "Monitoring"]
+__all__ = ["LATENESS_ALARM_MS", "METRICS_NAMESPACE", "Monitoring", "Watched"]
 
 METRICS_NAMESPACE = "TimerService"  # as the handlers' powertools Metrics publish
 LATENESS_ALARM_MS = 2000
@@ -45,6 +45,18 @@ def _service_metric(name: str, service: str, statistic: str) -> cloudwatch.Metri
     )
 
 
+@dataclass(frozen=True)
+class Watched:
+    """The parts of a timer service the alarms and the dashboard watch."""
+
+    api: apigateway.RestApi
+    api_function: lambda_.IFunction
+    ticker_function: lambda_.IFunction
+    callback_function: lambda_.IFunction
+    dispatch_queue: sqs.IQueue
+    dlq: sqs.IQueue
+
+
 class Monitoring(Construct):
     """The service's alarms (to ``alarm_topic``) and its CloudWatch dashboard."""
 
@@ -53,7 +65,7 @@ class Monitoring(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        service: TimerService,
+        service: Watched,
         alarm_topic: sns.ITopic | None,
         ticks_per_minute: int,
     ) -> None:

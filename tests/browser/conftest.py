@@ -19,7 +19,7 @@ SHOTS = os.environ.get("CONSOLE_SCREENSHOTS")  # a directory: the tests save the
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from timer_service.local.stack import LocalStack, StackConfig
+    from timer_service_local.stack import LocalStack, StackConfig
 
     config = StackConfig(
         port=0,

@@ -274,8 +274,8 @@ def test_dead_letters_are_listed_and_redriven(stack: Any, page: Any) -> None:
     from timer_service.clock import SystemClock
     from timer_service.dead_letters import DeadLetters
     from timer_service.dispatch import Firing
-    from timer_service.local.gateway import LOCAL_OWNER
     from timer_service.store.dead_letters import DynamoDeadLetterStore
+    from timer_service_local.gateway import LOCAL_OWNER
 
     httpx.put(f"{stack.url}/periodic/flaky", json={"schedule": "rate(1 hour)"})
     scheduled = int(datetime(2026, 11, 20, 8, 0, tzinfo=UTC).timestamp())
@@ -323,7 +323,7 @@ def test_a_stack_with_api_keys_asks_for_one_once(page: Any, tmp_path: Path) -> N
 def test_console_for_a_deployed_stack_signs_its_calls(
     stack: Any, page: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from timer_service.console.proxy import ConsoleProxy
+    from timer_service_cli.console_proxy import ConsoleProxy
 
     # the local stack stands in for API Gateway (it ignores the signature)
     for name, value in {

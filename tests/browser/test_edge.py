@@ -106,7 +106,7 @@ def test_chromium_refuses_to_frame_the_console_and_the_api(
 def test_chromium_refuses_to_frame_the_console_of_a_deployed_stack(
     stack: Any, page: Any, pages: PageServer
 ) -> None:
-    from timer_service.console.proxy import ConsoleProxy
+    from timer_service_cli.console_proxy import ConsoleProxy
 
     proxy = ConsoleProxy(stack.url, region="eu-west-1", port=0).start()
     try:

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from loadtest.stack import StackProcess, WebhookReceiver
-from timer_service.local.held_queue import held_firings
+from timer_service_local.held_queue import held_firings
 
 pytestmark = pytest.mark.e2e
 

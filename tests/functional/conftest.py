@@ -34,7 +34,7 @@ def pipeline(aws: AwsResources, monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws
         "POWERTOOLS_METRICS_DISABLED": "true",
     }.items():
         monkeypatch.setenv(name, value)
-    from timer_service.local.lambdas import cold_start
+    from timer_service_local.lambdas import cold_start
 
     cold_start(callbacks.handler)
     cold_start(ticker.handler)
@@ -54,7 +54,7 @@ def sqs() -> Any:
 def consume(aws: AwsResources, *, rounds: int = 1) -> int:
     """Run the callback Lambda on what the dispatch queue holds now, like the event source."""
     from callbacks.handler import lambda_handler
-    from timer_service.local.queue_worker import QueueWorker
+    from timer_service_local.queue_worker import QueueWorker
 
     worker = QueueWorker(sqs(), aws.dispatch_queue_url, lambda_handler, wait_s=0)
     return sum(worker.poll_once() for _ in range(rounds))
@@ -75,7 +75,7 @@ def webhook_timer(
 def reset_callbacks() -> None:
     """Forget the callback Lambda's cached settings after the environment changed."""
     import callbacks.handler
-    from timer_service.local.lambdas import cold_start
+    from timer_service_local.lambdas import cold_start
 
     cold_start(callbacks.handler)
 

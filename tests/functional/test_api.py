@@ -403,8 +403,8 @@ def test_body_without_content_type_is_read_as_json(call_api: ApiCall) -> None:
 
 def test_base64_encoded_body_is_accepted(call_api: ApiCall, aws: AwsResources) -> None:
     from api.handler import lambda_handler
-    from timer_service.local.gateway import build_event
-    from timer_service.local.lambda_context import LocalContext
+    from timer_service_local.gateway import build_event
+    from timer_service_local.lambda_context import LocalContext
 
     event = build_event(
         method="PUT",
@@ -497,8 +497,8 @@ def test_openapi_document_of_a_key_caller_without_api_auth_declares_the_key(
 ) -> None:
     # API Gateway puts the key's id in the request context of a stack with apiAuth=API_KEY
     from api.handler import lambda_handler
-    from timer_service.local.gateway import build_event
-    from timer_service.local.lambda_context import LocalContext
+    from timer_service_local.gateway import build_event
+    from timer_service_local.lambda_context import LocalContext
 
     event = build_event(
         method="GET", raw_path="/openapi.json", headers={}, body=b"", owner=None, api_key_id="k1"
@@ -601,7 +601,7 @@ def test_runs_are_owned_expire_and_page(call_api: ApiCall, aws: AwsResources) ->
 
 
 def raw_event(method: str, path: str, body: bytes, *, base64_encoded: bool = True) -> Any:
-    from timer_service.local.gateway import build_event
+    from timer_service_local.gateway import build_event
 
     event = build_event(
         method=method,
@@ -621,7 +621,7 @@ def test_a_body_that_is_not_utf8_is_a_400_naming_the_body(
     call_api: ApiCall, aws: AwsResources, method: str, body: bytes
 ) -> None:
     from api.handler import lambda_handler
-    from timer_service.local.lambda_context import LocalContext
+    from timer_service_local.lambda_context import LocalContext
 
     before = aws.scan()
     result = lambda_handler(raw_event(method, "/periodic/x", body), LocalContext())
@@ -633,7 +633,7 @@ def test_a_body_that_is_not_utf8_is_a_400_naming_the_body(
 
 def test_a_body_that_is_not_base64_when_it_says_so_is_a_400(call_api: ApiCall) -> None:
     from api.handler import lambda_handler
-    from timer_service.local.lambda_context import LocalContext
+    from timer_service_local.lambda_context import LocalContext
 
     event = raw_event("PUT", "/periodic/x", b"{}")
     event["body"] = "%%% not base64 %%%"

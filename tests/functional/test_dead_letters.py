@@ -114,7 +114,7 @@ def test_what_sqs_dead_letters_becomes_its_owners_dead_letter(
 ) -> None:
     """A callback that crashed or timed out maxReceiveCount times: SQS moves the message."""
     from callbacks.handler import dead_letter_handler
-    from timer_service.local.queue_worker import QueueWorker
+    from timer_service_local.queue_worker import QueueWorker
 
     firing = Firing(ALICE, "crashy", 1, 1_900_000_000)
     body = firing.to_message()

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import AwsResources
-from timer_service.cli import main
+from timer_service_cli.main import main
 
 
 @dataclass

@@ -12,8 +12,8 @@ from typing import Any
 import boto3
 import pytest
 
-from timer_service.local.emulator import EmulatorProcess
 from timer_service.provisioning import create_idempotency_table, create_table
+from timer_service_local.emulator import EmulatorProcess
 
 TABLE = "timers"
 

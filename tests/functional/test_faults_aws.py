@@ -214,8 +214,8 @@ def test_a_callback_that_dies_after_its_job_ran(
     runs: int,
 ) -> None:
     from callbacks.handler import lambda_handler
-    from timer_service.local.lambda_context import LocalContext
-    from timer_service.local.queue_worker import sqs_event
+    from timer_service_local.lambda_context import LocalContext
+    from timer_service_local.queue_worker import sqs_event
 
     # GIVEN a firing whose webhook ran, but whose message was not deleted (the function died)
     webhook_timer(call_api, receiver, "t", delivery=delivery)

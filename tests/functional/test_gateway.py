@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from timer_service.local.gateway import Gateway, GatewayApp
+from timer_service_local.gateway import Gateway, GatewayApp
 
 ORIGIN = "http://console.example"
 

@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from loadtest.stack import WebhookReceiver
-from timer_service.local.stack import ENDPOINT_FILE, LocalStack, StackConfig
+from timer_service_local.endpoint import ENDPOINT_FILE
+from timer_service_local.stack import LocalStack, StackConfig
 
 
 @pytest.fixture(autouse=True)
@@ -85,7 +86,7 @@ def test_a_legacy_state_file_is_imported_once(tmp_path: Path) -> None:
 
 
 def test_a_port_in_use_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from timer_service.cli import main
+    from timer_service_cli.main import main
 
     with LocalStack(config(tmp_path / "a")) as stack:
         port = stack.url.rsplit(":", 1)[1]

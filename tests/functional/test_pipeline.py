@@ -28,7 +28,7 @@ from tests.functional.conftest import (
 )
 from timer_service.clock import SystemClock
 from timer_service.dispatch import Firing, SqsDispatchQueue
-from timer_service.local.lambda_context import LocalContext
+from timer_service_local.lambda_context import LocalContext
 
 
 def test_trigger_delivers_a_signed_webhook(
@@ -112,7 +112,7 @@ def test_client_error_goes_to_dlq_at_once_and_can_be_redriven(
     tmp_path: Any,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from timer_service.cli import main
+    from timer_service_cli.main import main
 
     receiver.status = 404
     webhook_timer(call_api, receiver, "missing-page")

@@ -1,6 +1,6 @@
 """Checks recorded AWS calls against the function roles of a synthesized CloudFormation template.
 
-A recorded call (:mod:`timer_service.local.aws_calls`) becomes the IAM permissions it needs, as
+A recorded call (:mod:`timer_service_local.aws_calls`) becomes the IAM permissions it needs, as
 the AWS Service Authorization Reference and the services' guides map API operations to actions:
 
 - SQS batch operations are authorised as their single forms (``SendMessageBatch`` needs

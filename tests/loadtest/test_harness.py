@@ -95,7 +95,7 @@ def test_e2e_on_a_deployed_stack_signs_its_calls_and_drains_the_output_queue(
 
     import boto3
 
-    from timer_service.local.stack import LocalStack, StackConfig
+    from timer_service_local.stack import LocalStack, StackConfig
 
     for name in [n for n in os.environ if n.startswith("AWS_")]:
         monkeypatch.delenv(name)

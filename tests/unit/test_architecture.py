@@ -13,7 +13,35 @@ import timer_service
 
 ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_PACKAGES = {"api", "ticker", "callbacks"}
-COMPOSITION_ROOT = ROOT / "timer_service" / "local" / "stack.py"
+# Which first-party package may import which: the core imports only itself; the Lambda packages
+# the core (and the job types of callbacks); the console's assets nothing; the local stack is
+# the composition root of the Lambdas on one machine; the CLI drives the local stack and calls
+# deployed ones; the construct names the core's keys and limits. Nothing imports loadtest.
+MAY_IMPORT = {
+    "timer_service": {"timer_service"},
+    "api": {"api", "timer_service"},
+    "ticker": {"ticker", "timer_service"},
+    "callbacks": {"callbacks", "timer_service"},
+    "timer_service_console": {"timer_service_console"},
+    "timer_service_local": {
+        "timer_service_local",
+        "timer_service",
+        "timer_service_console",
+        *LAMBDA_PACKAGES,
+    },
+    "timer_service_cli": {
+        "timer_service_cli",
+        "timer_service",
+        "timer_service_console",
+        "timer_service_local",
+    },
+    "timer_service_cdk": {"timer_service_cdk", "timer_service"},
+}
+FIRST_PARTY_PACKAGES = {*MAY_IMPORT, "loadtest", "tests"}
+SOURCE_DIRS = {name: ROOT / name for name in MAY_IMPORT} | {
+    "timer_service_cdk": ROOT / "infra" / "timer_service_cdk"
+}
+GRAPH_DIRS = {**SOURCE_DIRS, "loadtest": ROOT / "loadtest"}
 
 
 def imported_top_packages(path: Path) -> set[str]:
@@ -27,13 +55,60 @@ def imported_top_packages(path: Path) -> set[str]:
     return names
 
 
-def test_core_never_imports_the_lambda_packages() -> None:
-    offenders = {
-        str(path.relative_to(ROOT)): sorted(imported_top_packages(path) & LAMBDA_PACKAGES)
-        for path in (ROOT / "timer_service").rglob("*.py")
-        if path != COMPOSITION_ROOT
-    }
-    assert {name: bad for name, bad in offenders.items() if bad} == {}
+def test_each_package_imports_only_the_layers_below_it() -> None:
+    offenders = {}
+    for package, directory in SOURCE_DIRS.items():
+        for path in directory.rglob("*.py"):
+            bad = (imported_top_packages(path) & FIRST_PARTY_PACKAGES) - MAY_IMPORT[package]
+            if bad:
+                offenders[str(path.relative_to(ROOT))] = sorted(bad)
+    assert offenders == {}
+
+
+def module_graph() -> dict[str, set[str]]:
+    """First-party module -> the first-party modules it imports at run time (not under
+    ``if TYPE_CHECKING``), lazily or not."""
+    modules: dict[str, Path] = {}
+    for directory in GRAPH_DIRS.values():
+        for path in directory.rglob("*.py"):
+            parts = path.relative_to(directory.parent).with_suffix("").parts
+            name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            modules[name] = path
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        targets: set[str] = set()
+        for imported in runtime_imports(path, whole=True, typing_too=True):
+            module = imported
+            while module and module not in modules:
+                module = module.rpartition(".")[0]
+            if module and module != name:
+                targets.add(module)
+        graph[name] = targets
+    return graph
+
+
+def test_no_import_circle() -> None:
+    graph = module_graph()
+    circles: list[list[str]] = []
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        stack.append(node)
+        for target in sorted(graph[node]):
+            if state.get(target) == 1:
+                circles.append([*stack[stack.index(target) :], target])
+            elif target not in state:
+                visit(target)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node)
+    # a package's __init__ re-exporting its modules is not a circle of their code
+    assert circles == []
 
 
 def test_core_never_imports_lambda_event_shapes_or_resolvers() -> None:
@@ -55,7 +130,7 @@ def test_public_names_are_exported_and_exist() -> None:
 
 def test_importing_handlers_builds_no_client_and_reads_no_table() -> None:
     # A fresh interpreter without AWS settings: importing must not fail or touch AWS.
-    code = "import api.handler, timer_service.cli, callbacks.job_types.webhook; print('ok')"
+    code = "import api.handler, timer_service_cli.main, callbacks.job_types.webhook; print('ok')"
     env = {"PATH": "/usr/bin:/bin", "POWERTOOLS_TRACE_DISABLED": "true"}
     result = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=ROOT, check=False
@@ -112,7 +187,7 @@ def test_handler_cold_start_leaves_out_job_type_code_it_does_not_run(handler: st
     assert result.stdout.split() == []
 
 
-LOCAL_ONLY = ("timer_service/local/", "timer_service/cli.py")
+LOCAL_ONLY = ("timer_service_local/", "timer_service_cli/main.py")
 FIRST_PARTY = {"timer_service", "api", "ticker", "callbacks"}
 
 
@@ -128,19 +203,25 @@ def lambda_sources() -> list[Path]:
     return sources
 
 
-def runtime_imports(path: Path) -> set[str]:
-    """Top-level modules ``path`` imports when it runs (not under ``if TYPE_CHECKING``)."""
+def runtime_imports(path: Path, *, whole: bool = False, typing_too: bool = False) -> set[str]:
+    """Modules ``path`` imports when it runs (not under ``if TYPE_CHECKING``, unless
+    ``typing_too``): their top-level package, or (``whole``) the whole dotted name, ``from a
+    import b`` giving ``a.b`` too."""
     names: set[str] = set()
 
     def visit(node: ast.AST) -> None:
-        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING":
+        typing_only = isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING"
+        if typing_only and not typing_too:
             for child in node.orelse:
                 visit(child)
             return
         if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
+            names.update(a.name if whole else a.name.split(".")[0] for a in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
+            if whole:
+                names.update(f"{node.module}.{alias.name}" for alias in node.names)
+            else:
+                names.add(node.module.split(".")[0])
         for child in ast.iter_child_nodes(node):
             visit(child)
 

@@ -13,7 +13,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from timer_service.local import aws_calls
+from timer_service_local import aws_calls
 
 QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/timers-dispatch"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from timer_service.console import asset
+from timer_service_console import asset
 
 
 def test_the_console_is_served_with_its_types_and_a_strict_policy() -> None:

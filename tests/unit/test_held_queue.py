@@ -7,7 +7,7 @@ from pathlib import Path
 
 from timer_service.clock import FixedClock, SystemClock
 from timer_service.dispatch import Firing, InMemoryDispatchQueue
-from timer_service.local.held_queue import HeldDispatchQueue, held_firings
+from timer_service_local.held_queue import HeldDispatchQueue, held_firings
 
 
 def test_due_firings_pass_and_later_ones_are_held_then_returned_on_stop() -> None:

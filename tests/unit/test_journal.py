@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from timer_service.local.journal import Journal, dumps, loads, read_journal, write_atomically
+from timer_service_local.journal import Journal, dumps, loads, read_journal, write_atomically
 
 
 def test_records_come_back_in_order_with_bytes_and_sets(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from timer_service.local.limits import RateLimiter
+from timer_service_local.limits import RateLimiter
 
 
 class Clock:

@@ -4,8 +4,8 @@
         httpx.put(f"{stack.url}/periodic/hello", json={...})
 
 The parts, as in AWS: the AWS emulator (moto, in a process of its own, journaling every change
-it answers, see :mod:`timer_service.local.emulator`); the API Lambda on warm instances of its
-own (:class:`~timer_service.local.lambdas.LambdaPool`) behind an HTTP gateway (uvicorn); the
+it answers, see :mod:`timer_service_local.emulator`); the API Lambda on warm instances of its
+own (:class:`~timer_service_local.lambdas.LambdaPool`) behind an HTTP gateway (uvicorn); the
 ticker on every minute boundary per shard; the callback Lambda fed by the dispatch queue. The
 Lambda handlers run unchanged, with the same boto3 calls as in AWS.
 
@@ -30,33 +30,29 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from timer_service import __version__
+from timer_service_local.endpoint import ENDPOINT_FILE, SIGNING_KEY_FILE, Resources
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from timer_service.dispatch import Firing
-    from timer_service.local.emulator import EmulatorProcess
-    from timer_service.local.gateway import Gateway
-    from timer_service.local.held_queue import HeldDispatchQueue
-    from timer_service.local.lambdas import LambdaPool
-    from timer_service.local.queue_worker import QueueWorker
-    from timer_service.local.ticker_loop import TickerLoop
     from timer_service.store.dynamodb import DynamoTimerStore
+    from timer_service_local.emulator import EmulatorProcess
+    from timer_service_local.gateway import Gateway
+    from timer_service_local.held_queue import HeldDispatchQueue
+    from timer_service_local.lambdas import LambdaPool
+    from timer_service_local.queue_worker import QueueWorker
+    from timer_service_local.ticker_loop import TickerLoop
 
 __all__ = [
-    "ENDPOINT_FILE",
     "LocalStack",
-    "Resources",
     "StackConfig",
-    "apply_shard_count",
 ]
 
 LOCAL_TABLE = "timer-service"
 LOCAL_IDEMPOTENCY_TABLE = "timer-service-idempotency"
 LOCAL_QUEUE_PREFIX = "timer-service"
 LOCAL_SNAPSHOT_BUCKET = "timer-service-snapshots"
-ENDPOINT_FILE = "endpoint.json"  # where a running local stack tells the other commands its URLs
-SIGNING_KEY_FILE = "signing.key"  # signs the stack's queue messages (MESSAGE_SIGNING_KEY)
 HELD_JOURNAL = "firings.journal"  # firings a tick handed over, until they reach the queue
 LEGACY_TABLE_FILE = "dynamodb.json"  # the whole-table dump of versions before the journal
 LEGACY_FIRINGS_FILE = "firings.json"
@@ -87,19 +83,6 @@ class StackConfig:
     cors_origins: Sequence[str] = ()
     api_instances: int = 2  # warm API Lambda instances, each a process (0: in this process)
     callback_concurrency: int = 8  # callback batches at once, as Lambda would scale out
-
-
-@dataclass
-class Resources:
-    """What the stack's resources are called (its ``endpoint.json``)."""
-
-    endpoint_url: str | None
-    table: str
-    idempotency_table: str
-    dispatch_queue_url: str
-    dlq_url: str
-    output_queue_url: str
-    snapshot_bucket: str | None = None
 
 
 @dataclass
@@ -168,7 +151,7 @@ class LocalStack:
         config.state_dir.mkdir(parents=True, exist_ok=True)
         endpoint_url = None
         if config.embedded:
-            from timer_service.local.emulator import EmulatorProcess
+            from timer_service_local.emulator import EmulatorProcess
 
             self._set_env(FAKE_CREDENTIALS)
             self._set_env({"AWS_SESSION_TOKEN": None})
@@ -197,7 +180,7 @@ class LocalStack:
         if endpoint_url is not None:
             self._set_env({"AWS_ENDPOINT_URL": endpoint_url})
         # The API's instances start now, with the environment above (as a Lambda's is set).
-        from timer_service.local.lambdas import LambdaPool
+        from timer_service_local.lambdas import LambdaPool
 
         self._pool = LambdaPool("api.handler:lambda_handler", instances=config.api_instances)
         self._pool.start()
@@ -215,14 +198,14 @@ class LocalStack:
         from timer_service import wiring
         from timer_service.aws import dynamodb_client, sqs_client
         from timer_service.clock import SystemClock
-        from timer_service.local.aws_calls import on_behalf_of, recorded
-        from timer_service.local.held_queue import HeldDispatchQueue
-        from timer_service.local.lambdas import cold_start
-        from timer_service.local.queue_worker import QueueWorker
-        from timer_service.local.ticker_loop import TickerLoop
         from timer_service.settings import Settings
         from timer_service.store.dynamodb import DynamoTimerStore
         from timer_service.tick import TickEngine, TickSettings
+        from timer_service_local.aws_calls import on_behalf_of, recorded
+        from timer_service_local.held_queue import HeldDispatchQueue
+        from timer_service_local.lambdas import cold_start
+        from timer_service_local.queue_worker import QueueWorker
+        from timer_service_local.ticker_loop import TickerLoop
 
         for module in (callbacks.handler, ticker.handler):
             cold_start(module)  # imported before (tests, an earlier stack): settings anew
@@ -231,7 +214,9 @@ class LocalStack:
         sqs = sqs_client(settings)
         store = self._store = DynamoTimerStore(dynamodb_client(settings), settings.table_name)
         self._import_legacy_table(store)
-        apply_shard_count(store, config.shards)
+        from timer_service.sharding import set_shard_count
+
+        set_shard_count(store, config.shards)
         clock = SystemClock()
         self._held = HeldDispatchQueue(
             # the ticker's calls (in AWS it sends these itself), when AWS calls are recorded
@@ -285,8 +270,8 @@ class LocalStack:
         self._loop.start()
 
     def _start_gateway(self) -> None:
-        from timer_service.local.gateway import Gateway, GatewayApp
-        from timer_service.local.limits import RateLimiter
+        from timer_service_local.gateway import Gateway, GatewayApp
+        from timer_service_local.limits import RateLimiter
 
         config = self.config
         assert self._pool is not None
@@ -322,7 +307,7 @@ class LocalStack:
         if self._listener is not None:
             import callbacks.handler
             import ticker.handler
-            from timer_service.local.lambdas import cold_start
+            from timer_service_local.lambdas import cold_start
 
             callbacks.handler.listeners.remove(self._listener)
             self._listener = None
@@ -370,9 +355,9 @@ class LocalStack:
         if not self.config.embedded or not legacy.exists() or self.recovery.restored.get("items"):
             return
         from timer_service.aws import dynamodb_client
-        from timer_service.local.state import load_table
         from timer_service.recovery import rebuild_index
         from timer_service.settings import Settings
+        from timer_service_local.state import load_table
 
         assert self.resources is not None
         client = dynamodb_client(Settings.from_env())
@@ -384,7 +369,7 @@ class LocalStack:
         legacy = self.config.state_dir / LEGACY_FIRINGS_FILE
         if not legacy.exists():
             return
-        from timer_service.local.state import load_firings
+        from timer_service_local.state import load_firings
 
         held.send(load_firings(legacy))  # journaled before the file goes
         legacy.rename(legacy.with_name(legacy.name + ".imported"))
@@ -527,15 +512,3 @@ def _provision(embedded_url: str | None) -> Resources:
     return Resources(
         base.endpoint_url, table, idempotency, queues.dispatch, queues.dlq, queues.output, bucket
     )
-
-
-def apply_shard_count(store: Any, shards: int) -> tuple[int, ...]:
-    """Shards 0..N-1 active; shards beyond that drain. The draining ones, as now."""
-    from timer_service.models import ShardRegistry
-
-    current = store.get_registry()
-    active = tuple(range(shards))
-    draining = tuple(n for n in current.all if n not in active)
-    if current.active != active or current.draining != draining:
-        store.put_registry(ShardRegistry(active=active, draining=draining))
-    return draining

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from timer_service.local.lambda_context import LocalContext
+from timer_service_local.lambda_context import LocalContext
 
 __all__ = ["TickerLoop"]
 

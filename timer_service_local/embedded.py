@@ -8,7 +8,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from timer_service.local.moto_patches import fast_transactions, visibility_zero_releases
+from timer_service_local.moto_patches import fast_transactions, visibility_zero_releases
 
 __all__ = ["EmbeddedAws", "fake_credentials"]
 

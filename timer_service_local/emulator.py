@@ -1,9 +1,9 @@
 """The local stack's AWS endpoint: moto in a process of its own, every change journaled.
 
-``python -m timer_service.local.emulator --state-dir DIR`` serves DynamoDB, SQS, S3 (and the
+``python -m timer_service_local.emulator --state-dir DIR`` serves DynamoDB, SQS, S3 (and the
 rest of moto) on 127.0.0.1 and keeps DynamoDB items, queued messages and S3 objects in ``DIR``:
 
-- every change is a record in ``emulator.journal`` (:mod:`timer_service.local.journal`): the
+- every change is a record in ``emulator.journal`` (:mod:`timer_service_local.journal`): the
   resulting item (a transaction's items on one line), a message sent, deleted or moved to a
   dead-letter queue, an object written, or a call that defines a table, queue or bucket; the
   record is on disk before the request that made it is answered;
@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from timer_service.local.journal import Journal, dumps, read_journal
+from timer_service_local.journal import Journal, dumps, read_journal
 
 __all__ = ["EmulatorProcess", "Persistence", "StateInUseError", "main"]
 
@@ -472,7 +472,7 @@ def _install() -> None:
     from moto.sqs.models import Queue, SQSBackend
     from moto.sqs.responses import SQSResponse
 
-    from timer_service.local.moto_patches import (
+    from timer_service_local.moto_patches import (
         cached_module_list,
         fast_transactions,
         visibility_zero_releases,
@@ -708,7 +708,7 @@ def serve(state_dir: Path | None, *, host: str, port: int, out: IO[str]) -> None
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m timer_service.local.emulator")
+    parser = argparse.ArgumentParser(prog="python -m timer_service_local.emulator")
     parser.add_argument("--state-dir", type=Path, help="keep state here (default: in memory)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
@@ -727,7 +727,7 @@ class EmulatorProcess:
     """Starts the emulator as a child process and stops it (it also stops when we die)."""
 
     def __init__(self, state_dir: Path | None, *, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._command = [sys.executable, "-m", "timer_service.local.emulator"]
+        self._command = [sys.executable, "-m", "timer_service_local.emulator"]
         self._command += ["--host", host, "--port", str(port)]
         if state_dir is not None:
             self._command += ["--state-dir", str(state_dir)]

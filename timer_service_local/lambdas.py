@@ -3,7 +3,7 @@
 A Lambda instance serves one event at a time and keeps its module state (clients, caches)
 between events; several instances serve a busy function side by side, and a warm instance
 that just finished is the one reused. ``LambdaPool`` does the same: each instance is
-``python -m timer_service.local.lambdas TARGET`` (``"api.handler:lambda_handler"`` names the
+``python -m timer_service_local.lambdas TARGET`` (``"api.handler:lambda_handler"`` names the
 handler, so this module never imports a Lambda package), fed one JSON event per line on its
 stdin, answering one JSON line. The most recently idle instance takes the next event.
 ``instances=0`` runs the handler in the caller's process, one event at a time.
@@ -28,8 +28,8 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import IO, Any
 
-from timer_service.local.aws_calls import recorded
-from timer_service.local.lambda_context import LocalContext
+from timer_service_local.aws_calls import recorded
+from timer_service_local.lambda_context import LocalContext
 
 __all__ = ["InstanceDiedError", "LambdaPool", "cold_start"]
 
@@ -61,7 +61,7 @@ class _Instance:
 
     def __init__(self, target: str, function_name: str) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "timer_service.local.lambdas", target, function_name],
+            [sys.executable, "-m", "timer_service_local.lambdas", target, function_name],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=dict(os.environ),

@@ -31,8 +31,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from timer_service.console import NO_FRAMING, asset
-from timer_service.local.limits import RateLimiter
+from timer_service_console import NO_FRAMING, asset
+from timer_service_local.limits import RateLimiter
 
 __all__ = ["LOCAL_OWNER", "Gateway", "GatewayApp", "build_event"]
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import httpx
 
-from timer_service.console import NO_FRAMING, asset
-from timer_service.deployment import DeploymentError, signed_call
+from timer_service_cli.deployment import DeploymentError, signed_call
+from timer_service_console import NO_FRAMING, asset
 
 __all__ = ["REQUESTED_BY", "ConsoleProxy"]
 

@@ -15,7 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
 from typing import Any
 
-from timer_service.local.lambda_context import LocalContext
+from timer_service_local.lambda_context import LocalContext
 
 __all__ = ["QueueWorker", "sqs_event"]
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from timer_service.clock import Clock
 from timer_service.dispatch import DispatchError, DispatchQueue, Firing
-from timer_service.local.journal import Journal, read_journal
+from timer_service_local.journal import Journal, read_journal
 
 __all__ = ["HeldDispatchQueue", "held_firings"]
 

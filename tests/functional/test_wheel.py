@@ -1,0 +1,108 @@
+"""`pip install timer-service` (the built wheel, in a fresh venv, no extras): the deployed-stack
+commands work; `timer-service dev` says it needs the `local` extra; the venv holds no local-stack,
+test or CDK package."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import AwsResources
+from tests.functional.conftest import dead_letter_box
+from tests.functional.test_deployment_cli import SignedApi, deployed, signed_api
+from timer_service.dispatch import Firing
+
+ROOT = Path(__file__).resolve().parents[2]
+__all__ = ["deployed", "signed_api"]  # fixtures used here
+
+
+def uv() -> str:
+    found = shutil.which("uv") or str(ROOT / ".tools" / "bin" / "uv")
+    assert Path(found).exists(), "uv is installed by the Makefile"
+    return found
+
+
+@pytest.fixture(scope="module")
+def plain_install(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A fresh venv with the project's wheel and its runtime dependencies only."""
+    scratch = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [uv(), "build", "--wheel", "--out-dir", str(scratch), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = scratch.glob("timer_service-*.whl")
+    venv = scratch / "venv"
+    subprocess.run([uv(), "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
+    subprocess.run(
+        [uv(), "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), str(wheel)],
+        check=True,
+        capture_output=True,
+    )
+    yield venv
+
+
+def run(
+    venv: Path, *args: str, aws: AwsResources | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(venv)}
+    if aws is not None:
+        env |= {
+            "AWS_ENDPOINT_URL": aws.endpoint_url,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_REGION": "us-east-1",
+        }
+    return subprocess.run(
+        [str(venv / "bin" / "timer-service"), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=venv,
+        check=False,
+    )
+
+
+def test_a_plain_install_has_no_local_stack_test_or_cdk_package(plain_install: Path) -> None:
+    listed = subprocess.run(
+        [uv(), "pip", "list", "--python", str(plain_install / "bin" / "python")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.lower()
+    for absent in ("moto", "rich", "uvicorn", "cheroot", "pytest", "aws-cdk-lib"):
+        assert f"\n{absent} " not in listed, absent
+    assert "\ntimer-service " in listed
+
+
+def test_deployed_stack_commands_work_from_a_plain_install(
+    plain_install: Path, aws: AwsResources, deployed: str, signed_api: SignedApi
+) -> None:
+    # GIVEN a deployed stack (its outputs on moto's CloudFormation) holding a dead letter
+    dead_letter_box().record(Firing("a", "lost", 1, 1700000000), error="HTTP 500", attempts=5)
+    # WHEN its commands run from the plain install THEN each works
+    shards = run(plain_install, "shards", "--stack", deployed, "list", aws=aws)
+    assert shards.returncode == 0, shards.stderr
+    assert "active" in shards.stdout
+    assert run(plain_install, "shards", "--stack", deployed, "set", "2", aws=aws).returncode == 0
+    letters = run(plain_install, "dlq", "--stack", deployed, "list", aws=aws)
+    assert letters.returncode == 0, letters.stderr
+    assert "a#lost@2023-11-14T22:13:20Z" in letters.stdout
+    called = run(plain_install, "api", "GET", "/periodic", "--stack", deployed, aws=aws)
+    assert called.returncode == 0, called.stderr
+    assert '"signatureValid": true' in called.stdout
+    job_types = run(plain_install, "job-types")
+    assert job_types.returncode == 0 and "html_monitor" in job_types.stdout
+
+
+def test_dev_from_a_plain_install_says_which_extra_it_needs(plain_install: Path) -> None:
+    started = run(plain_install, "dev", "--port", "0")
+    assert started.returncode == 2
+    assert "timer-service[local]" in started.stderr
+    assert "Traceback" not in started.stderr
