@@ -46,8 +46,17 @@ __all__ = [
 
 Resolver = Callable[[str, int], list[str]]
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Not global, whatever a Python version's ipaddress says (3.11 calls each of them global):
+# IPv4-compatible addresses (deprecated, RFC 4291 2.5.5.1: ::127.0.0.1 reaches loopback where
+# routed), the local-use NAT64 prefix (RFC 8215) and site-local (deprecated, RFC 3879).
+_NOT_GLOBAL_V6 = tuple(
+    ipaddress.ip_network(network) for network in ("::/96", "64:ff9b:1::/48", "fec0::/10")
+)
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 USER_AGENT = "timer-service/1"
+# Left behind when a redirect leaves the origin (the Fetch standard drops Authorization; httpx
+# drops it too): a job's credentials are for the host it named.
+_CREDENTIALS = frozenset({"authorization", "proxy-authorization", "cookie"})
 
 
 class EgressError(TimerServiceError):
@@ -104,6 +113,8 @@ def check_address(address: str) -> None:
             embedded.extend(ip.teredo)
         if ip in _NAT64:
             embedded.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    if isinstance(ip, ipaddress.IPv6Address) and any(ip in net for net in _NOT_GLOBAL_V6):
+        raise BlockedTargetError(f"address {address} is not a public address")
     for candidate in (ip, *embedded):
         if not candidate.is_global or candidate.is_multicast:
             raise BlockedTargetError(f"address {address} is not a public address")
@@ -224,7 +235,12 @@ class Egress:
                 raise EgressTimeout(f"{url}: over {total_timeout_s:g} s in total")
             location = response.headers.get("location")
             if response.status_code in _REDIRECTS and location:
-                url = urljoin(url, location)
+                following = urljoin(url, location)
+                if _origin(following) != _origin(url):  # as browsers and httpx do
+                    sent_headers = {
+                        k: v for k, v in sent_headers.items() if k.lower() not in _CREDENTIALS
+                    }
+                url = following
                 continue
             return EgressResponse(
                 status=response.status_code,
@@ -234,6 +250,12 @@ class Egress:
                 truncated=truncated,
             )
         raise TooManyRedirects(f"more than {self._max_redirects} redirects")
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    default = 443 if parts.scheme == "https" else 80
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or default
 
 
 def _read_capped(

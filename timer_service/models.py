@@ -13,6 +13,7 @@ from pydantic import (
     Field,
     JsonValue,
     StrictBool,
+    StrictInt,
     StrictStr,
     ValidationInfo,
     field_validator,
@@ -211,7 +212,7 @@ class SchedulePreviewRequest(_TimingFields):
             max_length=256,
         ),
     ]
-    count: Annotated[int, Field(ge=1, le=20, description="how many firings to show")] = 5
+    count: Annotated[StrictInt, Field(ge=1, le=20, description="how many firings to show")] = 5
 
 
 class SchedulePreview(_CamelModel):

@@ -22,9 +22,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -49,8 +49,9 @@ __all__ = [
 #: past it do not exist, so every fire time, startAt and endAt has a date-time to show.
 LATEST_FIRE_S = calendar.timegm((MAX_YEAR + 1, 1, 1, 0, 0, 0)) - 1
 
-_RATE_RE = re.compile(r"^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$")
-_AT_RE = re.compile(r"^at\((\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\)$")
+# ASCII only: \d and \s would take other scripts' digits and spaces (Arabic-Indic 5).
+_RATE_RE = re.compile(r"^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$", re.ASCII)
+_AT_RE = re.compile(r"^at\((\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\)$", re.ASCII)
 _CRON_RE = re.compile(r"^cron\((.*)\)$")
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 
@@ -148,13 +149,20 @@ def parse_schedule(expression: str) -> Schedule:
 def load_timezone(name: str, *, field: str = "timezone") -> ZoneInfo:
     """The IANA zone called ``name``; InvalidScheduleError naming ``field`` when unknown."""
     try:
-        if not name or name.startswith(("/", ".")) or ".." in name:
+        if name not in _iana_zones():
             raise ValueError(name)
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise InvalidScheduleError(
             f"{name!r} is not an IANA time zone (e.g. UTC, Europe/Paris)", field=field
         ) from exc
+
+
+@cache
+def _iana_zones() -> frozenset[str]:
+    """The zones of the IANA database (tzdata), not a host's ``localtime`` or tzdata's
+    ``Factory`` placeholder: a timer's zone means the same on every machine."""
+    return frozenset(available_timezones()) - {"localtime", "Factory", "posixrules"}
 
 
 def _cron_schedule(text: str, fields: list[str]) -> CronSchedule:

@@ -156,7 +156,6 @@ class TimerService:
         if if_match is not None and (previous is None or if_match not in ("*", previous.version)):
             raise VersionConflictError(timer_id, expected=if_match, actual=actual)
         start_s, end_s, first_fire_s = _timing(spec, previous, now_s)
-        schedule = parse_schedule(spec.schedule)
         shard = (
             previous.shard
             if previous is not None and previous.shard in registry.active
@@ -182,24 +181,7 @@ class TimerService:
             created_s=now_s if previous is None else previous.created_s,
             updated_s=now_s,
         )
-        timing = timing_of(timer)
-        if timing.next_fire_s(now_s) is None:
-            if timing.first_fire_is_too_late(now_s):
-                raise InvalidRequestError(
-                    f"{spec.schedule} would first fire after {format_utc(LATEST_FIRE_S)},"
-                    " the last second a timer can fire",
-                    field="startAt" if start_s is not None else "schedule",
-                )
-            if isinstance(schedule, AtSchedule) or (start_s is None and end_s is None):
-                field = "schedule"
-            else:
-                field = "endAt" if end_s is not None else "startAt"
-            raise InvalidRequestError(
-                f"{spec.schedule} has no firing after "
-                + ("now" if start_s is None or start_s <= now_s else "startAt")
-                + ("" if end_s is None else " and before endAt"),
-                field=field,
-            )
+        _require_a_firing(timer, now_s)
         self._write(timer, previous, now_s)
         return PutResult(self._view(timer, now_s), created=previous is None)
 
@@ -429,6 +411,11 @@ def _timing(
     zone = load_timezone(spec.timezone)
     start_s = _epoch(spec.start_at, zone)
     end_s = _epoch(spec.end_at, zone)
+    for field, value in (("startAt", start_s), ("endAt", end_s)):
+        if value is not None and not EARLIEST_FIRE_S <= value <= LATEST_FIRE_S:  # in UTC too
+            raise InvalidRequestError(
+                f"{field} must be from 1970 to {format_utc(LATEST_FIRE_S)} (UTC)", field=field
+            )
     if start_s is not None and end_s is not None and end_s <= start_s:
         raise InvalidRequestError("endAt must be later than startAt", field="endAt")
     schedule = parse_schedule(spec.schedule)
@@ -444,6 +431,9 @@ def _timing(
     return start_s, end_s, first_rate_fire_s(schedule, created_s=now_s, start_s=start_s)
 
 
+EARLIEST_FIRE_S = 0  # 1970-01-01T00:00:00Z
+
+
 def _epoch(value: datetime | None, zone: object) -> int | None:
     """Epoch seconds of a datetime; a naive one is local to the timer's zone."""
     if value is None:
@@ -451,3 +441,27 @@ def _epoch(value: datetime | None, zone: object) -> int | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=zone)  # type: ignore[arg-type]
     return int(value.timestamp())
+
+
+def _require_a_firing(timer: Timer, now_s: int) -> None:
+    """InvalidRequestError naming the field at fault when ``timer`` would never fire."""
+    timing = timing_of(timer)
+    if timing.next_fire_s(now_s) is not None:
+        return
+    start_s, end_s = timer.start_s, timer.end_s
+    if timing.first_fire_is_too_late(now_s):
+        raise InvalidRequestError(
+            f"{timer.schedule} would first fire after {format_utc(LATEST_FIRE_S)},"
+            " the last second a timer can fire",
+            field="startAt" if start_s is not None else "schedule",
+        )
+    if isinstance(timing.schedule, AtSchedule) or (start_s is None and end_s is None):
+        field = "schedule"
+    else:
+        field = "endAt" if end_s is not None else "startAt"
+    raise InvalidRequestError(
+        f"{timer.schedule} has no firing after "
+        + ("now" if start_s is None or start_s <= now_s else "startAt")
+        + ("" if end_s is None else " and before endAt"),
+        field=field,
+    )

@@ -175,12 +175,17 @@ def dlq_list(args: argparse.Namespace) -> int:
     dead_letters = _dead_letters(args, redrive=False)
     items: list[Any] = []
     token = None
-    while len(items) < args.limit:
-        page = dead_letters.look(args.owner, limit=args.limit - len(items), token=token)
+    # One owner's come newest first; every owner's in no order: read them all, then sort.
+    while args.owner is None or len(items) < args.limit:
+        limit = 1000 if args.owner is None else args.limit - len(items)
+        page = dead_letters.look(args.owner, limit=limit, token=token)
         items += page.items
         token = page.next_token
         if token is None:
             break
+    items.sort(key=lambda item: (item.scheduled_at, item.firing_id), reverse=True)
+    if len(items) > args.limit:
+        items, token = items[: args.limit], "more"
     rows = [
         (item.firing_id, str(item.version), str(item.receive_count), item.error) for item in items
     ]

@@ -91,6 +91,11 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._handle()
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Unknown methods, malformed requests: the JSON error shape, never framed."""
+        self.close_connection = True
+        self._error(code, "bad_request" if code < 500 else "not_implemented", message or "")
+
     def _handle(self) -> None:
         path = self.path.split("?", 1)[0]
         if self.headers.get("Host") not in self.owner.hosts:
@@ -107,7 +112,12 @@ class _Handler(BaseHTTPRequestHandler):
         ):
             self._error(403, "forbidden", "only the console's own page may call the API here")
             return
-        length = int(self.headers.get("Content-Length") or 0)
+        given = (self.headers.get("Content-Length") or "0").strip()
+        if not given.isdigit():  # a negative length would wait for the client forever
+            self.close_connection = True
+            self._error(400, "bad_request", "Content-Length must be a whole number of bytes")
+            return
+        length = int(given)
         if length > MAX_BODY_BYTES:
             self._error(413, "payload_too_large", f"the body is over {MAX_BODY_BYTES} bytes")
             return

@@ -85,25 +85,28 @@ def signed_call(
     headers: Mapping[str, str] | None = None,
     timeout_s: float = 30.0,
 ) -> httpx.Response:
-    """Call the API with a SigV4 signature (service ``execute-api``) from the usual credentials;
-    ``headers`` are sent (and signed) too, e.g. ``If-Match``."""
+    """Call the API with a SigV4 signature (service ``execute-api``) from the usual credentials,
+    or, with ``api_key``, with that key alone (a stack deployed with API keys takes no
+    signature); ``headers`` are sent (and signed) too, e.g. ``If-Match``."""
     url = urljoin(base_url if base_url.endswith("/") else base_url + "/", path.lstrip("/"))
     headers = dict(headers or {})
     if body is not None:
         headers["Content-Type"] = "application/json"
     if api_key is not None:
         headers["X-Api-Key"] = api_key
-    credentials = boto3.session.Session().get_credentials()
-    if credentials is None:
-        raise DeploymentError("no AWS credentials: configure them as for the AWS CLI")
-    request = AWSRequest(method=method.upper(), url=url, data=body or b"", headers=headers)
-    SigV4Auth(credentials.get_frozen_credentials(), "execute-api", region).add_auth(request)
+    else:
+        credentials = boto3.session.Session().get_credentials()
+        if credentials is None:
+            raise DeploymentError("no AWS credentials: configure them as for the AWS CLI")
+        request = AWSRequest(method=method.upper(), url=url, data=body or b"", headers=headers)
+        SigV4Auth(credentials.get_frozen_credentials(), "execute-api", region).add_auth(request)
+        headers = dict(request.headers.items())
     with httpx.Client(timeout=timeout_s) as client:
         return client.request(
             method.upper(),
             url,
             content=body.encode() if body is not None else None,
-            headers=dict(request.headers.items()),
+            headers=headers,
         )
 
 

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from timer_service_local.journal import Journal, dumps, read_journal
+from timer_service_local.loopback_only import loopback_only
 
 __all__ = ["EmulatorProcess", "Persistence", "StateInUseError", "main"]
 
@@ -672,13 +673,12 @@ def serve(state_dir: Path | None, *, host: str, port: int, out: IO[str]) -> None
         _install()
     # moto's own server (werkzeug's, a thread per connection) takes 5 ms a GetItem here;
     # cheroot's pool of threads 3 ms.
+    app = DomainDispatcherApplication(create_backend_app)
     server = wsgi.Server(
-        (host, port),
-        DomainDispatcherApplication(create_backend_app),
-        numthreads=SERVER_THREADS,
-        server_name="timer-service-emulator",
+        (host, port), app, numthreads=SERVER_THREADS, server_name="timer-service-emulator"
     )
     server.prepare()
+    server.wsgi_app = loopback_only(app, port=server.bind_addr[1])  # the port, once bound
     threading.Thread(target=server.serve, daemon=True, name="http").start()
     bound_host, bound_port = server.bind_addr[:2]
     out.write(json.dumps({"url": f"http://{bound_host}:{bound_port}", "restored": restored}))

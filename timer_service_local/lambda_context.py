@@ -14,8 +14,13 @@ class LocalContext:
 
     function_name: str = "timer-api"
     memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:000000000000:function:timer-api"
+    invoked_function_arn: str = ""  # the function's own, unless given
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    def __post_init__(self) -> None:
+        if not self.invoked_function_arn:
+            arn = f"arn:aws:lambda:us-east-1:000000000000:function:{self.function_name}"
+            self.invoked_function_arn = arn
 
     def get_remaining_time_in_millis(self) -> int:
         return 30_000

@@ -119,7 +119,9 @@ def check(config: HtmlMonitorJob, context: JobContext) -> JobResult:
         _save(context, state, text)
         lines = text.count("\n") + 1 if text else 0
         return JobResult(
-            outcome="ok", summary=f"baseline recorded: {lines} lines", details={"lines": lines}
+            outcome="ok",
+            summary=f"baseline recorded: {lines} line{'' if lines == 1 else 's'}",
+            details={"lines": lines},
         )
     if text_hash == previous_hash:
         state["dirty"] = True

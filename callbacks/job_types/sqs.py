@@ -1,8 +1,8 @@
 """``sqs``: send ``timerCallbackData`` to a queue (the job's, or the service's output queue).
 
 The service's own queues (dispatch and dead-letter) are refused, however their URL is spelled
-(any host, ``%``-escapes, extra slashes) or given as an ARN: a tenant must not put messages
-there (the callbacks would refuse them anyway: they are not signed, see
+(any host or account, ``%``-escapes, extra slashes, dot segments) or given as an ARN: a tenant
+must not put messages there (the callbacks would refuse them anyway: they are not signed, see
 :mod:`timer_service.messages`).
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import posixpath
 from typing import Annotated, Any
 from urllib.parse import unquote, urlsplit
 
@@ -38,23 +39,27 @@ class SqsJob(BaseModel):
         return url
 
 
-def queue_identity(url_or_arn: str) -> tuple[str, str] | None:
-    """``(account, name)`` of a queue URL (any host) or ARN; None when it names no queue."""
+def queue_name(url_or_arn: str) -> str | None:
+    """The queue name a queue URL (any host, dot segments resolved) or ARN names; None when it
+    names no queue."""
     if url_or_arn.startswith("arn:"):
         parts = url_or_arn.split(":")
-        return (parts[4], parts[5]) if len(parts) == 6 and parts[2] == "sqs" else None
-    segments = [unquote(part) for part in urlsplit(url_or_arn).path.split("/") if part]
-    return (segments[-2], segments[-1]) if len(segments) >= 2 else None
+        return parts[5] if len(parts) == 6 and parts[2] == "sqs" else None
+    path = posixpath.normpath("/" + unquote(urlsplit(url_or_arn).path))
+    segments = [part for part in path.split("/") if part]
+    return segments[-1] if len(segments) >= 2 else None
 
 
 def refuse_own_queue(url: str, settings: Settings) -> None:
-    """ValueError when ``url`` names the service's dispatch or dead-letter queue."""
+    """ValueError when ``url`` names the service's dispatch or dead-letter queue. Names alone
+    are compared, whatever account a URL gives: the service's are its own (a deployed stack's
+    carry a random suffix), and an emulator takes any account."""
     own = {
-        queue_identity(service_url)
+        queue_name(service_url)
         for service_url in (settings.dispatch_queue_url, settings.dlq_url)
         if service_url
     }
-    if queue_identity(url) in own - {None}:
+    if queue_name(url) in own - {None}:
         raise ValueError("the service's own queues cannot be a job's target")
 
 

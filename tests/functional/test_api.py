@@ -249,6 +249,27 @@ CLIENT_MISTAKES: list[tuple[str, dict[str, Any], int, str]] = [
         "startAt",
     ),
     ("cron in past years", {"raw": '{"schedule": "cron(0 0 * * ? 2020)"}'}, 400, "schedule"),
+    # found by an outside review: other scripts' digits, host-defined zones, 2200 in UTC
+    (
+        "rate in Arabic-Indic digits",
+        {"raw": '{"schedule": "rate(\u0665 minutes)"}'},
+        400,
+        "schedule",
+    ),
+    (
+        "at in Arabic-Indic digits",
+        {"raw": '{"schedule": "at(\u0662027-01-01T00:00:00)"}'},
+        400,
+        "schedule",
+    ),
+    ("the host's localtime", {"raw": '{"timezone": "localtime"}'}, 400, "timezone"),
+    ("tzdata's Factory zone", {"raw": '{"timezone": "Factory"}'}, 400, "timezone"),
+    (
+        "endAt 2199 that is 2200 in UTC",
+        {"raw": '{"schedule": "rate(1 day)", "endAt": "2199-12-31T23:59:59-14:00"}'},
+        400,
+        "endAt",
+    ),
     ("bad if-match", {"raw": "{}", "headers": {"If-Match": "latest"}}, 400, "If-Match"),
     ("bad history policy", {"raw": '{"history": "most"}'}, 400, "history"),
     ("html: no url", {"raw": '{"jobType": "html_monitor", "job": {}}'}, 400, "job.url"),

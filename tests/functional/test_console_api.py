@@ -192,3 +192,10 @@ def test_a_date_time_given_as_a_number_is_a_400(call_api: ApiCall, field: str) -
         assert response.status == 400, response.body
         assert response.body["error"]["field"] == field
         assert "ISO 8601" in response.body["error"]["message"]
+
+
+@pytest.mark.parametrize("count", [True, "3", 2.0])
+def test_a_preview_count_that_is_not_a_whole_number_is_a_400(call_api: ApiCall, count: Any) -> None:
+    response = call_api("POST", "/schedules/preview", {"schedule": "rate(1 day)", "count": count})
+    assert response.status == 400, response.body
+    assert response.body["error"]["field"] == "count"

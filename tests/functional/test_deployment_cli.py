@@ -225,3 +225,24 @@ def test_shard_counts_past_the_limit_are_refused_before_anything_is_written(
         main(["shards", "--state-dir", str(tmp_path), "set", "1001"])
     assert exited.value.code == 2
     assert "must be at most 1000" in capsys.readouterr().err
+
+
+def test_api_command_with_an_api_key_sends_the_key_and_needs_no_aws_credentials(
+    signed_api: SignedApi,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Any,
+) -> None:
+    # A stack deployed with apiAuth=API_KEY takes the key alone (found by an outside review:
+    # the command demanded AWS credentials and signed anyway).
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    code = main(["api", "GET", "/periodic", "--url", signed_api.url, "--api-key", "team-key"])
+    (request,) = signed_api.requests
+    assert request["headers"]["X-Api-Key"] == "team-key"
+    assert "Authorization" not in request["headers"]
+    assert code == 1  # this stand-in answers 403 to an unsigned request
+    assert "HTTP 403" in capsys.readouterr().err

@@ -211,3 +211,45 @@ def test_a_clean_stop_compacts_and_a_deleted_table_stays_deleted(
     second = start(emulators, tmp_path)
     dynamodb, _, _ = clients(second)
     assert dynamodb.list_tables()["TableNames"] == [TABLE]
+
+
+def test_the_emulator_answers_its_sdk_clients_and_no_web_page(
+    emulators: list[EmulatorProcess], tmp_path: Path
+) -> None:
+    """A page on this machine could read every tenant's items from the emulator (it checks no
+    credentials), or post SQS messages with a plain form: it must refuse what browsers send."""
+    import httpx
+
+    emulator = start(emulators, tmp_path)
+    dynamodb, sqs, _ = clients(emulator)
+    create_table(dynamodb, TABLE)
+    queue = sqs.create_queue(QueueName="q")["QueueUrl"]
+    port = emulator.url.rsplit(":", 1)[1]
+    scan = {"X-Amz-Target": "DynamoDB_20120810.Scan", "Content-Type": "application/x-amz-json-1.0"}
+    body = '{"TableName": "timers"}'
+    scope = "testing/20260101/us-east-1/dynamodb/aws4_request"
+    signed = {
+        "Authorization": f"AWS4-HMAC-SHA256 Credential={scope}, SignedHeaders=host, Signature=0"
+    }
+    # a preflight, a page's fetch and form post, a rebound host name: all refused
+    preflight = httpx.options(
+        emulator.url,
+        headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert preflight.status_code == 403
+    assert "access-control-allow-origin" not in preflight.headers
+    fetched = httpx.post(emulator.url, content=body, headers={**scan, **signed, "Origin": "null"})
+    assert fetched.status_code == 403
+    form = httpx.post(
+        queue,
+        data={"Action": "SendMessage", "MessageBody": "planted"},
+        headers={"Origin": "http://evil.example", "Sec-Fetch-Site": "cross-site"},
+    )
+    assert form.status_code == 403
+    rebound = httpx.post(
+        emulator.url, content=body, headers={**scan, **signed, "Host": f"rebind.example:{port}"}
+    )
+    assert rebound.status_code == 403
+    assert sqs.receive_message(QueueUrl=queue).get("Messages", []) == []
+    # the SDK's own requests carry none of that
+    assert dynamodb.scan(TableName=TABLE)["Items"] == []

@@ -225,6 +225,11 @@ def own_queue_spellings(url: str) -> list[str]:
         f"http://localhost:4566//{account}//{name}",
         f"https://sqs.us-east-1.amazonaws.com/{account}/{escaped}",
         f"https://sqs.us-east-1.amazonaws.com/{account}/{name}?Action=SendMessage",
+        # found by an outside review: dot segments, and an account the emulator ignores
+        f"http://localhost:4566/{account}/./{name}",
+        f"http://localhost:4566/{account}/x/../{name}",
+        f"http://localhost:4566/{account}/%2E/{name}",
+        f"http://localhost:4566/000000000000/{name}",
     ]
 
 

@@ -25,6 +25,12 @@ from timer_service.egress import BlockedTargetError, check_address, resolve_targ
         "::ffff:169.254.169.254",
         "2002:7f00:1::1",  # 6to4 around 127.0.0.1
         "64:ff9b::a9fe:a9fe",  # NAT64 around 169.254.169.254
+        # found by an outside review; Python 3.11's ipaddress calls these global
+        "::127.0.0.1",  # IPv4-compatible (RFC 4291 2.5.5.1)
+        "::7f00:1",
+        "::a9fe:a9fe",
+        "64:ff9b:1::7f00:1",  # local-use NAT64 (RFC 8215)
+        "fec0::1",  # site-local (RFC 3879)
     ],
 )
 def test_non_global_addresses_are_blocked(address: str) -> None:

@@ -100,3 +100,31 @@ def test_a_page_over_max_bytes_fails_the_check(network: Network) -> None:
     run = checks.fire("big")
     assert run is not None
     assert run.summary == "the response is over 4096 bytes (decoded)"
+
+
+def test_credentials_do_not_follow_a_redirect_to_another_origin() -> None:
+    # Found by an outside review: a webhook's Authorization went on to the host redirected to.
+    seen: list[tuple[str, dict[str, str]]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((request.headers["host"], dict(request.headers)))
+        if request.url.path == "/start":
+            return httpx.Response(307, headers={"Location": "https://elsewhere.test/landed"})
+        if request.url.path == "/same":
+            return httpx.Response(307, headers={"Location": "/start"})
+        return httpx.Response(200)
+
+    names = {"hooks.test": [PUBLIC], "elsewhere.test": [PUBLIC]}
+    from timer_service.egress import Egress
+
+    egress = Egress(
+        resolver=lambda host, port: names[host],
+        client=httpx.Client(transport=httpx.MockTransport(handler)),
+    )
+    secret = {"Authorization": "Bearer s3cret", "Cookie": "session=1", "X-Custom": "kept"}
+    egress.request("POST", "https://hooks.test/same", headers=secret, content=b"{}")
+    hosts = [host for host, _ in seen]
+    assert hosts == ["hooks.test", "hooks.test", "elsewhere.test"]
+    assert seen[1][1]["authorization"] == "Bearer s3cret"  # the same origin keeps it
+    assert "authorization" not in seen[2][1] and "cookie" not in seen[2][1]
+    assert seen[2][1]["x-custom"] == "kept"

@@ -1,0 +1,55 @@
+"""`timer-service console --stack`'s local proxy, spoken to with raw HTTP: a malformed request
+is a JSON error that no page may frame, never a hang or a dropped connection."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+from timer_service_cli.console_proxy import REQUESTED_BY, ConsoleProxy
+
+
+@pytest.fixture
+def proxy() -> Iterator[ConsoleProxy]:
+    server = ConsoleProxy("http://127.0.0.1:9/v1/", region="eu-west-1", port=0).start()
+    yield server
+    server.stop()
+
+
+def raw(proxy: ConsoleProxy, request: str) -> tuple[int, dict[str, str], bytes]:
+    host = proxy.url.removeprefix("http://")
+    address, port = host.split(":")
+    with socket.create_connection((address, int(port)), timeout=5) as sock:
+        sock.sendall(request.replace("HOST", host).encode())
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += sock.recv(65536)
+        head, _, body = data.partition(b"\r\n\r\n")
+        lines = head.decode().split("\r\n")
+        headers = {k.lower(): v.strip() for k, v in (line.split(":", 1) for line in lines[1:])}
+        while len(body) < int(headers.get("content-length", 0)):
+            body += sock.recv(65536)
+    return int(lines[0].split()[1]), headers, body
+
+
+@pytest.mark.parametrize("length", ["abc", "-1", "1e3", " 5x"])
+def test_a_bad_content_length_is_a_400_at_once(proxy: ConsoleProxy, length: str) -> None:
+    status, headers, body = raw(
+        proxy,
+        f"POST /periodic/x/pause HTTP/1.1\r\nHost: HOST\r\nX-Requested-By: {REQUESTED_BY}\r\n"
+        f"Content-Length: {length}\r\n\r\n",
+    )
+    assert status == 400
+    assert json.loads(body)["error"]["code"] == "bad_request"
+    assert headers["content-security-policy"] == "frame-ancestors 'none'"
+
+
+@pytest.mark.parametrize("method", ["OPTIONS", "PATCH", "TRACE"])
+def test_other_methods_are_json_errors_no_page_may_frame(proxy: ConsoleProxy, method: str) -> None:
+    status, headers, body = raw(proxy, f"{method} /console/ HTTP/1.1\r\nHost: HOST\r\n\r\n")
+    assert status in (405, 501)
+    assert json.loads(body)["error"]["code"]
+    assert headers["x-frame-options"] == "DENY"
