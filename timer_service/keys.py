@@ -29,6 +29,7 @@ __all__ = [
     "OWNER_INDEX",
     "PK",
     "SK",
+    "SNAPSHOT_PREFIX",
     "TTL_ATTRIBUTE",
     "IndexKey",
     "dead_letter_key",
@@ -53,6 +54,7 @@ OWNER_INDEX = "byOwner"
 OWNER_INDEX_PK = "gsi1pk"
 OWNER_INDEX_SK = "gsi1sk"
 TIMER_SK = "T"
+SNAPSHOT_PREFIX = "html-monitor/"  # the snapshot bucket's keys: html_monitor's large snapshots
 DEAD_LETTER_INDEX = "deadLetters"
 DEAD_LETTER_INDEX_PK = "dlpk"
 

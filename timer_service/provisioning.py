@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 __all__ = [
+    "TABLE_INDEXES",
     "QueueUrls",
     "create_bucket",
     "create_idempotency_table",
@@ -59,7 +60,7 @@ def create_table(client: DynamoDBClient, name: str) -> None:
             {"AttributeName": PK, "KeyType": "HASH"},
             {"AttributeName": SK, "KeyType": "RANGE"},
         ],
-        GlobalSecondaryIndexes=list(_INDEXES.values()),
+        GlobalSecondaryIndexes=list(TABLE_INDEXES.values()),
     )
     existing = {
         index["IndexName"]
@@ -67,7 +68,7 @@ def create_table(client: DynamoDBClient, name: str) -> None:
             "GlobalSecondaryIndexes", []
         )
     }
-    for index_name, index in _INDEXES.items():
+    for index_name, index in TABLE_INDEXES.items():
         if index_name not in existing:
             client.update_table(
                 TableName=name,
@@ -79,7 +80,7 @@ def create_table(client: DynamoDBClient, name: str) -> None:
 
 
 _INDEX_ATTRIBUTES = (OWNER_INDEX_PK, OWNER_INDEX_SK, DEAD_LETTER_INDEX_PK)
-_INDEXES: dict[str, Any] = {
+TABLE_INDEXES: dict[str, Any] = {  # the table's indexes, local and deployed (the construct)
     OWNER_INDEX: {
         "IndexName": OWNER_INDEX,
         "KeySchema": [

@@ -31,6 +31,7 @@ from callbacks.html_monitor.notify import Notice, NotifyConfig, send
 from callbacks.job_types.headers import HeaderName, HeaderValue
 from timer_service.errors import JobStateTooLargeError
 from timer_service.job_types import JobContext, JobResult, JobType
+from timer_service.keys import SNAPSHOT_PREFIX
 
 __all__ = ["HtmlMonitorJob", "check", "job_type"]
 
@@ -204,7 +205,7 @@ def _diff(old: str | None, new: str) -> tuple[str | None, int, int]:
 
 def _snapshot_key(context: JobContext) -> str:
     owner = hashlib.sha256(context.timer.owner.encode()).hexdigest()[:24]
-    return f"html-monitor/{owner}/{context.timer.id}.txt.gz"
+    return f"{SNAPSHOT_PREFIX}{owner}/{context.timer.id}.txt.gz"
 
 
 def _save(context: JobContext, state: dict[str, Any], text: str | None = None) -> None:

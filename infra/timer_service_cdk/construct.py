@@ -9,111 +9,49 @@
 
 from __future__ import annotations
 
-import enum
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import AssetHashType, Aws, CfnElement, CfnOutput, Duration, RemovalPolicy, Stack
-from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import AssetHashType, CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_scheduler as scheduler
-from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
-from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from timer_service.keys import (
-    OWNER_INDEX,
-    OWNER_INDEX_PK,
-    OWNER_INDEX_SK,
     PK,
     SK,
     TTL_ATTRIBUTE,
-    registry_key,
 )
 from timer_service.models import MAX_SHARDS
+from timer_service.provisioning import TABLE_INDEXES
 from timer_service_cdk.bundle import LambdaBundle, bundling_options
+from timer_service_cdk.front import LOG_RETENTION, ApiAuth, UsagePlanLimits, rest_api
 from timer_service_cdk.grants import JobTypeGrants
 from timer_service_cdk.monitoring import Monitoring, Watched
 from timer_service_cdk.nag import acknowledge
+from timer_service_cdk.permissions import grant, secret_arn
+from timer_service_cdk.ticking import shard_registry, tick_schedules
 
 __all__ = ["ApiAuth", "TimerService", "UsagePlanLimits"]
 
 IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"  # powertools Idempotency's
-SNAPSHOT_PREFIX = "html-monitor/"  # where html_monitor keeps large snapshots
-# Each function's data actions: what its code calls (checked against the calls the tests record,
-# tests/aws_call_check.py), nothing more.
-API_TABLE_ACTIONS = (
-    "dynamodb:GetItem",
-    "dynamodb:BatchGetItem",
-    "dynamodb:Query",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:BatchWriteItem",  # a redrive deletes the dead letters it sent back
-)
-API_INDEX_ACTIONS = ("dynamodb:Query",)  # listing an owner's timers
-TICKER_TABLE_ACTIONS = (
-    "dynamodb:Query",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-)
-CALLBACK_TABLE_ACTIONS = (
-    "dynamodb:GetItem",
-    "dynamodb:BatchGetItem",
-    "dynamodb:PutItem",
-    "dynamodb:DeleteItem",
-)
-DEAD_LETTER_TABLE_ACTIONS = ("dynamodb:PutItem",)
-IDEMPOTENCY_ACTIONS = (
-    "dynamodb:GetItem",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-)
 # A batch's messages run at once, so a batch lasts as long as its slowest job: a webhook's
 # deadline (totalTimeoutSeconds, retries included) is at most 120 s, an html_monitor fetch 60 s;
 # with the wait for the firing's second and the reads and writes around the job, 3 minutes.
 CALLBACK_TIMEOUT = Duration.minutes(3)
 TICKER_TIMEOUT = Duration.seconds(70)  # one minute's work; the lease (90 s) outlives it
-API_TIMEOUT = Duration.seconds(29)
-DEAD_LETTER_TIMEOUT = Duration.seconds(60)  # API Gateway's integration limit
-LOG_RETENTION = logs.RetentionDays.ONE_MONTH
-API_STAGE = "v1"
-AWS_CUSTOM_RESOURCE_PROVIDER = "AWS679f53fac002430cb0da5b7982bd2287"  # CDK's singleton
-LAMBDA_BASIC_EXECUTION = (
-    "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
-)
-API_GATEWAY_LOGS = (
-    "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
-)
-
-
-class ApiAuth(enum.Enum):
-    """How callers authenticate: SigV4 with IAM, or an API key (with a usage plan)."""
-
-    IAM = "IAM"
-    API_KEY = "API_KEY"
-
-
-@dataclass(frozen=True)
-class UsagePlanLimits:
-    """Throttling and quota of the API (the usage plan with ``API_KEY``; the stage with IAM)."""
-
-    rate_limit: float = 50.0  # requests per second, steady
-    burst_limit: int = 100
-    quota_per_day: int | None = 100_000  # API_KEY only; None: no quota
+API_TIMEOUT = Duration.seconds(29)  # API Gateway's integration limit
+DEAD_LETTER_TIMEOUT = Duration.seconds(60)
 
 
 class TimerService(Construct):
@@ -212,14 +150,18 @@ class TimerService(Construct):
             )
 
         self.table = table("Table", TTL_ATTRIBUTE, PK, SK)
-        self.table.add_global_secondary_index(
-            index_name=OWNER_INDEX,
-            partition_key=dynamodb.Attribute(
-                name=OWNER_INDEX_PK, type=dynamodb.AttributeType.STRING
-            ),
-            sort_key=dynamodb.Attribute(name=OWNER_INDEX_SK, type=dynamodb.AttributeType.STRING),
-            projection_type=dynamodb.ProjectionType.ALL,
-        )
+        for index in TABLE_INDEXES.values():  # as the local stack's table has them
+            keys = {key["KeyType"]: key["AttributeName"] for key in index["KeySchema"]}
+            self.table.add_global_secondary_index(
+                index_name=index["IndexName"],
+                partition_key=dynamodb.Attribute(
+                    name=keys["HASH"], type=dynamodb.AttributeType.STRING
+                ),
+                sort_key=None
+                if "RANGE" not in keys
+                else dynamodb.Attribute(name=keys["RANGE"], type=dynamodb.AttributeType.STRING),
+                projection_type=dynamodb.ProjectionType.ALL,
+            )
         self.idempotency_table = table("IdempotencyTable", IDEMPOTENCY_TTL_ATTRIBUTE, "id")
         self.dlq = queue(  # what never finished (crashes, timeouts): the dead-letter function's
             "DeadLetterQueue",
@@ -288,7 +230,7 @@ class TimerService(Construct):
         )
         callback_env = dict(common_env)
         if webhook_signing_secret is not None:
-            callback_env["WEBHOOK_SIGNING_SECRET_ARN"] = _secret_arn(webhook_signing_secret)
+            callback_env["WEBHOOK_SIGNING_SECRET_ARN"] = secret_arn(webhook_signing_secret)
         self.dead_letter_function = self._function(
             "DeadLetterFunction",
             "callbacks.handler.dead_letter_handler",
@@ -308,45 +250,12 @@ class TimerService(Construct):
             512,
         )
 
-        # Least privilege: the data actions each function makes, on exactly its resources.
-        owner_index = f"{self.table.table_arn}/index/{OWNER_INDEX}"
-        self._allow(self.api_function, API_TABLE_ACTIONS, self.table.table_arn)
-        self._allow(self.api_function, API_INDEX_ACTIONS, owner_index)
-        self._send(self.api_function, self.dispatch_queue)  # /trigger, create races, redrive
-        self._allow(self.ticker_function, TICKER_TABLE_ACTIONS, self.table.table_arn)
-        self._send(self.ticker_function, self.dispatch_queue)
-        self._allow(self.callback_function, CALLBACK_TABLE_ACTIONS, self.table.table_arn)
-        self._allow(self.callback_function, IDEMPOTENCY_ACTIONS, self.idempotency_table.table_arn)
-        self._send(self.callback_function, self.dispatch_queue)  # a failed firing, alone, later
-        self._send(self.callback_function, self.output_queue)
-        self._allow(
-            self.callback_function,
-            ("s3:GetObject", "s3:PutObject"),
-            self.snapshot_bucket.arn_for_objects(f"{SNAPSHOT_PREFIX}*"),
+        grant(
+            self,
+            job_type_grants=job_type_grants or JobTypeGrants(),
+            callback_policy_statements=callback_policy_statements,
+            webhook_signing_secret=webhook_signing_secret,
         )
-        self._allow(self.dead_letter_function, DEAD_LETTER_TABLE_ACTIONS, self.table.table_arn)
-        for function in self.functions:
-            self._allow(function, ("secretsmanager:GetSecretValue",), self.signing_key.secret_arn)
-        if webhook_signing_secret is not None:
-            arn = _secret_arn(webhook_signing_secret)
-            reads = (
-                "secretsmanager:GetSecretValue"
-                if hasattr(webhook_signing_secret, "secret_arn")
-                else "ssm:GetParameter"  # a SecureString under AWS's key needs no more
-            )
-            self._allow(self.callback_function, (reads,), arn)
-        assert self.callback_function.role is not None
-        acknowledge(
-            self.callback_function.role,
-            "IAM5",
-            f"Resource::<{Stack.of(self).get_logical_id(_cfn(self.snapshot_bucket))}.Arn>"
-            f"/{SNAPSHOT_PREFIX}*",
-        )
-        grants = (job_type_grants or JobTypeGrants()).statements()
-        for statement in [*callback_policy_statements, *grants]:
-            self.callback_function.add_to_role_policy(statement)
-        for resource in sorted({r for grant in grants for r in grant.resources if "*" in r}):
-            acknowledge(self.callback_function.role, "IAM5", f"Resource::{resource}")
         self.dead_letter_function.add_event_source(
             event_sources.SqsEventSource(
                 self.dlq, batch_size=10, max_concurrency=2, report_batch_item_failures=True
@@ -361,43 +270,21 @@ class TimerService(Construct):
             )
         )
 
-        # Scheduler assumes this role for this account's schedules, in the region deployed to.
-        self.scheduler_role = iam.Role(
-            self,
-            "SchedulerRole",
-            description="timer-service: EventBridge Scheduler invokes the ticker",
-            assumed_by=iam.ServicePrincipal(
-                "scheduler.amazonaws.com",
-                conditions={
-                    "StringEquals": {
-                        "aws:SourceAccount": Aws.ACCOUNT_ID,
-                        "aws:SourceArn": f"arn:{Aws.PARTITION}:scheduler:{Aws.REGION}:"
-                        f"{Aws.ACCOUNT_ID}:schedule-group/default",
-                    }
-                },
-            ),
+        self.scheduler_role, self.schedules = tick_schedules(
+            self, self.ticker_function, self.ticking_shards
         )
-        self.schedules = [
-            scheduler.Schedule(
-                self,
-                f"Tick{shard}",
-                schedule=scheduler.ScheduleExpression.rate(Duration.minutes(1)),
-                description=f"timer-service: tick shard {shard} once a minute",
-                time_window=scheduler.TimeWindow.off(),
-                target=scheduler_targets.LambdaInvoke(
-                    self.ticker_function,
-                    input=scheduler.ScheduleTargetInput.from_object({"shard": shard}),
-                    retry_attempts=0,  # the next minute's tick catches up from `done`
-                    max_event_age=Duration.minutes(1),
-                    role=self.scheduler_role,
-                ),
-            )
-            for shard in self.ticking_shards
-        ]
-        self._acknowledge_scheduler_role()
-        self._write_shard_registry()
-
-        self.api = self._rest_api(api_auth, limits, removal_policy)
+        self.shard_registry = shard_registry(
+            self, self.table, active=self.shards, draining=self.draining_shards
+        )
+        front = rest_api(
+            self,
+            self.api_function,
+            auth=api_auth,
+            limits=limits,
+            removal_policy=removal_policy,
+            tracing=self.tracing,
+        )
+        self.api, self.api_key, self.usage_plan = front.api, front.api_key, front.usage_plan
         self.monitoring = Monitoring(
             self,
             "Monitoring",
@@ -467,129 +354,6 @@ class TimerService(Construct):
             self.dead_letter_function,
         )
 
-    def _allow(self, function: lambda_.Function, actions: Sequence[str], *resources: str) -> None:
-        function.add_to_role_policy(
-            iam.PolicyStatement(actions=list(actions), resources=list(resources))
-        )
-
-    def _send(self, function: lambda_.Function, queue: sqs.Queue) -> None:
-        """``sqs:SendMessage`` alone (CDK's grant adds queue reads nobody makes)."""
-        self._allow(function, ("sqs:SendMessage",), queue.queue_arn)
-
-    def _acknowledge_scheduler_role(self) -> None:
-        """The scheduler's role may invoke the ticker and its versions: ``<ticker ARN>:*``."""
-        ticker = Stack.of(self).get_logical_id(_cfn(self.ticker_function))
-        acknowledge(self.scheduler_role, "IAM5", f"Resource::<{ticker}.Arn>:*")
-
-    def _write_shard_registry(self) -> None:
-        """The table's shard registry follows the props on every deploy that changes them."""
-        pk, sk = registry_key()
-        item = {
-            PK: {"S": pk},
-            SK: {"S": sk},
-            "active": {"L": [{"N": str(n)} for n in range(self.shards)]},
-            "draining": {"L": [{"N": str(n)} for n in self.draining_shards]},
-        }
-        call = cr.AwsSdkCall(
-            service="DynamoDB",
-            action="putItem",
-            parameters={"TableName": self.table.table_name, "Item": item},
-            physical_resource_id=cr.PhysicalResourceId.of("timer-service-shard-registry"),
-        )
-        self.shard_registry = cr.AwsCustomResource(
-            self,
-            "ShardRegistry",
-            on_create=call,
-            on_update=call,
-            policy=cr.AwsCustomResourcePolicy.from_statements(
-                [
-                    iam.PolicyStatement(
-                        actions=["dynamodb:PutItem"], resources=[self.table.table_arn]
-                    )
-                ]
-            ),
-            install_latest_aws_sdk=False,
-        )
-        provider = Stack.of(self).node.try_find_child(AWS_CUSTOM_RESOURCE_PROVIDER)
-        if provider is not None:
-            acknowledge(provider, "IAM4", LAMBDA_BASIC_EXECUTION)
-            acknowledge(provider, "L1")
-
-    def _rest_api(
-        self, auth: ApiAuth, limits: UsagePlanLimits, removal_policy: RemovalPolicy
-    ) -> apigateway.RestApi:
-        access_logs = logs.LogGroup(
-            self, "ApiAccessLogs", retention=LOG_RETENTION, removal_policy=removal_policy
-        )
-        api = apigateway.LambdaRestApi(
-            self,
-            "Api",
-            handler=self.api_function,
-            proxy=True,
-            description="timer-service: timers by id",
-            cloud_watch_role=True,
-            default_method_options=apigateway.MethodOptions(
-                authorization_type=apigateway.AuthorizationType.IAM
-                if auth is ApiAuth.IAM
-                else apigateway.AuthorizationType.NONE,
-                api_key_required=auth is ApiAuth.API_KEY,
-            ),
-            deploy_options=apigateway.StageOptions(
-                stage_name=API_STAGE,
-                tracing_enabled=self.tracing,
-                metrics_enabled=True,
-                logging_level=apigateway.MethodLoggingLevel.ERROR,
-                access_log_destination=apigateway.LogGroupLogDestination(access_logs),
-                access_log_format=apigateway.AccessLogFormat.json_with_standard_fields(
-                    caller=True,
-                    http_method=True,
-                    ip=True,
-                    protocol=True,
-                    request_time=True,
-                    resource_path=True,
-                    response_length=True,
-                    status=True,
-                    user=True,
-                ),
-                throttling_rate_limit=limits.rate_limit,
-                throttling_burst_limit=limits.burst_limit,
-            ),
-        )
-        # API Gateway writes execution logs (ERROR level) to a group of its own, which it would
-        # make without a retention: made here first, with one.
-        logs.LogGroup(
-            self,
-            "ApiExecutionLogs",
-            log_group_name=f"API-Gateway-Execution-Logs_{api.rest_api_id}/{API_STAGE}",
-            retention=LOG_RETENTION,
-            removal_policy=removal_policy,
-        )
-        acknowledge(api, "APIG2")
-        acknowledge(api, "COG4")
-        acknowledge(api, "APIG3")
-        if api.node.try_find_child("CloudWatchRole") is not None:
-            acknowledge(api.node.find_child("CloudWatchRole"), "IAM4", API_GATEWAY_LOGS)
-        if auth is ApiAuth.API_KEY:
-            acknowledge(api, "APIG4")
-        self.api_key: apigateway.IApiKey | None = None
-        self.usage_plan: apigateway.UsagePlan | None = None
-        if auth is ApiAuth.API_KEY:
-            self.usage_plan = api.add_usage_plan(
-                "UsagePlan",
-                throttle=apigateway.ThrottleSettings(
-                    rate_limit=limits.rate_limit, burst_limit=limits.burst_limit
-                ),
-                quota=None
-                if limits.quota_per_day is None
-                else apigateway.QuotaSettings(
-                    limit=limits.quota_per_day, period=apigateway.Period.DAY
-                ),
-            )
-            self.usage_plan.add_api_stage(stage=api.deployment_stage)
-            self.api_key = api.add_api_key("ApiKey")
-            self.usage_plan.add_api_key(self.api_key)
-        return api
-
     def _outputs(self, prefix: str) -> None:
         stack = Stack.of(self)
         values = {
@@ -607,19 +371,6 @@ class TimerService(Construct):
             values["ApiKeyId"] = self.api_key.key_id
         for name, value in values.items():
             CfnOutput(stack, f"{prefix}{name}", value=value)
-
-
-def _cfn(construct: Construct) -> CfnElement:
-    child = construct.node.default_child
-    assert isinstance(child, CfnElement)
-    return child
-
-
-def _secret_arn(secret: secretsmanager.ISecret | ssm.IParameter) -> str:
-    named: Any = secret
-    arn = named.secret_arn if hasattr(named, "secret_arn") else named.parameter_arn
-    assert isinstance(arn, str)
-    return arn
 
 
 def _code_source() -> Path:

@@ -45,8 +45,13 @@ def test_table_is_on_demand_recoverable_expiring_and_protected(default_stack: Sy
     assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert table["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
     assert table["DeletionProtectionEnabled"] is True
-    (index,) = table["GlobalSecondaryIndexes"]
-    assert index["IndexName"] == "byOwner"
+    # the indexes the local stack's table has (timer_service.provisioning): the dead letters'
+    # was missing from the deployed table once, and the operator's `dlq list` failed there
+    from timer_service.provisioning import TABLE_INDEXES
+
+    deployed = {i["IndexName"]: i["KeySchema"] for i in table["GlobalSecondaryIndexes"]}
+    assert deployed == {name: index["KeySchema"] for name, index in TABLE_INDEXES.items()}
+    assert set(deployed) == {"byOwner", "deadLetters"}
     idempotency = default_stack.one(
         "AWS::DynamoDB::Table", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}]
     )

@@ -1,0 +1,124 @@
+"""The REST API in front of the API function: IAM (SigV4) or API keys with a usage plan,
+throttled, with access logs and execution logs that expire."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from timer_service_cdk.nag import acknowledge
+
+__all__ = ["API_STAGE", "LOG_RETENTION", "ApiAuth", "Front", "UsagePlanLimits", "rest_api"]
+
+API_STAGE = "v1"
+LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+API_GATEWAY_LOGS = (
+    "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+)
+
+
+class ApiAuth(enum.Enum):
+    """How callers authenticate: SigV4 with IAM, or an API key (with a usage plan)."""
+
+    IAM = "IAM"
+    API_KEY = "API_KEY"
+
+
+@dataclass(frozen=True)
+class UsagePlanLimits:
+    """Throttling and quota of the API (the usage plan with ``API_KEY``; the stage with IAM)."""
+
+    rate_limit: float = 50.0  # requests per second, steady
+    burst_limit: int = 100
+    quota_per_day: int | None = 100_000  # API_KEY only; None: no quota
+
+
+@dataclass(frozen=True)
+class Front:
+    api: apigateway.RestApi
+    api_key: apigateway.IApiKey | None
+    usage_plan: apigateway.UsagePlan | None
+
+
+def rest_api(
+    scope: Construct,
+    function: lambda_.Function,
+    *,
+    auth: ApiAuth,
+    limits: UsagePlanLimits,
+    removal_policy: RemovalPolicy,
+    tracing: bool,
+) -> Front:
+    access_logs = logs.LogGroup(
+        scope, "ApiAccessLogs", retention=LOG_RETENTION, removal_policy=removal_policy
+    )
+    api = apigateway.LambdaRestApi(
+        scope,
+        "Api",
+        handler=function,
+        proxy=True,
+        description="timer-service: timers by id",
+        cloud_watch_role=True,
+        default_method_options=apigateway.MethodOptions(
+            authorization_type=apigateway.AuthorizationType.IAM
+            if auth is ApiAuth.IAM
+            else apigateway.AuthorizationType.NONE,
+            api_key_required=auth is ApiAuth.API_KEY,
+        ),
+        deploy_options=apigateway.StageOptions(
+            stage_name=API_STAGE,
+            tracing_enabled=tracing,
+            metrics_enabled=True,
+            logging_level=apigateway.MethodLoggingLevel.ERROR,
+            access_log_destination=apigateway.LogGroupLogDestination(access_logs),
+            access_log_format=apigateway.AccessLogFormat.json_with_standard_fields(
+                caller=True,
+                http_method=True,
+                ip=True,
+                protocol=True,
+                request_time=True,
+                resource_path=True,
+                response_length=True,
+                status=True,
+                user=True,
+            ),
+            throttling_rate_limit=limits.rate_limit,
+            throttling_burst_limit=limits.burst_limit,
+        ),
+    )
+    # API Gateway writes execution logs (ERROR level) to a group of its own, which it would
+    # make without a retention: made here first, with one.
+    logs.LogGroup(
+        scope,
+        "ApiExecutionLogs",
+        log_group_name=f"API-Gateway-Execution-Logs_{api.rest_api_id}/{API_STAGE}",
+        retention=LOG_RETENTION,
+        removal_policy=removal_policy,
+    )
+    acknowledge(api, "APIG2")
+    acknowledge(api, "COG4")
+    acknowledge(api, "APIG3")
+    if api.node.try_find_child("CloudWatchRole") is not None:
+        acknowledge(api.node.find_child("CloudWatchRole"), "IAM4", API_GATEWAY_LOGS)
+    if auth is not ApiAuth.API_KEY:
+        return Front(api, None, None)
+    acknowledge(api, "APIG4")
+    usage_plan = api.add_usage_plan(
+        "UsagePlan",
+        throttle=apigateway.ThrottleSettings(
+            rate_limit=limits.rate_limit, burst_limit=limits.burst_limit
+        ),
+        quota=None
+        if limits.quota_per_day is None
+        else apigateway.QuotaSettings(limit=limits.quota_per_day, period=apigateway.Period.DAY),
+    )
+    usage_plan.add_api_stage(stage=api.deployment_stage)
+    api_key = api.add_api_key("ApiKey")
+    usage_plan.add_api_key(api_key)
+    return Front(api, api_key, usage_plan)
