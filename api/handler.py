@@ -6,7 +6,6 @@ import base64
 import json
 import math
 import re
-from functools import cache
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Tracer
@@ -20,8 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from api.openapi import ApiAuth, DocumentedResolver
 from timer_service import __version__, wiring
-from timer_service.clock import SystemClock
-from timer_service.dead_letters import DeadLetterPage, DeadLetters, RedriveRequest, RedriveResult
+from timer_service.dead_letters import DeadLetterPage, RedriveRequest, RedriveResult
 from timer_service.dispatch import DispatchError
 from timer_service.errors import (
     InvalidRequestError,
@@ -34,7 +32,6 @@ from timer_service.errors import (
     UnauthorizedError,
     VersionConflictError,
 )
-from timer_service.job_types import JobTypeRegistry
 from timer_service.models import (
     TIMER_ID_PATTERN,
     TIMER_ID_RULE,
@@ -137,42 +134,22 @@ _STATUS: list[tuple[type[TimerServiceError], int]] = [
 ]
 
 
-@cache
+wired = wiring.Wired()  # this instance's settings, clock and parts (tests set theirs)
+_service = wired.part(lambda context: wiring.timer_service(context.settings, context.clock))
+_dead_letters = wired.part(lambda context: wiring.dead_letters(context.settings, context.clock))
+
+
 def _settings() -> Settings:
-    return wiring.resolved(Settings.from_env())
-
-
-@cache
-def _default_service() -> TimerService:
-    settings = _settings()
-    clock = SystemClock()
-    queue = None if settings.dispatch_queue_url is None else wiring.dispatch_queue(settings, clock)
-    return TimerService(
-        store=wiring.timer_store(settings),
-        clock=clock,
-        job_types=JobTypeRegistry.from_entry_points().with_context(settings=settings),
-        queue=queue,
-        max_timers_per_owner=settings.max_timers_per_owner,
-    )
-
-
-@cache
-def _default_dead_letters() -> DeadLetters:
-    return wiring.dead_letters(_settings(), SystemClock())
-
-
-_override: list[TimerService] = []
+    return wired.settings()
 
 
 def use_service(service: TimerService | None) -> None:
     """Serve with ``service`` instead of the one built from the environment (tests, local)."""
-    _override.clear()
-    if service is not None:
-        _override.append(service)
+    _service.use(service)
 
 
 def service() -> TimerService:
-    return _override[0] if _override else _default_service()
+    return _service()
 
 
 # --- routes -------------------------------------------------------------------------------
@@ -307,7 +284,7 @@ def list_dead_letters(
         ),
     ] = None,
 ) -> DeadLetterPage:
-    return _default_dead_letters().look(_owner(), limit=limit, token=next_token)
+    return _dead_letters().look(_owner(), limit=limit, token=next_token)
 
 
 @app.operation(
@@ -320,7 +297,7 @@ def redrive_dead_letters(
 ) -> RedriveResult:
     # A body that is not an object never gets here (strict_json refuses it); `null` is none.
     ids = None if request is None or request.firing_ids is None else set(request.firing_ids)
-    return _default_dead_letters().redrive(_owner(), firing_ids=ids)
+    return _dead_letters().redrive(_owner(), firing_ids=ids)
 
 
 @app.operation(

@@ -9,21 +9,19 @@ queue (a callback that crashed or timed out on it).
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from callbacks.idempotency import firing_config, make_run_once
 from timer_service import wiring
-from timer_service.aws import Clients, dynamodb_client
-from timer_service.clock import SystemClock, format_utc
-from timer_service.delivery import Delivered, Delivery, RunOnce
-from timer_service.delivery_policy import DeliveryPolicy, Received, RetryRule
+from timer_service.aws import dynamodb_client
+from timer_service.clock import format_utc
+from timer_service.delivery import Delivered, RunOnce
+from timer_service.delivery_policy import Received
 from timer_service.firing import Firing
-from timer_service.job_types import JobTypeRegistry, PermanentJobError
+from timer_service.job_types import PermanentJobError
 from timer_service.messages import SIGNATURE_ATTRIBUTE
 from timer_service.observability import EmfMetrics
 from timer_service.settings import Settings
@@ -36,51 +34,33 @@ DeliveryListener = Callable[[Firing, Delivered | None, Exception | None], None]
 listeners: list[DeliveryListener] = []  # the local stack prints each firing through this
 
 
-@cache
+wired = wiring.Wired(webhook_secret=True)  # settings, clock, parts (tests set theirs)
+idempotency_config = wired.part(lambda context: firing_config())
+
+
 def settings() -> Settings:
-    return wiring.resolved(Settings.from_env(), webhook_secret=True)
+    return wired.settings()
 
 
-@cache
-def delivery() -> Delivery:
-    current = settings()
-    return Delivery(
-        store=wiring.timer_store(current),
-        job_types=JobTypeRegistry.from_entry_points(),
-        clock=SystemClock(),
-        settings=current,
-        client=Clients(current),
-        metrics=EmfMetrics(metrics),
-    )
-
-
-@cache
-def idempotency_config() -> IdempotencyConfig:
-    return firing_config()
-
-
-@cache
-def run_once() -> RunOnce | None:
+def _run_once(context: wiring.Context) -> RunOnce | None:
     """Idempotent execution keyed by firing id, when an idempotency table is configured."""
-    current = settings()
+    current = context.settings
     if current.idempotency_table is None:
         return None
     return make_run_once(current.idempotency_table, dynamodb_client(current), idempotency_config())
 
 
-@cache
-def policy() -> DeliveryPolicy:
-    current, clock = settings(), SystemClock()
-    return DeliveryPolicy(
-        delivery=delivery(),
-        queue=wiring.dispatch_queue(current, clock),
-        dead_letters=wiring.dead_letters(current, clock),
-        signer=wiring.message_signer(current),
-        rule=RetryRule.from_settings(current),
+run_once = wired.part(_run_once)
+policy = wired.part(
+    lambda context: wiring.delivery_policy(
+        context.settings,
+        context.clock,
+        sleep=context.sleep,
         run_once=run_once(),
         metrics=EmfMetrics(metrics),
         observer=_observe,
     )
+)
 
 
 def _observe(firing: Firing, result: Delivered | None, error: Exception | None) -> None:

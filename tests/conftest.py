@@ -5,12 +5,15 @@ from __future__ import annotations
 import copy
 import json
 import os
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from timer_service.settings import Settings
 
 if TYPE_CHECKING:
     from loadtest.stack import WebhookReceiver
@@ -23,6 +26,7 @@ EVENTS = Path(__file__).parent / "events"
 SIGNING_KEY = "test-message-signing-key-0123456789"  # MESSAGE_SIGNING_KEY of the tests
 ALICE = "arn:aws:iam::123456789012:user/alice"
 BOB = "arn:aws:iam::123456789012:user/bob"
+HANDLER_MODULES = ("api.handler", "ticker.handler", "callbacks.handler")
 
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
@@ -67,7 +71,6 @@ class AwsResources:
 @pytest.fixture
 def aws(embedded_aws: EmbeddedAws, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsResources]:
     """A fresh table and queues on the embedded endpoint, named in the environment."""
-    import api.handler
     from timer_service.aws import client
     from timer_service.provisioning import create_queues, create_table
 
@@ -75,26 +78,37 @@ def aws(embedded_aws: EmbeddedAws, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     embedded_aws.reset()
     create_table(client("dynamodb", "us-east-1", moto_url), "timers-test")
     queues = create_queues(client("sqs", "us-east-1", moto_url), "timers-test")
-    env = {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL": moto_url,
-        "TIMER_TABLE": "timers-test",
-        "DISPATCH_QUEUE_URL": queues.dispatch,
-        "DLQ_URL": queues.dlq,
-        "OUTPUT_QUEUE_URL": queues.output,
-        "MESSAGE_SIGNING_KEY": SIGNING_KEY,
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    api.handler._settings.cache_clear()
-    api.handler._default_service.cache_clear()
-    api.handler._default_dead_letters.cache_clear()
+    set_settings(
+        monkeypatch,
+        region="us-east-1",
+        endpoint_url=moto_url,
+        table_name="timers-test",
+        dispatch_queue_url=queues.dispatch,
+        dlq_url=queues.dlq,
+        output_queue_url=queues.output,
+        message_signing_key=SIGNING_KEY,
+    )
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     yield AwsResources(moto_url, "timers-test", queues.dispatch, queues.dlq, queues.output)
-    api.handler._settings.cache_clear()
-    api.handler._default_service.cache_clear()
-    api.handler._default_dead_letters.cache_clear()
+    cold_start_handlers()
+
+
+def set_settings(monkeypatch: pytest.MonkeyPatch, **fields: Any) -> None:
+    """Put these settings in the environment, as the construct or the local stack would, and
+    cold-start the handlers: their next event reads them."""
+    for name, value in Settings(**fields).to_env().items():
+        monkeypatch.setenv(name, value)
+    cold_start_handlers()
+
+
+def cold_start_handlers() -> None:
+    """The Lambda handlers imported so far build their parts from the environment again."""
+    from timer_service_local.lambdas import cold_start
+
+    for name in HANDLER_MODULES:
+        if name in sys.modules:
+            cold_start(sys.modules[name])
 
 
 @dataclass

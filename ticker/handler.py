@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -10,10 +9,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from timer_service import wiring
-from timer_service.clock import SystemClock
 from timer_service.observability import EmfMetrics
-from timer_service.settings import Settings
-from timer_service.tick import TickEngine, TickSettings
+from timer_service.tick import TickEngine
 
 logger = Logger(service="timer-ticker")
 tracer = Tracer(service="timer-ticker")
@@ -26,31 +23,19 @@ class TickEvent(BaseModel):
     shard: int = Field(ge=0)
 
 
-_override: list[TickEngine] = []
+wired = wiring.Wired()  # this instance's settings, clock and engine (tests set theirs)
+_engine = wired.part(
+    lambda context: wiring.tick_engine(context.settings, context.clock, metrics=EmfMetrics(metrics))
+)
 
 
 def use_engine(engine: TickEngine | None) -> None:
     """Tick with ``engine`` instead of the one built from the environment (tests, local)."""
-    _override.clear()
-    if engine is not None:
-        _override.append(engine)
+    _engine.use(engine)
 
 
 def engine() -> TickEngine:
-    return _override[0] if _override else _default_engine()
-
-
-@cache
-def _default_engine() -> TickEngine:
-    settings = wiring.resolved(Settings.from_env())
-    clock = SystemClock()
-    return TickEngine(
-        store=wiring.timer_store(settings),
-        queue=wiring.dispatch_queue(settings, clock),
-        clock=clock,
-        settings=TickSettings.from_settings(settings),
-        metrics=EmfMetrics(metrics),
-    )
+    return _engine()
 
 
 @logger.inject_lambda_context

@@ -13,9 +13,10 @@ from collections.abc import Collection
 from dataclasses import dataclass, replace
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from timer_service.camel import CamelModel
 from timer_service.clock import Clock, format_utc
 from timer_service.dispatch import DispatchError, RetryQueue
 from timer_service.errors import TimerServiceError
@@ -35,11 +36,7 @@ REDRIVE_MAX = 1000  # letters one redrive call sends: each call stays well insid
 _READ_PAGE = 1000
 
 
-class _CamelModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
-
-
-class DeadLetter(_CamelModel):
+class DeadLetter(CamelModel):
     """One firing in the dead-letter queue."""
 
     firing_id: str
@@ -52,12 +49,12 @@ class DeadLetter(_CamelModel):
     dead_at: str = Field(description="when it was dead-lettered")
 
 
-class DeadLetterPage(_CamelModel):
+class DeadLetterPage(CamelModel):
     items: list[DeadLetter]
     next_token: str | None = Field(default=None, description="pass back for the next page")
 
 
-class RedriveRequest(_CamelModel):
+class RedriveRequest(CamelModel):
     """The body of ``POST /dlq/redrive`` (optional): which firings; all of yours without it."""
 
     model_config = ConfigDict(
@@ -69,7 +66,7 @@ class RedriveRequest(_CamelModel):
     )
 
 
-class RedriveResult(_CamelModel):
+class RedriveResult(CamelModel):
     redriven: int = Field(description="dead letters sent back for delivery by this call")
     more: bool = Field(description=f"whether letters remain past this call's {REDRIVE_MAX}")
 

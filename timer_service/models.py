@@ -20,6 +20,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from timer_service.camel import CamelModel
 from timer_service.clock import format_utc
 from timer_service.errors import InvalidScheduleError
 from timer_service.runs import HistoryPolicy
@@ -77,11 +78,7 @@ def json_size(value: Any) -> int:
     return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
 
 
-class _CamelModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
-
-
-class _TimingFields(_CamelModel):
+class _TimingFields(CamelModel):
     """When a timer fires: the fields a schedule preview and a timer share."""
 
     model_config = ConfigDict(
@@ -215,7 +212,7 @@ class SchedulePreviewRequest(_TimingFields):
     count: Annotated[StrictInt, Field(ge=1, le=20, description="how many firings to show")] = 5
 
 
-class SchedulePreview(_CamelModel):
+class SchedulePreview(CamelModel):
     """The next firings of a schedule, as a timer created now would have them."""
 
     schedule: str
@@ -249,7 +246,7 @@ class Timer(BaseModel):
     updated_s: int
 
 
-class TimerView(_CamelModel):
+class TimerView(CamelModel):
     """A timer as the API shows it."""
 
     id: str
@@ -306,7 +303,7 @@ class TimerView(_CamelModel):
         )
 
 
-class TimerPage(_CamelModel):
+class TimerPage(CamelModel):
     """One page of ``GET /periodic``."""
 
     items: list[TimerView]

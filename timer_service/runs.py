@@ -18,9 +18,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import Field
 
+from timer_service.camel import CamelModel
 from timer_service.clock import format_utc
 from timer_service.errors import InvalidRequestError
 
@@ -98,11 +98,7 @@ class Run:
         return f"{self.incarnation:010d}#{self.scheduled_s:010d}#{kind}#{self.attempt:04d}"
 
 
-class _CamelModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
-
-
-class RunView(_CamelModel):
+class RunView(CamelModel):
     """A run as ``GET /periodic/{id}/runs`` shows it."""
 
     firing_id: str
@@ -134,7 +130,7 @@ class RunView(_CamelModel):
         )
 
 
-class RunPage(_CamelModel):
+class RunPage(CamelModel):
     """One page of a timer's runs, newest first."""
 
     items: list[RunView]

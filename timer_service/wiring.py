@@ -1,10 +1,28 @@
 """Builds the service's parts from settings and a clock: the one place the handlers, the local
-stack and the CLI assemble them (AWS clients from :mod:`timer_service.aws`)."""
+stack and the CLI assemble them (AWS clients from :mod:`timer_service.aws`).
+
+Each Lambda handler keeps one :class:`Wired`: its settings, read from the environment (secrets
+by ARN read in) once per process, as a Lambda instance keeps them, and the parts it builds from
+them on first use (:meth:`Wired.part`). Tests and the local stack change what it builds with,
+the same way in each handler: a clock and a sleep of their own (:meth:`Wired.use_clock`), or a
+part of their own in place of one (:meth:`Part.use`); :meth:`Wired.cold_start` forgets what was
+built, as a new instance would, when the environment changed.
+
+    wired = Wired()
+    service = wired.part(lambda context: timer_service(context.settings, context.clock))
+    service()  # built once, then the same
+"""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Generic, TypeVar
+
 from timer_service.aws import Clients, dynamodb_client, sqs_client
-from timer_service.clock import Clock
+from timer_service.clock import Clock, SystemClock
 from timer_service.dead_letters import DeadLetters
 from timer_service.dispatch import SqsDispatchQueue
 from timer_service.errors import TimerServiceError
@@ -14,20 +32,41 @@ from timer_service.settings import Settings
 from timer_service.store.dead_letters import DynamoDeadLetterStore
 from timer_service.store.dynamodb import DynamoTimerStore
 
+if TYPE_CHECKING:
+    # Imported where built: the ticker's cold start loads no job type (test_architecture).
+    from timer_service.delivery import RunOnce
+    from timer_service.delivery_policy import DeliveryPolicy, Observer
+    from timer_service.metrics import Metrics
+    from timer_service.service import TimerService
+    from timer_service.tick import TickEngine
+
 __all__ = [
     "ConfigurationError",
+    "Context",
+    "Part",
+    "Sleep",
+    "Wired",
     "dead_letters",
+    "delivery_policy",
     "dispatch_queue",
     "message_signer",
     "resolved",
+    "tick_engine",
+    "timer_service",
     "timer_store",
 ]
+
+T = TypeVar("T")
+Sleep = Callable[[float], None]
 
 
 class ConfigurationError(TimerServiceError):
     """A setting the function needs is missing."""
 
     code = "configuration_error"
+
+
+# --- the parts ------------------------------------------------------------------------------
 
 
 def resolved(settings: Settings, *, webhook_secret: bool = False) -> Settings:
@@ -48,9 +87,10 @@ def resolved(settings: Settings, *, webhook_secret: bool = False) -> Settings:
 def message_signer(settings: Settings) -> MessageSigner:
     """The signer of dispatch-queue messages (settings already :func:`resolved`)."""
     if not settings.message_signing_key:
+        key = Settings.env_name("message_signing_key")
+        arn = Settings.env_name("message_signing_key_arn")
         raise ConfigurationError(
-            "MESSAGE_SIGNING_KEY (or MESSAGE_SIGNING_KEY_ARN) is not set: the service signs"
-            " every message it queues"
+            f"{key} (or {arn}) is not set: the service signs every message it queues"
         )
     return MessageSigner(settings.message_signing_key)
 
@@ -61,7 +101,7 @@ def timer_store(settings: Settings) -> DynamoTimerStore:
 
 def dispatch_queue(settings: Settings, clock: Clock) -> SqsDispatchQueue:
     if settings.dispatch_queue_url is None:
-        raise ConfigurationError("DISPATCH_QUEUE_URL is not set")
+        raise ConfigurationError(f"{Settings.env_name('dispatch_queue_url')} is not set")
     return SqsDispatchQueue(
         sqs_client(settings),
         settings.dispatch_queue_url,
@@ -78,3 +118,153 @@ def dead_letters(settings: Settings, clock: Clock, *, redrive: bool = True) -> D
         clock=clock,
         retention_days=settings.dead_letter_days,
     )
+
+
+def timer_service(settings: Settings, clock: Clock) -> TimerService:
+    """The API's use cases: the table, the job types (for their configs) and, when there is
+    one, the dispatch queue (triggers, and firings whose minute a tick already claimed)."""
+    from timer_service.job_types import JobTypeRegistry
+    from timer_service.service import TimerService
+
+    queue = None if settings.dispatch_queue_url is None else dispatch_queue(settings, clock)
+    return TimerService(
+        store=timer_store(settings),
+        clock=clock,
+        job_types=JobTypeRegistry.from_entry_points().with_context(settings=settings),
+        queue=queue,
+        max_timers_per_owner=settings.max_timers_per_owner,
+    )
+
+
+def tick_engine(settings: Settings, clock: Clock, *, metrics: Metrics | None = None) -> TickEngine:
+    """A shard's tick: the table's time index into the dispatch queue."""
+    from timer_service.tick import TickEngine, TickSettings
+
+    return TickEngine(
+        store=timer_store(settings),
+        queue=dispatch_queue(settings, clock),
+        clock=clock,
+        settings=TickSettings.from_settings(settings),
+        metrics=metrics,
+    )
+
+
+def delivery_policy(
+    settings: Settings,
+    clock: Clock,
+    *,
+    sleep: Sleep = time.sleep,
+    run_once: RunOnce | None = None,
+    metrics: Metrics | None = None,
+    observer: Observer | None = None,
+) -> DeliveryPolicy:
+    """What the callbacks do with a batch: deliver each firing at its second (``sleep``
+    waits for it on ``clock``), retry it alone, or dead-letter it."""
+    from timer_service.delivery import Delivery
+    from timer_service.delivery_policy import DeliveryPolicy, RetryRule
+    from timer_service.job_types import JobTypeRegistry
+
+    return DeliveryPolicy(
+        delivery=Delivery(
+            store=timer_store(settings),
+            job_types=JobTypeRegistry.from_entry_points(),
+            clock=clock,
+            settings=settings,
+            client=Clients(settings),
+            metrics=metrics,
+            sleep=sleep,
+        ),
+        queue=dispatch_queue(settings, clock),
+        dead_letters=dead_letters(settings, clock),
+        signer=message_signer(settings),
+        rule=RetryRule.from_settings(settings),
+        run_once=run_once,
+        metrics=metrics,
+        observer=observer,
+    )
+
+
+# --- a handler's assembly -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a handler's parts are built from: its settings (secrets read in) and its time."""
+
+    settings: Settings
+    clock: Clock
+    sleep: Sleep
+
+
+class Wired:
+    """One handler's assembly: settings from the environment, a clock, and its parts, each
+    built on first use and kept for the life of the process (a Lambda instance)."""
+
+    def __init__(self, *, webhook_secret: bool = False) -> None:
+        self._webhook_secret = webhook_secret  # the callbacks sign webhooks
+        self._lock = threading.RLock()  # callbacks run batches on threads: each part built once
+        self._settings: Settings | None = None
+        self._parts: list[Part[object]] = []
+        self._clock: Clock = SystemClock()
+        self._sleep: Sleep = time.sleep
+
+    def settings(self) -> Settings:
+        """The settings of the environment, secrets read in, once per process."""
+        with self._lock:
+            if self._settings is None:
+                self._settings = resolved(Settings.from_env(), webhook_secret=self._webhook_secret)
+            return self._settings
+
+    def context(self) -> Context:
+        return Context(self.settings(), self._clock, self._sleep)
+
+    def part(self, build: Callable[[Context], T]) -> Part[T]:
+        """A part built by ``build`` on first use (an accessor: call it for the part)."""
+        made = Part(self, build)
+        self._parts.append(made)  # type: ignore[arg-type]
+        return made
+
+    def use_clock(self, clock: Clock | None, *, sleep: Sleep | None = None) -> None:
+        """Build the parts anew with ``clock`` and ``sleep`` (a test's settable clock and its
+        ``advance``); None: the system clock and ``time.sleep``."""
+        with self._lock:
+            self._clock = clock or SystemClock()
+            self._sleep = sleep or time.sleep
+            self._forget()
+
+    def cold_start(self) -> None:
+        """Forget the settings and what was built from them, as a new instance would start;
+        a clock or part put in place stays."""
+        with self._lock:
+            self._settings = None
+            self._forget()
+
+    def _forget(self) -> None:
+        for made in self._parts:
+            made.forget()
+
+
+class Part(Generic[T]):
+    """One part of a handler (its service, its engine, its policy): built from the handler's
+    context on first use, or the one a test or the local stack put in place (:meth:`use`)."""
+
+    def __init__(self, wired: Wired, build: Callable[[Context], T]) -> None:
+        self._wired = wired
+        self._build = build
+        self._built: list[T] = []  # empty until built (a part may be None: no idempotency)
+        self._used: T | None = None
+
+    def __call__(self) -> T:
+        if self._used is not None:
+            return self._used
+        with self._wired._lock:
+            if not self._built:
+                self._built.append(self._build(self._wired.context()))
+            return self._built[0]
+
+    def use(self, part: T | None) -> None:
+        """Use ``part`` instead of building one; None: build from the environment again."""
+        self._used = part
+
+    def forget(self) -> None:
+        self._built.clear()

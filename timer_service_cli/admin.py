@@ -21,7 +21,7 @@ __all__ = ["dlq_list", "dlq_redrive", "job_types", "shards_list", "shards_rebala
 def _connect(state_dir: Path, stack: str | None = None) -> tuple[Resources, Any]:
     """The resources of a deployed stack (``--stack``), of the running local stack (its
     endpoint file), else of the environment."""
-    from timer_service.settings import Settings
+    from timer_service.settings import DEFAULT_REGION, Settings
     from timer_service_local.endpoint import ENDPOINT_FILE, SIGNING_KEY_FILE, Resources
 
     endpoint_file = state_dir / ENDPOINT_FILE
@@ -29,10 +29,12 @@ def _connect(state_dir: Path, stack: str | None = None) -> tuple[Resources, Any]
     if stack is not None:
         from timer_service_cli.deployment import Deployment
 
-        deployment = Deployment.load(stack, endpoint_url=os.environ.get("AWS_ENDPOINT_URL"))
-        os.environ.setdefault("AWS_REGION", deployment.region)
+        endpoint_url = Settings.from_env().endpoint_url
+        deployment = Deployment.load(stack, endpoint_url=endpoint_url)
+        if Settings.region_from_env() is None:
+            update["region"] = deployment.region
         resources = Resources(
-            endpoint_url=os.environ.get("AWS_ENDPOINT_URL"),
+            endpoint_url=endpoint_url,
             table=deployment.output("TableName"),
             idempotency_table="",
             dispatch_queue_url=deployment.output("QueueUrl"),
@@ -47,7 +49,7 @@ def _connect(state_dir: Path, stack: str | None = None) -> tuple[Resources, Any]
             update["message_signing_key"] = key_file.read_text().strip()
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-        os.environ.setdefault("AWS_REGION", "us-east-1")
+        os.environ.setdefault(Settings.env_name("region"), DEFAULT_REGION)
     else:
         settings = Settings.from_env()
         resources = Resources(

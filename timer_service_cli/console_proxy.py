@@ -18,13 +18,13 @@ from typing import Any
 
 import httpx
 
+from timer_service.limits import MAX_BODY_BYTES
 from timer_service_cli.deployment import DeploymentError, signed_call
 from timer_service_console import NO_FRAMING, asset
 
 __all__ = ["REQUESTED_BY", "ConsoleProxy"]
 
 REQUESTED_BY = "timer-service-console"
-MAX_BODY_BYTES = 256 * 1024
 FORWARDED_REQUEST_HEADERS = ("If-Match", "If-None-Match")
 FORWARDED_RESPONSE_HEADERS = ("Content-Type", "ETag", "Location", "Retry-After", "Allow")
 

@@ -8,7 +8,6 @@ and region (environment, profile, SSO...).
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -46,7 +45,9 @@ class Deployment:
     def load(
         cls, stack: str, *, region: str | None = None, endpoint_url: str | None = None
     ) -> Deployment:
-        region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+        from timer_service.settings import Settings
+
+        region = region or Settings.region_from_env()
         session: Any = boto3.session.Session(region_name=region)
         if session.region_name is None:
             raise DeploymentError("no AWS region: set AWS_REGION or a profile with a region")

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from timer_service import __version__
+from timer_service.limits import MAX_TIMERS_PER_OWNER
 from timer_service_cli import admin, remote
 from timer_service_cli import dev as local_stack
 
@@ -89,7 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     dev.add_argument(
         "--timer-quota",
         type=_positive,
-        default=10_000,
+        default=MAX_TIMERS_PER_OWNER,
         metavar="N",
         help="the most timers a tenant may have",
     )

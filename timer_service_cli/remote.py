@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 
 __all__ = ["api", "console"]
@@ -17,10 +16,12 @@ def _api_target(args: argparse.Namespace) -> tuple[str, str] | None:
     if args.url is None and args.stack is None:
         print(f"timer-service {args.command}: give --stack NAME or --url URL", file=sys.stderr)
         return None
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    from timer_service.settings import DEFAULT_REGION, Settings
+
+    region = Settings.region_from_env() or DEFAULT_REGION
     url: str = args.url
     if url is None:
-        deployment = Deployment.load(args.stack, endpoint_url=os.environ.get("AWS_ENDPOINT_URL"))
+        deployment = Deployment.load(args.stack, endpoint_url=Settings.from_env().endpoint_url)
         url, region = deployment.output("ApiUrl"), deployment.region
     return url, api_region(url, region)
 

@@ -31,6 +31,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from timer_service.limits import MAX_BODY_BYTES
 from timer_service_console import NO_FRAMING, asset
 from timer_service_local.limits import RateLimiter
 
@@ -144,7 +145,7 @@ class GatewayApp:
         api_keys: Sequence[str] = (),
         limiter: RateLimiter | None = None,
         cors_origins: Sequence[str] = (),
-        max_body_bytes: int = 256 * 1024,
+        max_body_bytes: int = MAX_BODY_BYTES,
         on_request: Callable[[str, str, int, float], None] | None = None,
         host: str = "127.0.0.1",
     ) -> None:

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import IO, Any
 
+from timer_service.wiring import Wired
 from timer_service_local.aws_calls import recorded
 from timer_service_local.lambda_context import LocalContext
 
@@ -41,11 +42,12 @@ class InstanceDiedError(RuntimeError):
 
 
 def cold_start(module: ModuleType) -> None:
-    """Forget what a Lambda module cached from its environment (clients, settings), as a new
-    instance would: for handlers imported earlier in this process (tests, an earlier stack)."""
-    for value in list(vars(module).values()):
-        if callable(getattr(value, "cache_clear", None)) and value.__module__ == module.__name__:
-            value.cache_clear()
+    """Forget what a Lambda module built from its environment (settings, clients, its parts),
+    as a new instance would: for handlers imported earlier in this process (tests, an earlier
+    stack). What a test or the local stack put in place (a clock, a part) stays."""
+    wired = getattr(module, "wired", None)
+    if isinstance(wired, Wired):
+        wired.cold_start()
 
 
 def _handler(target: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:

@@ -30,6 +30,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from timer_service import __version__
+from timer_service.limits import MAX_TIMERS_PER_OWNER
+from timer_service.settings import DEFAULT_REGION
 from timer_service_local.endpoint import ENDPOINT_FILE, SIGNING_KEY_FILE, Resources
 
 if TYPE_CHECKING:
@@ -59,8 +61,8 @@ LEGACY_FIRINGS_FILE = "firings.json"
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_REGION": "us-east-1",
-    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": DEFAULT_REGION,
+    "AWS_DEFAULT_REGION": DEFAULT_REGION,
 }
 
 
@@ -74,7 +76,7 @@ class StackConfig:
     api_keys: Sequence[str] = ()
     rate_limit: float = 50.0  # requests a second per tenant; 0: no limit
     burst: int = 100
-    timer_quota: int = 10_000
+    timer_quota: int = MAX_TIMERS_PER_OWNER
     allow_private_targets: bool = False
     state_dir: Path = Path(".timer-service")
     embedded: bool = True  # False: AWS_ENDPOINT_URL and credentials from the environment
@@ -159,26 +161,30 @@ class LocalStack:
             endpoint_url = self._emulator.url
             self.recovery.restored = dict(self._emulator.restored)
         resources = self.resources = _provision(endpoint_url)
+        from timer_service.settings import Settings
+
+        settings = Settings(
+            table_name=resources.table,
+            idempotency_table=resources.idempotency_table,
+            dispatch_queue_url=resources.dispatch_queue_url,
+            dlq_url=resources.dlq_url,
+            output_queue_url=resources.output_queue_url,
+            endpoint_url=endpoint_url,  # None: AWS_ENDPOINT_URL as it is
+            allow_private_targets=config.allow_private_targets,
+            max_timers_per_owner=config.timer_quota,
+            api_auth="API_KEY" if config.api_keys else "NONE",  # what /openapi.json says
+            snapshot_bucket=resources.snapshot_bucket,
+            message_signing_key=Settings.from_env().message_signing_key
+            or _signing_key(config.state_dir),
+        )
         self._set_env(
             {
-                "TIMER_TABLE": resources.table,
-                "IDEMPOTENCY_TABLE": resources.idempotency_table,
-                "DISPATCH_QUEUE_URL": resources.dispatch_queue_url,
-                "DLQ_URL": resources.dlq_url,
-                "OUTPUT_QUEUE_URL": resources.output_queue_url,
+                **settings.to_env(),
                 "POWERTOOLS_TRACE_DISABLED": "true",
                 "POWERTOOLS_METRICS_DISABLED": "true",
                 "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
-                "ALLOW_PRIVATE_TARGETS": "true" if config.allow_private_targets else "false",
-                "MAX_TIMERS_PER_OWNER": str(config.timer_quota),
-                "API_AUTH": "API_KEY" if config.api_keys else "NONE",  # what /openapi.json says
-                "SNAPSHOT_BUCKET": resources.snapshot_bucket,
-                "MESSAGE_SIGNING_KEY": os.environ.get("MESSAGE_SIGNING_KEY")
-                or _signing_key(config.state_dir),
             }
         )
-        if endpoint_url is not None:
-            self._set_env({"AWS_ENDPOINT_URL": endpoint_url})
         # The API's instances start now, with the environment above (as a Lambda's is set).
         from timer_service_local.lambdas import LambdaPool
 
@@ -491,12 +497,11 @@ def _provision(embedded_url: str | None) -> Resources:
     )
     from timer_service.settings import Settings
 
-    base = Settings.from_env().model_copy(
-        update={"endpoint_url": embedded_url or os.environ.get("AWS_ENDPOINT_URL")}
-    )
-    table = os.environ.get("TIMER_TABLE", LOCAL_TABLE) if embedded_url is None else LOCAL_TABLE
+    environment = Settings.from_env()
+    base = environment.model_copy(update={"endpoint_url": embedded_url or environment.endpoint_url})
+    table = environment.table_name if embedded_url is None else LOCAL_TABLE
     idempotency = (
-        os.environ.get("IDEMPOTENCY_TABLE", LOCAL_IDEMPOTENCY_TABLE)
+        environment.idempotency_table or LOCAL_IDEMPOTENCY_TABLE
         if embedded_url is None
         else LOCAL_IDEMPOTENCY_TABLE
     )

@@ -34,6 +34,7 @@ from timer_service.keys import (
 )
 from timer_service.models import MAX_SHARDS
 from timer_service.provisioning import TABLE_INDEXES
+from timer_service.settings import Settings
 from timer_service_cdk.bundle import LambdaBundle, bundling_options
 from timer_service_cdk.front import LOG_RETENTION, ApiAuth, UsagePlanLimits, rest_api
 from timer_service_cdk.grants import JobTypeGrants
@@ -207,17 +208,20 @@ class TimerService(Construct):
             asset_hash_type=AssetHashType.OUTPUT,
             bundling=bundling_options(bundle),
         )
+        settings = Settings(
+            table_name=self.table.table_name,
+            idempotency_table=self.idempotency_table.table_name,
+            dispatch_queue_url=self.dispatch_queue.queue_url,
+            dlq_url=self.dlq.queue_url,
+            output_queue_url=self.output_queue.queue_url,
+            snapshot_bucket=self.snapshot_bucket.bucket_name,
+            max_attempts=max_attempts,
+            message_signing_key_arn=self.signing_key.secret_arn,
+            api_auth=api_auth.value,
+            lookahead_minutes=lookahead_minutes,
+        )
         common_env = {
-            "TIMER_TABLE": self.table.table_name,
-            "IDEMPOTENCY_TABLE": self.idempotency_table.table_name,
-            "DISPATCH_QUEUE_URL": self.dispatch_queue.queue_url,
-            "DLQ_URL": self.dlq.queue_url,
-            "OUTPUT_QUEUE_URL": self.output_queue.queue_url,
-            "SNAPSHOT_BUCKET": self.snapshot_bucket.bucket_name,
-            "MAX_ATTEMPTS": str(max_attempts),
-            "MESSAGE_SIGNING_KEY_ARN": self.signing_key.secret_arn,
-            "API_AUTH": api_auth.value,
-            "LOOKAHEAD_MINUTES": str(lookahead_minutes),
+            **settings.to_env(),
             "POWERTOOLS_LOG_LEVEL": "INFO",
             "POWERTOOLS_TRACE_DISABLED": "false" if tracing else "true",
             **(environment or {}),
@@ -228,9 +232,6 @@ class TimerService(Construct):
         self.ticker_function = self._function(
             "TickerFunction", "ticker.handler.lambda_handler", common_env, TICKER_TIMEOUT, 1024
         )
-        callback_env = dict(common_env)
-        if webhook_signing_secret is not None:
-            callback_env["WEBHOOK_SIGNING_SECRET_ARN"] = secret_arn(webhook_signing_secret)
         self.dead_letter_function = self._function(
             "DeadLetterFunction",
             "callbacks.handler.dead_letter_handler",
@@ -238,10 +239,17 @@ class TimerService(Construct):
             DEAD_LETTER_TIMEOUT,
             256,
         )
-        callback_env["SERVICE_FUNCTIONS"] = ",".join(
-            f.function_name
-            for f in (self.api_function, self.ticker_function, self.dead_letter_function)
+        # The callbacks sign webhooks and must not invoke the service's own functions.
+        callback_settings = Settings(
+            service_functions=tuple(
+                f.function_name
+                for f in (self.api_function, self.ticker_function, self.dead_letter_function)
+            ),
+            webhook_signing_secret_arn=None
+            if webhook_signing_secret is None
+            else secret_arn(webhook_signing_secret),
         )
+        callback_env = {**common_env, **callback_settings.to_env()}
         self.callback_function = self._function(
             "CallbackFunction",
             "callbacks.handler.lambda_handler",

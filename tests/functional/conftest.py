@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from loadtest.stack import WebhookReceiver
-from tests.conftest import ApiCall, AwsResources
+from tests.conftest import ApiCall, AwsResources, set_settings
 from tests.pages import PageServer
 
 SECRET = "s3cret"
@@ -18,37 +18,30 @@ SECRET = "s3cret"
 @pytest.fixture
 def pipeline(aws: AwsResources, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsResources]:
     """The callback Lambda configured for tests: private targets allowed, fast retries."""
-    import callbacks.handler
     import ticker.handler
     from timer_service.aws import client
     from timer_service.provisioning import create_idempotency_table, create_queues
 
     create_idempotency_table(client("dynamodb", "us-east-1", aws.endpoint_url), "idem-test")
     create_queues(client("sqs", "us-east-1", aws.endpoint_url), "timers-test", max_receive_count=2)
-    for name, value in {
-        "IDEMPOTENCY_TABLE": "idem-test",
-        "ALLOW_PRIVATE_TARGETS": "true",
-        "WEBHOOK_SIGNING_SECRET": SECRET,
-        "MAX_ATTEMPTS": "2",
-        "RETRY_BASE_SECONDS": "1",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-    }.items():
-        monkeypatch.setenv(name, value)
-    from timer_service_local.lambdas import cold_start
-
-    cold_start(callbacks.handler)
-    cold_start(ticker.handler)
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    set_settings(
+        monkeypatch,
+        idempotency_table="idem-test",
+        allow_private_targets=True,
+        webhook_signing_secret=SECRET,
+        max_attempts=2,
+        retry_base_s=1,
+    )
     yield aws
-    cold_start(callbacks.handler)
     ticker.handler.use_engine(None)
 
 
 def sqs() -> Any:
-    import os
+    from timer_service.aws import sqs_client
+    from timer_service.settings import Settings
 
-    from timer_service.aws import client
-
-    return client("sqs", "us-east-1", os.environ["AWS_ENDPOINT_URL"])
+    return sqs_client(Settings.from_env())
 
 
 def consume(aws: AwsResources, *, rounds: int = 1) -> int:
@@ -70,14 +63,6 @@ def webhook_timer(
         "timerCallbackData": {"timer": timer_id},
     } | extra
     assert call_api("PUT", f"/periodic/{timer_id}", body).status == 201
-
-
-def reset_callbacks() -> None:
-    """Forget the callback Lambda's cached settings after the environment changed."""
-    import callbacks.handler
-    from timer_service_local.lambdas import cold_start
-
-    cold_start(callbacks.handler)
 
 
 def next_second() -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from openapi_spec_validator import validate
 
-from tests.conftest import ALICE, BOB, ApiCall, AwsResources
+from tests.conftest import ALICE, BOB, ApiCall, AwsResources, set_settings
 
 
 def test_put_get_list_delete_round_trip(call_api: ApiCall) -> None:
@@ -488,11 +488,9 @@ def test_openapi_document_declares_how_callers_authenticate(
     call_api: ApiCall, monkeypatch: pytest.MonkeyPatch, api_auth: str | None, schemes: set[str]
 ) -> None:
     # GIVEN a stack deployed with IAM (SigV4) or API keys, told by API_AUTH or not at all
-    import api.handler
 
     if api_auth is not None:
-        monkeypatch.setenv("API_AUTH", api_auth)
-        api.handler._settings.cache_clear()
+        set_settings(monkeypatch, api_auth=api_auth)
     for path in ("/openapi.json", "/docs"):
         response = call_api("GET", path, query={"format": "json"})
         document = response.body if isinstance(response.body, dict) else json.loads(response.body)
@@ -531,10 +529,8 @@ def test_openapi_document_of_a_key_caller_without_api_auth_declares_the_key(
 def test_openapi_document_of_a_keyless_local_stack_asks_for_nothing(
     call_api: ApiCall, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import api.handler
 
-    monkeypatch.setenv("API_AUTH", "NONE")
-    api.handler._settings.cache_clear()
+    set_settings(monkeypatch, api_auth="NONE")
     document = call_api("GET", "/openapi.json").body
     validate(document)
     assert "securitySchemes" not in document["components"]
@@ -696,11 +692,8 @@ def test_options_and_head_answer_without_a_body(call_api: ApiCall) -> None:
 def test_an_owner_cannot_create_more_timers_than_the_quota(
     call_api: ApiCall, aws: AwsResources, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import api.handler
 
-    monkeypatch.setenv("MAX_TIMERS_PER_OWNER", "3")
-    api.handler._settings.cache_clear()
-    api.handler._default_service.cache_clear()
+    set_settings(monkeypatch, max_timers_per_owner=3)
     for n in range(3):
         assert call_api("PUT", f"/periodic/t{n}", {}).status == 201
     before = aws.scan()

@@ -22,8 +22,8 @@ import pytest
 from pydantic import BaseModel
 
 from loadtest.stack import WebhookReceiver
-from tests.conftest import ApiCall, AwsResources
-from tests.functional.conftest import reset_callbacks, runs, trigger
+from tests.conftest import ApiCall, AwsResources, set_settings
+from tests.functional.conftest import runs, trigger
 from timer_service.connection_guard import BlockedConnectionError, guarded
 from timer_service.job_types import JobContext, JobResult, JobType
 from timer_service.testing import JobHarness
@@ -31,8 +31,7 @@ from timer_service.testing import JobHarness
 
 @pytest.fixture
 def guard_on(pipeline: AwsResources, monkeypatch: pytest.MonkeyPatch) -> AwsResources:
-    monkeypatch.setenv("ALLOW_PRIVATE_TARGETS", "false")
-    reset_callbacks()
+    set_settings(monkeypatch, allow_private_targets=False)
     return pipeline
 
 

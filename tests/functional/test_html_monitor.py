@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from loadtest.stack import WebhookReceiver
-from tests.conftest import ApiCall, AwsResources
-from tests.functional.conftest import reset_callbacks, runs, trigger
+from tests.conftest import ApiCall, AwsResources, set_settings
+from tests.functional.conftest import runs, trigger
 from tests.pages import DATA, PageServer
 
 PAGE = "/library/functools.html"
@@ -139,8 +139,7 @@ def test_loopback_page_is_refused_and_the_refusal_is_in_the_history(
     pages: PageServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("ALLOW_PRIVATE_TARGETS", "false")
-    reset_callbacks()
+    set_settings(monkeypatch, allow_private_targets=False)
     pages.set(PAGE, "<p>secret</p>")
     monitor(call_api, "ssrf", pages.url + PAGE)
     trigger(call_api, pipeline, "ssrf")
@@ -194,8 +193,7 @@ def test_a_large_snapshot_goes_to_s3_and_still_gives_a_diff(
 
     s3 = client("s3", "us-east-1", pipeline.endpoint_url)
     s3.create_bucket(Bucket="snapshots")
-    monkeypatch.setenv("SNAPSHOT_BUCKET", "snapshots")
-    reset_callbacks()
+    set_settings(monkeypatch, snapshot_bucket="snapshots")
     rng = random.Random(7)
     paragraphs = [f"<p>{rng.getrandbits(256):064x}</p>" for _ in range(12_000)]
     pages.set(PAGE, "<div class='body'>" + "".join(paragraphs) + "</div>")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ALICE, ApiCall, AwsResources
+from tests.conftest import ALICE, ApiCall, AwsResources, set_settings
 from tests.functional.conftest import dead_letters_api, runs, sqs, trigger
 
 OTHER_ACCOUNT_ROLE = "arn:aws:iam::111111111111:role/timer-service-ec2"
@@ -277,11 +277,7 @@ def test_a_lambda_job_aimed_at_the_services_own_functions_is_refused_at_put(
     aws: AwsResources, call_api: ApiCall, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A forged API event would act as any tenant; a forged SQS event would fire their timers.
-    import api.handler
-
-    monkeypatch.setenv("SERVICE_FUNCTIONS", "svc-api,svc-callbacks")
-    api.handler._settings.cache_clear()
-    api.handler._default_service.cache_clear()
+    set_settings(monkeypatch, service_functions=("svc-api", "svc-callbacks"))
     for name in ("svc-api", "arn:aws:lambda:us-east-1:123456789012:function:svc-callbacks:live"):
         body = {"schedule": "rate(1 day)", "jobType": "lambda", "job": {"functionName": name}}
         answer = call_api("PUT", "/periodic/forge", body)

@@ -16,13 +16,12 @@ from typing import Any
 import pytest
 
 from loadtest.stack import WebhookReceiver
-from tests.conftest import ALICE, ApiCall, AwsResources, signer
+from tests.conftest import ALICE, ApiCall, AwsResources, set_settings, signer
 from tests.functional.conftest import (
     SECRET,
     consume,
     consume_until,
     dead_letters_api,
-    reset_callbacks,
     sqs,
     webhook_timer,
 )
@@ -138,8 +137,7 @@ def test_webhook_to_loopback_is_blocked_without_private_targets(
     receiver: WebhookReceiver,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("ALLOW_PRIVATE_TARGETS", "false")
-    reset_callbacks()
+    set_settings(monkeypatch, allow_private_targets=False)
     webhook_timer(call_api, receiver, "ssrf")
     call_api("POST", "/periodic/ssrf/trigger")
     consume(pipeline)

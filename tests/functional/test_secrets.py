@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from loadtest.stack import WebhookReceiver
-from tests.conftest import ApiCall, AwsResources
-from tests.functional.conftest import consume, reset_callbacks, webhook_timer
+from tests.conftest import ApiCall, AwsResources, cold_start_handlers, set_settings
+from tests.functional.conftest import consume, webhook_timer
+from timer_service.settings import Settings
 
 
 def client(aws: AwsResources, service: str) -> Any:
@@ -26,7 +27,6 @@ def test_a_stack_configured_with_secret_arns_signs_and_delivers(
     receiver: WebhookReceiver,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import api.handler
     from timer_service.secrets import read_secret
 
     # GIVEN the signing key in Secrets Manager and the webhook secret in an SSM SecureString
@@ -38,14 +38,12 @@ def test_a_stack_configured_with_secret_arns_signs_and_delivers(
         Name="/timers/webhook", Value="from-ssm", Type="SecureString"
     )
     webhook_arn = "arn:aws:ssm:us-east-1:123456789012:parameter/timers/webhook"
-    monkeypatch.delenv("MESSAGE_SIGNING_KEY")
-    monkeypatch.delenv("WEBHOOK_SIGNING_SECRET")
-    monkeypatch.setenv("MESSAGE_SIGNING_KEY_ARN", key_arn)
-    monkeypatch.setenv("WEBHOOK_SIGNING_SECRET_ARN", webhook_arn)
+    monkeypatch.delenv(Settings.env_name("message_signing_key"))
+    monkeypatch.delenv(Settings.env_name("webhook_signing_secret"))
     read_secret.cache_clear()
-    reset_callbacks()
-    api.handler._settings.cache_clear()
-    api.handler._default_service.cache_clear()
+    set_settings(
+        monkeypatch, message_signing_key_arn=key_arn, webhook_signing_secret_arn=webhook_arn
+    )
     # WHEN a timer is triggered through the API and delivered by the callbacks
     webhook_timer(call_api, receiver, "secret-hook")
     assert call_api("POST", "/periodic/secret-hook/trigger").status == 202
@@ -55,8 +53,7 @@ def test_a_stack_configured_with_secret_arns_signs_and_delivers(
     (request,) = receiver.requests
     expected = hmac.new(b"from-ssm", request.body, hashlib.sha256).hexdigest()
     assert request.headers["X-Timer-Signature"] == f"sha256={expected}"
-    api.handler._settings.cache_clear()
-    api.handler._default_service.cache_clear()
+    cold_start_handlers()
     read_secret.cache_clear()
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from timer_service.settings import Settings
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -115,5 +117,5 @@ def test_the_webhook_secret_is_read_from_ssm_on_the_deploy_path() -> None:
         if r["Type"] == "AWS::Lambda::Function"
     ]
     (callback,) = [f for f in functions if f.get("Handler") == "callbacks.handler.lambda_handler"]
-    assert "WEBHOOK_SIGNING_SECRET_ARN" in callback["Environment"]["Variables"]
+    assert Settings.env_name("webhook_signing_secret_arn") in callback["Environment"]["Variables"]
     assert any("ssm:GetParameter" in json.dumps(s["Action"]) for s in callback_statements(template))

@@ -14,6 +14,7 @@ import pytest
 from callbacks.html_monitor.job import HtmlMonitorJob
 from callbacks.job_types.webhook import WebhookJob
 from tests.infra.conftest import Synthesized, synthesize
+from timer_service.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -124,9 +125,9 @@ def test_functions_are_arm64_on_python_3_13_with_their_resources(
         assert function["Runtime"] == "python3.13"
         assert "TracingConfig" not in function  # X-Ray is opt-in (billed per trace)
         env = function["Environment"]["Variables"]
-        for name in ("TIMER_TABLE", "DISPATCH_QUEUE_URL", "DLQ_URL", "OUTPUT_QUEUE_URL"):
-            assert name in env
-        assert env["MAX_ATTEMPTS"] == "5"
+        for field in ("table_name", "dispatch_queue_url", "dlq_url", "output_queue_url"):
+            assert Settings.env_name(field) in env
+        assert env[Settings.env_name("max_attempts")] == "5"
 
 
 def test_one_schedule_per_ticking_shard_every_minute(default_stack: Synthesized) -> None:
@@ -272,8 +273,8 @@ def test_webhook_signing_secret_comes_from_secrets_manager_or_ssm() -> None:
         ),
     )
     env = callback_env(stack)
-    assert env["WEBHOOK_SIGNING_SECRET_ARN"] == arn
-    assert "WEBHOOK_SIGNING_SECRET" not in env
+    assert env[Settings.env_name("webhook_signing_secret_arn")] == arn
+    assert Settings.env_name("webhook_signing_secret") not in env
     granted = statements(stack, "TimersCallbackFunctionRole")
     assert any(s["Resource"] == arn for s in granted)
     parameter = ssm.StringParameter.from_secure_string_parameter_attributes

@@ -6,13 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 from tests.infra.iam_policy import Template, check, resource_matches
+from timer_service.settings import Settings
 
 TABLE = {"Fn::GetAtt": ["TableA1B2C3D4", "Arn"]}
 QUEUE = {"Fn::GetAtt": ["QueueA1B2C3D4", "Arn"]}
 OTHER_QUEUE = {"Fn::GetAtt": ["OtherQueueA1B2C3D4", "Arn"]}
 LOCAL_TABLE = "timers-test"
 LOCAL_QUEUE = "http://127.0.0.1:5000/123456789012/timers-test-dispatch"
-ENVIRONMENT = {"TIMER_TABLE": LOCAL_TABLE, "DISPATCH_QUEUE_URL": LOCAL_QUEUE}
+TABLE_ENV, QUEUE_ENV, OUTPUT_ENV = (
+    Settings.env_name(field) for field in ("table_name", "dispatch_queue_url", "output_queue_url")
+)
+ENVIRONMENT = {TABLE_ENV: LOCAL_TABLE, QUEUE_ENV: LOCAL_QUEUE}
 
 
 def template(*statements: dict[str, Any], event_source: bool = False) -> Template:
@@ -35,9 +39,9 @@ def template(*statements: dict[str, Any], event_source: bool = False) -> Templat
                 "Role": {"Fn::GetAtt": ["RoleA1B2C3D4", "Arn"]},
                 "Environment": {
                     "Variables": {
-                        "TIMER_TABLE": {"Ref": "TableA1B2C3D4"},
-                        "DISPATCH_QUEUE_URL": {"Ref": "QueueA1B2C3D4"},
-                        "OUTPUT_QUEUE_URL": {"Ref": "OtherQueueA1B2C3D4"},
+                        TABLE_ENV: {"Ref": "TableA1B2C3D4"},
+                        QUEUE_ENV: {"Ref": "QueueA1B2C3D4"},
+                        OUTPUT_ENV: {"Ref": "OtherQueueA1B2C3D4"},
                     }
                 },
             },

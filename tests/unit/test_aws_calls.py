@@ -13,9 +13,11 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from timer_service.settings import Settings
 from timer_service_local import aws_calls
 
 QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/timers-dispatch"
+QUEUE_ENV = Settings.env_name("dispatch_queue_url")
 
 
 @pytest.fixture
@@ -27,7 +29,7 @@ def log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv(aws_calls.CALL_TAG_ENV, "tests/x.py::test_y")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("DISPATCH_QUEUE_URL", QUEUE_URL)
+    monkeypatch.setenv(QUEUE_ENV, QUEUE_URL)
     yield path
     if session_log:
         aws_calls.install(session_log)
@@ -68,7 +70,7 @@ def test_recorded_handler_call_names_function_resource_and_its_env_var(log: Path
             "region": "us-east-1",
             "credentials": "own",
             "params": {"QueueUrl": QUEUE_URL},  # no body: names, not payloads
-            "env": {"DISPATCH_QUEUE_URL": QUEUE_URL},
+            "env": {QUEUE_ENV: QUEUE_URL},
             "tag": "tests/x.py::test_y",  # the test that ran it
         }
     ]
