@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import copy
+import importlib
 import json
 import os
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +55,30 @@ def embedded_aws() -> Iterator[EmbeddedAws]:
         yield aws
 
 
+class WorldClock:
+    """The functional tests' time: the system clock, moved ahead when a test says time has
+    passed, so no test waits for it. The Lambda handlers tell time by it (their wiring's clock;
+    :meth:`advance` is their sleep, as they wait for a firing's second) and so does the SQS of
+    the in-process emulator (a message's delay, a visibility timeout, a long poll): after
+    ``advance(1)`` a message sent with a delay of a second is there to receive."""
+
+    def __init__(self) -> None:
+        self._ahead_s = 0.0
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        return time.time() + self._ahead_s
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._ahead_s += max(0.0, seconds)
+
+    def next_second(self) -> None:
+        """On to the next whole second: a trigger there is a new firing (firing ids are by the
+        second, so two triggers of one timer in one second are one firing)."""
+        self.advance(1.0 - self.now() % 1.0)
+
+
 @dataclass
 class AwsResources:
     endpoint_url: str
@@ -59,6 +86,7 @@ class AwsResources:
     dispatch_queue_url: str
     dlq_url: str
     output_queue_url: str
+    clock: WorldClock
 
     def scan(self) -> list[dict[str, Any]]:
         """Every item in the table, consistent."""
@@ -90,8 +118,19 @@ def aws(embedded_aws: EmbeddedAws, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     )
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    yield AwsResources(moto_url, "timers-test", queues.dispatch, queues.dlq, queues.output)
-    cold_start_handlers()
+    clock = WorldClock()
+    handlers = [importlib.import_module(name) for name in HANDLER_MODULES]
+    for handler in handlers:
+        handler.wired.use_clock(clock, sleep=clock.advance)
+    import moto.sqs.models
+
+    monkeypatch.setattr(moto.sqs.models, "unix_time", clock.now)
+    monkeypatch.setattr(moto.sqs.models, "unix_time_millis", lambda: clock.now() * 1000)
+    yield AwsResources(
+        moto_url, "timers-test", queues.dispatch, queues.dlq, queues.output, clock=clock
+    )
+    for handler in handlers:
+        handler.wired.use_clock(None)
 
 
 def set_settings(monkeypatch: pytest.MonkeyPatch, **fields: Any) -> None:

@@ -60,6 +60,7 @@ class HeldDispatchQueue:
         self._heap: list[tuple[int, int, Firing]] = []
         self._numbers = itertools.count(1)
         self._changed = threading.Condition()
+        self._releasing = threading.Lock()
         self._stopping = False
         self._thread = threading.Thread(target=self._release_loop, daemon=True, name="held-queue")
         self._journal_path = journal
@@ -123,6 +124,33 @@ class HeldDispatchQueue:
     def _snapshot(self) -> dict[str, list[list[object]]]:
         return {"h": [[number, firing.to_message()] for _, number, firing in sorted(self._heap)]}
 
+    def release_due(self) -> int:
+        """Hand the queue every firing due within ``release_ahead_s`` of now; how many. The
+        release thread calls it as firings fall due; a caller that moved the clock may too:
+        when it returns, what was due is on the queue and recorded as released."""
+        with self._releasing:  # one release at a time, whole: taken, sent, recorded
+            with self._changed:
+                horizon = self._clock.now() + self._ahead
+                batch = []
+                while self._heap and self._heap[0][0] <= horizon:
+                    batch.append(heapq.heappop(self._heap))
+            if not batch:
+                return 0
+            try:
+                self._inner.send([firing for _, _, firing in batch])
+            except DispatchError:
+                logger.exception("releasing %d firings failed; they are held again", len(batch))
+                with self._changed:
+                    for entry in batch:
+                        heapq.heappush(self._heap, entry)
+                return 0
+            with self._changed:
+                if self._journal is not None:  # the queue has them now (a lost record: resent)
+                    self._journal.append({"r": [number for _, number, _ in batch]})
+                    if self._journal.bytes > COMPACT_AT_BYTES:
+                        self._journal.replace([self._snapshot()])
+            return len(batch)
+
     def _release_loop(self) -> None:
         while True:
             with self._changed:
@@ -135,20 +163,4 @@ class HeldDispatchQueue:
                 if wait_s > 0:
                     self._changed.wait(timeout=min(wait_s, 1.0))
                     continue
-                horizon = self._clock.now() + self._ahead
-                batch = []
-                while self._heap and self._heap[0][0] <= horizon:
-                    batch.append(heapq.heappop(self._heap))
-            try:
-                self._inner.send([firing for _, _, firing in batch])
-            except DispatchError:
-                logger.exception("releasing %d firings failed; they are held again", len(batch))
-                with self._changed:
-                    for entry in batch:
-                        heapq.heappush(self._heap, entry)
-                continue
-            with self._changed:
-                if self._journal is not None:  # the queue has them now (a lost record: resent)
-                    self._journal.append({"r": [number for _, number, _ in batch]})
-                    if self._journal.bytes > COMPACT_AT_BYTES:
-                        self._journal.replace([self._snapshot()])
+            self.release_due()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -65,15 +64,10 @@ def webhook_timer(
     assert call_api("PUT", f"/periodic/{timer_id}", body).status == 201
 
 
-def next_second() -> None:
-    """Wait for the next whole second: two triggers of one timer in one second are one
-    firing (the same firing id)."""
-    time.sleep(1.0 - time.time() % 1.0 + 0.01)
-
-
 def trigger(call_api: ApiCall, aws: AwsResources, timer_id: str) -> dict[str, Any]:
-    """POST /trigger, then run the callback Lambda on it: the trigger's answer."""
-    next_second()
+    """POST /trigger in a second of its own (a new firing), then run the callback Lambda on
+    it: the trigger's answer."""
+    aws.clock.next_second()
     answer = call_api("POST", f"/periodic/{timer_id}/trigger")
     assert answer.status == 202, answer.body
     consume(aws)
@@ -100,19 +94,20 @@ def dead_letters_api(call_api: ApiCall, **query: str) -> list[dict[str, Any]]:
     return list(answer.body["items"])
 
 
-def dead_letter_box() -> Any:
+def dead_letter_box(aws: AwsResources) -> Any:
     """The stack's dead letters as the callbacks write them (timer_service.dead_letters)."""
     from timer_service import wiring
-    from timer_service.clock import SystemClock
     from timer_service.settings import Settings
 
-    return wiring.dead_letters(Settings.from_env(), SystemClock())
+    return wiring.dead_letters(Settings.from_env(), aws.clock)
 
 
-def consume_until(aws: AwsResources, done: Any, *, timeout_s: float = 30.0) -> None:
-    """Run the callback Lambda on the dispatch queue until ``done()`` holds."""
-    deadline = time.time() + timeout_s
-    while not done():
-        assert time.time() < deadline, "timed out"
+def consume_until(aws: AwsResources, done: Any, *, seconds: int = 30) -> None:
+    """Run the callback Lambda on the dispatch queue, a second later each time (a retry waits
+    out its backoff on the clock), until ``done()`` holds."""
+    for _ in range(seconds):
+        if done():
+            return
         consume(aws)
-        time.sleep(0.3)
+        aws.clock.advance(1.0)
+    assert done(), f"not done after {seconds} s"

@@ -103,7 +103,7 @@ def dead_letters(aws: AwsResources) -> dict[str, Firing]:
         "alice-packed": Firing(owner=ALICE, timer_id="a2", version=3, scheduled_s=s + 60),
         "bob-packed": Firing(owner=BOB, timer_id="b2", version=1, scheduled_s=s + 60),
     }
-    box = dead_letter_box()
+    box = dead_letter_box(aws)
     box.record(firings["alice-alone"], error="webhook answered 500", attempts=5)
     box.record(firings["bob-alone"], error="retries exhausted", attempts=5)
     box.record(firings["alice-packed"], error="timeout", attempts=5)

@@ -37,7 +37,7 @@ def test_a_tenant_sees_and_redrives_all_its_letters_beside_many_of_another(
     aws: AwsResources, call_api: ApiCall
 ) -> None:
     # GIVEN 50 dead letters of bob's, written before alice's 3 (SQS returned the oldest first)
-    box = dead_letter_box()
+    box = dead_letter_box(aws)
     for n in range(50):
         box.record(Firing(BOB, f"b{n}", 1, 1_900_000_000 + n), error="HTTP 500", attempts=5)
     for n in range(3):
@@ -61,7 +61,7 @@ def test_a_tenant_sees_and_redrives_all_its_letters_beside_many_of_another(
 
 
 def test_pages_of_dead_letters_cover_each_once(aws: AwsResources, call_api: ApiCall) -> None:
-    box = dead_letter_box()
+    box = dead_letter_box(aws)
     for n in range(23):
         box.record(Firing(ALICE, f"t{n:02d}", 1, 1_900_000_000 + n), error="e", attempts=5)
     seen: list[str] = []
@@ -76,7 +76,7 @@ def test_pages_of_dead_letters_cover_each_once(aws: AwsResources, call_api: ApiC
 
 
 def test_a_token_of_another_owner_is_a_400(aws: AwsResources, call_api: ApiCall) -> None:
-    box = dead_letter_box()
+    box = dead_letter_box(aws)
     for n in range(3):
         box.record(Firing(BOB, f"b{n}", 1, 1_900_000_000 + n), error="e", attempts=5)
     token = call_api("GET", "/dlq", user=BOB, query={"limit": "1"}).body["nextToken"]

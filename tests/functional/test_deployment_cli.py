@@ -127,7 +127,7 @@ def test_dlq_list_works_on_a_deployed_stack(
     from tests.functional.conftest import dead_letter_box
     from timer_service.dispatch import Firing
 
-    dead_letter_box().record(Firing("a", "lost", 1, 1700000000), error="HTTP 500", attempts=5)
+    dead_letter_box(aws).record(Firing("a", "lost", 1, 1700000000), error="HTTP 500", attempts=5)
     assert main(["dlq", "--stack", deployed, "list"]) == 0
     printed = capsys.readouterr().out
     assert "a#lost@2023-11-14T22:13:20Z" in printed

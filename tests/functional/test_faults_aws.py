@@ -66,6 +66,23 @@ class Throttle:
         self._client.meta.events.unregister(self._event, self)
 
 
+@pytest.fixture
+def backoff(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """botocore's retry delays (exponential, with jitter, up to 20 s each), as it computes
+    them: kept, not slept. The retries happen as they would; the test does not wait them out."""
+    from botocore.retries.standard import ExponentialBackoff
+
+    delays: list[float] = []
+    computed = ExponentialBackoff.delay_amount
+
+    def delay_amount(self: ExponentialBackoff, context: Any) -> float:
+        delays.append(computed(self, context))
+        return 0.0
+
+    monkeypatch.setattr(ExponentialBackoff, "delay_amount", delay_amount)
+    return delays
+
+
 def world(aws: AwsResources) -> tuple[DynamoTimerStore, SqsDispatchQueue, FixedClock, Any]:
     from timer_service.aws import client
 
@@ -119,7 +136,7 @@ def queued(aws: AwsResources) -> Counter[str]:
     ],
 )
 def test_throttled_dynamodb_calls_are_retried_and_the_tick_completes(
-    aws: AwsResources, operation: str, code: str
+    aws: AwsResources, backoff: list[float], operation: str, code: str
 ) -> None:
     store, queue, clock, dynamodb = world(aws)
     clock.set(T0 + 60 + 1)
@@ -129,12 +146,13 @@ def test_throttled_dynamodb_calls_are_retried_and_the_tick_completes(
     finally:
         throttle.remove()
     assert throttle.answered == 2  # botocore retried through both
+    assert len(backoff) == 2 and 0 <= backoff[0] <= 1 and 0 <= backoff[1] <= 2
     assert report.sent == 60  # 30 timers, minutes 12:01 and 12:02
     assert set(queued(aws).values()) == {1}
 
 
 def test_throttling_past_the_retries_fails_the_tick_and_the_next_one_catches_up(
-    aws: AwsResources,
+    aws: AwsResources, backoff: list[float]
 ) -> None:
     store, queue, clock, dynamodb = world(aws)
     clock.set(T0 + 60 + 1)
@@ -144,6 +162,7 @@ def test_throttling_past_the_retries_fails_the_tick_and_the_next_one_catches_up(
             TickEngine(store=store, queue=queue, clock=clock, token="first").tick(0)
     finally:
         throttle.remove()
+    assert backoff and max(backoff) <= 20  # botocore backed off (its cap is 20 s): not waited
     clock.set(T0 + 3 * 60 + 1)  # the dead tick's lease has run out
     report = TickEngine(store=store, queue=queue, clock=clock, token="second").tick(0)
     firings = queued(aws)
@@ -251,7 +270,7 @@ def test_a_callback_that_crashes_mid_job_retries_and_completes_once(
     failed_attempts = len(receiver.requests)
     # WHEN the message comes back (after its backoff) and the target answers
     receiver.status = 200
-    time.sleep(1.2)
+    pipeline.clock.advance(1.2)
     consume(pipeline)
     consume(pipeline)  # and once more: nothing left to run
     # THEN the job completed exactly once after its failed tries

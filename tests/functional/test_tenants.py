@@ -77,10 +77,10 @@ def test_a_trigger_fires_the_callers_timer_and_its_runs_are_theirs(
     call_api: ApiCall,
     receiver: WebhookReceiver,
 ) -> None:
-    from tests.functional.conftest import consume, next_second
+    from tests.functional.conftest import consume
 
     trigger(call_api, pipeline, "shared")  # as Alice
-    next_second()
+    pipeline.clock.next_second()
     assert call_api("POST", "/periodic/other/trigger", user=BOB).status == 202
     consume(pipeline)
     paths = [r.path for r in receiver.requests]

@@ -85,7 +85,7 @@ def test_deployed_stack_commands_work_from_a_plain_install(
     plain_install: Path, aws: AwsResources, deployed: str, signed_api: SignedApi
 ) -> None:
     # GIVEN a deployed stack (its outputs on moto's CloudFormation) holding a dead letter
-    dead_letter_box().record(Firing("a", "lost", 1, 1700000000), error="HTTP 500", attempts=5)
+    dead_letter_box(aws).record(Firing("a", "lost", 1, 1700000000), error="HTTP 500", attempts=5)
     # WHEN its commands run from the plain install THEN each works
     shards = run(plain_install, "shards", "--stack", deployed, "list", aws=aws)
     assert shards.returncode == 0, shards.stderr

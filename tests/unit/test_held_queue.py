@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
-from timer_service.clock import FixedClock, SystemClock
+from timer_service.clock import FixedClock
 from timer_service.dispatch import Firing, InMemoryDispatchQueue
 from timer_service_local.held_queue import HeldDispatchQueue, held_firings
 
@@ -22,14 +21,15 @@ def test_due_firings_pass_and_later_ones_are_held_then_returned_on_stop() -> Non
 
 
 def test_held_firing_is_released_just_before_it_is_due() -> None:
-    clock = SystemClock()
+    clock = FixedClock(1000.0)
     inner = InMemoryDispatchQueue(clock)
     held = HeldDispatchQueue(inner, clock=clock, release_ahead_s=0.9).start()
-    due_s = int(time.time()) + 2
+    due_s = 1002
     held.send([Firing("o", "t", 1, due_s)])
-    deadline = time.time() + 5
-    while not inner.sent and time.time() < deadline:
-        time.sleep(0.05)
+    clock.set(due_s - 1.0)  # over a second early: still held
+    assert held.release_due() == 0
+    clock.set(due_s - 0.9)
+    assert held.release_due() == 1
     held.stop()
     ((firing, visible_at),) = inner.sent
     assert firing.scheduled_s == due_s
@@ -54,10 +54,7 @@ def test_a_restart_takes_back_what_was_held_and_not_released(tmp_path: Path) -> 
     soon, later = Firing("o", "soon", 1, 1001), Firing("o", "later", 1, 1100)
     first.send([soon, later])
     clock.advance(1.0)  # soon is due: released to the queue, and the release recorded
-    deadline = time.time() + 5
-    while not inner.sent and time.time() < deadline:
-        time.sleep(0.01)
-    time.sleep(0.1)
+    first.release_due()
     assert [f for f, _ in inner.sent] == [soon]
     # the process dies here: no stop()
 
