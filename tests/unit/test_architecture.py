@@ -271,3 +271,25 @@ def test_runtime_closure_holds_no_test_or_local_stack_package() -> None:
     closure = runtime_closure()
     assert {"httpx", "selectolax", "boto3", "aws-lambda-powertools", "apprise"} <= closure
     assert not closure & {"moto", "pytest", "rich", "hypothesis", "aws-cdk-lib", "mypy"}
+
+
+def test_mypy_follows_every_cdk_module_the_construct_imports() -> None:
+    # pyproject.toml skips the aws_cdk modules nothing imports (a cold mypy run checks all ~300
+    # otherwise): one the construct imports but the list lacks would be checked as Any.
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]
+    followed = {
+        module
+        for override in config["overrides"]
+        if override.get("follow_imports") == "normal"
+        for module in override["module"]
+    }
+    imported = set()
+    for path in SOURCE_DIRS["timer_service_cdk"].rglob("*.py"):
+        imported |= {
+            name.rsplit(".", 1)[0] if name.rsplit(".", 1)[-1][:1].isupper() else name
+            for name in runtime_imports(path, whole=True, typing_too=True)
+            if name == "aws_cdk" or name.startswith("aws_cdk.")
+        }
+    assert imported - followed == set()
