@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import importlib.abc
 import importlib.machinery
+import json
 import os
 import shutil
 import sys
@@ -85,6 +86,23 @@ def job_type_statements() -> list[iam.PolicyStatement]:
         iam.PolicyStatement(sid=sid, actions=actions, resources=resources)
         for sid, (actions, resources) in grants.items()
     ]
+
+
+def checked_stack_props() -> dict[str, Any]:
+    """The TimerService the calls are checked against: the README's job-type grants and webhook
+    secret, without cdk-nag (tests/infra checks that)."""
+    return {
+        "nag": False,
+        "callback_policy_statements": lambda scope: job_type_statements(),
+        "webhook_signing_secret": webhook_secret_parameter,
+    }
+
+
+def checked_template_file() -> Path | None:
+    """Where a test process that synthesized :func:`checked_stack_props` leaves the template
+    (tests/infra does), so that the check does not synthesize it again; None outside a session."""
+    directory = os.environ.get(DIRECTORY_ENV)
+    return None if directory is None else Path(directory, "checked-template.json")
 
 
 # --- recording ------------------------------------------------------------------------------
@@ -185,22 +203,28 @@ def _check(directory: Path) -> tuple[str, bool]:
         from tests.infra.iam_policy import Template, check
     except ImportError as exc:  # the CDK group is not installed
         return f"{len(calls)} AWS calls recorded but not checked: {exc} (make sync-all)", False
-    try:
-        synthesized = synthesize(
-            nag=False,
-            callback_policy_statements=job_type_statements(),
-            webhook_signing_secret=webhook_secret_parameter,
-        )
-    except Exception as exc:  # no node for jsii, a construct that does not synthesize
-        return f"{len(calls)} AWS calls recorded but not checked: synthesis failed: {exc!r}", True
-    template = Template(synthesized.template)
+    cached = directory / "checked-template.json"
+    if cached.exists():  # tests/infra synthesized it in this session
+        template = Template(json.loads(cached.read_text()))
+    else:
+        try:
+            template = Template(synthesize(**checked_stack_props()).template)
+        except Exception as exc:  # no node for jsii, a construct that does not synthesize
+            return (
+                f"{len(calls)} AWS calls recorded but not checked: synthesis failed: {exc!r}",
+                True,
+            )
     outcome = check(calls, template, expected=[h for h in HANDLERS if h in template.functions])
     lines = [
         outcome.report(),
         "",
         "Roles: TimerService (infra/timer_service_cdk/construct.py), synthesized with the job-type"
         " grants of infra/README.md as callback_policy_statements"
-        f" ({time.monotonic() - started:.1f} s)",
+        + (
+            " (by tests/infra in this session)"
+            if cached.exists()
+            else f" ({time.monotonic() - started:.1f} s)"
+        ),
     ]
     if outcome.denied:
         lines.append(f"The calls recorded are kept in {directory}")

@@ -89,4 +89,19 @@ def api_key_stack() -> Synthesized:
     )
 
 
+@pytest.fixture(scope="session")
+def checked_stack() -> Synthesized:
+    """The stack the session's AWS-call check reads the roles of (tests/aws_call_check.py): its
+    template is left for the check, which then need not synthesize it again."""
+    from tests.aws_call_check import checked_stack_props, checked_template_file
+
+    synthesized = synthesize(**checked_stack_props())
+    target = checked_template_file()
+    if target is not None and target.parent.is_dir():
+        written = target.with_suffix(".partial")
+        written.write_text(json.dumps(synthesized.template))
+        written.replace(target)  # whole or absent, whenever the check reads it
+    return synthesized
+
+
 Synth = Callable[..., Synthesized]

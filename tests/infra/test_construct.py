@@ -315,6 +315,28 @@ def test_job_type_permissions_come_from_the_documented_prop() -> None:
     assert not any("ec2:StopInstances" in actions_of(s) for s in statements(stack, "TimersApi"))
 
 
+def test_the_readme_job_type_grants_go_to_the_callbacks_alone(checked_stack: Synthesized) -> None:
+    # GIVEN the grants infra/README.md's Permissions table names for each built-in job type, and
+    # the webhook signing secret as an SSM parameter: the roles the AWS-call check reads
+    def job_type_sids(role: str) -> set[str]:
+        sids = {s.get("Sid") or "" for s in statements(checked_stack, role)}
+        return {sid for sid in sids if sid.startswith("JobType")}
+
+    assert job_type_sids("TimersCallbackFunctionRole") == {
+        "JobTypeSqs",
+        "JobTypeSns",
+        "JobTypeLambda",
+        "JobTypeEventBridge",
+        "JobTypeEc2Describe",
+        "JobTypeEc2Change",
+        "JobTypeAssumeRole",
+    }
+    callback = statements(checked_stack, "TimersCallbackFunctionRole")
+    assert any("ssm:GetParameter" in actions_of(s) for s in callback)
+    for other in ("TimersApiFunctionRole", "TimersTickerFunctionRole", "TimersDeadLetter"):
+        assert job_type_sids(other) == set()
+
+
 def test_alarms_go_to_the_alarm_topic_and_a_dashboard_shows_the_service(
     default_stack: Synthesized,
 ) -> None:
