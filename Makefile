@@ -8,7 +8,8 @@
 SHELL := /bin/bash
 TOOLS_UV := $(CURDIR)/.tools/bin/uv
 UV := $(or $(shell command -v uv 2>/dev/null),$(TOOLS_UV))
-PYTEST_ARGS ?= -n 2
+# Four workers on two cores: two spend minutes asleep in the wall-clock e2e tests (tests/scheduling.py).
+PYTEST_ARGS ?= -n 4 --dist loadgroup
 ARGS ?=
 CDK_ARGS ?=
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20

@@ -183,15 +183,21 @@ def run(args: argparse.Namespace, progress: Any = None) -> dict[str, Any]:
     )
     from timer_service_local.embedded import EmbeddedAws, fake_credentials
 
-    sys.setrecursionlimit(20_000)  # moto parses an UpdateExpression of many bases recursively
-    with fake_credentials(), EmbeddedAws() as aws:
-        if progress is not None:
-            progress(0, 2, "rate(1 minute) timers")
-        uniform = _workload(aws.url, "uniform", [1] * args.timers, minutes=1)
-        if progress is not None:
-            progress(1, 2, f"{args.periods} distinct periods")
-        periods = [1 + n for n in range(args.periods)]  # one timer per period: a tick's reads
-        mixed = _workload(aws.url, "mixed", periods, minutes=args.minutes)
+    limit = sys.getrecursionlimit()
+    # moto parses an UpdateExpression of many bases recursively; the limit is the process's
+    # (the tests run this in theirs, and test how deep a body may nest): put back after.
+    sys.setrecursionlimit(20_000)
+    try:
+        with fake_credentials(), EmbeddedAws() as aws:
+            if progress is not None:
+                progress(0, 2, "rate(1 minute) timers")
+            uniform = _workload(aws.url, "uniform", [1] * args.timers, minutes=1)
+            if progress is not None:
+                progress(1, 2, f"{args.periods} distinct periods")
+            periods = [1 + n for n in range(args.periods)]  # one timer per period: a tick's reads
+            mixed = _workload(aws.url, "mixed", periods, minutes=args.minutes)
+    finally:
+        sys.setrecursionlimit(limit)
     # A tick's cost is a fixed part (its lease, claim and base reads, an invocation) and a part
     # per firing. The mixed workload's fixed part is priced at --density firings a minute, with
     # the per-firing part of the uniform one.

@@ -23,7 +23,10 @@ if TYPE_CHECKING:
     from timer_service.messages import MessageSigner
     from timer_service_local.embedded import EmbeddedAws
 
-pytest_plugins = ["tests.aws_call_check"]  # the handlers' AWS calls vs their IAM roles
+pytest_plugins = [
+    "tests.aws_call_check",  # the handlers' AWS calls vs their IAM roles
+    "tests.scheduling",  # the order of the tests, and how xdist spreads them
+]
 
 EVENTS = Path(__file__).parent / "events"
 SIGNING_KEY = "test-message-signing-key-0123456789"  # MESSAGE_SIGNING_KEY of the tests

@@ -93,6 +93,7 @@ def test_every_answered_change_is_back_after_a_sigkill_during_puts(
             assert after["timerCallbackData"] == before["timerCallbackData"], timer_id
 
 
+@pytest.mark.wall_clock  # minutes: waits for the stack's minute ticks
 def test_no_firing_is_lost_when_the_stack_dies_between_a_tick_and_delivery(
     local_stack: Callable[..., StackProcess], receiver: WebhookReceiver, tmp_path: Path
 ) -> None:

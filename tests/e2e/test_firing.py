@@ -25,6 +25,7 @@ def scheduled(body: dict[str, object]) -> float:
     return datetime.fromisoformat(str(body["scheduledAt"]).replace("Z", "+00:00")).timestamp()
 
 
+@pytest.mark.wall_clock  # minutes: waits for the stack's minute ticks
 def test_webhooks_fire_on_their_second_and_deleted_or_paused_do_not(
     local_stack: Callable[..., StackProcess], receiver: WebhookReceiver
 ) -> None:
