@@ -67,10 +67,10 @@ def _shared_scope(item: pytest.Item, everyones: set[str]) -> str | None:
     shared = None
     for definitions in info.name2fixturedefs.values():
         for definition in definitions:
-            if definition.scope == "module":
-                return item.nodeid.split("::", 1)[0]
             if definition.scope == "session" and definition.baseid not in everyones:
-                shared = definition.baseid
+                return str(definition.baseid)  # the directory: its modules too
+            if definition.scope == "module":
+                shared = item.nodeid.split("::", 1)[0]
     return shared
 
 

@@ -37,7 +37,21 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             yield running
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
+def keyed_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """``timer-service dev`` with two API keys, a tenant each: the console's test uses one, the
+    Swagger UI's the other."""
+    from loadtest.stack import start_stack
+
+    keyed = start_stack(
+        *("--api-key", "team-key-1", "--api-key", "swagger-key", "--shards", "1", "--quiet"),
+        cwd=tmp_path_factory.mktemp("keyed"),
+    )
+    yield keyed
+    keyed.kill()
+
+
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 

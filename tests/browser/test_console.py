@@ -6,7 +6,6 @@ import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -297,27 +296,22 @@ def test_dead_letters_are_listed_and_redriven(stack: Any, page: Any) -> None:
     expect(row).to_have_count(0)
 
 
-def test_a_stack_with_api_keys_asks_for_one_once(page: Any, tmp_path: Path) -> None:
-    from loadtest.stack import start_stack
-
-    keyed = start_stack("--api-key", "team-key-1", "--shards", "1", "--quiet", cwd=tmp_path)
-    try:
-        headers = {"X-Api-Key": "team-key-1"}
-        httpx.put(f"{keyed.url}/periodic/keyed-timer", json={}, headers=headers)
-        page.goto(f"{keyed.url}/console/")
-        dialog = page.locator("#api-key-dialog")
-        expect(dialog).to_be_visible()
-        page.fill("#api-key-input", "wrong")
-        page.click("#api-key-form button[type=submit]")
-        expect(page.locator("#api-key-error")).to_contain_text("refused")
-        page.fill("#api-key-input", "team-key-1")
-        page.click("#api-key-form button[type=submit]")
-        expect(page.locator('tr[data-id="keyed-timer"]')).to_be_visible()
-        page.reload()  # kept: not asked again
-        expect(page.locator('tr[data-id="keyed-timer"]')).to_be_visible()
-        expect(dialog).to_be_hidden()
-    finally:
-        keyed.kill()
+def test_a_stack_with_api_keys_asks_for_one_once(page: Any, keyed_stack: Any) -> None:
+    keyed = keyed_stack
+    headers = {"X-Api-Key": "team-key-1"}
+    httpx.put(f"{keyed.url}/periodic/keyed-timer", json={}, headers=headers)
+    page.goto(f"{keyed.url}/console/")
+    dialog = page.locator("#api-key-dialog")
+    expect(dialog).to_be_visible()
+    page.fill("#api-key-input", "wrong")
+    page.click("#api-key-form button[type=submit]")
+    expect(page.locator("#api-key-error")).to_contain_text("refused")
+    page.fill("#api-key-input", "team-key-1")
+    page.click("#api-key-form button[type=submit]")
+    expect(page.locator('tr[data-id="keyed-timer"]')).to_be_visible()
+    page.reload()  # kept: not asked again
+    expect(page.locator('tr[data-id="keyed-timer"]')).to_be_visible()
+    expect(dialog).to_be_hidden()
 
 
 def test_console_for_a_deployed_stack_signs_its_calls(

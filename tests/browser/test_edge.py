@@ -139,22 +139,17 @@ def test_the_documents_server_is_the_stack_as_served(stack: Any, document: str) 
         assert httpx.get(base + path).status_code == 200, base + path
 
 
-def test_swagger_ui_of_a_keyed_stack_authorizes_with_the_key(page: Any, tmp_path: Any) -> None:
-    from loadtest.stack import start_stack
-
-    keyed = start_stack("--api-key", "swagger-key", "--shards", "1", "--quiet", cwd=tmp_path)
-    try:
-        page.goto(f"{keyed.url}/docs")
-        page.get_by_role("button", name="Authorize").first.click()
-        page.fill("#api_key_value", "swagger-key")
-        page.get_by_role("button", name="Apply credentials").click()
-        page.locator(".auth-container").get_by_role("button", name="Close").click()
-        operation = page.locator("#operations-default-list_timers")
-        operation.locator(".opblock-summary").click()
-        operation.get_by_role("button", name="Try it out").click()
-        operation.get_by_role("button", name="Execute").click()
-        status = operation.locator(".live-responses-table tbody .response-col_status").first
-        status.wait_for()
-        assert status.inner_text().split()[0] == "200"
-    finally:
-        keyed.kill()
+def test_swagger_ui_of_a_keyed_stack_authorizes_with_the_key(page: Any, keyed_stack: Any) -> None:
+    keyed = keyed_stack
+    page.goto(f"{keyed.url}/docs")
+    page.get_by_role("button", name="Authorize").first.click()
+    page.fill("#api_key_value", "swagger-key")
+    page.get_by_role("button", name="Apply credentials").click()
+    page.locator(".auth-container").get_by_role("button", name="Close").click()
+    operation = page.locator("#operations-default-list_timers")
+    operation.locator(".opblock-summary").click()
+    operation.get_by_role("button", name="Try it out").click()
+    operation.get_by_role("button", name="Execute").click()
+    status = operation.locator(".live-responses-table tbody .response-col_status").first
+    status.wait_for()
+    assert status.inner_text().split()[0] == "200"

@@ -6,14 +6,14 @@ import json
 import re
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from loadtest.stack import StackProcess
+from loadtest.stack import StackProcess, start_stack
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 README_URL = "http://127.0.0.1:8080"
@@ -140,8 +140,28 @@ def test_timers_survive_a_restart(local_stack: Callable[..., StackProcess], tmp_
     assert httpx.delete(f"{second.url}/periodic/keep-0").status_code == 200
 
 
-def test_api_key_is_required_when_set(local_stack: Callable[..., StackProcess]) -> None:
-    stack = local_stack("--api-key", "s3cret")
+@pytest.fixture(scope="module")
+def keyed_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
+    """One stack with three API keys, shared by tests that each use keys of their own (each key
+    is a tenant: they see nothing of each other's)."""
+    stack = start_stack(
+        *("--api-key", "alpha", "--api-key", "beta", "--api-key", "s3cret", "--quiet"),
+        cwd=tmp_path_factory.mktemp("keyed"),
+    )
+    yield stack
+    stack.kill()
+
+
+@pytest.fixture(scope="module")
+def quiet_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
+    """One keyless stack shared by tests of the API's edges (each its own timer ids)."""
+    stack = start_stack("--quiet", cwd=tmp_path_factory.mktemp("quiet"))
+    yield stack
+    stack.kill()
+
+
+def test_api_key_is_required_when_set(keyed_stack: StackProcess) -> None:
+    stack = keyed_stack
     denied = httpx.get(f"{stack.url}/periodic")
     assert denied.status_code == 401
     assert denied.json()["error"]["field"] == "X-Api-Key"
@@ -217,10 +237,8 @@ def test_each_tenant_is_rate_limited_with_retry_after(
     assert httpx.get(f"{stack.url}/health").status_code == 200  # open paths are not limited
 
 
-def test_tenants_by_api_key_see_only_their_own_timers(
-    local_stack: Callable[..., StackProcess],
-) -> None:
-    stack = local_stack("--api-key", "alpha", "--api-key", "beta", "--quiet")
+def test_tenants_by_api_key_see_only_their_own_timers(keyed_stack: StackProcess) -> None:
+    stack = keyed_stack
     alpha, beta = {"X-Api-Key": "alpha"}, {"X-Api-Key": "beta"}
     assert httpx.put(f"{stack.url}/periodic/x", json={}, headers=alpha).status_code == 201
     assert httpx.get(f"{stack.url}/periodic/x", headers=beta).status_code == 404
@@ -228,10 +246,8 @@ def test_tenants_by_api_key_see_only_their_own_timers(
     assert len(httpx.get(f"{stack.url}/periodic", headers=alpha).json()["items"]) == 1
 
 
-def test_unknown_methods_head_and_options_on_the_local_stack(
-    local_stack: Callable[..., StackProcess],
-) -> None:
-    stack = local_stack("--quiet")
+def test_unknown_methods_head_and_options_on_the_local_stack(quiet_stack: StackProcess) -> None:
+    stack = quiet_stack
     traced = httpx.request("TRACE", f"{stack.url}/periodic/x")
     assert traced.status_code == 405
     assert traced.headers["Allow"] == "DELETE, GET, HEAD, OPTIONS, PUT"
@@ -245,9 +261,9 @@ def test_unknown_methods_head_and_options_on_the_local_stack(
 
 
 def test_ids_and_bodies_that_fuzzing_and_probing_found_on_the_local_stack(
-    local_stack: Callable[..., StackProcess],
+    quiet_stack: StackProcess,
 ) -> None:
-    stack = local_stack("--quiet")
+    stack = quiet_stack
     assert httpx.put(f"{stack.url}/periodic/a", json={}).status_code == 201
     # schemathesis: GET /periodic/%0A answered 200 with the list
     for segment in ("%0A", "%20", "%2F", "%00", "a%0A", "%2E", "%2E%2E"):

@@ -68,6 +68,15 @@ def synthesize(*, nag: bool = True, **props: Any) -> Synthesized:
     return Synthesized(template, report, directory)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cdk() -> Any:
+    """aws_cdk, loaded once: its jsii kernel (a node process holding the CDK library) takes
+    seconds to start, so this directory's tests run in one worker, which starts it once."""
+    import aws_cdk
+
+    return aws_cdk
+
+
 @pytest.fixture(scope="session")
 def default_stack() -> Synthesized:
     return synthesize(shards=3, draining_shards=[3])
