@@ -127,6 +127,21 @@ def test_dynamo_store_transaction_conflict_is_a_store_error(stub: Stubber) -> No
         store(stub).delete_timer("alice", "t", expected_version=1, remove=[])
 
 
+def test_move_timer_meeting_another_write_is_a_retry_later(stub: Stubber) -> None:
+    # The rebalancer tries a busy move again after a wait: a conflict is such a move
+    reasons = [{"Code": "TransactionConflict", "Message": "conflict"}, {"Code": "None"}]
+    stub.add_client_error(
+        "transact_write_items",
+        "TransactionCanceledException",
+        "Transaction cancelled",
+        modeled_fields={"CancellationReasons": reasons},
+    )
+    moved = store(stub).move_timer(
+        a_timer(), target=1, remove=[], entries=[], old_claimed=None, first_minute=None, base=None
+    )
+    assert moved is False
+
+
 def test_save_timer_conflict_names_the_version_returned_with_it(stub: Stubber) -> None:
     # GIVEN DynamoDB refuses the put and returns the item as it is (ALL_OLD): no read follows
     stub.add_client_error(
