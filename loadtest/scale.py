@@ -272,7 +272,7 @@ class ModelledAws:
 
     def __init__(self, shard: int, firings: int) -> None:
         from timer_service.keys import IndexKey, index_sort_key, rate_partition
-        from timer_service.store.codecs import index_item
+        from timer_service.store.dynamodb import index_item
         from timer_service.time_index import IndexEntry
 
         self.requests: dict[str, int] = {}

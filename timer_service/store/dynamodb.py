@@ -31,6 +31,7 @@ from timer_service.store import expressions
 from timer_service.store.codecs import (
     Item,
     index_entry_from_item,
+    index_item,
     job_state_from_item,
     job_state_item,
     key_item,
@@ -57,7 +58,15 @@ from timer_service.time_index import IndexEntry
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-__all__ = ["DynamoTimerStore"]
+# The codecs' names importers used before the split (loadtest): timer_service.store.codecs.
+__all__ = [
+    "DynamoTimerStore",
+    "index_entry_from_item",
+    "index_item",
+    "run_from_item",
+    "run_item",
+    "timer_from_item",
+]
 
 
 class DynamoTimerStore:
