@@ -54,8 +54,6 @@ LOCAL_IDEMPOTENCY_TABLE = "timer-service-idempotency"
 LOCAL_QUEUE_PREFIX = "timer-service"
 LOCAL_SNAPSHOT_BUCKET = "timer-service-snapshots"
 HELD_JOURNAL = "firings.journal"  # firings a tick handed over, until they reach the queue
-LEGACY_TABLE_FILE = "dynamodb.json"  # the whole-table dump of versions before the journal
-LEGACY_FIRINGS_FILE = "firings.json"
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -92,7 +90,6 @@ class Recovery:
     restored: dict[str, int] = field(default_factory=dict)  # the emulator's state, by kind
     held_firings: int = 0  # firings a tick had handed over that had not reached the queue
     held_not_sent: int = 0  # of those, late ones their timers' misfire policy dropped
-    legacy_items: int = 0  # items imported from an older version's dynamodb.json
 
 
 class LocalStack:
@@ -213,7 +210,6 @@ class LocalStack:
         settings = wiring.resolved(Settings.from_env())
         sqs = sqs_client(settings)
         store = self._store = DynamoTimerStore(dynamodb_client(settings), settings.table_name)
-        self._import_legacy_table(store)
         from timer_service.sharding import set_shard_count
 
         set_shard_count(store, config.shards)
@@ -226,7 +222,6 @@ class LocalStack:
             recover=lambda firings: self._recover(firings, settings.catch_up_window_s),
         ).start()
         self.recovery.held_firings = self._held.recovered
-        self._import_legacy_firings(self._held)
         ticker.handler.use_engine(
             TickEngine(
                 store=store,
@@ -349,31 +344,6 @@ class LocalStack:
         self.recovery.held_not_sent = not_sent
         return send
 
-    def _import_legacy_table(self, store: DynamoTimerStore) -> None:
-        """State saved by a version before the journal: imported once, into an empty table."""
-        legacy = self.config.state_dir / LEGACY_TABLE_FILE
-        if not self.config.embedded or not legacy.exists() or self.recovery.restored.get("items"):
-            return
-        from timer_service.aws import dynamodb_client
-        from timer_service.recovery import rebuild_index
-        from timer_service.settings import Settings
-        from timer_service_local.state import load_table
-
-        assert self.resources is not None
-        client = dynamodb_client(Settings.from_env())
-        self.recovery.legacy_items = load_table(client, self.resources.table, legacy)
-        rebuild_index(store, now_s=int(time.time()))
-        legacy.rename(legacy.with_name(legacy.name + ".imported"))
-
-    def _import_legacy_firings(self, held: HeldDispatchQueue) -> None:
-        legacy = self.config.state_dir / LEGACY_FIRINGS_FILE
-        if not legacy.exists():
-            return
-        from timer_service_local.state import load_firings
-
-        held.send(load_firings(legacy))  # journaled before the file goes
-        legacy.rename(legacy.with_name(legacy.name + ".imported"))
-
     # --- environment --------------------------------------------------------------------
 
     def _set_env(self, values: Mapping[str, str | None]) -> None:
@@ -410,8 +380,6 @@ class LocalStack:
             )
         if self.recovery.held_firings:
             state += f", {self.recovery.held_firings} held firings"
-        if self.recovery.legacy_items:
-            state += f"; imported {self.recovery.legacy_items} items from {LEGACY_TABLE_FILE}"
         rows = [
             ("API", url),
             ("Console", f"{url}/console/"),
