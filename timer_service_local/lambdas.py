@@ -41,8 +41,8 @@ class InstanceDiedError(RuntimeError):
 
 
 def cold_start(module: ModuleType) -> None:
-    """Forget what a Lambda module cached from its environment (clients, settings), as a new
-    instance would: for handlers imported earlier in this process (tests, an earlier stack)."""
+    """Forget the clients and settings a Lambda module cached, as a new instance would."""
+    # for handlers imported earlier in this process (tests, an earlier stack)
     for value in list(vars(module).values()):
         if callable(getattr(value, "cache_clear", None)) and value.__module__ == module.__name__:
             value.cache_clear()

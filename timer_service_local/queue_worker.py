@@ -99,8 +99,8 @@ class QueueWorker:
         self._stop.set()
 
     def stop(self, timeout_s: float = 1.5) -> int:
-        """Stop receiving and wait up to ``timeout_s`` for running batches; the number still
-        running (their messages are not deleted, so they are delivered again)."""
+        """Stop receiving, wait up to ``timeout_s`` for running batches; how many still run."""
+        # Their messages are not deleted, so they are delivered again.
         self._stop.set()
         with self._lock:
             running = set(self._running)
