@@ -11,7 +11,7 @@ from botocore.exceptions import (
     PartialCredentialsError,
 )
 
-__all__ = ["error_code", "is_permanent"]
+__all__ = ["TRANSIENT_CODES", "error_code", "is_permanent", "is_transient"]
 
 # botocore's standard retry mode (botocore/retries/standard.py: ThrottledRetryableChecker and
 # TransientRetryableChecker), and the expired-credential codes a refresh cures.
@@ -41,6 +41,8 @@ TRANSIENT_CODES = frozenset(
         "IDPCommunicationError",
     }
 )
+# botocore's TransientRetryableChecker and ThrottlingStatusCodeChecker: server faults, 429.
+TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
 _CONFIGURATION_ERRORS = (
     NoCredentialsError,
     NoRegionError,
@@ -51,6 +53,13 @@ _CONFIGURATION_ERRORS = (
 
 def error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def is_transient(exc: ClientError) -> bool:
+    """Whether botocore's standard mode would retry this answer: a throttle, an expired
+    credential, a server fault or a 429, whatever the code."""
+    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    return error_code(exc) in TRANSIENT_CODES or status in TRANSIENT_STATUSES
 
 
 def is_permanent(exc: BaseException) -> bool:

@@ -9,7 +9,9 @@ TimerServiceError
  ├── TimerNotFoundError         no timer with that id for this owner
  ├── VersionConflictError       the stored version differs from the one expected (If-Match)
  ├── QuotaExceededError         the owner has as many timers as allowed
- ├── StoreError                 the backing store failed in a way the caller cannot fix
+ ├── StoreError                 the store failed for now (throttled, a server fault): retry later
+ ├── StoreMisconfiguredError    the store is not there or refuses the service (a missing table,
+ │                              a denied call): no retry heals it; the API answers 500
  └── JobStateTooLargeError      a job type's per-timer state is over the store's limit
 
 Outbound HTTP has its own branch, EgressError, in :mod:`timer_service.egress`.
@@ -25,6 +27,7 @@ __all__ = [
     "PayloadTooLargeError",
     "QuotaExceededError",
     "StoreError",
+    "StoreMisconfiguredError",
     "TimerNotFoundError",
     "TimerServiceError",
     "UnauthorizedError",
@@ -130,6 +133,12 @@ class StoreError(TimerServiceError):
     """The backing store failed (throttling, outage); retrying may help."""
 
     code = "store_unavailable"
+
+
+class StoreMisconfiguredError(TimerServiceError):
+    """The store is missing or refuses the service's calls: an operator must fix it."""
+
+    code = "store_misconfigured"
 
 
 class JobStateTooLargeError(TimerServiceError):

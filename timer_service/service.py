@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, TypeAlias, TypeVar
 
@@ -16,13 +16,13 @@ from timer_service.errors import (
     TimerServiceError,
     VersionConflictError,
 )
+from timer_service.handoff import write_timer
 from timer_service.job_types import JobTypeRegistry
 from timer_service.models import (
     TIMER_ID_RULE,
     TIMER_TOKEN_RE,
     SchedulePreview,
     SchedulePreviewRequest,
-    ShardState,
     Timer,
     TimerPage,
     TimerSpec,
@@ -31,22 +31,16 @@ from timer_service.models import (
 )
 from timer_service.runs import RunPage, RunView, run_token, sort_key_after
 from timer_service.schedules import (
-    LATEST_FIRE_S,
-    AtSchedule,
-    RateSchedule,
-    first_rate_fire_s,
     load_timezone,
-    parse_schedule,
 )
 from timer_service.sharding import choose_shard
 from timer_service.store.base import TimerStore
 from timer_service.time_index import (
-    IndexEntry,
     index_entry,
     live_index_keys,
-    successor,
     timing_of,
 )
+from timer_service.timer_times import require_a_firing, timer_times
 
 __all__ = [
     "DEFAULT_RUNS_PAGE_SIZE",
@@ -60,8 +54,6 @@ __all__ = [
 MAX_PAGE_SIZE = 100
 DEFAULT_RUNS_PAGE_SIZE = 20
 NEXT_FIRE_COUNT = 5
-# A ticker claims at most a few minutes ahead; firings later than this cannot be claimed yet.
-RACE_HORIZON_S = 300
 
 
 #: An If-Match precondition: a version, ``"*"`` (the timer exists) or none.
@@ -155,7 +147,7 @@ class TimerService:
             raise VersionConflictError(timer_id, expected=None, actual=actual, if_none_match=True)
         if if_match is not None and (previous is None or if_match not in ("*", previous.version)):
             raise VersionConflictError(timer_id, expected=if_match, actual=actual)
-        start_s, end_s, first_fire_s = _timing(spec, previous, now_s)
+        start_s, end_s, first_fire_s = timer_times(spec, previous, now_s)
         shard = (
             previous.shard
             if previous is not None and previous.shard in registry.active
@@ -181,7 +173,7 @@ class TimerService:
             created_s=now_s if previous is None else previous.created_s,
             updated_s=now_s,
         )
-        _require_a_firing(timer, now_s)
+        require_a_firing(timer, now_s)
         self._write(timer, previous, now_s)
         return PutResult(self._view(timer, now_s), created=previous is None)
 
@@ -246,7 +238,7 @@ class TimerService:
     def preview(self, request: SchedulePreviewRequest) -> SchedulePreview:
         """The next firings of a schedule as a timer created now would have them (no write)."""
         now_s = int(self._clock.now())
-        start_s, end_s, first_fire_s = _timing(request, None, now_s)
+        start_s, end_s, first_fire_s = timer_times(request, None, now_s)
         draft = Timer(
             owner="preview",
             id="preview",
@@ -320,73 +312,8 @@ class TimerService:
         return timer
 
     def _write(self, timer: Timer, previous: Timer | None, now_s: int) -> None:
-        entry = index_entry(timer, after_s=now_s)
-        if entry is not None:
-            entry = replace(entry, api_written_s=now_s)
-        self._store.save_timer(
-            timer,
-            expected_version=None if previous is None else previous.version,
-            remove=[] if previous is None else live_index_keys(previous, now_s=now_s),
-            index=entry,
-            count_limit=self._max_timers,
-        )
-        if entry is None:
-            return
-        state = None
-        base = entry.base_min
-        if base is not None:
-            # After the write: a tick that claims from here on reads the base; one that claimed
-            # before shows in the read of `claimed` that follows (and its firings are sent).
-            state = self._store.get_shard_state(timer.shard)
-            if base not in state.bases or base in state.retiring:
-                self._store.ensure_base(timer.shard, base)
-                state = self._store.get_shard_state(timer.shard)
-        self._send_claimed_firings(timer, entry, now_s, state)
-
-    def _send_claimed_firings(
-        self, timer: Timer, entry: IndexEntry, now_s: int, state: ShardState | None
-    ) -> None:
-        """Close the create-during-tick race: after the write, a firing in a minute the
-        shard's ticker has already claimed may have been missed by its read, so send it here.
-        Either the ticker's read saw the write or this read sees the claim (DESIGN.md)."""
-        if self._queue is None:
-            return
-        fires = timing_of(timer).iter_from(now_s)
-        first_s = next(fires, None)
-        if first_s is None or first_s - now_s > RACE_HORIZON_S:
-            return
-        claimed = (state or self._store.get_shard_state(timer.shard)).claimed
-        if claimed is None or first_s // 60 > claimed:
-            return
-        firings: list[Firing] = []
-        if entry.fire_s is not None and entry.kind != "at":  # a chain: cron, moving rate
-            current: IndexEntry | None = entry
-            while current is not None and current.fire_s is not None:
-                if current.fire_s // 60 > claimed:
-                    break
-                following = successor(current)
-                if following is not None:
-                    self._store.put_successor(following)
-                firings.append(self._firing(timer, current.fire_s, following))
-                current = following
-        else:
-            fire_s: int | None = first_s
-            while fire_s is not None and fire_s // 60 <= claimed:
-                firings.append(self._firing(timer, fire_s, None))
-                fire_s = next(fires, None)
-        self._queue.send(firings)
-
-    @staticmethod
-    def _firing(timer: Timer, fire_s: int, following: IndexEntry | None) -> Firing:
-        """A firing the API sends because its minute was claimed: the ticker's read may have
-        seen the write too, so it is marked raced (delivered once, by a claim)."""
-        return Firing(
-            owner=timer.owner,
-            timer_id=timer.id,
-            version=timer.version,
-            scheduled_s=fire_s,
-            next_key=None if following is None else following.key,
-            raced=True,
+        write_timer(
+            self._store, self._queue, timer, previous, now_s=now_s, count_limit=self._max_timers
         )
 
     def _view(self, timer: Timer, now_s: int) -> TimerView:
@@ -401,67 +328,3 @@ class TimerService:
             next_fire_s=fires,
             history=timer.history or self._job_types.default_history(timer.job_type),
         )
-
-
-def _timing(
-    spec: TimerSpec | SchedulePreviewRequest, previous: Timer | None, now_s: int
-) -> tuple[int | None, int | None, int | None]:
-    """Start, end and (for a rate) first firing, epoch seconds; a replaced rate timer with the
-    same schedule and start keeps its phase."""
-    zone = load_timezone(spec.timezone)
-    start_s = _epoch(spec.start_at, zone)
-    end_s = _epoch(spec.end_at, zone)
-    for field, value in (("startAt", start_s), ("endAt", end_s)):
-        if value is not None and not EARLIEST_FIRE_S <= value <= LATEST_FIRE_S:  # in UTC too
-            raise InvalidRequestError(
-                f"{field} must be from 1970 to {format_utc(LATEST_FIRE_S)} (UTC)", field=field
-            )
-    if start_s is not None and end_s is not None and end_s <= start_s:
-        raise InvalidRequestError("endAt must be later than startAt", field="endAt")
-    schedule = parse_schedule(spec.schedule)
-    if not isinstance(schedule, RateSchedule):
-        return start_s, end_s, None
-    if (
-        previous is not None
-        and previous.schedule == spec.schedule
-        and previous.start_s == start_s
-        and previous.first_fire_s is not None
-    ):
-        return start_s, end_s, previous.first_fire_s
-    return start_s, end_s, first_rate_fire_s(schedule, created_s=now_s, start_s=start_s)
-
-
-EARLIEST_FIRE_S = 0  # 1970-01-01T00:00:00Z
-
-
-def _epoch(value: datetime | None, zone: object) -> int | None:
-    """Epoch seconds of a datetime; a naive one is local to the timer's zone."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=zone)  # type: ignore[arg-type]
-    return int(value.timestamp())
-
-
-def _require_a_firing(timer: Timer, now_s: int) -> None:
-    """InvalidRequestError naming the field at fault when ``timer`` would never fire."""
-    timing = timing_of(timer)
-    if timing.next_fire_s(now_s) is not None:
-        return
-    start_s, end_s = timer.start_s, timer.end_s
-    if timing.first_fire_is_too_late(now_s):
-        raise InvalidRequestError(
-            f"{timer.schedule} would first fire after {format_utc(LATEST_FIRE_S)},"
-            " the last second a timer can fire",
-            field="startAt" if start_s is not None else "schedule",
-        )
-    if isinstance(timing.schedule, AtSchedule) or (start_s is None and end_s is None):
-        field = "schedule"
-    else:
-        field = "endAt" if end_s is not None else "startAt"
-    raise InvalidRequestError(
-        f"{timer.schedule} has no firing after "
-        + ("now" if start_s is None or start_s <= now_s else "startAt")
-        + ("" if end_s is None else " and before endAt"),
-        field=field,
-    )

@@ -100,13 +100,12 @@ def install(path: str | os.PathLike[str]) -> None:
 
 
 def recorded(handler: F, name: str | None = None) -> F:
-    """``handler``, recording the AWS calls it makes when ``TIMER_SERVICE_AWS_CALL_LOG`` is set
-    (as ``name``, by default its dotted path, which is the Lambda's handler setting)."""
+    """``handler``, its AWS calls recorded as ``name``'s (when there is a call log)."""
     path = os.environ.get(CALL_LOG_ENV)
     if not path:
         return handler
     install(path)
-    function = name or _handler_name(handler)
+    function = name or _handler_name(handler)  # by default, the Lambda's handler setting
 
     @functools.wraps(handler)
     def run(*args: Any, **kwargs: Any) -> Any:
@@ -145,9 +144,9 @@ class _OnBehalfOf:
 
 
 def on_behalf_of(handler: Callable[..., Any], target: T) -> T:
-    """``target`` whose methods' calls are ``handler``'s when calls are recorded: the local
-    stack's stand-ins for work the function does itself in AWS (the held queue's releases of
-    the ticker's firings)."""
+    """``target``, whose methods' AWS calls are recorded as ``handler``'s."""
+    # The local stack's stand-ins for work the function does itself in AWS (the held queue's
+    # releases of the ticker's firings).
     if not os.environ.get(CALL_LOG_ENV):
         return target
     return cast(T, _OnBehalfOf(_handler_name(handler), target))
@@ -159,8 +158,7 @@ def _handler_name(handler: Callable[..., Any]) -> str:
 
 
 def read_calls(path: str | os.PathLike[str]) -> tuple[list[dict[str, Any]], int]:
-    """The records in a call log, and how many lines were not records (a process killed
-    mid-write)."""
+    """The records in a call log, and how many lines were not (a process killed mid-write)."""
     calls: list[dict[str, Any]] = []
     broken = 0
     with open(path, encoding="utf-8") as lines:
@@ -257,8 +255,8 @@ def _hook_botocore() -> None:
 
 
 def _hook_thread_pools() -> None:
-    """Work a handler hands to a thread pool runs in the handler's context (a plain
-    ``ThreadPoolExecutor`` runs it in the worker thread's own), so it is the handler's too."""
+    """Work a handler hands to a thread pool is the handler's too: it runs in its context."""
+    # A plain ThreadPoolExecutor runs it in the worker thread's own context.
     executor_class: Any = ThreadPoolExecutor
     original = executor_class.submit
 

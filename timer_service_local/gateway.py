@@ -7,13 +7,9 @@ into an HTTP response. The handler runs in ``invoke`` (the local stack passes a 
 processes, each a warm Lambda instance); asyncio serves every connection, so a slow or broken
 client holds up nobody else.
 
-Being on 127.0.0.1 does not keep web pages out: a browser lets any page send a simple POST (no
-preflight) to the stack, and DNS rebinding lets a page of another name read from it as its own
-origin. So, with or without API keys, the gateway answers only requests that name the stack in
-their ``Host`` (a loopback name or an address of the stack, at its port, or the ``--host`` it
-was given), and takes a change (any method but GET, HEAD and OPTIONS) only from no origin
-(curl, the CLI, scripts), its own or one allowed with ``--cors-origin``; everything else is a 403
-before the API runs. Every answer forbids framing (:data:`NO_FRAMING`).
+Web pages are kept out by :class:`~timer_service_local.host_guard.HostGuard` (a request must
+name the stack in its ``Host``, a change come from no origin or an allowed one), before the API
+runs. Every answer forbids framing (:data:`NO_FRAMING`).
 """
 
 from __future__ import annotations
@@ -22,89 +18,32 @@ import asyncio
 import base64
 import json
 import math
-import re
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from timer_service.limits import MAX_BODY_BYTES
 from timer_service_console import NO_FRAMING, asset
+from timer_service_local.host_guard import HostGuard, host_literal
 from timer_service_local.limits import RateLimiter
+from timer_service_local.proxy_event import build_event
 
-__all__ = ["LOCAL_OWNER", "Gateway", "GatewayApp", "build_event"]
+__all__ = ["LOCAL_OWNER", "Gateway", "GatewayApp", "build_event"]  # build_event: re-exported
 
 LOCAL_OWNER = "local"
-STAGE = "local"
 OPEN_PATHS = frozenset({"/health", "/docs", "/openapi.json"})  # no API key needed
 BODY_TIMEOUT_S = 30.0  # a client that stops sending its body is answered 408
 CORS_ALLOW_HEADERS = "Content-Type, X-Api-Key, If-Match, If-None-Match, Authorization"
 CORS_EXPOSE_HEADERS = "ETag, Location, Retry-After"
 CORS_MAX_AGE_S = 600
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  # a page may send these anywhere anyway
-LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "[::1]"})
-WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::", "[::]"})
-
-_ENCODED_SLASH = re.compile("%2F", re.IGNORECASE)
 
 Invoke = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
-
-
-def build_event(
-    *,
-    method: str,
-    raw_path: str,
-    headers: dict[str, str],
-    body: bytes,
-    owner: str | None,
-    api_key_id: str | None = None,
-) -> dict[str, Any]:
-    """An API Gateway REST proxy event for one HTTP request."""
-    parts = urlsplit(raw_path)
-    # The handler gets the decoded path, but an encoded slash stays one: /periodic/a%2Fpause
-    # names the id "a/pause" (refused), not the pause of "a".
-    path = "%2F".join(unquote(piece) for piece in _ENCODED_SLASH.split(parts.path))
-    query = parse_qs(parts.query, keep_blank_values=True)
-    try:
-        text, encoded = body.decode(), False
-    except UnicodeDecodeError:
-        text, encoded = base64.b64encode(body).decode(), True
-    return {
-        "resource": path,
-        "path": path,
-        "httpMethod": method,
-        "headers": headers,
-        "multiValueHeaders": {name: [value] for name, value in headers.items()},
-        "queryStringParameters": {k: v[-1] for k, v in query.items()} or None,
-        "multiValueQueryStringParameters": query or None,
-        "pathParameters": None,
-        "stageVariables": None,
-        "requestContext": {
-            "accountId": "000000000000",
-            "resourcePath": path,
-            # The stack is served at its root, as a stage behind a custom domain is: the path
-            # has no /{stage} in front (so documents' server URLs are "/", not "/local").
-            "path": path,
-            "stage": STAGE,
-            "httpMethod": method,
-            "requestId": str(uuid.uuid4()),
-            "requestTimeEpoch": int(time.time() * 1000),
-            "identity": {
-                "sourceIp": "127.0.0.1",
-                "userArn": owner if api_key_id is None else None,
-                "apiKeyId": api_key_id,
-                "apiKey": None,
-            },
-        },
-        "body": text if body else None,
-        "isBase64Encoded": encoded,
-    }
 
 
 def _error(
@@ -117,22 +56,6 @@ def _error(
 
 class _TooLarge(Exception):
     pass
-
-
-def _host_literal(host: str) -> str:
-    """``host`` as it appears in a Host header or a URL: IPv6 addresses in brackets."""
-    host = host.lower()
-    return f"[{host}]" if ":" in host and not host.startswith("[") else host
-
-
-def _split_authority(authority: str) -> tuple[str, int] | None:
-    """``name[:port]`` of a Host header or an origin as (name, port); None when malformed."""
-    name, sep, port = authority.lower().rpartition(":")
-    if not sep or name.endswith(":") or (name.startswith("[") != name.endswith("]")):
-        name, port = authority.lower(), "80"  # no port (or a bare IPv6 address, refused)
-    if not name or not port.isdigit() or not name.isascii():
-        return None
-    return name, int(port)
 
 
 class GatewayApp:
@@ -160,10 +83,7 @@ class GatewayApp:
         self._cors = frozenset(cors_origins)
         self._max_body = max_body_bytes
         self._on_request = on_request
-        # The names a request may give in Host: loopback names, and the --host the stack was
-        # told (unless a wildcard); the connection's own address is added per request.
-        bind = _host_literal(host)
-        self._host_names = LOOPBACK_NAMES | (set() if bind in WILDCARD_HOSTS else {bind})
+        self._guard = HostGuard(host=host, cors_origins=cors_origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -177,11 +97,9 @@ class GatewayApp:
         for raw_name, raw_value in scope["headers"]:
             name, value = raw_name.decode("latin-1").title(), raw_value.decode("latin-1")
             headers[name] = f"{headers[name]}, {value}" if name in headers else value
-        refusal = self._refuse_host(headers, scope.get("server")) or self._refuse_origin(
-            method, headers, scope.get("server")
-        )
+        refusal = self._guard.refusal(method, headers, scope.get("server"))
         if refusal is not None:
-            status, response_headers, payload = refusal
+            status, response_headers, payload = _error(403, *refusal)
         else:
             status, response_headers, payload = await self._answer(method, target, headers, receive)
         cors = self._cors_headers(headers.get("Origin"))
@@ -198,61 +116,6 @@ class GatewayApp:
         if self._on_request is not None:
             elapsed_ms = (time.perf_counter() - started) * 1000
             self._on_request(method, target, status, elapsed_ms)
-
-    def _is_stack(self, authority: str, server: Sequence[Any] | None) -> bool:
-        """Whether ``authority`` (a Host header, an origin's host:port) names this stack."""
-        found = _split_authority(authority)
-        if found is None:
-            return False
-        name, port = found
-        if server is None:  # no socket address (not uvicorn's TCP server): the names alone
-            return name in self._host_names
-        # The address the client connected to is the stack's own, an IP literal that no DNS
-        # rebinding can give (with --host 0.0.0.0, the machine's address on that network).
-        local = _host_literal(str(server[0]))
-        return port == int(server[1]) and (name in self._host_names or name == local)
-
-    def _refuse_host(
-        self, headers: dict[str, str], server: Sequence[Any] | None
-    ) -> tuple[int, dict[str, str], bytes] | None:
-        host = headers.get("Host")
-        if host is None or self._is_stack(host, server):  # no Host: HTTP/1.0, not a browser
-            return None
-        return _error(
-            403,
-            "wrong_host",
-            f"this stack answers to 127.0.0.1, localhost or [::1] at its port, not {host!r}",
-            "Host",
-        )
-
-    def _refuse_origin(
-        self, method: str, headers: dict[str, str], server: Sequence[Any] | None
-    ) -> tuple[int, dict[str, str], bytes] | None:
-        """A change sent by a page of another origin, which a browser sends without asking."""
-        if method in SAFE_METHODS or "*" in self._cors:
-            return None
-        origin, field = headers.get("Origin"), "Origin"
-        if origin is None:
-            # Browsers send Origin with every POST, PUT and DELETE; these cover the rest
-            if headers.get("Sec-Fetch-Site") in ("cross-site", "same-site"):
-                origin, field = headers["Sec-Fetch-Site"], "Sec-Fetch-Site"
-            elif headers.get("Referer"):
-                parts = urlsplit(headers["Referer"])
-                origin, field = f"{parts.scheme}://{parts.netloc}", "Referer"
-            else:
-                return None  # curl, httpx, the CLI, a script: not a page
-        if origin in self._cors:
-            return None
-        parts = urlsplit(origin)
-        if parts.scheme == "http" and parts.path == "" and self._is_stack(parts.netloc, server):
-            return None
-        return _error(
-            403,
-            "cross_origin_request",
-            f"{method} from {origin!r}: changes come from the stack's own pages, from clients "
-            "that send no Origin, or from an origin allowed with --cors-origin",
-            field,
-        )
 
     async def _answer(
         self, method: str, target: str, headers: dict[str, str], receive: Receive
@@ -391,7 +254,7 @@ class Gateway:
     @property
     def url(self) -> str:
         host, port = self._socket.getsockname()[:2]
-        return f"http://{_host_literal(str(host))}:{port}"
+        return f"http://{host_literal(str(host))}:{port}"
 
     def start(self) -> Gateway:
         self._thread.start()

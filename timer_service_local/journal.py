@@ -107,8 +107,8 @@ class Journal:
         self.bytes = os.fstat(self._fd).st_size
 
     def append(self, record: dict[str, Any]) -> int:
-        """Write ``record`` as one line; a ticket for :meth:`sync`. Callers that need records in
-        the order of the changes they describe call this under their own lock."""
+        """Write ``record`` as one line; a ticket for :meth:`sync`."""
+        # Callers that need records in the order of their changes call this under their lock.
         line = dumps(record)
         with self._write_lock:
             os.write(self._fd, line)

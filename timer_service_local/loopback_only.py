@@ -20,8 +20,7 @@ LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
 
 def loopback_only(app: WsgiApp, *, port: int) -> WsgiApp:
-    """``app``, refusing (403, no CORS headers) requests that come from a browser or name a
-    host other than this machine's loopback at ``port``."""
+    """``app``, refusing (403) browsers' requests and any Host but loopback at ``port``."""
     hosts = {f"{name}:{port}" for name in LOOPBACK_NAMES}
 
     def guarded(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:

@@ -148,8 +148,7 @@ def _restore(backend: Any, table_name: str, key: dict[str, Any], item: Any) -> N
 
 
 def cached_module_list() -> None:
-    """moto lists its package directory (a stat per service) to route every request; the
-    list does not change while it runs."""
+    """List moto's services once, not at every request (a stat per service each time)."""
     from functools import cache
 
     import moto.backends
@@ -163,9 +162,9 @@ def cached_module_list() -> None:
 
 
 def visibility_zero_releases() -> None:
-    """``ChangeMessageVisibility`` to 0 makes a message visible at once in SQS; moto checks
-    visibility in the same millisecond it set it, finds the message not yet visible and keeps
-    it in flight until its old timeout ends. Release it when the new timeout is 0."""
+    """``ChangeMessageVisibility`` to 0 makes a message visible at once, as in SQS."""
+    # moto checks visibility in the same millisecond it set it, finds the message not yet
+    # visible and keeps it in flight until its old timeout ends.
     from moto.sqs.models import SQSBackend
 
     original = SQSBackend.change_message_visibility

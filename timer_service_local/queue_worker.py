@@ -99,13 +99,17 @@ class QueueWorker:
         self._stop.set()
 
     def stop(self, timeout_s: float = 1.5) -> int:
-        """Stop receiving and wait up to ``timeout_s`` for running batches; the number still
-        running (their messages are not deleted, so they are delivered again)."""
+        """Stop receiving, wait up to ``timeout_s`` for running batches; how many still run."""
+        # Their messages are not deleted, so they are delivered again.
         self._stop.set()
         with self._lock:
             running = set(self._running)
+        started = time.monotonic()
         _, not_done = wait_for(running, timeout=timeout_s)
         self._pool.shutdown(wait=False, cancel_futures=True)
+        # The receiver ends within its long poll: joined, it cannot outlive the emulator.
+        if self._thread.is_alive():
+            self._thread.join(timeout=max(0.1, timeout_s - (time.monotonic() - started)))
         return len(not_done)
 
     def _run(self) -> None:

@@ -18,21 +18,19 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import threading
 import time
 import warnings
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
+from collections.abc import Mapping
+from dataclasses import asdict
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from timer_service import __version__
-from timer_service.limits import MAX_TIMERS_PER_OWNER
-from timer_service.settings import DEFAULT_REGION
-from timer_service_local.endpoint import ENDPOINT_FILE, SIGNING_KEY_FILE, Resources
+from timer_service.settings import Settings
+from timer_service_local.banner import StackPrinter
+from timer_service_local.config import Recovery, StackConfig
+from timer_service_local.endpoint import ENDPOINT_FILE, Resources
+from timer_service_local.resources import provision, signing_key
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -46,55 +44,15 @@ if TYPE_CHECKING:
     from timer_service_local.queue_worker import QueueWorker
     from timer_service_local.ticker_loop import TickerLoop
 
-__all__ = [
-    "LocalStack",
-    "StackConfig",
-]
+__all__ = ["LocalStack", "StackConfig"]  # StackConfig is re-exported: its callers import it here
 
-LOCAL_TABLE = "timer-service"
-LOCAL_IDEMPOTENCY_TABLE = "timer-service-idempotency"
-LOCAL_QUEUE_PREFIX = "timer-service"
-LOCAL_SNAPSHOT_BUCKET = "timer-service-snapshots"
 HELD_JOURNAL = "firings.journal"  # firings a tick handed over, until they reach the queue
-LEGACY_TABLE_FILE = "dynamodb.json"  # the whole-table dump of versions before the journal
-LEGACY_FIRINGS_FILE = "firings.json"
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_REGION": DEFAULT_REGION,
     "AWS_DEFAULT_REGION": DEFAULT_REGION,
 }
-
-
-@dataclass(frozen=True)
-class StackConfig:
-    """What ``timer-service dev`` takes; the defaults are its defaults."""
-
-    host: str = "127.0.0.1"
-    port: int = 8080  # 0: any free port
-    shards: int = 4
-    api_keys: Sequence[str] = ()
-    rate_limit: float = 50.0  # requests a second per tenant; 0: no limit
-    burst: int = 100
-    timer_quota: int = MAX_TIMERS_PER_OWNER
-    allow_private_targets: bool = False
-    state_dir: Path = Path(".timer-service")
-    embedded: bool = True  # False: AWS_ENDPOINT_URL and credentials from the environment
-    print_output: bool = False
-    quiet: bool = False
-    cors_origins: Sequence[str] = ()
-    api_instances: int = 2  # warm API Lambda instances, each a process (0: in this process)
-    callback_concurrency: int = 8  # callback batches at once, as Lambda would scale out
-
-
-@dataclass
-class Recovery:
-    """What a start found of the run before it."""
-
-    restored: dict[str, int] = field(default_factory=dict)  # the emulator's state, by kind
-    held_firings: int = 0  # firings a tick had handed over that had not reached the queue
-    held_not_sent: int = 0  # of those, late ones their timers' misfire policy dropped
-    legacy_items: int = 0  # items imported from an older version's dynamodb.json
 
 
 class LocalStack:
@@ -105,6 +63,7 @@ class LocalStack:
 
         self.config = config or StackConfig()
         self.console = console or Console(highlight=False, quiet=self.config.quiet)
+        self._printer = StackPrinter(self.console, quiet=self.config.quiet)
         self.resources: Resources | None = None
         self.recovery = Recovery()
         self._saved_env: dict[str, str | None] = {}
@@ -160,9 +119,7 @@ class LocalStack:
             self._emulator = EmulatorProcess(config.state_dir).start()
             endpoint_url = self._emulator.url
             self.recovery.restored = dict(self._emulator.restored)
-        resources = self.resources = _provision(endpoint_url)
-        from timer_service.settings import Settings
-
+        resources = self.resources = provision(endpoint_url)
         settings = Settings(
             table_name=resources.table,
             idempotency_table=resources.idempotency_table,
@@ -175,7 +132,7 @@ class LocalStack:
             api_auth="API_KEY" if config.api_keys else "NONE",  # what /openapi.json says
             snapshot_bucket=resources.snapshot_bucket,
             message_signing_key=Settings.from_env().message_signing_key
-            or _signing_key(config.state_dir),
+            or signing_key(config.state_dir),
         )
         self._set_env(
             {
@@ -204,7 +161,7 @@ class LocalStack:
         from timer_service import wiring
         from timer_service.aws import dynamodb_client, sqs_client
         from timer_service.clock import SystemClock
-        from timer_service.settings import Settings
+        from timer_service.sharding import set_shard_count
         from timer_service.store.dynamodb import DynamoTimerStore
         from timer_service.tick import TickEngine, TickSettings
         from timer_service_local.aws_calls import on_behalf_of, recorded
@@ -219,9 +176,6 @@ class LocalStack:
         settings = wiring.resolved(Settings.from_env())
         sqs = sqs_client(settings)
         store = self._store = DynamoTimerStore(dynamodb_client(settings), settings.table_name)
-        self._import_legacy_table(store)
-        from timer_service.sharding import set_shard_count
-
         set_shard_count(store, config.shards)
         clock = SystemClock()
         self._held = HeldDispatchQueue(
@@ -232,7 +186,6 @@ class LocalStack:
             recover=lambda firings: self._recover(firings, settings.catch_up_window_s),
         ).start()
         self.recovery.held_firings = self._held.recovered
-        self._import_legacy_firings(self._held)
         ticker.handler.use_engine(
             TickEngine(
                 store=store,
@@ -241,7 +194,7 @@ class LocalStack:
                 settings=TickSettings.from_settings(settings),
             )
         )
-        self._listener = self._print_firing
+        self._listener = self._printer.firing
         callbacks.handler.listeners.append(self._listener)
         self._workers.append(
             QueueWorker(
@@ -265,7 +218,7 @@ class LocalStack:
                 QueueWorker(
                     sqs,
                     resources.output_queue_url,
-                    self._print_output,
+                    self._printer.output,
                     concurrency=1,
                     name="output",
                 ).start()
@@ -288,14 +241,14 @@ class LocalStack:
             if config.rate_limit <= 0
             else RateLimiter(rate=config.rate_limit, burst=config.burst),
             cors_origins=config.cors_origins,
-            on_request=None if config.quiet else self._print_request,
+            on_request=None if config.quiet else self._printer.request,
             host=config.host,
         )
         self._gateway = Gateway(app, host=config.host, port=config.port).start()
 
     def stop(self) -> None:
-        """Stop taking requests, ticking and delivering, then the emulator (which syncs its
-        journal). Firings still held stay in their journal for the next start."""
+        """Stop the parts in reverse, the emulator last (it syncs its journal)."""
+        # Firings still held stay in their own journal for the next start.
         if self._gateway is not None:
             self._gateway.stop()
             self._gateway = None
@@ -355,31 +308,6 @@ class LocalStack:
         self.recovery.held_not_sent = not_sent
         return send
 
-    def _import_legacy_table(self, store: DynamoTimerStore) -> None:
-        """State saved by a version before the journal: imported once, into an empty table."""
-        legacy = self.config.state_dir / LEGACY_TABLE_FILE
-        if not self.config.embedded or not legacy.exists() or self.recovery.restored.get("items"):
-            return
-        from timer_service.aws import dynamodb_client
-        from timer_service.recovery import rebuild_index
-        from timer_service.settings import Settings
-        from timer_service_local.state import load_table
-
-        assert self.resources is not None
-        client = dynamodb_client(Settings.from_env())
-        self.recovery.legacy_items = load_table(client, self.resources.table, legacy)
-        rebuild_index(store, now_s=int(time.time()))
-        legacy.rename(legacy.with_name(legacy.name + ".imported"))
-
-    def _import_legacy_firings(self, held: HeldDispatchQueue) -> None:
-        legacy = self.config.state_dir / LEGACY_FIRINGS_FILE
-        if not legacy.exists():
-            return
-        from timer_service_local.state import load_firings
-
-        held.send(load_firings(legacy))  # journaled before the file goes
-        legacy.rename(legacy.with_name(legacy.name + ".imported"))
-
     # --- environment --------------------------------------------------------------------
 
     def _set_env(self, values: Mapping[str, str | None]) -> None:
@@ -401,119 +329,6 @@ class LocalStack:
     # --- output -------------------------------------------------------------------------
 
     def banner(self) -> None:
-        from timer_service.job_types import JobTypeRegistry
-
-        config, resources = self.config, self.resources
-        assert resources is not None
-        url = self.url
-        key_header = f" -H 'X-Api-Key: {config.api_keys[0]}'" if config.api_keys else ""
-        restored = self.recovery.restored
-        state = f"{config.state_dir} (journaled; every answered change survives a crash)"
-        if restored.get("items") or restored.get("messages"):
-            state += (
-                f"; restored {restored.get('items', 0)} items,"
-                f" {restored.get('messages', 0)} queued firings"
-            )
-        if self.recovery.held_firings:
-            state += f", {self.recovery.held_firings} held firings"
-        if self.recovery.legacy_items:
-            state += f"; imported {self.recovery.legacy_items} items from {LEGACY_TABLE_FILE}"
-        rows = [
-            ("API", url),
-            ("Console", f"{url}/console/"),
-            ("Swagger UI", f"{url}/docs"),
-            ("OpenAPI", f"{url}/openapi.json"),
-            ("AWS endpoint", resources.endpoint_url or "from the environment"),
-            ("Table", resources.table),
-            ("Dispatch queue", resources.dispatch_queue_url),
-            ("Dead letters", resources.dlq_url),
-            ("Output queue", resources.output_queue_url),
-            ("Job types", ", ".join(JobTypeRegistry.from_entry_points().names)),
-            ("State", state if config.embedded else "in the AWS account of the environment"),
-        ]
-        console = self.console
-        console.print(f"[bold]timer-service {__version__}[/] local stack, {config.shards} shards")
-        for name, value in rows:
-            console.print(f"  {name:<15} {value}", soft_wrap=True)
-        console.print("Try:")
-        console.print(
-            f"  curl -X PUT {url}/periodic/hello{key_header} -H 'Content-Type: application/json'"
-            """ -d '{"schedule": "rate(1 minute)", "timerCallbackData": {"hello": "world"}}'""",
-            soft_wrap=True,
-        )
-        console.print(f"  curl {url}/periodic{key_header}", soft_wrap=True)
-        console.print("Ctrl-C stops.")
-        sys.stdout.flush()
-
-    def _print_request(self, method: str, path: str, status: int, elapsed_ms: float) -> None:
-        style = "green" if status < 400 else "yellow" if status < 500 else "red"
-        self.console.print(f"[{style}]{status}[/] {method} {path} [dim]{elapsed_ms:.1f} ms[/]")
-
-    def _print_firing(self, firing: Firing, result: Any, error: Exception | None) -> None:
-        if self.config.quiet:
-            return
-        when = datetime.fromtimestamp(firing.scheduled_s, tz=UTC).strftime("%H:%M:%S")
-        console = self.console
-        if error is not None:
-            console.print(f"[red]failed[/] {firing.timer_id} @ {when}: {error}", soft_wrap=True)
-        elif result.outcome == "delivered":
-            ran = result.result
-            said = "" if ran is None else f" {ran.outcome}"
-            if ran is not None and ran.summary:
-                said += f": {ran.summary}"
-            console.print(
-                f"[cyan]fired[/] {firing.timer_id} @ {when} [dim]late {result.lateness_s:+.3f} s[/]"
-                + said,
-                soft_wrap=True,
-            )
-        else:
-            console.print(f"[dim]skipped {firing.timer_id} @ {when}: {result.outcome}[/]")
-
-    def _print_output(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
-        for record in event["Records"]:
-            self.console.print(f"[magenta]output[/] {record['body']}", soft_wrap=True)
-        return {"batchItemFailures": []}
-
-
-def _signing_key(state_dir: Path) -> str:
-    """The stack's message signing key: made once, kept in the state directory (mode 0600)."""
-    import secrets
-
-    path = state_dir / SIGNING_KEY_FILE
-    if not path.exists():
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as file:
-            file.write(secrets.token_urlsafe(32))
-    return path.read_text().strip()
-
-
-def _provision(embedded_url: str | None) -> Resources:
-    from timer_service.aws import client, dynamodb_client, sqs_client
-    from timer_service.provisioning import (
-        create_bucket,
-        create_idempotency_table,
-        create_queues,
-        create_table,
-    )
-    from timer_service.settings import Settings
-
-    environment = Settings.from_env()
-    base = environment.model_copy(update={"endpoint_url": embedded_url or environment.endpoint_url})
-    table = environment.table_name if embedded_url is None else LOCAL_TABLE
-    idempotency = (
-        environment.idempotency_table or LOCAL_IDEMPOTENCY_TABLE
-        if embedded_url is None
-        else LOCAL_IDEMPOTENCY_TABLE
-    )
-    create_table(dynamodb_client(base), table)
-    create_idempotency_table(dynamodb_client(base), idempotency)
-    queues = create_queues(
-        sqs_client(base), LOCAL_QUEUE_PREFIX, max_receive_count=base.max_attempts
-    )
-    bucket = base.snapshot_bucket
-    if embedded_url is not None:
-        bucket = LOCAL_SNAPSHOT_BUCKET
-        create_bucket(client("s3", base.region, embedded_url), bucket)
-    return Resources(
-        base.endpoint_url, table, idempotency, queues.dispatch, queues.dlq, queues.output, bucket
-    )
+        """Print where the stack's parts are and what it restored (at ``timer-service dev``)."""
+        assert self.resources is not None
+        self._printer.banner(self.config, self.resources, self.recovery, self.url)

@@ -39,8 +39,8 @@ class TickerLoop:
         return self
 
     def stop(self, timeout_s: float = 1.5) -> None:
-        """No more ticks; wait up to ``timeout_s`` for one that is running (a tick cut short
-        leaves its minute undone: the next start does it again)."""
+        """No more ticks; wait up to ``timeout_s`` for one that is running."""
+        # A tick cut short leaves its minute undone: the next start does it again.
         self._stop.set()
         deadline = time.monotonic() + timeout_s
         for thread in self._threads.values():

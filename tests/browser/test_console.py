@@ -208,6 +208,83 @@ def test_job_type_forms_come_from_their_schemas(stack: Any, page: Any) -> None:
     assert "roleArn" not in job  # left empty: not sent
 
 
+def _choices(page: Any, select: str) -> list[str]:
+    values: list[str] = page.eval_on_selector_all(f"{select} option", "os => os.map(o => o.value)")
+    return values
+
+
+def _spec(document: dict[str, Any]) -> dict[str, Any]:
+    """The properties of PUT /periodic/{id}'s body, where the API takes a timer's fields."""
+    body = document["paths"]["/periodic/{id}"]["put"]["requestBody"]
+    name = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    properties: dict[str, Any] = document["components"]["schemas"][name]["properties"]
+    return properties
+
+
+def _enum(schema: dict[str, Any]) -> list[str]:
+    if "enum" in schema:
+        return list(schema["enum"])
+    return next(list(option["enum"]) for option in schema["anyOf"] if "enum" in option)
+
+
+def test_the_form_offers_the_choices_of_the_api_document(stack: Any, page: Any) -> None:
+    spec = _spec(httpx.get(f"{stack.url}/openapi.json").json())
+    page.goto(console(stack) + "#/new")
+    page.locator("#f-job-url").wait_for()
+    assert _choices(page, "#f-misfirePolicy") == _enum(spec["misfirePolicy"])
+    assert _choices(page, "#f-delivery") == _enum(spec["delivery"])
+    assert _choices(page, "#f-history") == ["", *_enum(spec["history"])]
+    expect(page.locator("#f-misfirePolicy")).to_have_value(spec["misfirePolicy"]["default"])
+    expect(page.locator("#f-delivery")).to_have_value(spec["delivery"]["default"])
+    # the id field holds the API's pattern: "." and ".." are not ids (RFC 3986 5.2.4)
+    for text, valid in [("nightly-report", True), ("..", False), ("..a", True), ("a b", False)]:
+        page.fill("#f-id", text)
+        assert page.eval_on_selector("#f-id", "e => e.validity.valid") is valid, text
+
+
+def test_choices_pattern_and_page_size_come_from_the_document_not_the_console(
+    stack: Any, page: Any
+) -> None:
+    # GIVEN a document as a later API could give it (a test double of /openapi.json): one more
+    # value of each choice, other defaults, a narrower id pattern, smaller pages
+    document = httpx.get(f"{stack.url}/openapi.json").json()
+    spec = _spec(document)
+    spec["misfirePolicy"]["enum"].append("fireTwice")
+    spec["misfirePolicy"]["default"] = "skip"
+    spec["delivery"]["enum"].insert(0, "exactlyOnce")
+    spec["delivery"]["default"] = "deduplicated"
+    next(o for o in spec["history"]["anyOf"] if "enum" in o)["enum"].append("weekly")
+    for parameter in document["paths"]["/periodic/{id}"]["put"]["parameters"]:
+        if parameter["name"] == "id":
+            parameter["schema"]["pattern"] = "^[a-z]{1,5}$"
+    for parameter in document["paths"]["/periodic"]["get"]["parameters"]:
+        if parameter["name"] == "limit":
+            parameter["schema"]["maximum"] = 2
+    page.route("**/openapi.json", lambda route: route.fulfill(json=document))
+    for n in range(3):
+        httpx.put(f"{stack.url}/periodic/paged-{n}", json={"schedule": "rate(1 day)"})
+    listed: list[str] = []
+    page.on("request", lambda r: listed.append(r.url) if "/periodic?" in r.url else None)
+    # WHEN the console shows the form and the list
+    page.goto(console(stack) + "#/new")
+    page.locator("#f-job-url").wait_for()
+    # THEN it offers what the document says, and holds ids to its pattern
+    assert _choices(page, "#f-misfirePolicy") == ["fireOnce", "fireAll", "skip", "fireTwice"]
+    expect(page.locator("#f-misfirePolicy")).to_have_value("skip")
+    assert _choices(page, "#f-delivery") == ["exactlyOnce", "atLeastOnce", "deduplicated"]
+    expect(page.locator("#f-delivery")).to_have_value("deduplicated")
+    assert _choices(page, "#f-history")[-1] == "weekly"
+    for text, valid in [("abcde", True), ("abcdef", False), ("a-b", False)]:
+        page.fill("#f-id", text)
+        assert page.eval_on_selector("#f-id", "e => e.validity.valid") is valid, text
+    page.goto(console(stack))
+    expect(page.locator('tr[data-id="paged-2"]')).to_be_visible()
+    assert listed and all("limit=2" in url for url in listed), listed
+    assert len(listed) >= 2  # three timers or more, two a page
+    for n in range(3):  # the list's screenshot shows the other tests' timers only
+        httpx.delete(f"{stack.url}/periodic/paged-{n}")
+
+
 def test_an_html_change_shows_side_by_side(stack: Any, page: Any, pages: PageServer) -> None:
     pages.set("/shop.html", "<html><body><p id='price'>10 EUR</p><p>Open daily</p></body></html>")
     timer = {
@@ -312,6 +389,61 @@ def test_a_stack_with_api_keys_asks_for_one_once(page: Any, keyed_stack: Any) ->
     page.reload()  # kept: not asked again
     expect(page.locator('tr[data-id="keyed-timer"]')).to_be_visible()
     expect(dialog).to_be_hidden()
+
+
+def test_console_of_a_deployed_stack_loads_its_modules_and_document_through_the_proxy(
+    stack: Any, page: Any, receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from importlib import resources
+
+    from timer_service_cli.console_proxy import ConsoleProxy
+    from timer_service_console import CONSOLE_POLICY
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
+        "AWS_SECRET_ACCESS_KEY": "secret",
+    }.items():
+        monkeypatch.setenv(name, value)
+    static = resources.files("timer_service_console").joinpath("static")
+    modules = {
+        f"{folder}{entry.name}"
+        for folder, root in [("", static), ("views/", static.joinpath("views"))]
+        for entry in root.iterdir()
+        if entry.name.endswith(".js")
+    }
+    scripts: dict[str, tuple[int, str]] = {}
+    proxy = ConsoleProxy(stack.url, region="eu-west-1", port=0).start()
+    try:
+        page.on(
+            "response",
+            lambda r: (
+                scripts.__setitem__(
+                    r.url.removeprefix(f"{proxy.url}/console/"),
+                    (r.status, r.headers.get("content-type", "")),
+                )
+                if r.request.resource_type == "script"
+                else None
+            ),
+        )
+        answer = page.goto(f"{proxy.url}/console/#/new")
+        assert answer is not None and answer.headers["content-security-policy"] == CONSOLE_POLICY
+        # the form needs every module, the job types and the document, all through the proxy
+        page.fill("#f-id", "by-proxy")
+        page.select_option("#f-jobType", "webhook")
+        page.fill("#f-job-url", f"{receiver.url}/hook/by-proxy")
+        page.select_option("#f-misfirePolicy", "skip")
+        expect(page.locator("#schedule-preview li")).to_have_count(5)
+        page.click("#save")
+        expect(page).to_have_url(re.compile(r"#/timers/by-proxy$"))
+        assert scripts == {m: (200, "text/javascript; charset=utf-8") for m in modules}
+        stored = httpx.get(f"{stack.url}/periodic/by-proxy").json()
+        assert (stored["misfirePolicy"], stored["job"]["url"]) == (
+            "skip",
+            f"{receiver.url}/hook/by-proxy",
+        )
+    finally:
+        proxy.stop()
+        httpx.delete(f"{stack.url}/periodic/by-proxy")
 
 
 def test_console_for_a_deployed_stack_signs_its_calls(

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from loadtest.stack import WebhookReceiver
 from tests.browser.conftest import CHROMIUM
@@ -114,6 +115,54 @@ def test_chromium_refuses_to_frame_the_console_of_a_deployed_stack(
         assert len(framed) == 1 and framed[0].startswith("chrome-error://"), framed
     finally:
         proxy.stop()
+
+
+# Each refusal a policy makes is reported to the page as a securitypolicyviolation event (CSP 3,
+# 5.3); an init script is the browser's, not the page's, and runs whatever the policy.
+_WATCH_POLICY = """window.__violations = [];
+document.addEventListener("securitypolicyviolation",
+  (e) => window.__violations.push(`${e.effectiveDirective} ${e.blockedURI}`));"""
+
+_INJECT = """() => {
+  const script = document.createElement("script");
+  script.textContent = "window.__ran = 'inline script'";
+  document.body.append(script);
+  const image = document.createElement("img");
+  image.setAttribute("onerror", "window.__ran = 'inline handler'");
+  image.src = "missing.svg";
+  document.body.append(image);
+  const outside = document.createElement("script");
+  outside.src = "https://cdn.example/app.js";
+  document.body.append(outside);
+}"""
+
+
+def test_the_console_works_under_its_policy_which_runs_no_injected_script(
+    stack: Any, page: Any
+) -> None:
+    from timer_service_console import CONSOLE_POLICY
+
+    page.add_init_script(_WATCH_POLICY)
+    assert httpx.put(f"{stack.url}/periodic/under-policy", json={}).status_code == 201
+    answer = page.goto(f"{stack.url}/console/#/new")
+    assert answer is not None and answer.headers["content-security-policy"] == CONSOLE_POLICY
+    # every view renders, with no refusal: the console is only its own files
+    expect(page.locator("#schedule-preview li")).to_have_count(5)
+    page.goto(f"{stack.url}/console/#/timers/under-policy")
+    expect(page.locator("#next-firings li")).to_have_count(5)
+    page.goto(f"{stack.url}/console/#/dlq")
+    page.get_by_role("heading", name="Dead letters").wait_for()
+    page.goto(f"{stack.url}/console/#/")
+    expect(page.locator('tr[data-id="under-policy"]')).to_be_visible()
+    assert page.evaluate("window.__violations") == []
+    # an injected script, inline handler or script of another origin does not run
+    page.evaluate(_INJECT)
+    deadline = time.monotonic() + 10  # polled from here: the policy blocks the page's eval
+    while len(page.evaluate("window.__violations")) < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert page.evaluate("window.__ran") is None
+    refused = page.evaluate("window.__violations")
+    assert sorted(v.split()[0] for v in refused) == ["script-src-attr"] + ["script-src-elem"] * 2
 
 
 def test_swagger_ui_try_it_out_calls_the_stack(stack: Any, page: Any) -> None:

@@ -53,3 +53,40 @@ def test_other_methods_are_json_errors_no_page_may_frame(proxy: ConsoleProxy, me
     assert status in (405, 501)
     assert json.loads(body)["error"]["code"]
     assert headers["x-frame-options"] == "DENY"
+
+
+def _head_lines(proxy: ConsoleProxy, request: str) -> tuple[int, list[tuple[str, str]]]:
+    """Status and every header line as sent (repeated names kept)."""
+    host = proxy.url.removeprefix("http://")
+    address, port = host.split(":")
+    with socket.create_connection((address, int(port)), timeout=5) as sock:
+        sock.sendall(request.replace("HOST", host).encode())
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += sock.recv(65536)
+    lines = data.partition(b"\r\n\r\n")[0].decode().split("\r\n")
+    pairs = [(k.strip().lower(), v.strip()) for k, v in (line.split(":", 1) for line in lines[1:])]
+    return int(lines[0].split()[1]), pairs
+
+
+@pytest.mark.parametrize("path", ["/console/", "/console/app.js", "/console/views/timers.js"])
+def test_the_console_modules_load_as_a_browser_fetches_them_under_one_policy(
+    proxy: ConsoleProxy, path: str
+) -> None:
+    from timer_service_console import CONSOLE_POLICY
+
+    # GIVEN a module script's request as Chromium sends it: CORS mode, the page's Origin, and
+    # no X-Requested-By (only the console's fetch() calls carry it)
+    status, headers = _head_lines(
+        proxy,
+        f"GET {path} HTTP/1.1\r\nHost: HOST\r\nOrigin: http://HOST\r\nSec-Fetch-Mode: cors\r\n"
+        "Sec-Fetch-Site: same-origin\r\nSec-Fetch-Dest: script\r\nConnection: close\r\n\r\n",
+    )
+    # THEN it is served (the API behind, at port 9, is never asked), under one policy
+    assert status == 200
+    types = [v for k, v in headers if k == "content-type"]
+    assert types == [
+        "text/html; charset=utf-8" if path.endswith("/") else "text/javascript; charset=utf-8"
+    ]
+    assert [v for k, v in headers if k == "content-security-policy"] == [CONSOLE_POLICY]
+    assert [v for k, v in headers if k == "x-frame-options"] == ["DENY"]

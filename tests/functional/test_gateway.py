@@ -291,3 +291,27 @@ def test_gateway_answers_forbid_framing(gateway: Gateway) -> None:
         response = httpx.get(f"{gateway.url}{path}")
         assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"], path
         assert response.headers["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.parametrize("path", ["/console/", "/console/app.js", "/console/views/edit.js"])
+def test_gateway_serves_the_console_modules_as_a_browser_fetches_them_under_one_policy(
+    gateway: Gateway, recorder: Recorder, path: str
+) -> None:
+    from timer_service_console import CONSOLE_POLICY
+
+    # a module script is fetched in CORS mode (HTML 8.1.3.4): Sec-Fetch-Mode cors, and the
+    # page's Origin when Chromium sends one
+    fetched = {
+        "Sec-Fetch-Mode": "cors",
+        "Sec-Fetch-Site": "same-origin",
+        "Sec-Fetch-Dest": "script",
+        "Origin": gateway.url,
+        "Referer": f"{gateway.url}/console/",
+    }
+    response = httpx.get(f"{gateway.url}{path}", headers=fetched)
+    assert response.status_code == 200
+    expected = "text/html" if path.endswith("/") else "text/javascript"
+    assert response.headers["Content-Type"].startswith(expected)
+    assert response.headers.get_list("Content-Security-Policy") == [CONSOLE_POLICY]
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert recorder.events == []  # the console's files never reach the API

@@ -68,23 +68,6 @@ def test_a_second_start_finds_the_first_ones_timers(tmp_path: Path) -> None:
         assert [t["id"] for t in listed] == [f"t{n}" for n in range(5)]
 
 
-def test_a_legacy_state_file_is_imported_once(tmp_path: Path) -> None:
-    # The whole-table dump of earlier versions: a timer item, and index items to ignore.
-    with LocalStack(config(tmp_path / "source")) as stack:
-        httpx.put(f"{stack.url}/periodic/old", json={"timerCallbackData": {"v": 1}})
-        import boto3
-
-        table = boto3.client("dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
-        items = table.scan(TableName="timer-service")["Items"]
-    (tmp_path / "legacy").mkdir()
-    (tmp_path / "legacy" / "dynamodb.json").write_text(json.dumps({"format": 2, "items": items}))
-    with LocalStack(config(tmp_path / "legacy")) as stack:
-        assert stack.recovery.legacy_items >= 1
-        old = httpx.get(f"{stack.url}/periodic/old").json()
-        assert old["timerCallbackData"] == {"v": 1}
-    assert (tmp_path / "legacy" / "dynamodb.json.imported").exists()
-
-
 def test_a_port_in_use_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from timer_service_cli.main import main
 

@@ -1,12 +1,16 @@
-"""The DynamoDB store's transactions on the embedded endpoint: all or nothing."""
+"""The DynamoDB store on the embedded endpoint: transactions all or nothing, conflicts answered
+by the write itself, a missing table a clear error."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 
-from tests.conftest import AwsResources
+from tests.conftest import ApiCall, AwsResources
 from timer_service.clock import FixedClock
-from timer_service.errors import VersionConflictError
+from timer_service.errors import StoreMisconfiguredError, VersionConflictError
 from timer_service.job_types import JobTypeRegistry
 from timer_service.models import TimerSpec
 from timer_service.rebalance import Rebalancer
@@ -92,3 +96,81 @@ def test_rate_bases_are_marked_unmarked_and_retired_in_dynamodb(store: DynamoTim
     api.put("alice", "again", TimerSpec.model_validate({"schedule": "rate(7 minutes)"}))
     state = store.get_shard_state(0)
     assert 7 in state.bases and 7 not in state.retiring
+
+
+class Calls:
+    """The DynamoDB operations a client makes (botocore's before-call event), and HTTP sends."""
+
+    def __init__(self, client: Any) -> None:
+        self.operations: list[str] = []
+        self.sends = 0
+        self._client = client
+        client.meta.events.register("before-call.dynamodb", self._called)
+        client.meta.events.register("before-send.dynamodb", self._sent)
+
+    def _called(self, model: Any, **_: Any) -> None:
+        self.operations.append(model.name)
+
+    def _sent(self, **_: Any) -> None:
+        self.sends += 1
+
+    def remove(self) -> None:
+        self._client.meta.events.unregister("before-call.dynamodb", self._called)
+        self._client.meta.events.unregister("before-send.dynamodb", self._sent)
+
+
+@pytest.fixture
+def calls(store: DynamoTimerStore) -> Iterator[Calls]:
+    counted = Calls(store._client)
+    yield counted
+    counted.remove()
+
+
+def test_conflicts_name_the_actual_version_without_another_read(
+    store: DynamoTimerStore, calls: Calls
+) -> None:
+    # GIVEN a timer at version 1 (moto returns the item with a failed condition, ALL_OLD)
+    clock = FixedClock(T0 + 5)
+    service(store, clock).put(
+        "alice", "t", TimerSpec.model_validate({"schedule": "rate(5 minutes)"})
+    )
+    timer = store.get_timer("alice", "t")
+    assert timer is not None
+    calls.operations.clear()
+    # WHEN writes hold it to other versions: a lone put, a transaction, a delete
+    bumped = timer.model_copy(update={"version": 9})
+    for write in (
+        lambda: store.save_timer(bumped, expected_version=5, remove=[], index=None),
+        lambda: store.save_timer(bumped, expected_version=None, remove=[], index=None),
+        lambda: store.delete_timer("alice", "t", expected_version=5, remove=[]),
+    ):
+        with pytest.raises(VersionConflictError) as raised:
+            write()
+        # THEN each conflict names version 1, answered by the write itself
+        assert raised.value.actual == 1
+    assert calls.operations == ["PutItem", "TransactWriteItems", "TransactWriteItems"]
+
+
+def test_missing_table_is_misconfigured_after_one_request(
+    store: DynamoTimerStore, aws: AwsResources, calls: Calls
+) -> None:
+    store._client.delete_table(TableName=aws.table)
+    calls.sends = 0
+    with pytest.raises(StoreMisconfiguredError, match="'timers-test' does not exist"):
+        store.get_timer("alice", "t")
+    assert calls.sends == 1  # not retried
+
+
+def test_api_missing_table_answers_500_naming_it(
+    store: DynamoTimerStore, aws: AwsResources, call_api: ApiCall, calls: Calls
+) -> None:
+    # GIVEN the API configured with a table that does not exist
+    store._client.delete_table(TableName=aws.table)
+    calls.sends = 0
+    # WHEN a client reads a timer
+    response = call_api("GET", "/periodic/t")
+    # THEN a server fault that names the table, and no 503 asking to retry later
+    assert response.status == 500
+    assert response.body["error"]["code"] == "store_misconfigured"
+    assert "'timers-test'" in response.body["error"]["message"]
+    assert calls.sends == 1

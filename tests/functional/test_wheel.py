@@ -106,3 +106,32 @@ def test_dev_from_a_plain_install_says_which_extra_it_needs(plain_install: Path)
     assert started.returncode == 2
     assert "timer-service[local]" in started.stderr
     assert "Traceback" not in started.stderr
+
+
+def test_a_plain_install_serves_every_file_of_the_console(plain_install: Path) -> None:
+    # GIVEN the console's files in the source tree, views/ included
+    static = ROOT / "timer_service_console" / "static"
+    files = sorted(str(p.relative_to(static)) for p in static.rglob("*") if p.is_file())
+    assert "views/edit.js" in files
+    # WHEN the installed package is asked for each
+    script = (
+        "import sys\n"
+        "from timer_service_console import asset\n"
+        "for name in sys.argv[1:]:\n"
+        "    found = asset('/console/' + name)\n"
+        "    kind = found.headers['Content-Type'].split(';')[0]\n"
+        "    print(name, found.status, kind, len(found.body))\n"
+    )
+    served = subprocess.run(
+        [str(plain_install / "bin" / "python"), "-c", script, *files],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=plain_install,
+    ).stdout.splitlines()
+    # THEN the wheel holds each, as the source has it, JavaScript served as such
+    by_name = {line.split()[0]: line.split()[1:] for line in served}
+    assert sorted(by_name) == files
+    for name, (status, content_type, size) in by_name.items():
+        assert (status, int(size)) == ("200", (static / name).stat().st_size), name
+        assert content_type.startswith("text/javascript") == name.endswith(".js"), name

@@ -136,31 +136,3 @@ def test_a_timer_created_under_a_retiring_base_still_fires(when: str) -> None:
     assert 101 in store.get_shard_state(0).bases  # marked between visits, never retired
     fired = Counter(f.scheduled_s for f, _ in world.queue.sent if f.timer_id == "new")
     assert len(fired) >= 2 and set(fired.values()) == {1}
-
-
-def test_the_index_rebuilt_from_the_timers_fires_them_and_catches_up() -> None:
-    from timer_service.recovery import rebuild_index
-
-    # GIVEN timers whose index items are lost (a restore from saved state drops them)
-    world = World()
-    for timer_id, schedule in (
-        ("rate", "rate(5 minutes)"),
-        ("prime", "rate(257 minutes)"),  # a moving rate
-        ("cron", "cron(0/10 * * * ? *)"),
-        ("at", "at(2026-11-22T12:12:30)"),
-    ):
-        world.put(timer_id, schedule=schedule, jobType="counted", misfirePolicy="fireAll")
-    world.engine.tick(0)  # 12:00:01: minutes up to 12:01 done
-    world.store.index.clear()
-    world.store.shards[0] = world.store.get_shard_state(0).model_copy(update={"bases": frozenset()})
-    # WHEN the stack comes back at 12:15 and rebuilds the index
-    world.clock.set(T0 + 15 * 60 + 1)
-    written = rebuild_index(world.store, now_s=int(world.clock.now()))
-    world.engine.tick(0)
-    # THEN every timer is indexed again and the firings missed since 12:02 are sent
-    assert written == 4
-    sent = Counter(f.timer_id for f, _ in world.queue.sent)
-    assert sent["rate"] == 3  # 12:05:01, 12:10:01, 12:15:01
-    assert sent["cron"] == 1  # 12:10, caught up (12:20 is not claimed yet)
-    assert sent["at"] == 1
-    assert 5 in world.store.get_shard_state(0).bases

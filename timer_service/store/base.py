@@ -37,7 +37,9 @@ class TimerStore(Protocol):
     """Timers, their time-index items and the shard registry.
 
     Writes of a timer and its index items are atomic; a timer write names the version it
-    replaces (None: the timer must not exist) and raises VersionConflictError otherwise.
+    replaces (None: the timer must not exist) and raises VersionConflictError, with the version
+    found, otherwise. A refused write changes nothing. The DynamoDB adapter's semantics are the
+    contract (tests/contract); the in-memory store follows them.
     """
 
     def get_timer(self, owner: str, timer_id: str) -> Timer | None:
@@ -55,7 +57,8 @@ class TimerStore(Protocol):
     ) -> None:
         """Write ``timer``, delete the ``remove`` index items, then put ``index``. A new timer
         (``expected_version`` None) counts towards its owner's timers; with ``count_limit``,
-        QuotaExceededError when the owner has that many already."""
+        QuotaExceededError when the owner has that many already (a taken id is a conflict
+        first)."""
         ...
 
     def delete_timer(
@@ -135,7 +138,8 @@ class TimerStore(Protocol):
         self, shard: int, *, token: str, now_s: float, lease_s: float, claim: int, first: int
     ) -> ShardState | None:
         """Take the lease (free, expired or ours) and raise ``claimed`` to ``claim``; a shard
-        never ticked starts with ``done = first - 1``. None when another ticker holds it."""
+        never ticked starts with ``done = first - 1``. None when another ticker holds it, or
+        when ``claim`` is below ``claimed`` (it never goes down)."""
         ...
 
     def end_tick(
@@ -193,7 +197,8 @@ class TimerStore(Protocol):
         base: int | None,
     ) -> bool:
         """Move ``timer`` to shard ``target`` in one transaction, only if the old shard is
-        idle at ``claimed == done == old_claimed`` and the target has not claimed
+        idle at ``claimed == done == old_claimed`` with no lease (not even an expired one),
+        or never ticked when ``old_claimed`` is None, and the target has not claimed
         ``first_minute``; a rate item's ``base`` is ensured on the target in the same
         transaction. False when either shard moved on (try again later)."""
         ...

@@ -11,17 +11,13 @@ from __future__ import annotations
 
 import base64
 import json
-import random
 import threading
-import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from botocore.exceptions import ClientError
-
-from timer_service.errors import InvalidRequestError, StoreError
+from timer_service.errors import InvalidRequestError
 from timer_service.firing import Firing
 from timer_service.keys import (
     DEAD_LETTER_INDEX,
@@ -33,6 +29,7 @@ from timer_service.keys import (
     dead_letter_key,
     dead_letter_partition,
 )
+from timer_service.store.table import BATCH_WRITE_SIZE, DEFAULT_BACKOFF, Backoff, DynamoTable
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -43,8 +40,6 @@ __all__ = [
     "DynamoDeadLetterStore",
     "InMemoryDeadLetterStore",
 ]
-
-BATCH_WRITE_SIZE = 25  # BatchWriteItem's limit
 
 
 @dataclass(frozen=True)
@@ -101,9 +96,12 @@ def _decode_token(token: str) -> dict[str, Any]:
 class DynamoDeadLetterStore:
     """Dead letters in the service's table."""
 
-    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+    def __init__(
+        self, client: DynamoDBClient, table_name: str, *, backoff: Backoff = DEFAULT_BACKOFF
+    ) -> None:
         self._client = client
         self._table = table_name
+        self._dynamo = DynamoTable(client, table_name, backoff)
 
     def put(self, letter: DeadLetterRecord, *, expires_s: int) -> None:
         key = letter.key
@@ -117,7 +115,8 @@ class DynamoDeadLetterStore:
             "deadAt": {"N": str(letter.dead_s)},
             TTL_ATTRIBUTE: {"N": str(expires_s)},
         }
-        self._call("put_item", TableName=self._table, Item=item)
+        with self._dynamo.errors():
+            self._client.put_item(TableName=self._table, Item=item)
 
     def page(
         self, owner: str | None, *, limit: int, token: str | None
@@ -128,17 +127,17 @@ class DynamoDeadLetterStore:
             if owner is not None and start.get(PK) != {"S": dead_letter_partition(owner)}:
                 raise InvalidRequestError("nextToken is not one this API gave", field="nextToken")
             request["ExclusiveStartKey"] = start
-        if owner is None:
-            response = self._call("scan", IndexName=DEAD_LETTER_INDEX, **request)
-        else:
-            response = self._call(
-                "query",
-                KeyConditionExpression="pk = :p",
-                ExpressionAttributeValues={":p": {"S": dead_letter_partition(owner)}},
-                ScanIndexForward=False,
-                ConsistentRead=True,
-                **request,
-            )
+        with self._dynamo.errors():
+            if owner is None:
+                response = self._client.scan(IndexName=DEAD_LETTER_INDEX, **request)
+            else:
+                response = self._client.query(
+                    KeyConditionExpression="pk = :p",
+                    ExpressionAttributeValues={":p": {"S": dead_letter_partition(owner)}},
+                    ScanIndexForward=False,
+                    ConsistentRead=True,
+                    **request,
+                )
         letters = [_letter(item) for item in response.get("Items", [])]
         last = response.get("LastEvaluatedKey")
         return letters, None if last is None else _encode_token(last)
@@ -153,24 +152,7 @@ class DynamoDeadLetterStore:
             for start in range(0, len(requests), BATCH_WRITE_SIZE)
         ]
         with ThreadPoolExecutor(max_workers=max(1, min(8, len(batches)))) as pool:
-            list(pool.map(self._delete_batch, batches))
-
-    def _delete_batch(self, batch: list[dict[str, Any]]) -> None:
-        pending: dict[str, Any] = {self._table: batch}
-        for attempt in range(8):
-            response = self._call("batch_write_item", RequestItems=pending)
-            pending = response.get("UnprocessedItems") or {}
-            if not pending:
-                return
-            time.sleep(random.uniform(0, 0.05 * 2**attempt))  # full jitter, as AWS advises
-        raise StoreError(f"DynamoDB table {self._table!r}: deletes left unprocessed")
-
-    def _call(self, operation: str, **request: Any) -> Any:
-        try:
-            return getattr(self._client, operation)(**request)
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            raise StoreError(f"DynamoDB table {self._table!r}: {code}") from exc
+            list(pool.map(self._dynamo.batch_write, batches))
 
 
 def _letter(item: dict[str, Any]) -> DeadLetterRecord:

@@ -168,13 +168,13 @@ class InMemoryTimerStore:
                 and state.lease_until_s is not None
                 and state.lease_until_s >= now_s
             )
-            if held:
-                return None
+            if held or (state.claimed is not None and state.claimed > claim):
+                return None  # `claimed` never goes down
             state = state.model_copy(
                 update={
                     "lease_owner": token,
                     "lease_until_s": now_s + lease_s,
-                    "claimed": max(claim, state.claimed or claim),
+                    "claimed": claim,
                     "done": first - 1 if state.done is None else state.done,
                 }
             )
@@ -285,6 +285,7 @@ class InMemoryTimerStore:
                 or current.version != timer.version
                 or old.claimed != old_claimed
                 or old.done != old_claimed
+                or (old_claimed is not None and old.lease_owner is not None)  # even expired
                 or (
                     first_minute is not None
                     and new.claimed is not None

@@ -1,0 +1,129 @@
+"""What a workload asks of AWS, counted as AWS bills it: requests by operation, and the read and
+write units DynamoDB charges for each (item sizes rounded up to 4 KB reads, 1 KB writes)."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+__all__ = ["Meter", "RecordingSqs", "item_size"]
+
+
+def item_size(item: dict[str, Any]) -> int:
+    """An item's size as DynamoDB bills it: attribute names plus values."""
+    return sum(len(name.encode()) + _value_size(value) for name, value in item.items())
+
+
+def _value_size(value: dict[str, Any]) -> int:
+    (kind, inner), *_ = value.items()
+    if kind == "S":
+        return len(str(inner).encode())
+    if kind == "N":
+        return math.ceil(len(str(inner).lstrip("-").replace(".", "")) / 2) + 1
+    if kind == "B":
+        return len(inner)
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "L":
+        return 3 + sum(1 + _value_size(v) for v in inner)
+    if kind == "M":
+        return 3 + sum(1 + len(k.encode()) + _value_size(v) for k, v in inner.items())
+    if kind in ("SS", "NS"):
+        return sum(len(str(v).encode()) for v in inner)
+    return sum(len(v) for v in inner)  # BS
+
+
+class Meter:
+    """Counts requests (``"dynamodb:Query"``) and DynamoDB capacity of boto3 clients."""
+
+    def __init__(self) -> None:
+        self.requests: Counter[str] = Counter()
+        self.read_units = 0.0
+        self.write_units = 0.0
+
+    def attach(self, *clients: Any) -> None:
+        for each in clients:
+            each.meta.events.register("before-parameter-build.*.*", self._params)
+            each.meta.events.register("before-call.*.*", self._before)
+            each.meta.events.register("after-call.*.*", self._after)
+
+    @staticmethod
+    def _params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["metered_params"] = params  # the API's parameters, before serialisation
+
+    def _before(self, model: Any, **_: Any) -> None:
+        self.requests[f"{model.service_model.service_name}:{model.name}"] += 1
+
+    def _after(self, model: Any, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        if model.service_model.service_name != "dynamodb":
+            return
+        reads, writes = _units(model.name, context.get("metered_params", {}), parsed)
+        self.read_units += reads
+        self.write_units += writes
+
+    def snapshot(self) -> tuple[Counter[str], float, float]:
+        return Counter(self.requests), self.read_units, self.write_units
+
+    @contextmanager
+    def window(self) -> Iterator[dict[str, Any]]:
+        requests, reads, writes = self.snapshot()
+        result: dict[str, Any] = {}
+        yield result
+        delta = Counter(self.requests)
+        delta.subtract(requests)
+        result["requests"] = {k: v for k, v in delta.items() if v}
+        result["read_units"] = self.read_units - reads
+        result["write_units"] = self.write_units - writes
+
+
+def _units(operation: str, params: dict[str, Any], parsed: dict[str, Any]) -> tuple[float, float]:
+    factor = 1.0 if params.get("ConsistentRead") else 0.5
+    if operation == "GetItem":
+        item = parsed.get("Item")
+        return factor * (math.ceil(item_size(item) / 4096) if item else 1), 0.0
+    if operation == "Query":
+        total = sum(item_size(i) for i in parsed.get("Items", []))
+        return factor * max(1, math.ceil(total / 4096)), 0.0
+    if operation == "BatchGetItem":
+        units = 0.0
+        for table, request in params.get("RequestItems", {}).items():
+            found = parsed.get("Responses", {}).get(table, [])
+            each = 1.0 if request.get("ConsistentRead") else 0.5
+            units += each * sum(math.ceil(item_size(i) / 4096) for i in found)
+            units += each * (len(request.get("Keys", [])) - len(found))
+        return units, 0.0
+    if operation == "PutItem":
+        return 0.0, max(1, math.ceil(item_size(params.get("Item", {})) / 1024))
+    if operation in ("UpdateItem", "DeleteItem"):
+        attributes = parsed.get("Attributes")
+        return 0.0, max(1, math.ceil(item_size(attributes) / 1024)) if attributes else 1
+    if operation == "TransactWriteItems":
+        units = 0
+        for action in params.get("TransactItems", []):
+            put = action.get("Put")
+            units += 2 * (max(1, math.ceil(item_size(put["Item"]) / 1024)) if put else 1)
+        return 0.0, units
+    if operation == "BatchWriteItem":
+        units = 0
+        for requests in params.get("RequestItems", {}).values():
+            for request in requests:
+                put = request.get("PutRequest")
+                units += max(1, math.ceil(item_size(put["Item"]) / 1024)) if put else 1
+        return 0.0, units
+    return 0.0, 0.0
+
+
+class RecordingSqs:
+    """An SQS client that accepts every batch and keeps the bodies (counted as requests)."""
+
+    def __init__(self, meter: Meter) -> None:
+        self._meter = meter
+        self.bodies: list[str] = []
+
+    def send_message_batch(self, *, QueueUrl: str, Entries: list[dict[str, Any]]) -> Any:
+        self._meter.requests["sqs:SendMessageBatch"] += 1
+        self.bodies.extend(entry["MessageBody"] for entry in Entries)
+        return {"Successful": [{"Id": e["Id"]} for e in Entries], "Failed": []}

@@ -1,0 +1,107 @@
+"""The API's side of the create-during-tick race: write a timer, then send the firings of minutes
+its shard's ticker has already claimed (DESIGN.md, "Create/update race").
+
+Either the ticker's read sees the write, or the API's read of ``claimed`` sees the claim: no
+firing is lost. Firings the API sends are marked raced, and delivery runs each once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from timer_service.dispatch import DispatchQueue, Firing
+from timer_service.models import ShardState, Timer
+from timer_service.store.base import TimerStore
+from timer_service.time_index import IndexEntry, index_entry, live_index_keys, successor, timing_of
+
+__all__ = ["RACE_HORIZON_S", "write_timer"]
+
+# A ticker claims at most a few minutes ahead; firings later than this cannot be claimed yet.
+RACE_HORIZON_S = 300
+
+
+def write_timer(
+    store: TimerStore,
+    queue: DispatchQueue | None,
+    timer: Timer,
+    previous: Timer | None,
+    *,
+    now_s: int,
+    count_limit: int | None,
+) -> None:
+    """Write ``timer`` (replacing ``previous``) with its index item, make sure its shard's ticker
+    reads the item's rate base, then send any firing in a minute the ticker already claimed."""
+    entry = index_entry(timer, after_s=now_s)
+    if entry is not None:
+        entry = replace(entry, api_written_s=now_s)
+    store.save_timer(
+        timer,
+        expected_version=None if previous is None else previous.version,
+        remove=[] if previous is None else live_index_keys(previous, now_s=now_s),
+        index=entry,
+        count_limit=count_limit,
+    )
+    if entry is None:
+        return
+    state = None
+    base = entry.base_min
+    if base is not None:
+        # After the write: a tick that claims from here on reads the base; one that claimed
+        # before shows in the read of `claimed` that follows (and its firings are sent).
+        state = store.get_shard_state(timer.shard)
+        if base not in state.bases or base in state.retiring:
+            store.ensure_base(timer.shard, base)
+            state = store.get_shard_state(timer.shard)
+    _send_claimed_firings(store, queue, timer, entry, now_s, state)
+
+
+def _send_claimed_firings(
+    store: TimerStore,
+    queue: DispatchQueue | None,
+    timer: Timer,
+    entry: IndexEntry,
+    now_s: int,
+    state: ShardState | None,
+) -> None:
+    """Close the create-during-tick race: after the write, a firing in a minute the
+    shard's ticker has already claimed may have been missed by its read, so send it here.
+    Either the ticker's read saw the write or this read sees the claim (DESIGN.md)."""
+    if queue is None:
+        return
+    fires = timing_of(timer).iter_from(now_s)
+    first_s = next(fires, None)
+    if first_s is None or first_s - now_s > RACE_HORIZON_S:
+        return
+    claimed = (state or store.get_shard_state(timer.shard)).claimed
+    if claimed is None or first_s // 60 > claimed:
+        return
+    firings: list[Firing] = []
+    if entry.fire_s is not None and entry.kind != "at":  # a chain: cron, moving rate
+        current: IndexEntry | None = entry
+        while current is not None and current.fire_s is not None:
+            if current.fire_s // 60 > claimed:
+                break
+            following = successor(current)
+            if following is not None:
+                store.put_successor(following)
+            firings.append(_firing(timer, current.fire_s, following))
+            current = following
+    else:
+        fire_s: int | None = first_s
+        while fire_s is not None and fire_s // 60 <= claimed:
+            firings.append(_firing(timer, fire_s, None))
+            fire_s = next(fires, None)
+    queue.send(firings)
+
+
+def _firing(timer: Timer, fire_s: int, following: IndexEntry | None) -> Firing:
+    """A firing the API sends because its minute was claimed: the ticker's read may have
+    seen the write too, so it is marked raced (delivered once, by a claim)."""
+    return Firing(
+        owner=timer.owner,
+        timer_id=timer.id,
+        version=timer.version,
+        scheduled_s=fire_s,
+        next_key=None if following is None else following.key,
+        raced=True,
+    )

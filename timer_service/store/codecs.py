@@ -1,0 +1,289 @@
+"""DynamoDB items <-> the service's values: pure functions, no client (keys in
+:mod:`timer_service.keys`, attribute values in DynamoDB's JSON: ``{"S": ...}``, ``{"N": ...}``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from timer_service.keys import (
+    OWNER_INDEX_PK,
+    OWNER_INDEX_SK,
+    PK,
+    SK,
+    TTL_ATTRIBUTE,
+    IndexKey,
+    firing_claim_key,
+    job_state_key,
+    owner_partition,
+    registry_key,
+    run_partition,
+    timer_key,
+)
+from timer_service.models import ShardRegistry, ShardState, Timer
+from timer_service.runs import Run
+from timer_service.store.base import decode_job_state, encode_job_state
+from timer_service.time_index import IndexEntry
+
+__all__ = [
+    "Item",
+    "claim_item",
+    "index_entry_from_item",
+    "index_item",
+    "job_state_from_item",
+    "job_state_item",
+    "key_item",
+    "number",
+    "numbers",
+    "registry_from_item",
+    "registry_item",
+    "run_from_item",
+    "run_item",
+    "shard_state_from_item",
+    "string",
+    "timer_from_item",
+    "timer_item",
+    "version_of",
+]
+
+Item = dict[str, Any]
+
+
+def string(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+def number(value: int) -> dict[str, str]:
+    return {"N": str(value)}
+
+
+def numbers(values: Iterable[int]) -> dict[str, list[str]]:
+    """A number set (``NS``); DynamoDB refuses an empty one."""
+    return {"NS": [str(v) for v in sorted(values)]}
+
+
+def _put_number(item: Item, name: str, value: int | None) -> None:
+    if value is not None:
+        item[name] = number(value)
+
+
+def _get_number(item: Item, name: str) -> int | None:
+    return int(item[name]["N"]) if name in item else None
+
+
+def _get_string(item: Item, name: str) -> str | None:
+    return item[name]["S"] if name in item else None
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def key_item(key: IndexKey) -> Item:
+    return {PK: string(key.pk), SK: string(key.sk)}
+
+
+def timer_item(timer: Timer) -> Item:
+    item: Item = {
+        **key_item(timer_key(timer.owner, timer.id)),
+        OWNER_INDEX_PK: string(owner_partition(timer.owner)),
+        OWNER_INDEX_SK: string(timer.id),
+        "owner": string(timer.owner),
+        "id": string(timer.id),
+        "shard": number(timer.shard),
+        "schedule": string(timer.schedule),
+        "tz": string(timer.timezone),
+        "jobType": string(timer.job_type),
+        "job": string(_compact(timer.job)),
+        "data": string(_compact(timer.callback_data)),
+        "enabled": {"BOOL": timer.enabled},
+        "misfire": string(timer.misfire_policy),
+        "delivery": string(timer.delivery),
+        "version": number(timer.version),
+        "createdS": number(timer.created_s),
+        "updatedS": number(timer.updated_s),
+    }
+    _put_number(item, "startS", timer.start_s)
+    _put_number(item, "endS", timer.end_s)
+    _put_number(item, "firstFireS", timer.first_fire_s)
+    if timer.history is not None:
+        item["history"] = string(timer.history)
+    return item
+
+
+def timer_from_item(item: Item) -> Timer:
+    return Timer(
+        owner=item["owner"]["S"],
+        id=item["id"]["S"],
+        shard=int(item["shard"]["N"]),
+        schedule=item["schedule"]["S"],
+        timezone=item["tz"]["S"],
+        start_s=_get_number(item, "startS"),
+        end_s=_get_number(item, "endS"),
+        first_fire_s=_get_number(item, "firstFireS"),
+        job_type=item["jobType"]["S"],
+        job=json.loads(item["job"]["S"]),
+        callback_data=json.loads(item["data"]["S"]),
+        enabled=item["enabled"]["BOOL"],
+        misfire_policy=item["misfire"]["S"],
+        delivery=item.get("delivery", {"S": "atLeastOnce"})["S"],
+        history=_get_string(item, "history"),
+        version=int(item["version"]["N"]),
+        created_s=int(item["createdS"]["N"]),
+        updated_s=int(item["updatedS"]["N"]),
+    )
+
+
+def version_of(item: Item | None) -> int | None:
+    """The version of a timer item, None when there is no item."""
+    return None if item is None else int(item["version"]["N"])
+
+
+# Index items are read far more often than anything else (each tick reads every item of the
+# slots it queries, firing or not, billed by the byte): owner, id, second and shard are read
+# from the keys, and the rest has one-letter names.
+_KIND_CODES = {"rate": "r", "cron": "c", "at": "a"}
+_MISFIRE_CODES = {"fireOnce": "o", "fireAll": "a", "skip": "s"}
+_KINDS = {code: kind for kind, code in _KIND_CODES.items()}
+_MISFIRES = {code: policy for policy, code in _MISFIRE_CODES.items()}
+_INDEX_NUMBERS = (
+    ("f", "fire_s"),
+    ("a", "first_fire_s"),
+    ("p", "period_s"),
+    ("e", "end_s"),
+    ("b", "start_s"),
+    ("n", "not_before_s"),
+    ("w", "api_written_s"),
+)
+
+
+def index_item(entry: IndexEntry) -> Item:
+    item: Item = {
+        **key_item(entry.key),
+        "v": number(entry.version),
+        "k": string(_KIND_CODES[entry.kind]),
+        "m": string(_MISFIRE_CODES[entry.misfire_policy]),
+    }
+    for name, attribute in _INDEX_NUMBERS:
+        _put_number(item, name, getattr(entry, attribute))
+    _put_number(item, TTL_ATTRIBUTE, entry.expires_s)
+    if entry.schedule is not None:
+        item["c"] = string(entry.schedule)
+    if entry.timezone is not None:
+        item["z"] = string(entry.timezone)
+    return item
+
+
+def index_entry_from_item(item: Item) -> IndexEntry:
+    pk, sk = item[PK]["S"], item[SK]["S"]
+    owner, _, timer_id = sk[3:].rpartition("#")  # "{sec:02}#{owner}#{id}"; ids have no "#"
+    found = {attribute: _get_number(item, name) for name, attribute in _INDEX_NUMBERS}
+    return IndexEntry(
+        key=IndexKey(pk, sk),
+        shard=int(pk.split("#", 2)[1]),
+        owner=owner,
+        timer_id=timer_id,
+        version=int(item["v"]["N"]),
+        kind=_KINDS[item["k"]["S"]],  # type: ignore[arg-type]
+        second=int(sk[:2]),
+        misfire_policy=_MISFIRES[item["m"]["S"]],  # type: ignore[arg-type]
+        schedule=_get_string(item, "c"),
+        timezone=_get_string(item, "z"),
+        **found,
+    )
+
+
+def run_item(run: Run, *, expires_s: int) -> Item:
+    item: Item = {
+        PK: string(run_partition(run.owner, run.timer_id)),
+        SK: string(run.sort_key),
+        "firingId": string(run.firing_id),
+        "inc": number(run.incarnation),
+        "scheduledS": number(run.scheduled_s),
+        "startedS": {"N": f"{run.started_s:.3f}"},
+        "finishedS": {"N": f"{run.finished_s:.3f}"},
+        "attempt": number(run.attempt),
+        "outcome": string(run.outcome),
+        "summary": string(run.summary),
+        "manual": {"BOOL": run.manual},
+        TTL_ATTRIBUTE: number(expires_s),
+    }
+    if run.lateness_ms is not None:
+        item["latenessMs"] = {"N": f"{run.lateness_ms:.1f}"}
+    if run.diff is not None:
+        item["diff"] = string(run.diff)
+    if run.details:
+        item["details"] = string(_compact(run.details))
+    return item
+
+
+def run_from_item(item: Item, owner: str, timer_id: str) -> Run:
+    return Run(
+        owner=owner,
+        timer_id=timer_id,
+        incarnation=int(item["inc"]["N"]),
+        firing_id=item["firingId"]["S"],
+        scheduled_s=int(item["scheduledS"]["N"]),
+        started_s=float(item["startedS"]["N"]),
+        finished_s=float(item["finishedS"]["N"]),
+        attempt=int(item["attempt"]["N"]),
+        outcome=item["outcome"]["S"],
+        summary=item["summary"]["S"],
+        manual=item["manual"]["BOOL"],
+        lateness_ms=float(item["latenessMs"]["N"]) if "latenessMs" in item else None,
+        diff=_get_string(item, "diff"),
+        details=json.loads(item["details"]["S"]) if "details" in item else {},
+    )
+
+
+def job_state_item(owner: str, timer_id: str, state: dict[str, Any]) -> Item:
+    """The compressed state; JobStateTooLargeError past MAX_JOB_STATE_BYTES."""
+    return {**key_item(job_state_key(owner, timer_id)), "state": {"B": encode_job_state(state)}}
+
+
+def job_state_from_item(item: Item) -> dict[str, Any]:
+    return decode_job_state(item["state"]["B"])
+
+
+def claim_item(firing_id: str, *, claimant: str, expires_s: int) -> Item:
+    return {
+        **key_item(firing_claim_key(firing_id)),
+        "claimant": string(claimant),
+        TTL_ATTRIBUTE: number(expires_s),
+    }
+
+
+def registry_item(registry: ShardRegistry) -> Item:
+    return {
+        **key_item(registry_key()),
+        "active": {"L": [number(n) for n in registry.active]},
+        "draining": {"L": [number(n) for n in registry.draining]},
+    }
+
+
+def registry_from_item(item: Item | None) -> ShardRegistry:
+    """The registry; one active shard 0 when none was written."""
+    if item is None:
+        return ShardRegistry()
+    return ShardRegistry(
+        active=tuple(int(v["N"]) for v in item["active"]["L"]),
+        draining=tuple(int(v["N"]) for v in item["draining"]["L"]),
+    )
+
+
+def shard_state_from_item(shard: int, item: Item | None) -> ShardState:
+    """A shard's state; a base is retiring when it is in ``retiring`` and has a minute."""
+    item = item or {}
+    since = item.get("retiringSince", {}).get("M", {})
+    return ShardState(
+        shard=shard,
+        claimed=_get_number(item, "claimed"),
+        done=_get_number(item, "done"),
+        lease_owner=_get_string(item, "leaseOwner"),
+        lease_until_s=float(item["leaseUntil"]["N"]) if "leaseUntil" in item else None,
+        bases=frozenset(int(b) for b in item.get("bases", {}).get("NS", [])),
+        retiring={
+            int(b): int(since[b]["N"]) for b in item.get("retiring", {}).get("NS", []) if b in since
+        },
+    )

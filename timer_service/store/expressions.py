@@ -1,0 +1,297 @@
+"""The DynamoDB store's conditional writes as requests: what each condition and update says,
+pure (the adapter, :mod:`timer_service.store.dynamodb`, sends them and reads the answers).
+
+A condition that is false writes nothing; in a transaction, nothing of any action (DynamoDB
+Developer Guide, "Condition expressions" and "Amazon DynamoDB Transactions: How it works").
+Writes whose refusal the service reports ask for the item as it was
+(``ReturnValuesOnConditionCheckFailure=ALL_OLD``), so the answer says what won.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from timer_service.keys import (
+    IndexKey,
+    firing_claim_key,
+    job_state_key,
+    owner_count_key,
+    shard_state_key,
+    timer_key,
+)
+from timer_service.models import Timer
+from timer_service.store.codecs import (
+    claim_item,
+    index_item,
+    key_item,
+    number,
+    numbers,
+    string,
+    timer_item,
+)
+from timer_service.time_index import IndexEntry
+
+__all__ = [
+    "ALL_OLD",
+    "begin_tick",
+    "claim_firing",
+    "delete_stale",
+    "delete_timer",
+    "end_tick",
+    "ensure_base",
+    "move_timer",
+    "put_successor",
+    "release_firing",
+    "retire_base",
+    "save_timer",
+]
+
+Request = dict[str, Any]
+ALL_OLD = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
+
+
+def _version_condition(expected_version: int | None) -> Request:
+    if expected_version is None:
+        return {"ConditionExpression": "attribute_not_exists(pk)", **ALL_OLD}
+    return {
+        "ConditionExpression": "version = :v",
+        "ExpressionAttributeValues": {":v": number(expected_version)},
+        **ALL_OLD,
+    }
+
+
+def _count_update(table: str, owner: str, change: int, limit: int | None) -> Request:
+    """The owner's timer count, changed by ``change`` (under ``limit`` when given)."""
+    update: Request = {
+        "TableName": table,
+        "Key": key_item(owner_count_key(owner)),
+        "UpdateExpression": "ADD timers :change",
+        "ExpressionAttributeValues": {":change": number(change)},
+    }
+    if limit is not None:
+        update["ConditionExpression"] = "attribute_not_exists(timers) OR timers < :limit"
+        update["ExpressionAttributeValues"][":limit"] = number(limit)
+    return update
+
+
+def _delete(table: str, key: IndexKey) -> Request:
+    return {"Delete": {"TableName": table, "Key": key_item(key)}}
+
+
+def save_timer(
+    table: str,
+    timer: Timer,
+    *,
+    expected_version: int | None,
+    remove: Sequence[IndexKey],
+    index: IndexEntry | None,
+    count_limit: int | None,
+) -> list[Request]:
+    """The timer's put first (its condition: the version), its index items, and last the
+    owner's count when it is new."""
+    put: Request = {"TableName": table, "Item": timer_item(timer)}
+    actions: list[Request] = [{"Put": put | _version_condition(expected_version)}]
+    new_key = None if index is None else index.key
+    actions += [_delete(table, key) for key in dict.fromkeys(remove) if key != new_key]
+    if index is not None:
+        actions.append({"Put": {"TableName": table, "Item": index_item(index)}})
+    if expected_version is None:
+        actions.append({"Update": _count_update(table, timer.owner, +1, count_limit)})
+    return actions
+
+
+def delete_timer(
+    table: str, owner: str, timer_id: str, *, expected_version: int, remove: Sequence[IndexKey]
+) -> list[Request]:
+    """The timer's delete first (its condition: the version), its items, its job state, and
+    the owner's count."""
+    delete: Request = {"TableName": table, "Key": key_item(timer_key(owner, timer_id))}
+    actions: list[Request] = [{"Delete": delete | _version_condition(expected_version)}]
+    actions += [
+        _delete(table, key) for key in dict.fromkeys([*remove, job_state_key(owner, timer_id)])
+    ]
+    actions.append({"Update": _count_update(table, owner, -1, None)})
+    return actions
+
+
+def claim_firing(table: str, firing_id: str, *, claimant: str, expires_s: int) -> Request:
+    """Put the claim unless another claimant holds it."""
+    return {
+        "TableName": table,
+        "Item": claim_item(firing_id, claimant=claimant, expires_s=expires_s),
+        "ConditionExpression": "attribute_not_exists(pk) OR claimant = :c",
+        "ExpressionAttributeValues": {":c": string(claimant)},
+    }
+
+
+def release_firing(table: str, firing_id: str, *, claimant: str) -> Request:
+    """Delete the claim if ``claimant`` holds it."""
+    return {
+        "TableName": table,
+        "Key": key_item(firing_claim_key(firing_id)),
+        "ConditionExpression": "claimant = :c",
+        "ExpressionAttributeValues": {":c": string(claimant)},
+    }
+
+
+def put_successor(table: str, entry: IndexEntry) -> Request:
+    """Put the item unless a newer version of the timer holds its key."""
+    return {
+        "TableName": table,
+        "Item": index_item(entry),
+        "ConditionExpression": "attribute_not_exists(pk) OR v <= :v",
+        "ExpressionAttributeValues": {":v": number(entry.version)},
+    }
+
+
+def delete_stale(table: str, key: IndexKey, version: int) -> Request:
+    """Delete the item if it still belongs to ``version``."""
+    return {
+        "TableName": table,
+        "Key": key_item(key),
+        "ConditionExpression": "v = :v",
+        "ExpressionAttributeValues": {":v": number(version)},
+    }
+
+
+def begin_tick(
+    table: str, shard: int, *, token: str, now_s: float, lease_s: float, claim: int, first: int
+) -> Request:
+    """Take the lease (free, expired or ours) and raise ``claimed``, never lower it."""
+    return {
+        "TableName": table,
+        "Key": key_item(shard_state_key(shard)),
+        "UpdateExpression": (
+            "SET leaseOwner = :me, leaseUntil = :until, done = if_not_exists(done, :d), "
+            "claimed = :c, retiringSince = if_not_exists(retiringSince, :none)"
+        ),
+        "ConditionExpression": (
+            "(attribute_not_exists(leaseOwner) OR leaseOwner = :me OR leaseUntil < :now)"
+            " AND (attribute_not_exists(claimed) OR claimed <= :c)"
+        ),
+        "ExpressionAttributeValues": {
+            ":me": string(token),
+            ":until": {"N": repr(now_s + lease_s)},
+            ":now": {"N": repr(now_s)},
+            ":d": number(first - 1),
+            ":c": number(claim),
+            ":none": {"M": {}},
+        },
+        "ReturnValues": "ALL_NEW",
+    }
+
+
+def end_tick(
+    table: str, shard: int, *, token: str, done: int, mark: Mapping[int, int], unmark: Sequence[int]
+) -> Request:
+    """Record ``done`` and give the lease back, if it is still ours; (un)mark bases."""
+    if mark and unmark:
+        raise ValueError("mark and unmark in one call: both change `retiring`")
+    sets, removes = ["done = :d"], ["leaseOwner", "leaseUntil"]
+    values: dict[str, Any] = {":d": number(done), ":me": string(token)}
+    names: dict[str, str] = {}
+    tail = ""
+    for n, (base, minute) in enumerate(sorted(mark.items())):
+        names[f"#b{n}"] = str(base)
+        sets.append(f"retiringSince.#b{n} = :m{n}")
+        values[f":m{n}"] = number(minute)
+    if mark:
+        tail = " ADD retiring :marked"
+        values[":marked"] = numbers(mark)
+    for n, base in enumerate(sorted(unmark)):
+        names[f"#u{n}"] = str(base)
+        removes.append(f"retiringSince.#u{n}")
+    if unmark:
+        tail = " DELETE retiring :cleared"
+        values[":cleared"] = numbers(unmark)
+    request: Request = {
+        "TableName": table,
+        "Key": key_item(shard_state_key(shard)),
+        "UpdateExpression": f"SET {', '.join(sets)} REMOVE {', '.join(removes)}{tail}",
+        "ConditionExpression": "leaseOwner = :me",
+        "ExpressionAttributeValues": values,
+    }
+    if names:
+        request["ExpressionAttributeNames"] = names
+    return request
+
+
+def ensure_base(table: str, shard: int, base: int) -> Request:
+    return {
+        "TableName": table,
+        "Key": key_item(shard_state_key(shard)),
+        "UpdateExpression": "ADD bases :b DELETE retiring :b",
+        "ExpressionAttributeValues": {":b": numbers([base])},
+    }
+
+
+def retire_base(table: str, shard: int, base: int, *, marked_minute: int) -> Request:
+    """Drop ``base`` if it is still marked retiring since ``marked_minute``."""
+    return {
+        "TableName": table,
+        "Key": key_item(shard_state_key(shard)),
+        "UpdateExpression": "DELETE bases :b, retiring :b REMOVE retiringSince.#b",
+        "ConditionExpression": "contains(retiring, :one) AND retiringSince.#b = :m",
+        "ExpressionAttributeNames": {"#b": str(base)},
+        "ExpressionAttributeValues": {
+            ":b": numbers([base]),
+            ":one": number(base),
+            ":m": number(marked_minute),
+        },
+    }
+
+
+def move_timer(
+    table: str,
+    timer: Timer,
+    *,
+    target: int,
+    remove: Sequence[IndexKey],
+    entries: Sequence[IndexEntry],
+    old_claimed: int | None,
+    first_minute: int | None,
+    base: int | None,
+) -> list[Request]:
+    """The old shard idle at ``old_claimed``, the timer at its version, the target not past
+    ``first_minute`` (and ``base`` ensured on it); the items moved."""
+    old_check: Request = {"TableName": table, "Key": key_item(shard_state_key(timer.shard))}
+    if old_claimed is None:
+        old_check["ConditionExpression"] = "attribute_not_exists(claimed)"
+    else:
+        old_check["ConditionExpression"] = (
+            "claimed = :c AND done = :c AND attribute_not_exists(leaseOwner)"
+        )
+        old_check["ExpressionAttributeValues"] = {":c": number(old_claimed)}
+    # The target's `claimed` is checked, and the item's rate base ensured, in one action.
+    target_action: Request = {"TableName": table, "Key": key_item(shard_state_key(target))}
+    values: dict[str, Any] = {}
+    if first_minute is not None:
+        target_action["ConditionExpression"] = "attribute_not_exists(claimed) OR claimed < :f"
+        values[":f"] = number(first_minute)
+    if base is not None:
+        target_action["UpdateExpression"] = "ADD bases :b DELETE retiring :b"
+        values[":b"] = numbers([base])
+    if values:
+        target_action["ExpressionAttributeValues"] = values
+    new_keys = {entry.key for entry in entries}
+    actions: list[Request] = [
+        {"ConditionCheck": old_check},
+        {
+            "Update": {
+                "TableName": table,
+                "Key": key_item(timer_key(timer.owner, timer.id)),
+                "UpdateExpression": "SET #shard = :s",
+                "ConditionExpression": "version = :v",
+                "ExpressionAttributeNames": {"#shard": "shard"},
+                "ExpressionAttributeValues": {":s": number(target), ":v": number(timer.version)},
+            }
+        },
+        *(_delete(table, key) for key in dict.fromkeys(remove) if key not in new_keys),
+    ]
+    if base is not None:
+        actions.append({"Update": target_action})
+    elif first_minute is not None:
+        actions.append({"ConditionCheck": target_action})
+    actions += [{"Put": {"TableName": table, "Item": index_item(e)}} for e in entries]
+    return actions

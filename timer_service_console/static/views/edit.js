@@ -1,0 +1,157 @@
+// Create (#/new) and edit (#/edit/ID) a timer: the schedule previewed as it is typed, the job's
+// fields from its type's schema, the choices from the API's document, errors by their field.
+
+import { api, ApiError, enc, failure, jobTypes } from "../api.js";
+import { h, view } from "../dom.js";
+import { when } from "../format.js";
+import { fieldErrors, schemaForm } from "../forms.js";
+import { navigate } from "../router.js";
+import { documented } from "../schema.js";
+
+const FIRST_JOB_TYPE = "webhook"; // a new timer starts with it: a URL is all it needs
+const zones = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
+
+// A select of a documented choice, at `current` or else the API's default.
+function choice(id, name, documentedChoice, current, ...first) {
+  const selected = current === undefined ? documentedChoice.default : current;
+  return h("select", { id, name }, ...first,
+    documentedChoice.values.map((v) => h("option", { value: v, selected: selected === v }, v)));
+}
+
+export async function editView(id) {
+  const [types, timer, doc] = await Promise.all([
+    jobTypes(), id ? api("GET", `/periodic/${enc(id)}`) : null, documented()]);
+  const formError = h("p", { class: "field-error full", id: "form-error" });
+  const { field, setError, clear, forget } = fieldErrors(formError);
+  let jobForm = null;
+
+  const idInput = h("input", { id: "f-id", name: "id", required: true, value: timer?.id ?? "", readonly: Boolean(timer), autocomplete: "off" });
+  const checkId = () => idInput.setCustomValidity(
+    !idInput.value || doc.timerId.test(idInput.value) ? "" : "not a timer id (the API's pattern)");
+  idInput.addEventListener("input", checkId);
+  checkId();
+  const schedule = h("input", { id: "f-schedule", name: "schedule", value: timer?.schedule ?? "rate(5 minutes)", class: "mono", autocomplete: "off", spellcheck: "false" });
+  const zone = h("input", { id: "f-timezone", name: "timezone", list: "zones", value: timer?.timezone ?? (Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC"), autocomplete: "off" });
+  const zoneList = h("datalist", { id: "zones" }, zones.map((z) => h("option", { value: z })));
+  const startAt = h("input", { id: "f-startAt", name: "startAt", placeholder: "optional, e.g. 2027-01-01T09:00:00", value: timer?.startAt ?? "" });
+  const endAt = h("input", { id: "f-endAt", name: "endAt", placeholder: "optional", value: timer?.endAt ?? "" });
+  const preview = h("ol", { class: "preview", id: "schedule-preview" });
+  const previewNote = h("span", { class: "hint", id: "preview-note" });
+  const jobType = h("select", { id: "f-jobType", name: "jobType" },
+    types.map((t) => h("option", { value: t.name, selected: (timer?.jobType ?? FIRST_JOB_TYPE) === t.name }, t.name)));
+  const jobTypeHint = h("span", { class: "hint" });
+  const jobBox = h("div", { class: "full", id: "job-fields" });
+  const callbackData = h("textarea", { id: "f-timerCallbackData", name: "timerCallbackData", placeholder: '{"any": "JSON"}' },
+    timer && timer.timerCallbackData !== null ? JSON.stringify(timer.timerCallbackData, null, 2) : "");
+  const misfire = choice("f-misfirePolicy", "misfirePolicy", doc.misfirePolicy, timer?.misfirePolicy);
+  const delivery = choice("f-delivery", "delivery", doc.delivery, timer?.delivery);
+  const history = choice("f-history", "history", doc.history, timer?.history ?? "",
+    h("option", { value: "" }, "the job type's default"));
+  const enabled = h("input", { id: "f-enabled", name: "enabled", type: "checkbox", checked: timer ? timer.enabled : true });
+  const save = h("button", { type: "submit", class: "primary", id: "save" }, timer ? "Save changes" : "Create timer");
+
+  function renderJob(initial) {
+    const type = types.find((t) => t.name === jobType.value);
+    jobTypeHint.textContent = type ? `${type.summary}; keeps ${type.defaultHistory} by default` : "";
+    forget("job");
+    jobForm = schemaForm(type?.schema ?? {}, "job", initial ?? {}, field);
+    jobBox.replaceChildren(h("fieldset", {}, h("legend", {}, `${jobType.value} job`), jobForm.nodes));
+  }
+  jobType.addEventListener("change", () => renderJob({}));
+
+  let previewSeq = 0;
+  let previewTimer = null;
+  async function refreshPreview() {
+    const seq = ++previewSeq;
+    const request = { schedule: schedule.value.trim(), timezone: zone.value.trim() || "UTC" };
+    if (startAt.value.trim()) request.startAt = startAt.value.trim();
+    if (endAt.value.trim()) request.endAt = endAt.value.trim();
+    for (const path of ["schedule", "timezone", "startAt", "endAt"]) setError(path, "");
+    try {
+      const result = await api("POST", "/schedules/preview", request);
+      if (seq !== previewSeq) return;
+      preview.replaceChildren(...result.nextFireTimesLocal.map((local, n) =>
+        h("li", {}, `${when(result.nextFireTimes[n], result.timezone)} · ${local}`)));
+      previewNote.textContent = result.nextFireTimes.length
+        ? `Next ${result.nextFireTimes.length} firings in ${result.timezone}`
+        : "No firing after now.";
+    } catch (error) {
+      if (seq !== previewSeq) return;
+      preview.replaceChildren();
+      previewNote.textContent = "";
+      if (error instanceof ApiError && error.field) setError(error.field, error.message);
+      else previewNote.textContent = failure(error);
+    }
+  }
+  function schedulePreview() {
+    clearTimeout(previewTimer);
+    previewTimer = setTimeout(refreshPreview, 250);
+  }
+  for (const control of [schedule, zone, startAt, endAt]) control.addEventListener("input", schedulePreview);
+
+  async function submit(event) {
+    event.preventDefault();
+    clear();
+    const spec = {
+      schedule: schedule.value.trim(),
+      timezone: zone.value.trim() || "UTC",
+      jobType: jobType.value,
+      misfirePolicy: misfire.value,
+      delivery: delivery.value,
+      enabled: enabled.checked,
+    };
+    if (startAt.value.trim()) spec.startAt = startAt.value.trim();
+    if (endAt.value.trim()) spec.endAt = endAt.value.trim();
+    if (history.value) spec.history = history.value;
+    let problems = 0;
+    if (callbackData.value.trim()) {
+      try {
+        spec.timerCallbackData = JSON.parse(callbackData.value);
+      } catch {
+        setError("timerCallbackData", "timerCallbackData: not valid JSON");
+        problems++;
+      }
+    }
+    const job = jobForm.read(setError);
+    if (job === undefined) problems++;
+    else spec.job = job;
+    const timerId = idInput.value.trim();
+    if (!timerId) {
+      setError("id", "id: required");
+      problems++;
+    }
+    if (problems) return;
+    save.disabled = true;
+    try {
+      // an edit replaces the version it was made from, or is refused (412) if it changed since
+      await api("PUT", `/periodic/${enc(timerId)}`, spec, timer ? { "If-Match": `"${timer.version}"` } : {});
+      navigate(`#/timers/${enc(timerId)}`, timer ? `Saved ${timerId}.` : `Created ${timerId}.`);
+    } catch (error) {
+      if (error instanceof ApiError && error.field) setError(error.field, error.message);
+      else formError.textContent = failure(error);
+    } finally {
+      save.disabled = false;
+    }
+  }
+
+  const form = h("form", { class: "timer card", id: "timer-form", novalidate: true, onsubmit: submit },
+    field("Id", "id", idInput, timer ? "the id cannot change; create a new timer for another" : "your name for the timer: A-Z a-z 0-9 . _ : -"),
+    field("Schedule", "schedule", schedule, "rate(5 minutes), cron(0 9 ? * MON-FRI *) or at(2027-01-01T09:00:00)"),
+    field("Time zone", "timezone", zone, "IANA name; cron and at() times are local to it"),
+    h("div", { class: "full field" }, previewNote, preview),
+    field("Start at", "startAt", startAt),
+    field("End at", "endAt", endAt),
+    field("Job type", "jobType", jobType, jobTypeHint),
+    jobBox,
+    field("Callback data", "timerCallbackData", callbackData, "any JSON, handed to every firing"),
+    field("Misfire policy", "misfirePolicy", misfire, "after an outage: one late firing, all missed, or none"),
+    field("Delivery", "delivery", delivery, "deduplicated: never runs twice for a firing (a write per firing)"),
+    field("History", "history", history, "which runs the run history keeps"),
+    field("Enabled", "enabled", enabled),
+    formError,
+    h("div", { class: "actions full" }, h("a", { href: timer ? `#/timers/${enc(timer.id)}` : "#/" }, h("button", { type: "button" }, "Cancel")), save));
+  view.replaceChildren(h("h1", {}, timer ? `Edit ${timer.id}` : "New timer"), zoneList, form);
+  renderJob(timer?.job ?? {});
+  refreshPreview();
+  (timer ? schedule : idInput).focus();
+}
