@@ -17,7 +17,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from openapi_spec_validator import validate
 
-from tests.conftest import AwsResources, set_settings
+from tests.conftest import SIGNING_KEY, AwsResources, set_settings
 from timer_service.limits import MAX_BODY_BYTES
 from timer_service_local.gateway import OPEN_PATHS, GatewayApp
 from timer_service_local.limits import RateLimiter
@@ -59,12 +59,8 @@ class Front:
             return await client.request(method, path, **options)
 
 
-@pytest.fixture(params=["keyed", "keyless"])
-def stack(
-    request: pytest.FixtureRequest, aws: AwsResources, monkeypatch: pytest.MonkeyPatch
-) -> str:
+def local_settings(monkeypatch: pytest.MonkeyPatch, aws: AwsResources, *, keyed: bool) -> None:
     """The settings the local stack gives its API, with or without API keys."""
-    keyed = request.param == "keyed"
     set_settings(
         monkeypatch,
         region="us-east-1",
@@ -73,10 +69,17 @@ def stack(
         dispatch_queue_url=aws.dispatch_queue_url,
         dlq_url=aws.dlq_url,
         output_queue_url=aws.output_queue_url,
-        message_signing_key="test-message-signing-key-0123456789",
+        message_signing_key=SIGNING_KEY,
         api_auth="API_KEY" if keyed else "NONE",
         open_paths=tuple(sorted(OPEN_PATHS)),
     )
+
+
+@pytest.fixture(params=["keyed", "keyless"])
+def stack(
+    request: pytest.FixtureRequest, aws: AwsResources, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    local_settings(monkeypatch, aws, keyed=request.param == "keyed")
     return str(request.param)
 
 
