@@ -182,6 +182,7 @@ def openapi() -> Response[str]:
     "/periodic/<id>",
     success=(200, 201),
     errors=(412,),
+    conditions=("If-Match", "If-None-Match"),
     summary="Create or replace a timer",
 )
 def put_timer(id: TimerId, spec: TimerSpec) -> Response[TimerView]:
@@ -195,7 +196,12 @@ def get_timer(id: TimerId) -> Response[TimerView]:
 
 
 @app.operation(
-    "DELETE", "/periodic/<id>", errors=(404, 412), links_from_put=True, summary="Delete a timer"
+    "DELETE",
+    "/periodic/<id>",
+    errors=(404, 412),
+    conditions=("If-Match",),
+    links_from_put=True,
+    summary="Delete a timer",
 )
 def delete_timer(id: TimerId) -> dict[str, str]:
     return {"id": service().delete(_owner(), id, if_match=_if_match())}
@@ -213,6 +219,7 @@ def list_timers(
     "POST",
     "/periodic/<id>/pause",
     errors=(404, 412),
+    conditions=("If-Match",),
     links_from_put=True,
     summary="Stop a timer firing until resumed",
 )
@@ -225,6 +232,7 @@ def pause_timer(id: TimerId) -> Response[TimerView]:
     "POST",
     "/periodic/<id>/resume",
     errors=(404, 412),
+    conditions=("If-Match",),
     links_from_put=True,
     summary="Let a paused timer fire again",
 )

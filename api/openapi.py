@@ -38,6 +38,26 @@ ERRORS: dict[int, str] = {
     503: "The store is unavailable for a moment: retry",
 }
 ANY_REQUEST_ERRORS = (400, 403, 413)  # a body that is not JSON or too large; a foreign Host
+#: The conditional-request headers an operation takes (RFC 9110 13.1), as api/handler.py reads them.
+CONDITIONS: dict[str, dict[str, Any]] = {
+    "If-Match": {
+        "description": 'act only if the timer is at this version (its ETag, e.g. "3"), or * if'
+        " it exists: else 412",
+        "schema": {"type": "string", "pattern": r'^[ \t]*(\*|(W/)?"?[0-9]{1,18}"?)[ \t]*$'},
+        "examples": {"version": {"value": '"3"'}, "exists": {"value": "*"}},
+    },
+    "If-None-Match": {
+        "description": "* creates the timer only if it does not exist: else 412",
+        "schema": {"type": "string", "enum": ["*"]},
+    },
+}
+TIMER_HEADERS: dict[str, Any] = {  # with every answer that is a timer (TimerView)
+    "ETag": {
+        "description": "the timer's version, quoted: send it back in If-Match",
+        "required": True,
+        "schema": {"type": "string", "examples": ['"3"']},
+    }
+}
 ERROR_HEADERS: dict[int, dict[str, Any]] = {
     429: {
         "Retry-After": {
@@ -100,6 +120,7 @@ class Operation:
     operation_id: str
     success: tuple[int, ...]
     errors: tuple[int, ...]  # besides those of any request, of credentials and of the rate
+    conditions: tuple[str, ...] = ()  # CONDITIONS it takes
     links_from_put: bool = False  # PUT /periodic/{id} links to it
     uses_aws: bool = True  # reads or writes DynamoDB or SQS: a 503 when they fail for a moment
 
@@ -131,6 +152,7 @@ class DocumentedResolver(APIGatewayRestResolver):
         *,
         success: tuple[int, ...] = (200,),
         errors: tuple[int, ...] = (),
+        conditions: tuple[str, ...] = (),
         links_from_put: bool = False,
         uses_aws: bool = True,
         **options: Any,
@@ -146,6 +168,7 @@ class DocumentedResolver(APIGatewayRestResolver):
                     operation_id=handler.__name__,
                     success=success,
                     errors=errors,
+                    conditions=conditions,
                     links_from_put=links_from_put,
                     uses_aws=uses_aws,
                 )
@@ -221,9 +244,19 @@ class DocumentedResolver(APIGatewayRestResolver):
                 entry["security"] = [] if operation.openapi_path in open_paths else requirements
             responses = entry["responses"]
             responses.pop("422", None)
+            entry.setdefault("parameters", []).extend(
+                {"name": name, "in": "header", "required": False, **CONDITIONS[name]}
+                for name in operation.conditions
+            )
             success = responses.pop("200", {"description": "Success"})
+            is_timer = (
+                success.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref")
+                == "#/components/schemas/TimerView"
+            )
             for status in operation.success:
                 answer = dict(success)
+                if is_timer:
+                    answer["headers"] = TIMER_HEADERS
                 if operation.method == "PUT" and put_links:
                     answer["links"] = put_links
                 answer["description"] = {201: "Created", 202: "Accepted"}.get(

@@ -43,7 +43,7 @@ class Front:
             return lambda_handler(event, LocalContext())
 
         self.keyed = keyed
-        self._app = GatewayApp(invoke, api_keys=(KEY,) if keyed else (), limiter=limiter)
+        self.app = GatewayApp(invoke, api_keys=(KEY,) if keyed else (), limiter=limiter)
 
     def __call__(
         self, method: str, path: str, *, key: bool = True, **options: Any
@@ -54,7 +54,7 @@ class Front:
         return asyncio.run(self._send(method, path, headers=headers, **options))
 
     async def _send(self, method: str, path: str, **options: Any) -> httpx.Response:
-        transport = httpx.ASGITransport(app=self._app, client=("127.0.0.1", 50000))
+        transport = httpx.ASGITransport(app=self.app, client=("127.0.0.1", 50000))
         async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
             return await client.request(method, path, **options)
 
