@@ -158,7 +158,7 @@ class DocumentedResolver(APIGatewayRestResolver):
         **options: Any,
     ) -> Callable[[Handler], Handler]:
         """``route``, declaring the operation's statuses: ``errors`` are those of the operation
-        itself; those any request can get are added where they apply (:meth:`errors_of`)."""
+        itself; those any request can get are added where they apply (:meth:`_errors_of`)."""
 
         def register(handler: Handler) -> Handler:
             self.operations.append(
@@ -197,7 +197,7 @@ class DocumentedResolver(APIGatewayRestResolver):
             return set()
         return methods | {"OPTIONS"} | ({"HEAD"} if "GET" in methods else set())
 
-    def errors_of(self, operation: Operation, *, authenticated: bool) -> list[int]:
+    def _errors_of(self, operation: Operation, *, authenticated: bool) -> list[int]:
         """The errors ``operation`` can answer: those of any request, its own, a 401 (a stack
         with credentials) and a 429 (the rate limit) unless the front lets its path through,
         and a 503 when it calls AWS."""
@@ -244,10 +244,11 @@ class DocumentedResolver(APIGatewayRestResolver):
                 entry["security"] = [] if operation.openapi_path in open_paths else requirements
             responses = entry["responses"]
             responses.pop("422", None)
-            entry.setdefault("parameters", []).extend(
-                {"name": name, "in": "header", "required": False, **CONDITIONS[name]}
-                for name in operation.conditions
-            )
+            if operation.conditions:
+                entry.setdefault("parameters", []).extend(
+                    {"name": name, "in": "header", "required": False, **CONDITIONS[name]}
+                    for name in operation.conditions
+                )
             success = responses.pop("200", {"description": "Success"})
             is_timer = (
                 success.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref")
@@ -263,7 +264,7 @@ class DocumentedResolver(APIGatewayRestResolver):
                     status, success.get("description", "Success")
                 )
                 responses[str(status)] = answer
-            for status in self.errors_of(operation, authenticated=bool(schemes)):
+            for status in self._errors_of(operation, authenticated=bool(schemes)):
                 responses[str(status)] = {
                     "description": ERRORS[status],
                     **({"headers": ERROR_HEADERS[status]} if status in ERROR_HEADERS else {}),

@@ -15,10 +15,11 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.conftest import AwsResources, set_settings
+from tests.conftest import AwsResources, cold_start_handlers, set_settings
 from tests.functional.test_api_answers import KEY, Front, local_settings
 from timer_service_local.gateway import OPEN_PATHS, Gateway
 
@@ -68,29 +69,51 @@ def node_modules() -> Path:
     return installed / "node_modules"
 
 
-@pytest.fixture(scope="module")
-def client_project(node_modules: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A directory with the generated types (schema.ts), the program and the packages."""
+def _document(**settings: Any) -> str:
+    """The /openapi.json of a stack with these settings, from the API handler."""
     from api.handler import lambda_handler
     from timer_service_local.gateway import build_event
     from timer_service_local.lambda_context import LocalContext
 
-    work = tmp_path_factory.mktemp("typescript-client")
-    with pytest.MonkeyPatch.context() as patch:  # the keyed local stack's document
-        set_settings(patch, api_auth="API_KEY", open_paths=tuple(sorted(OPEN_PATHS)))
+    with pytest.MonkeyPatch.context() as patch:
+        set_settings(patch, **settings)
         event = build_event(
             method="GET", raw_path="/openapi.json", headers={}, body=b"", owner=None
         )
         answer = lambda_handler(event, LocalContext())
+    cold_start_handlers()  # the next event reads the environment as it is again
     assert answer["statusCode"] == 200
-    (work / "openapi.json").write_text(answer["body"])
+    return str(answer["body"])
+
+
+def _generate(work: Path, document: str, node_modules: Path) -> subprocess.CompletedProcess[str]:
+    (work / "openapi.json").write_text(document)
+    generator = node_modules / ".bin" / "openapi-typescript"
+    return _run([str(generator), "openapi.json", *GENERATE, "-o", "schema.ts"], work)
+
+
+@pytest.fixture(scope="module")
+def client_project(node_modules: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory with the generated types (schema.ts), the program and the packages."""
+    work = tmp_path_factory.mktemp("typescript-client")
+    # the keyed local stack's document: the one the program runs against
+    document = _document(api_auth="API_KEY", open_paths=tuple(sorted(OPEN_PATHS)))
     (work / "package.json").write_text(json.dumps({"type": "module", "private": True}))
     (work / "node_modules").symlink_to(node_modules, target_is_directory=True)
     shutil.copy(PROGRAM, work / PROGRAM.name)
-    generator = node_modules / ".bin" / "openapi-typescript"
-    made = _run([str(generator), "openapi.json", *GENERATE, "-o", "schema.ts"], work)
+    made = _generate(work, document, node_modules)
     assert made.returncode == 0, made.stdout + made.stderr
     return work
+
+
+def test_generator_takes_a_deployed_stacks_document_with_its_sigv4_scheme(
+    node_modules: Path, tmp_path: Path
+) -> None:
+    document = _document(api_auth="IAM")
+    assert "awsSigv4" in document
+    made = _generate(tmp_path, document, node_modules)
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert '"/periodic/{id}": {' in (tmp_path / "schema.ts").read_text()
 
 
 def _tsc(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
