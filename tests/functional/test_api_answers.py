@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -51,7 +52,11 @@ class Front:
         headers = dict(options.pop("headers", {}))
         if self.keyed and key:
             headers["X-Api-Key"] = KEY
-        return asyncio.run(self._send(method, path, headers=headers, **options))
+        # In a thread of its own: this one may have an event loop running (a worker whose
+        # browser tests hold Playwright's), where asyncio.run refuses to start.
+        with ThreadPoolExecutor(max_workers=1) as thread:
+            sent = thread.submit(asyncio.run, self._send(method, path, headers=headers, **options))
+            return sent.result()
 
     async def _send(self, method: str, path: str, **options: Any) -> httpx.Response:
         transport = httpx.ASGITransport(app=self.app, client=("127.0.0.1", 50000))
