@@ -101,7 +101,10 @@ def _api_auth() -> ApiAuth | None:
 
 
 app = DocumentedResolver(
-    enable_validation=True, json_body_deserializer=strict_json, api_auth=_api_auth
+    enable_validation=True,
+    json_body_deserializer=strict_json,
+    api_auth=_api_auth,
+    open_paths=lambda: _settings().open_paths,
 )
 app.enable_swagger(
     path="/docs",
@@ -155,7 +158,7 @@ def service() -> TimerService:
 # --- routes -------------------------------------------------------------------------------
 
 
-@app.operation("GET", "/health")
+@app.operation("GET", "/health", uses_aws=False)
 def health() -> dict[str, str]:
     return {"status": "ok", "version": __version__}
 
@@ -178,7 +181,8 @@ def openapi() -> Response[str]:
     "PUT",
     "/periodic/<id>",
     success=(200, 201),
-    errors=(403, 412),
+    errors=(412,),
+    conditions=("If-Match", "If-None-Match"),
     summary="Create or replace a timer",
 )
 def put_timer(id: TimerId, spec: TimerSpec) -> Response[TimerView]:
@@ -192,7 +196,12 @@ def get_timer(id: TimerId) -> Response[TimerView]:
 
 
 @app.operation(
-    "DELETE", "/periodic/<id>", errors=(404, 412), links_from_put=True, summary="Delete a timer"
+    "DELETE",
+    "/periodic/<id>",
+    errors=(404, 412),
+    conditions=("If-Match",),
+    links_from_put=True,
+    summary="Delete a timer",
 )
 def delete_timer(id: TimerId) -> dict[str, str]:
     return {"id": service().delete(_owner(), id, if_match=_if_match())}
@@ -210,6 +219,7 @@ def list_timers(
     "POST",
     "/periodic/<id>/pause",
     errors=(404, 412),
+    conditions=("If-Match",),
     links_from_put=True,
     summary="Stop a timer firing until resumed",
 )
@@ -222,6 +232,7 @@ def pause_timer(id: TimerId) -> Response[TimerView]:
     "POST",
     "/periodic/<id>/resume",
     errors=(404, 412),
+    conditions=("If-Match",),
     links_from_put=True,
     summary="Let a paused timer fire again",
 )
@@ -265,6 +276,7 @@ def list_runs(
 @app.operation(
     "POST",
     "/schedules/preview",
+    uses_aws=False,
     summary="The next firings of a schedule, as a timer created now would have them",
 )
 def preview_schedule(request: SchedulePreviewRequest) -> SchedulePreview:
@@ -301,7 +313,10 @@ def redrive_dead_letters(
 
 
 @app.operation(
-    "GET", "/job-types", summary="The installed job types and the schema of their job config"
+    "GET",
+    "/job-types",
+    uses_aws=False,
+    summary="The installed job types and the schema of their job config",
 )
 def list_job_types() -> list[dict[str, Any]]:
     return list(service().job_types())

@@ -2,17 +2,19 @@
 
 powertools generates the document from the routes; this resolver adds what it cannot know:
 each operation's success statuses (201 for a create, 202 for a trigger), the error answers in
-the API's one error shape (powertools documents a 422 the API never sends: validation errors
-are 400s here), and links from ``PUT /periodic/{id}`` to the operations on the created timer,
-for clients and for stateful testing. The same declarations give 405 answers their ``Allow``.
+the API's one error shape, each where the operation can give it (powertools documents a 422 the
+API never sends: validation errors are 400s here), and links from ``PUT /periodic/{id}`` to the
+operations on the created timer, for clients and for stateful testing. The same declarations
+give 405 answers their ``Allow``.
 It also declares how callers authenticate (an API key in ``X-Api-Key``, or SigV4 in the
-spelling API Gateway's own export uses), on every operation.
+spelling API Gateway's own export uses: its ``x-amazon-apigateway-authtype`` extension), for the
+whole API, and ``security: []`` on the paths the front lets through without credentials.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
@@ -25,15 +27,45 @@ ApiAuth = Literal["IAM", "API_KEY", "NONE"]
 
 ERRORS: dict[int, str] = {
     400: "The request is malformed; the error names the field",
-    401: "No caller identity (or no valid API key)",
-    403: "The caller has as many timers as allowed",
+    401: "No valid API key (or no caller identity)",
+    403: "Refused: a deployed stack's caller without valid credentials, a request from a web page"
+    " the local stack does not take (its Host or Origin), or a create over the caller's timer"
+    " quota",
     404: "No such timer for the caller",
     412: "The timer is not at the If-Match version (or, with If-None-Match: *, it exists)",
     413: "The request body is too large",
     429: "Too many requests: retry after the Retry-After header's seconds",
     503: "The store is unavailable for a moment: retry",
 }
-COMMON_ERRORS = (400, 401, 413, 429, 503)
+ANY_REQUEST_ERRORS = (400, 403, 413)  # a body that is not JSON or too large; a foreign Host
+#: The conditional-request headers an operation takes (RFC 9110 13.1), as api/handler.py reads them.
+CONDITIONS: dict[str, dict[str, Any]] = {
+    "If-Match": {
+        "description": 'act only if the timer is at this version (its ETag, e.g. "3"), or * if'
+        " it exists: else 412",
+        "schema": {"type": "string", "pattern": r'^[ \t]*(\*|(W/)?"?[0-9]{1,18}"?)[ \t]*$'},
+        "examples": {"version": {"value": '"3"'}, "exists": {"value": "*"}},
+    },
+    "If-None-Match": {
+        "description": "* creates the timer only if it does not exist: else 412",
+        "schema": {"type": "string", "enum": ["*"]},
+    },
+}
+TIMER_HEADERS: dict[str, Any] = {  # with every answer that is a timer (TimerView)
+    "ETag": {
+        "description": "the timer's version, quoted: send it back in If-Match",
+        "required": True,
+        "schema": {"type": "string", "examples": ['"3"']},
+    }
+}
+ERROR_HEADERS: dict[int, dict[str, Any]] = {
+    429: {
+        "Retry-After": {
+            "description": "seconds to wait before the next request",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    }
+}
 ERROR_SCHEMA = {
     "type": "object",
     "required": ["error"],
@@ -87,8 +119,10 @@ class Operation:
     path: str  # powertools form: /periodic/<id>
     operation_id: str
     success: tuple[int, ...]
-    errors: tuple[int, ...]
+    errors: tuple[int, ...]  # besides those of any request, of credentials and of the rate
+    conditions: tuple[str, ...] = ()  # CONDITIONS it takes
     links_from_put: bool = False  # PUT /periodic/{id} links to it
+    uses_aws: bool = True  # reads or writes DynamoDB or SQS: a 503 when they fail for a moment
 
     @property
     def openapi_path(self) -> str:
@@ -98,11 +132,18 @@ class Operation:
 class DocumentedResolver(APIGatewayRestResolver):
     """powertools' REST resolver whose OpenAPI document lists the answers the API gives."""
 
-    def __init__(self, *, api_auth: Callable[[], ApiAuth | None], **options: Any) -> None:
+    def __init__(
+        self,
+        *,
+        api_auth: Callable[[], ApiAuth | None],
+        open_paths: Callable[[], Collection[str]] = tuple,
+        **options: Any,
+    ) -> None:
         super().__init__(**options)
         self.operations: list[Operation] = []
         self.undocumented_paths: dict[str, set[str]] = {}  # e.g. Swagger UI's
-        self._api_auth = api_auth  # asked each time a document is made
+        self._api_auth = api_auth  # both asked each time a document is made
+        self._open_paths = open_paths
 
     def operation(
         self,
@@ -111,10 +152,13 @@ class DocumentedResolver(APIGatewayRestResolver):
         *,
         success: tuple[int, ...] = (200,),
         errors: tuple[int, ...] = (),
+        conditions: tuple[str, ...] = (),
         links_from_put: bool = False,
+        uses_aws: bool = True,
         **options: Any,
     ) -> Callable[[Handler], Handler]:
-        """``route``, declaring the operation's statuses (errors add to COMMON_ERRORS)."""
+        """``route``, declaring the operation's statuses: ``errors`` are those of the operation
+        itself; those any request can get are added where they apply (:meth:`_errors_of`)."""
 
         def register(handler: Handler) -> Handler:
             self.operations.append(
@@ -123,8 +167,10 @@ class DocumentedResolver(APIGatewayRestResolver):
                     path=path,
                     operation_id=handler.__name__,
                     success=success,
-                    errors=tuple(sorted({*COMMON_ERRORS, *errors})),
+                    errors=errors,
+                    conditions=conditions,
                     links_from_put=links_from_put,
+                    uses_aws=uses_aws,
                 )
             )
             decorated: Handler = self.route(
@@ -151,6 +197,17 @@ class DocumentedResolver(APIGatewayRestResolver):
             return set()
         return methods | {"OPTIONS"} | ({"HEAD"} if "GET" in methods else set())
 
+    def _errors_of(self, operation: Operation, *, authenticated: bool) -> list[int]:
+        """The errors ``operation`` can answer: those of any request, its own, a 401 (a stack
+        with credentials) and a 429 (the rate limit) unless the front lets its path through,
+        and a 503 when it calls AWS."""
+        errors = {*ANY_REQUEST_ERRORS, *operation.errors}
+        if operation.openapi_path not in self._open_paths():
+            errors |= {401, 429} if authenticated else {429}
+        if operation.uses_aws:
+            errors.add(503)
+        return sorted(errors)
+
     def get_openapi_schema(self, **options: Any) -> Any:
         schema = super().get_openapi_schema(**options)
         document = schema.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -161,10 +218,13 @@ class DocumentedResolver(APIGatewayRestResolver):
         components = document.setdefault("components", {}).setdefault("schemas", {})
         components["ErrorBody"] = ERROR_SCHEMA
         schemes = _SCHEMES_OF[self._api_auth()]
+        requirements = [{name: []} for name in schemes]  # alternatives: any one of them
+        open_paths = self._open_paths()
         if schemes:
             document["components"]["securitySchemes"] = {
                 name: SECURITY_SCHEMES[name] for name in schemes
             }
+            document["security"] = requirements
         for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
             components.pop(name, None)
         put_links = {
@@ -180,22 +240,34 @@ class DocumentedResolver(APIGatewayRestResolver):
             entry = found.get(operation.method.lower())
             if entry is None:
                 continue  # left out of the document (include_in_schema=False)
-            if schemes:  # alternatives: any one of them
-                entry["security"] = [{name: []} for name in schemes]
+            if schemes:  # said on each operation too: some tools read only the operation's
+                entry["security"] = [] if operation.openapi_path in open_paths else requirements
             responses = entry["responses"]
             responses.pop("422", None)
+            if operation.conditions:
+                entry.setdefault("parameters", []).extend(
+                    {"name": name, "in": "header", "required": False, **CONDITIONS[name]}
+                    for name in operation.conditions
+                )
             success = responses.pop("200", {"description": "Success"})
+            is_timer = (
+                success.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref")
+                == "#/components/schemas/TimerView"
+            )
             for status in operation.success:
                 answer = dict(success)
+                if is_timer:
+                    answer["headers"] = TIMER_HEADERS
                 if operation.method == "PUT" and put_links:
                     answer["links"] = put_links
                 answer["description"] = {201: "Created", 202: "Accepted"}.get(
                     status, success.get("description", "Success")
                 )
                 responses[str(status)] = answer
-            for status in operation.errors:
+            for status in self._errors_of(operation, authenticated=bool(schemes)):
                 responses[str(status)] = {
                     "description": ERRORS[status],
+                    **({"headers": ERROR_HEADERS[status]} if status in ERROR_HEADERS else {}),
                     "content": {
                         "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}
                     },

@@ -81,6 +81,9 @@ class Settings(BaseModel):
     # How callers authenticate in front of the API (the construct's apiAuth, or NONE for a
     # keyless local stack): what the OpenAPI document declares. None: read from each request.
     api_auth: Annotated[Literal["IAM", "API_KEY", "NONE"] | None, Env("API_AUTH")] = None
+    # The paths the front lets through without credentials or rate limit (the local stack's
+    # health and docs; none on a deployed stack): the OpenAPI document asks nothing of them.
+    open_paths: Annotated[tuple[str, ...], Env("OPEN_PATHS")] = ()
 
     @classmethod
     def env_name(cls, field: str) -> str:
@@ -95,7 +98,7 @@ class Settings(BaseModel):
             raw = _read(env, _env(field))
             if raw is None:
                 continue
-            if field == "service_functions":
+            if field in ("service_functions", "open_paths"):
                 names = tuple(name for name in raw.split(",") if name)
                 if names:
                     values[field] = names

@@ -120,6 +120,8 @@ class LocalStack:
             endpoint_url = self._emulator.url
             self.recovery.restored = dict(self._emulator.restored)
         resources = self.resources = provision(endpoint_url)
+        from timer_service_local.gateway import OPEN_PATHS
+
         settings = Settings(
             table_name=resources.table,
             idempotency_table=resources.idempotency_table,
@@ -130,6 +132,7 @@ class LocalStack:
             allow_private_targets=config.allow_private_targets,
             max_timers_per_owner=config.timer_quota,
             api_auth="API_KEY" if config.api_keys else "NONE",  # what /openapi.json says
+            open_paths=tuple(sorted(OPEN_PATHS)),
             snapshot_bucket=resources.snapshot_bucket,
             message_signing_key=Settings.from_env().message_signing_key
             or signing_key(config.state_dir),

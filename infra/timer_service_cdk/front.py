@@ -1,5 +1,6 @@
 """The REST API in front of the API function: IAM (SigV4) or API keys with a usage plan,
-throttled, with access logs and execution logs that expire."""
+throttled, with access logs and execution logs that expire, and API Gateway's own refusals in
+the API's one error shape."""
 
 from __future__ import annotations
 
@@ -21,6 +22,32 @@ LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 API_GATEWAY_LOGS = (
     "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
 )
+
+
+# API Gateway's refusals (before the function runs) by response type: the API's error code and
+# the field at fault. Its own body is {"message": ...}; the API's shape (ErrorBody of
+# /openapi.json) lets clients handle every error alike. Templates are not VTL: the code is fixed.
+_REFUSALS: dict[str, tuple[str, str | None]] = {
+    "MISSING_AUTHENTICATION_TOKEN": ("unauthorized", "Authorization"),
+    "INVALID_SIGNATURE": ("unauthorized", "Authorization"),
+    "EXPIRED_TOKEN": ("unauthorized", "Authorization"),
+    "ACCESS_DENIED": ("access_denied", "Authorization"),
+    "INVALID_API_KEY": ("unauthorized", "X-Api-Key"),
+    "THROTTLED": ("too_many_requests", None),
+    "QUOTA_EXCEEDED": ("request_quota_exceeded", None),
+    "REQUEST_TOO_LARGE": ("payload_too_large", "body"),
+    "DEFAULT_4XX": ("$context.error.responseType", None),
+    "DEFAULT_5XX": ("$context.error.responseType", None),
+}
+RETRY_AFTER_S = 1  # with a throttled answer: API Gateway gives no wait of its own
+
+
+def _error_template(code: str, field: str | None) -> str:
+    field_json = "null" if field is None else f'"{field}"'
+    return (
+        f'{{"error": {{"code": "{code}", "message": $context.error.messageString,'
+        f' "field": {field_json}}}}}'
+    )
 
 
 class ApiAuth(enum.Enum):
@@ -101,6 +128,13 @@ def rest_api(
         retention=LOG_RETENTION,
         removal_policy=removal_policy,
     )
+    for kind, (code, field) in _REFUSALS.items():
+        api.add_gateway_response(
+            f"Refusal{kind.title().replace('_', '')}",
+            type=apigateway.ResponseType.of(kind),
+            templates={"application/json": _error_template(code, field)},
+            response_headers={"Retry-After": f"'{RETRY_AFTER_S}'"} if kind == "THROTTLED" else None,
+        )
     acknowledge(api, "APIG2")
     acknowledge(api, "COG4")
     acknowledge(api, "APIG3")

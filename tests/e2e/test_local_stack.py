@@ -170,6 +170,23 @@ def test_api_key_is_required_when_set(keyed_stack: StackProcess) -> None:
     assert allowed.status_code == 201
 
 
+def test_keyed_stack_document_asks_a_key_of_exactly_the_operations_that_need_one(
+    keyed_stack: StackProcess,
+) -> None:
+    # GIVEN the keyed stack's own document (fetched without a key: it is public)
+    stack = keyed_stack
+    document = httpx.get(f"{stack.url}/openapi.json").json()
+    assert document["security"] == [{"api_key": []}]
+    # WHEN each documented operation is called without a key
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            url = stack.url + path.replace("{id}", "no-key")
+            answered = httpx.request(method, url, json={} if method in ("put", "post") else None)
+            # THEN it is refused (401) exactly when the document says it needs a key
+            needs_key = operation.get("security", document["security"]) != []
+            assert (answered.status_code == 401) == needs_key, (method, path, answered.text)
+
+
 def test_banner_shows_urls_and_a_curl_example(local_stack: Callable[..., StackProcess]) -> None:
     stack = local_stack("--shards", "2")
     banner = "\n".join(stack.output)

@@ -417,3 +417,52 @@ def test_cfn_lint_finds_no_error(variant: str, request: pytest.FixtureRequest) -
 def test_impossible_props_are_refused(props: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         synthesize(**props)
+
+
+# What API Gateway puts in a gateway response's template (API Gateway Developer Guide, "Gateway
+# responses for REST APIs" and "$context variables": messageString is the message, quoted).
+GATEWAY_CONTEXT = {
+    "$context.error.messageString": '"Missing Authentication Token"',
+    "$context.error.message": "Missing Authentication Token",
+    "$context.error.responseType": "MISSING_AUTHENTICATION_TOKEN",
+}
+# The refusals API Gateway answers itself before the API function runs (supported gateway
+# response types): SigV4 and API key failures, throttling and quota, a body over its limit.
+GATEWAY_REFUSALS = {
+    "MISSING_AUTHENTICATION_TOKEN",
+    "INVALID_SIGNATURE",
+    "EXPIRED_TOKEN",
+    "ACCESS_DENIED",
+    "INVALID_API_KEY",
+    "THROTTLED",
+    "QUOTA_EXCEEDED",
+    "REQUEST_TOO_LARGE",
+    "DEFAULT_4XX",
+    "DEFAULT_5XX",
+}
+
+
+def test_api_gateway_refusals_answer_in_the_apis_error_shape(
+    default_stack: Synthesized, api_key_stack: Synthesized
+) -> None:
+    import jsonschema
+
+    from api.openapi import ERROR_SCHEMA
+
+    for stack in (default_stack, api_key_stack):
+        # GIVEN the gateway responses of a deployed stack, IAM or keyed
+        responses = {
+            r["Properties"]["ResponseType"]: r["Properties"]
+            for r in stack.resources("AWS::ApiGateway::GatewayResponse").values()
+        }
+        assert set(responses) >= GATEWAY_REFUSALS
+        for kind, response in responses.items():
+            # WHEN API Gateway fills in the template THEN it is the API's one error shape
+            body = response["ResponseTemplates"]["application/json"]
+            for name, value in GATEWAY_CONTEXT.items():
+                body = body.replace(name, value)
+            answered = json.loads(body)
+            jsonschema.validate(answered, ERROR_SCHEMA)
+            assert answered["error"]["message"] == "Missing Authentication Token", kind
+        throttled = responses["THROTTLED"]["ResponseParameters"]
+        assert throttled["gatewayresponse.header.Retry-After"] == "'1'"  # clients wait, then retry
