@@ -234,9 +234,11 @@ def test_client_with_nothing_listening_raises_a_connection_error() -> None:
     with socket.socket() as free:
         free.bind(("127.0.0.1", 0))
         port = free.getsockname()[1]
-    with TimerClient(f"http://127.0.0.1:{port}", retry=FAST) as timers:
-        with pytest.raises(ApiConnectionError, match="cannot reach the API"):
-            timers.trigger("a")  # nothing was sent: tried again, even a trigger
+    with (
+        TimerClient(f"http://127.0.0.1:{port}", retry=FAST) as timers,
+        pytest.raises(ApiConnectionError, match="cannot reach the API"),
+    ):
+        timers.trigger("a")  # nothing was sent: safe to try again, even for a trigger
 
 
 def test_client_sends_conditions_as_the_api_reads_them_and_raises_412(api: ScriptedApi) -> None:

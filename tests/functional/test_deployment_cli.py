@@ -17,9 +17,11 @@ from timer_service_cli.main import main
 
 @dataclass
 class SignedApi:
-    """An HTTP server that checks SigV4 signatures as API Gateway would, with botocore."""
+    """An HTTP server that checks SigV4 signatures as API Gateway would, with botocore; it
+    answers what ``bodies`` holds for the path (without its query), else the check's result."""
 
     requests: list[dict[str, Any]] = field(default_factory=list)
+    bodies: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         api = self
@@ -46,7 +48,10 @@ class SignedApi:
             {"method": request.command, "path": request.path, "headers": headers, "body": body}
         )
         status = 200 if valid else 403
-        payload = json.dumps({"signatureValid": valid, "path": request.path}).encode()
+        answer = {"signatureValid": valid, "path": request.path}
+        if valid:
+            answer = self.bodies.get(request.path.split("?")[0], answer)
+        payload = json.dumps(answer).encode()
         request.send_response(status)
         request.send_header("Content-Type", "application/json")
         request.send_header("Content-Length", str(len(payload)))
