@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,7 +27,7 @@ from timer_service.models import SchedulePreviewRequest, TimerSpec
 pytestmark = pytest.mark.e2e
 
 KEY, QUOTA_KEY = "client-key", "quota-key"  # two tenants
-QUOTA = 30
+QUOTA = 40
 
 
 @pytest.fixture(scope="module")
@@ -171,3 +173,23 @@ def test_async_client_makes_the_same_calls_many_at_once(stack: StackProcess) -> 
                 await timers.get("async-3")
 
     asyncio.run(calls())
+
+
+def test_the_guide_s_recipe_for_many_timers_creates_them(stack: StackProcess) -> None:
+    import functools
+    import re
+
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "client.md").read_text()
+    recipe = guide.split("## Recipe: create 10,000 timers quickly", 1)[1]
+    block = re.search(r"```python\n(.*?)```", recipe, re.S)
+    assert block is not None
+    code = block.group(1).rsplit("asyncio.run(", 1)[0]  # all but its run against :8080
+    namespace: dict[str, Any] = {}
+    exec(compile(code, "docs/client.md", "exec"), namespace)
+    namespace["AsyncTimerClient"] = functools.partial(AsyncTimerClient, api_key=KEY)
+    asyncio.run(namespace["create_all"](stack.url, 20))
+    with TimerClient(stack.url, api_key=KEY) as client:
+        made = [t.id for t in client.iter_timers() if t.id.startswith("order-0")]
+        assert made == [f"order-{n:05d}" for n in range(20)]
+        for timer_id in made:
+            client.delete(timer_id)

@@ -82,3 +82,14 @@ def test_stack_option_reads_the_url_from_the_stack_and_signs(
     assert [json.loads(line)["id"] for line in capsys.readouterr().out.splitlines()] == ["a"]
     (request,) = signed_api.requests
     assert request["headers"]["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=")
+
+
+def test_every_exit_code_is_in_the_guide_s_table() -> None:
+    import re
+
+    from timer_service_cli.timers import EXIT_CODES
+
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "client.md").read_text()
+    table = guide.split("Exit codes, for scripts:", 1)[1].split("\n\n", 2)[1]
+    documented = {int(code) for code in re.findall(r"^\| (\d) \|", table, re.M)}
+    assert documented == set(EXIT_CODES)
