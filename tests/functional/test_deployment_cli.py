@@ -27,6 +27,8 @@ class SignedApi:
         api = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as API Gateway
+
             def do_PUT(self) -> None:
                 api.answer(self)
 
@@ -45,7 +47,13 @@ class SignedApi:
         headers = dict(request.headers.items())
         valid = verify(request.command, f"http://{headers['Host']}{request.path}", headers, body)
         self.requests.append(
-            {"method": request.command, "path": request.path, "headers": headers, "body": body}
+            {
+                "method": request.command,
+                "path": request.path,
+                "headers": headers,
+                "body": body,
+                "peer": request.client_address,
+            }
         )
         status = 200 if valid else 403
         answer = {"signatureValid": valid, "path": request.path}
