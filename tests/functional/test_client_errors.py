@@ -325,6 +325,15 @@ def test_client_auth_is_none_on_loopback_a_key_when_given_else_sigv4(api: Script
         assert isinstance(auth, SigV4Auth) and auth.region == "ap-south-1"
     with TimerClient(deployed_url, auth="none") as unsigned:
         assert unsigned.options.auth is None
+    with (
+        TimerClient("http://[::1]:8080") as v6,
+        TimerClient("http://localhost.example.com") as named,
+    ):
+        assert v6.options.auth is None and isinstance(named.options.auth, SigV4Auth)
+    with TimerClient(deployed_url, auth="sigv4", api_key="plan-key") as both:
+        # an IAM stack whose usage plan wants a key too: signed, and the key sent
+        assert isinstance(both.options.auth, SigV4Auth)
+        assert both.options.headers["X-Api-Key"] == "plan-key"
 
 
 def test_for_stack_reads_the_api_url_from_the_stack_and_signs_for_its_region(

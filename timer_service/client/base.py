@@ -3,6 +3,7 @@ and how a call's answer becomes a result or a typed error."""
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from typing import Any, Literal, TypeAlias
 
@@ -28,11 +29,15 @@ __all__ = [
 DEFAULT_TIMEOUT_S = 30.0  # API Gateway gives a request 29 s
 USER_AGENT = f"timer-service-client/{__version__} httpx/{httpx.__version__}"
 AuthChoice: TypeAlias = httpx.Auth | Literal["auto", "sigv4", "none"]
-_LOOPBACK = ("127.", "localhost", "::1", "[::1]")
 
 
 def _loopback(url: httpx.URL) -> bool:
-    return url.host.startswith(_LOOPBACK)
+    if url.host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(url.host).is_loopback
+    except ValueError:  # a name
+        return False
 
 
 def resolve_auth(
@@ -94,6 +99,8 @@ class ClientOptions:
             )
         self.retry = retry
         self.headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})}
+        if api_key is not None and not isinstance(self.auth, ApiKeyAuth):
+            self.headers["X-Api-Key"] = api_key  # with SigV4 too: an IAM stack's usage plan
         self.limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=100)
 
     def http_options(self) -> dict[str, Any]:
