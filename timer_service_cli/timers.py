@@ -43,7 +43,8 @@ EXIT_UNAVAILABLE = 5
 EXIT_CODES = {
     EXIT_OK: "done",
     EXIT_ERROR: "the API refused the request (a 4xx not below: 400, 401, 403, 413), or no stack"
-    " to call (no local stack running, a stack that is not there, no AWS credentials)",
+    " to call (no local stack running, a stack that is not there, no AWS credentials, a URL"
+    " that answers but not as the API)",
     EXIT_USAGE: "a mistake on the command line: unknown option, a body that is not a JSON object",
     EXIT_NOT_FOUND: "no such timer (404)",
     EXIT_CONFLICT: "the timer is not as the condition said (412: --if-match, --if-none-match; 409)",
@@ -192,6 +193,7 @@ def _runner(
             RateLimitError,
             ServerError,
             TimerServiceApiError,
+            UnexpectedResponseError,
         )
 
         name = f"timer-service timers {args.timers_command}"
@@ -201,7 +203,12 @@ def _runner(
         except UsageError as exc:
             print(f"{name}: {exc}", file=sys.stderr)
             return EXIT_USAGE
-        except (TimerServiceApiError, ApiConnectionError, ClientConfigError) as exc:
+        except (
+            TimerServiceApiError,
+            ApiConnectionError,
+            ClientConfigError,
+            UnexpectedResponseError,
+        ) as exc:
             print(f"{name}: {exc}", file=sys.stderr)
             if isinstance(exc, NotFoundError):
                 return EXIT_NOT_FOUND

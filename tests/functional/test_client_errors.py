@@ -31,6 +31,7 @@ from timer_service.client import (
     ServiceUnavailableError,
     SigV4Auth,
     TimerClient,
+    UnexpectedResponseError,
 )
 from timer_service.models import TimerSpec
 
@@ -263,6 +264,17 @@ def test_client_on_404_raises_not_found_naming_the_field(api: ScriptedApi) -> No
     with client(api) as timers, pytest.raises(NotFoundError) as raised:
         timers.get("gone")
     assert (raised.value.code, raised.value.field) == ("not_found", "id")
+
+
+def test_a_success_that_is_not_the_api_s_answer_is_an_unexpected_response(
+    api: ScriptedApi,
+) -> None:
+    api.script("GET /periodic/a", Answer(200, {"hello": "world"}))
+    with (
+        client(api) as timers,
+        pytest.raises(UnexpectedResponseError, match="not with a TimerView"),
+    ):
+        timers.get("a")
 
 
 def test_client_quotes_an_id_so_it_never_reaches_another_route(api: ScriptedApi) -> None:

@@ -40,6 +40,7 @@ from timer_service.client.errors import (
     ServiceUnavailableError,
     TimerClientError,
     TimerServiceApiError,
+    UnexpectedResponseError,
 )
 from timer_service.client.retry import RetryPolicy
 from timer_service.client.sync import TimerClient
@@ -69,5 +70,6 @@ __all__ = [
     "TimerClient",
     "TimerClientError",
     "TimerServiceApiError",
+    "UnexpectedResponseError",
     "region_of_url",
 ]

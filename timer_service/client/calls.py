@@ -10,8 +10,9 @@ from typing import Any, Generic, Literal, TypeAlias, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
+from timer_service.client.errors import UnexpectedResponseError
 from timer_service.dead_letters import DeadLetterPage, RedriveResult
 from timer_service.models import (
     SchedulePreview,
@@ -45,7 +46,18 @@ class Call(Generic[T]):
 
 
 def _model(kind: type[M]) -> Callable[[httpx.Response], M]:
-    return lambda response: kind.model_validate_json(response.content)
+    def read(response: httpx.Response) -> M:
+        try:
+            return kind.model_validate_json(response.content)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first.get("loc", ())) or "body"
+            raise UnexpectedResponseError(
+                f"{response.request.method} {response.request.url.path} answered"
+                f" {response.status_code}, but not with a {kind.__name__} ({where}: {first['msg']})"
+            ) from exc
+
+    return read
 
 
 def _json(response: httpx.Response) -> Any:
@@ -67,7 +79,7 @@ def _body(value: Body | None) -> bytes | None:
         return None
     if isinstance(value, BaseModel):  # what the caller set; the API fills in the defaults
         return value.model_dump_json(by_alias=True, exclude_unset=True).encode()
-    return json.dumps(value, separators=(",", ":")).encode()
+    return json.dumps(dict(value), separators=(",", ":")).encode()
 
 
 def _conditions(if_match: IfMatch = None, if_none_match: bool = False) -> dict[str, str]:

@@ -14,6 +14,8 @@ TimerClientError                     anything the client raises on purpose; ``.m
  │         └── ServiceUnavailableError   503: the store was unavailable (retry later)
  ├── ApiConnectionError              no answer: refused, reset, DNS (after the retries)
  │    └── ApiTimeoutError            no answer within the timeout
+ ├── UnexpectedResponseError         a success whose body is not what the API answers (the URL
+ │                                   is another server's, or a proxy answered)
  └── ClientConfigError               the call cannot be made as the client is set up
       ├── DeploymentError            the stack is not there, lacks an output, or no region
       └── CredentialsError           SigV4 without AWS credentials
@@ -48,6 +50,7 @@ __all__ = [
     "ServiceUnavailableError",
     "TimerClientError",
     "TimerServiceApiError",
+    "UnexpectedResponseError",
     "api_error",
 ]
 
@@ -129,6 +132,10 @@ class ApiConnectionError(TimerClientError):
 
 class ApiTimeoutError(ApiConnectionError):
     """The API gave no answer within the client's timeout."""
+
+
+class UnexpectedResponseError(TimerClientError):
+    """A success answer whose body is not the API's (another server at that URL, a proxy)."""
 
 
 class ClientConfigError(TimerClientError):
