@@ -178,6 +178,17 @@ def test_public_names_are_exported_and_exist() -> None:
         assert hasattr(timer_service, name), name
 
 
+def test_the_client_s_public_names_are_exported_and_exist() -> None:
+    import timer_service.client as client
+
+    assert sorted(client.__all__) == client.__all__
+    for name in client.__all__:
+        assert hasattr(client, name), name
+    # every error it raises is importable from the package
+    errors = {n for n in dir(client.errors) if n.endswith("Error") and n[0].isupper()}
+    assert errors <= set(client.__all__)
+
+
 def test_importing_handlers_builds_no_client_and_reads_no_table() -> None:
     # A fresh interpreter without AWS settings: importing must not fail or touch AWS.
     code = "import api.handler, timer_service_cli.main, callbacks.job_types.webhook; print('ok')"
