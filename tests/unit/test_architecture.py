@@ -179,7 +179,7 @@ def test_public_names_are_exported_and_exist() -> None:
 
 
 def test_the_client_s_public_names_are_exported_and_exist() -> None:
-    import timer_service.client as client
+    from timer_service import client
 
     assert sorted(client.__all__) == client.__all__
     for name in client.__all__:
