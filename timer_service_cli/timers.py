@@ -262,7 +262,7 @@ def _json_lines(args: argparse.Namespace) -> bool:
 
 def _print_json(value: BaseModel | dict[str, Any]) -> None:
     if isinstance(value, dict):
-        print(json.dumps(value, separators=(",", ":")), flush=False)
+        print(json.dumps(value, separators=(",", ":")))
     else:
         print(value.model_dump_json(by_alias=True))
 
