@@ -115,3 +115,35 @@ def test_api_key_auth_sends_the_key_and_no_signature() -> None:
     sent = signed(ApiKeyAuth("s3cret"), request)
     assert sent.headers["X-Api-Key"] == "s3cret"
     assert "Authorization" not in sent.headers
+
+
+def test_both_clients_send_a_signature_botocore_accepts() -> None:
+    import asyncio
+
+    from tests.functional.test_deployment_cli import verify
+    from timer_service.client import AsyncTimerClient, TimerClient
+
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"redriven": 0, "more": False})
+
+    url = "https://abc123.execute-api.us-east-1.amazonaws.com/prod"
+    auth = SigV4Auth(region="us-east-1", credentials=Credentials("testing", "testing"))
+    with TimerClient(url, auth=auth, transport=httpx.MockTransport(answer)) as client:
+        client.redrive(["f1"])
+
+    async def redrive() -> None:
+        transport = httpx.MockTransport(answer)
+        async with AsyncTimerClient(url, auth=auth, transport=transport) as client:
+            await client.redrive(["f2"])
+
+    asyncio.run(redrive())
+    for request in seen:
+        headers = {name.decode(): value.decode() for name, value in request.headers.raw}
+        assert verify(request.method, str(request.url), headers, request.content)
+    assert [request.content for request in seen] == [
+        b'{"firingIds":["f1"]}',
+        b'{"firingIds":["f2"]}',
+    ]
