@@ -41,6 +41,7 @@ from timer_service.models import (
     TimerPage,
     TimerSpec,
     TimerView,
+    TriggerView,
     is_timer_id,
 )
 from timer_service.runs import RUN_TOKEN_PATTERN, RunPage
@@ -249,12 +250,13 @@ def resume_timer(id: TimerId) -> Response[TimerView]:
     links_from_put=True,
     summary="Fire a timer now, outside its schedule",
 )
-def trigger_timer(id: TimerId) -> Response[dict[str, str]]:
+def trigger_timer(id: TimerId) -> Response[TriggerView]:
     result = service().trigger(_owner(), id)
+    view = TriggerView(id=result.id, firing_id=result.firing_id, scheduled_at=result.scheduled_at)
     return Response(
         status_code=202,
         content_type=content_types.APPLICATION_JSON,
-        body={"id": result.id, "firingId": result.firing_id, "scheduledAt": result.scheduled_at},
+        body=view.model_dump(mode="json", by_alias=True),
     )
 
 

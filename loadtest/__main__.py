@@ -7,6 +7,7 @@
     api    the local stack as a user meets it: request latency, stop time, crash loss
     dlq    one tenant's dead letters among many of another's: list and redrive times
     coldstart  each Lambda handler's import time from the bundle, on arm64 (qemu)
+    client creates through AsyncTimerClient and TimerClient; its cost a call over httpx
 
 Every scenario prints a summary table, and writes its figures with ``--json PATH`` (stable
 keys) and a chart with ``--plot PATH.png`` where it has one.
@@ -21,7 +22,7 @@ from loadtest import harness
 
 
 def _scenarios() -> dict[str, ModuleType]:
-    from loadtest import api, coldstart, cost, dead_letters, e2e, html, scale
+    from loadtest import api, client, coldstart, cost, dead_letters, e2e, html, scale
 
     return {
         "e2e": e2e,
@@ -31,6 +32,7 @@ def _scenarios() -> dict[str, ModuleType]:
         "api": api,
         "dlq": dead_letters,
         "coldstart": coldstart,
+        "client": client,
     }
 
 

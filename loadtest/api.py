@@ -1,11 +1,12 @@
 """The local stack as a user meets it: request latency, bulk creation, stop time, crash loss.
 
 Starts a fresh ``timer-service dev`` (a subprocess, its own state directory, no request rate
-limit) and measures, on one keep-alive connection unless said otherwise:
+limit) and measures, through :class:`timer_service.client.TimerClient` on one keep-alive
+connection unless said otherwise:
 
 - PUT /periodic/{id}: ``--requests`` sequential creates, p50/p95;
 - GET /periodic/{id}: as many sequential reads, p50/p95;
-- ``--bulk`` creates by ``--clients`` clients at once: wall time;
+- ``--bulk`` creates by ``--clients`` threads at once (one client, its pool): wall time;
 - graceful stop: SIGTERM until the process has exited;
 - crash: 50 PUTs answered 201, SIGKILL 2 s (and 15 s) later, restart on the same state
   directory: how many of the 50 timers are there;
@@ -27,9 +28,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from loadtest.stack import StackProcess, descendants, start_stack
+from timer_service.client import NotFoundError, TimerClient
 
 __all__ = ["configure", "measure", "report", "run"]
 
@@ -58,7 +58,7 @@ def measure(
         stack = _start(state_dir)
         try:
             figures["idle_cpu_percent"] = _idle_cpu_percent(stack, idle_s)
-            with httpx.Client(base_url=stack.url, timeout=30) as client:
+            with TimerClient(stack.url, timeout=30) as client:
                 _put(client, "warm-up")
                 put_ms = [_timed(lambda n=n: _put(client, f"seq-{n}")) for n in range(requests)]
                 get_ms = [_timed(lambda n=n: _get(client, f"seq-{n}")) for n in range(requests)]
@@ -86,16 +86,12 @@ def _start(state_dir: Path) -> StackProcess:
     return start_stack("--quiet", "--rate-limit", "0", "--state-dir", str(state_dir), cwd=state_dir)
 
 
-def _put(client: httpx.Client, timer_id: str) -> None:
-    response = client.put(f"/periodic/{timer_id}", json=BODY)
-    if response.status_code not in (200, 201):
-        raise RuntimeError(f"PUT {timer_id}: {response.status_code} {response.text}")
+def _put(client: TimerClient, timer_id: str) -> None:
+    client.put(timer_id, BODY)
 
 
-def _get(client: httpx.Client, timer_id: str) -> None:
-    response = client.get(f"/periodic/{timer_id}")
-    if response.status_code != 200:
-        raise RuntimeError(f"GET {timer_id}: {response.status_code} {response.text}")
+def _get(client: TimerClient, timer_id: str) -> None:
+    client.get(timer_id)
 
 
 def _timed(call: Any) -> float:
@@ -111,16 +107,18 @@ def _p50_p95(values: list[float]) -> tuple[float, float]:
 
 
 def _bulk_create(url: str, count: int, clients: int) -> float:
-    def create(worker: int) -> None:
-        with httpx.Client(base_url=url, timeout=60) as client:
+    """``count`` creates by ``clients`` threads at once, on one client (its pool)."""
+    with TimerClient(url, timeout=60) as client:
+
+        def create(worker: int) -> None:
             for n in range(worker, count, clients):
                 _put(client, f"bulk-{n}")
 
-    started = time.perf_counter()
-    with ThreadPoolExecutor(clients) as pool:
-        for future in [pool.submit(create, worker) for worker in range(clients)]:
-            future.result()
-    return round(time.perf_counter() - started, 1)
+        started = time.perf_counter()
+        with ThreadPoolExecutor(clients) as pool:
+            for future in [pool.submit(create, worker) for worker in range(clients)]:
+                future.result()
+        return round(time.perf_counter() - started, 1)
 
 
 def _cpu_s(pids: list[int]) -> float:
@@ -146,7 +144,7 @@ def _crash(state_dir: Path, after_s: float) -> int:
     """Timers of 50 answered PUTs that are back after a SIGKILL ``after_s`` later."""
     stack = _start(state_dir)
     try:
-        with httpx.Client(base_url=stack.url, timeout=30) as client:
+        with TimerClient(stack.url, timeout=30) as client:
             for n in range(CRASH_TIMERS):
                 _put(client, f"crash-{n}")
         time.sleep(after_s)
@@ -154,12 +152,18 @@ def _crash(state_dir: Path, after_s: float) -> int:
         stack.kill()
     stack = _start(state_dir)
     try:
-        with httpx.Client(base_url=stack.url, timeout=30) as client:
-            return sum(
-                client.get(f"/periodic/crash-{n}").status_code == 200 for n in range(CRASH_TIMERS)
-            )
+        with TimerClient(stack.url, timeout=30) as client:
+            return sum(_exists(client, f"crash-{n}") for n in range(CRASH_TIMERS))
     finally:
         stack.kill()
+
+
+def _exists(client: TimerClient, timer_id: str) -> bool:
+    try:
+        client.get(timer_id)
+    except NotFoundError:
+        return False
+    return True
 
 
 def report(figures: dict[str, Any], console: Any) -> None:

@@ -7,7 +7,9 @@ them), then times, through the HTTP API:
 - the first tenant's ``GET /dlq`` (all of its own, whatever the other has), twice: looking
   changes nothing;
 - its ``POST /dlq/redrive`` (each of its letters sent back once);
-- the other tenant's first page, and one redrive call of theirs (up to 1,000 letters).
+- the other tenant's first page, and one redrive call of theirs (up to 1,000 letters);
+
+each tenant through a :class:`timer_service.client.TimerClient` with its key.
 
     .venv/bin/python -m loadtest dlq [--others 10000] [--mine 3] [--json PATH]
 """
@@ -22,9 +24,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from loadtest.stack import start_stack
+from timer_service.client import TimerClient
 
 __all__ = ["configure", "report", "run"]
 
@@ -88,26 +89,22 @@ def run(args: argparse.Namespace, progress: Any = None) -> dict[str, Any]:
             figures["seed_s"] = round(time.perf_counter() - started, 1)
             if progress:
                 progress(1, 2, "listing and redriving")
-            mine = httpx.Client(
-                base_url=stack.url, headers={"X-Api-Key": KEYS["mine"]}, timeout=120
-            )
-            others = httpx.Client(
-                base_url=stack.url, headers={"X-Api-Key": KEYS["others"]}, timeout=120
-            )
-            figures["list_s"], first = _timed(lambda: mine.get("/dlq", params={"limit": 100}))
-            figures["list_again_s"], again = _timed(lambda: mine.get("/dlq", params={"limit": 100}))
-            figures["listed"] = len(first.json()["items"])
-            figures["looking_changed_nothing"] = first.json() == again.json()
-            figures["redrive_s"], redrive = _timed(lambda: mine.post("/dlq/redrive"))
-            figures["redriven"] = redrive.json()["redriven"]
-            figures["left_after_redrive"] = len(mine.get("/dlq").json()["items"])
-            figures["others_page_s"], page = _timed(
-                lambda: others.get("/dlq", params={"limit": 100})
-            )
-            figures["others_page_items"] = len(page.json()["items"])
-            figures["others_redrive_call_s"], call = _timed(lambda: others.post("/dlq/redrive"))
-            figures["others_redriven_in_one_call"] = call.json()["redriven"]
-            figures["others_more"] = call.json()["more"]
+            mine = TimerClient(stack.url, api_key=KEYS["mine"], timeout=120)
+            others = TimerClient(stack.url, api_key=KEYS["others"], timeout=120)
+            figures["list_s"], first = _timed(lambda: mine.dead_letters(limit=100))
+            figures["list_again_s"], again = _timed(lambda: mine.dead_letters(limit=100))
+            figures["listed"] = len(first.items)
+            figures["looking_changed_nothing"] = first == again
+            figures["redrive_s"], redrive = _timed(mine.redrive)
+            figures["redriven"] = redrive.redriven
+            figures["left_after_redrive"] = len(mine.dead_letters().items)
+            figures["others_page_s"], page = _timed(lambda: others.dead_letters(limit=100))
+            figures["others_page_items"] = len(page.items)
+            figures["others_redrive_call_s"], call = _timed(others.redrive)
+            figures["others_redriven_in_one_call"] = call.redriven
+            figures["others_more"] = call.more
+            mine.close()
+            others.close()
             if progress:
                 progress(2, 2, "done")
         finally:

@@ -9,6 +9,8 @@ the window. Lateness is receipt - ``scheduledAt``. Default: starts a fresh local
 this machine's receiver. ``--stack NAME`` uses a deployed stack (its outputs, the usual AWS
 credentials): calls are SigV4-signed, the timers use the ``sqs`` job type, and their firings
 are received by draining the stack's output queue (receipt = when a long poll returned it).
+Every call goes through :class:`timer_service.client.TimerClient`, shared by the creating
+threads (one connection pool).
 
 The first firing is ``--lead-seconds`` ahead (default: long enough that every timer exists
 before the ticker claims its minute, so firings go through the ticker and the queue; a lead of
@@ -30,9 +32,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from loadtest.stack import Received, WebhookReceiver, start_stack
+from timer_service.client import TimerClient
 
 __all__ = ["QueueReceiver", "configure", "plot", "report", "run"]
 
@@ -83,10 +84,10 @@ def run(args: argparse.Namespace, progress: Any = None) -> dict[str, Any]:
         )
         url = stack.url
     try:
-        api = _HttpApi(url)
-        return _measure(
-            args, api, receiver, progress, lambda timer_id: _webhook(receiver, timer_id)
-        )
+        with TimerClient(url, timeout=60) as api:
+            return _measure(
+                args, api, receiver, progress, lambda timer_id: _webhook(receiver, timer_id)
+            )
     finally:
         if stack is not None:
             stack.stop()
@@ -101,42 +102,18 @@ def _webhook(receiver: WebhookReceiver, timer_id: str) -> dict[str, Any]:
 def _run_deployed(args: argparse.Namespace, progress: Any) -> dict[str, Any]:
     import os
 
-    from timer_service_cli.deployment import Deployment, api_region
+    from timer_service.client import Deployment
 
     deployment = Deployment.load(args.stack, endpoint_url=os.environ.get("AWS_ENDPOINT_URL"))
-    api_url = deployment.output("ApiUrl")
-    api = _SignedApi(api_url, api_region(api_url, deployment.region), args.api_key)
+    api = TimerClient.for_stack(
+        args.stack, api_key=args.api_key, lookup=lambda *_, **__: deployment, timeout=60
+    )
     receiver = QueueReceiver(deployment.output("OutputQueueUrl"), deployment.region)
     try:
         return _measure(args, api, receiver, progress, lambda timer_id: {"jobType": "sqs"})
     finally:
         receiver.close()
-
-
-class _HttpApi:
-    def __init__(self, url: str) -> None:
-        self._url = url
-
-    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
-        with httpx.Client(base_url=self._url, timeout=60) as client:
-            return client.request(method, path, json=body)
-
-
-class _SignedApi:
-    def __init__(self, url: str, region: str, api_key: str | None) -> None:
-        self._url, self._region, self._api_key = url, region, api_key
-
-    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
-        from timer_service_cli.deployment import signed_call
-
-        return signed_call(
-            method,
-            self._url,
-            path,
-            body=None if body is None else json.dumps(body),
-            region=self._region,
-            api_key=self._api_key,
-        )
+        api.close()
 
 
 class QueueReceiver:
@@ -188,7 +165,7 @@ class QueueReceiver:
 
 def _measure(
     args: argparse.Namespace,
-    api: _HttpApi | _SignedApi,
+    api: TimerClient,
     receiver: WebhookReceiver | QueueReceiver,
     progress: Any,
     job: Callable[[str], dict[str, Any]],
@@ -214,10 +191,9 @@ def _measure(
 
     def create(chunk: list[str]) -> None:
         for timer_id in chunk:
-            response = api.call("PUT", f"/periodic/{timer_id}", bodies[timer_id])
-            if response.status_code != 201:
-                raise RuntimeError(f"PUT {timer_id}: {response.status_code} {response.text}")
-            fires = [_epoch(t) for t in response.json()["nextFireTimes"]]
+            # Only a create: a timer left by an earlier run would fire outside the window.
+            timer = api.put(timer_id, bodies[timer_id], if_none_match=True)
+            fires = [_epoch(t) for t in timer.next_fire_times]
             with lock:
                 expected[timer_id] = [s for s in fires if base_s <= s < end_s]
                 created[0] += 1
@@ -237,10 +213,10 @@ def _measure(
 
     for timer_id in sample("one-"):
         if time.time() < _first(expected, timer_id, base_s) - 2:
-            api.call("DELETE", f"/periodic/{timer_id}").raise_for_status()
+            api.delete(timer_id)
             stopped[timer_id] = time.time()
     for timer_id in sample("rate-"):
-        api.call("POST", f"/periodic/{timer_id}/pause").raise_for_status()
+        api.pause(timer_id)
         stopped[timer_id] = time.time()
     while time.time() < end_s + 5:
         if progress is not None:

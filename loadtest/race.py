@@ -23,9 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from loadtest.stack import WebhookReceiver, start_stack
+from timer_service.client import TimerClient
 
 __all__ = ["run"]
 
@@ -50,11 +49,11 @@ def run(timers: int = 1000, *, clients: int = 8, seed: int = 7) -> dict[str, Any
             state_dir,
             cwd=Path(state_dir),
         )
-        client = httpx.Client(base_url=stack.url, timeout=30)
+        client = TimerClient(stack.url, timeout=30)
 
         def delete_later(timer_id: str, fire_s: int, before_s: float) -> None:
             time.sleep(max(0.0, fire_s - before_s - time.time()))
-            client.delete(f"/periodic/{timer_id}").raise_for_status()
+            client.delete(timer_id)
             with lock:
                 deleted_at[timer_id] = time.time()
 
@@ -62,16 +61,12 @@ def run(timers: int = 1000, *, clients: int = 8, seed: int = 7) -> dict[str, Any
             timer_id = f"race-{n:05d}"
             fire_s = int(time.time()) + rng.randint(5, 70)
             at = datetime.fromtimestamp(fire_s, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
-            response = client.put(
-                f"/periodic/{timer_id}",
-                json={
-                    "schedule": f"at({at})",
-                    "jobType": "webhook",
-                    "job": {"url": f"{receiver.url}/{timer_id}"},
-                },
-            )
-            if response.status_code != 201:
-                raise RuntimeError(f"PUT {timer_id}: {response.status_code} {response.text}")
+            body = {
+                "schedule": f"at({at})",
+                "jobType": "webhook",
+                "job": {"url": f"{receiver.url}/{timer_id}"},
+            }
+            client.put(timer_id, body, if_none_match=True)
             with lock:
                 scheduled[timer_id] = fire_s
             if n % 25 == 0:  # a sample is deleted just before its second

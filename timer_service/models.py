@@ -43,6 +43,7 @@ __all__ = [
     "TimerPage",
     "TimerSpec",
     "TimerView",
+    "TriggerView",
     "is_timer_id",
     "json_size",
 ]
@@ -301,6 +302,14 @@ class TimerView(CamelModel):
             updated_at=format_utc(timer.updated_s),
             next_fire_times=[format_utc(s) for s in next_fire_s],
         )
+
+
+class TriggerView(CamelModel):
+    """The answer of ``POST /periodic/{id}/trigger``: the firing it queued."""
+
+    id: str
+    firing_id: str = Field(description="the firing's id, handed to the job: dedupe on it")
+    scheduled_at: str = Field(description="ISO 8601 UTC: now, to the second")
 
 
 class TimerPage(CamelModel):

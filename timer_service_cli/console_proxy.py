@@ -1,7 +1,8 @@
 """``timer-service console --stack NAME``: the console on 127.0.0.1, its API calls signed.
 
 A small local server: it serves the console's files and forwards every other request to the
-deployed API, signed with SigV4 from the user's AWS credentials (the browser never holds them).
+deployed API, signed with SigV4 from the user's AWS credentials (the browser never holds them),
+by the client's auth (:mod:`timer_service.client.auth`) on one connection pool.
 Because it signs whatever reaches it, it answers only its own page: requests must name this
 server as their ``Host`` (no DNS rebinding), carry the console's ``X-Requested-By`` header
 (which a page elsewhere cannot send without a CORS preflight this server never grants) and, when
@@ -18,8 +19,10 @@ from typing import Any
 
 import httpx
 
+from timer_service.client.auth import ApiKeyAuth, SigV4Auth
+from timer_service.client.errors import ClientConfigError
 from timer_service.limits import MAX_BODY_BYTES
-from timer_service_cli.deployment import DeploymentError, signed_call
+from timer_service_cli.deployment import join_url
 from timer_service_console import NO_FRAMING, asset
 
 __all__ = ["REQUESTED_BY", "ConsoleProxy"]
@@ -42,6 +45,10 @@ class ConsoleProxy:
 
         self.api_url = api_url
         self.region = region
+        # One connection pool and one signer (credentials looked up once, refreshed as they
+        # expire) for every call the page makes.
+        self._http = httpx.Client(timeout=30.0)
+        self._sigv4 = SigV4Auth(region=region)
         self._server = ThreadingHTTPServer((host, port), Handler)
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -67,6 +74,21 @@ class ConsoleProxy:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+        self._http.close()
+
+    def forward(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None,
+        headers: dict[str, str],
+        api_key: str | None,
+    ) -> httpx.Response:
+        """The API's answer to the request, signed with SigV4 (or sent with the page's key)."""
+        auth = ApiKeyAuth(api_key) if api_key is not None else self._sigv4
+        return self._http.request(
+            method, join_url(self.api_url, path), content=body, headers=headers, auth=auth
+        )
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -121,19 +143,15 @@ class _Handler(BaseHTTPRequestHandler):
         if length > MAX_BODY_BYTES:
             self._error(413, "payload_too_large", f"the body is over {MAX_BODY_BYTES} bytes")
             return
-        body = self.rfile.read(length).decode("utf-8", errors="replace") if length else None
+        body = self.rfile.read(length) if length else None
         headers = {n: v for n in FORWARDED_REQUEST_HEADERS if (v := self.headers.get(n))}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
         try:
-            response = signed_call(
-                self.command,
-                self.owner.api_url,
-                self.path,
-                body=body,
-                region=self.owner.region,
-                api_key=self.headers.get("X-Api-Key"),
-                headers=headers,
+            response = self.owner.forward(
+                self.command, self.path, body, headers, self.headers.get("X-Api-Key")
             )
-        except DeploymentError as exc:
+        except ClientConfigError as exc:
             self._error(502, "no_credentials", exc.message)
             return
         except httpx.HTTPError as exc:

@@ -1,6 +1,6 @@
 """``timer-service``: the command line. It parses arguments and calls the command's module
-(:mod:`~timer_service_cli.dev`, :mod:`~timer_service_cli.admin`, :mod:`~timer_service_cli.remote`),
-which calls the code that does the work."""
+(:mod:`~timer_service_cli.dev`, :mod:`~timer_service_cli.admin`, :mod:`~timer_service_cli.remote`,
+:mod:`~timer_service_cli.timers`), which calls the code that does the work."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from timer_service import __version__
 from timer_service.limits import MAX_TIMERS_PER_OWNER
-from timer_service_cli import admin, remote
+from timer_service_cli import admin, remote, timers
 from timer_service_cli import dev as local_stack
 
 __all__ = ["main"]
@@ -39,7 +39,7 @@ def _operational_error(exc: Exception, args: argparse.Namespace) -> str | None:
     import botocore.exceptions as boto
     import httpx
 
-    from timer_service_cli.deployment import DeploymentError
+    from timer_service.client.errors import ClientConfigError
 
     if isinstance(exc, boto.NoCredentialsError):
         state_dir = getattr(args, "state_dir", None)
@@ -51,7 +51,7 @@ def _operational_error(exc: Exception, args: argparse.Namespace) -> str | None:
         return "no AWS credentials: configure them as for the AWS CLI"
     if isinstance(exc, boto.EndpointConnectionError):
         return f"{exc}: is the stack running?"
-    if isinstance(exc, DeploymentError | boto.BotoCoreError | boto.ClientError):
+    if isinstance(exc, ClientConfigError | boto.BotoCoreError | boto.ClientError):
         return str(exc)
     if isinstance(exc, httpx.TransportError):
         return f"cannot reach the API: {exc or type(exc).__name__}"
@@ -166,6 +166,17 @@ def _parser() -> argparse.ArgumentParser:
     api.add_argument("--url", help="the API URL instead of a stack's ApiUrl output")
     api.add_argument("--api-key", help="send X-Api-Key (stacks deployed with apiAuth=API_KEY)")
     api.set_defaults(run=remote.api)
+
+    timer_commands = commands.add_parser(
+        "timers",
+        help="create, read, list, pause, trigger and delete your timers (the local stack,"
+        " --stack NAME or --url URL)",
+        description=timers.DESCRIPTION,
+        epilog="exit codes:\n"
+        + "\n".join(f"  {code}  {meaning}" for code, meaning in timers.EXIT_CODES.items()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    timers.configure(timer_commands)
 
     console = commands.add_parser(
         "console",

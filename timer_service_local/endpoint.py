@@ -23,3 +23,4 @@ class Resources:
     dlq_url: str
     output_queue_url: str
     snapshot_bucket: str | None = None
+    api_url: str | None = None  # the API's URL: `timer-service timers` calls it by default

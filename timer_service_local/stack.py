@@ -152,6 +152,7 @@ class LocalStack:
         self._pool.start()
         self._start_engine(resources)
         self._start_gateway()
+        resources.api_url = self.url
         endpoint_file = config.state_dir / ENDPOINT_FILE
         endpoint_file.write_text(json.dumps(asdict(resources)))
 

@@ -90,3 +90,25 @@ def test_the_console_modules_load_as_a_browser_fetches_them_under_one_policy(
     ]
     assert [v for k, v in headers if k == "content-security-policy"] == [CONSOLE_POLICY]
     assert [v for k, v in headers if k == "x-frame-options"] == ["DENY"]
+
+
+def test_the_proxy_signs_each_call_on_one_connection_to_the_api(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.functional.test_deployment_cli import SignedApi
+
+    # GIVEN AWS credentials and an API that checks SigV4 and notes each caller's address
+    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
+        monkeypatch.setenv(name, value)
+    api = SignedApi()
+    proxy = ConsoleProxy(api.url, region="us-east-1", port=0).start()
+    try:
+        # WHEN the console's page makes three calls through the proxy
+        request = f"GET /periodic HTTP/1.1\r\nHost: HOST\r\nX-Requested-By: {REQUESTED_BY}\r\n\r\n"
+        answers = [raw(proxy, request) for _ in range(3)]
+    finally:
+        proxy.stop()
+        api.server.shutdown()
+    # THEN each was signed, and all went over one connection (one pool, kept alive)
+    assert [json.loads(body)["signatureValid"] for _, _, body in answers] == [True] * 3
+    assert len({seen["peer"] for seen in api.requests}) == 1

@@ -17,14 +17,18 @@ from timer_service_cli.main import main
 
 @dataclass
 class SignedApi:
-    """An HTTP server that checks SigV4 signatures as API Gateway would, with botocore."""
+    """An HTTP server that checks SigV4 signatures as API Gateway would, with botocore; it
+    answers what ``bodies`` holds for the path (without its query), else the check's result."""
 
     requests: list[dict[str, Any]] = field(default_factory=list)
+    bodies: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         api = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as API Gateway
+
             def do_PUT(self) -> None:
                 api.answer(self)
 
@@ -43,10 +47,19 @@ class SignedApi:
         headers = dict(request.headers.items())
         valid = verify(request.command, f"http://{headers['Host']}{request.path}", headers, body)
         self.requests.append(
-            {"method": request.command, "path": request.path, "headers": headers, "body": body}
+            {
+                "method": request.command,
+                "path": request.path,
+                "headers": headers,
+                "body": body,
+                "peer": request.client_address,
+            }
         )
         status = 200 if valid else 403
-        payload = json.dumps({"signatureValid": valid, "path": request.path}).encode()
+        answer = {"signatureValid": valid, "path": request.path}
+        if valid:
+            answer = self.bodies.get(request.path.split("?")[0], answer)
+        payload = json.dumps(answer).encode()
         request.send_response(status)
         request.send_header("Content-Type", "application/json")
         request.send_header("Content-Length", str(len(payload)))

@@ -1,9 +1,10 @@
 """`pip install timer-service` (the built wheel, in a fresh venv, no extras): the deployed-stack
-commands work; `timer-service dev` says it needs the `local` extra; the venv holds no local-stack,
-test or CDK package."""
+commands work, `timer-service timers` among them; `timer-service dev` says it needs the `local`
+extra; the venv holds no local-stack, test or CDK package."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -99,6 +100,21 @@ def test_deployed_stack_commands_work_from_a_plain_install(
     assert '"signatureValid": true' in called.stdout
     job_types = run(plain_install, "job-types")
     assert job_types.returncode == 0 and "html_monitor" in job_types.stdout
+
+
+def test_timers_commands_work_from_a_plain_install(
+    plain_install: Path, aws: AwsResources, deployed: str, signed_api: SignedApi
+) -> None:
+    from tests.functional.test_client_errors import TIMER
+
+    # GIVEN a deployed stack whose API (a local server checking SigV4) has one timer
+    signed_api.bodies["/v1/periodic"] = {"items": [TIMER], "nextToken": None}
+    helped = run(plain_install, "timers", "--help")
+    assert helped.returncode == 0 and "exit codes" in helped.stdout
+    # WHEN the plain install lists the timers THEN the client signed and read them
+    listed = run(plain_install, "timers", "list", "--stack", deployed, aws=aws)
+    assert listed.returncode == 0, listed.stderr
+    assert [json.loads(line)["id"] for line in listed.stdout.splitlines()] == [TIMER["id"]]
 
 
 def test_dev_from_a_plain_install_says_which_extra_it_needs(plain_install: Path) -> None:

@@ -149,3 +149,19 @@ def test_coldstart_without_an_arm64_sysroot_skips_and_says_how_to_get_one(tmp_pa
     # A benchmark, not a test: where qemu or the sysroot is missing it exits 0 and says so.
     figures = run(tmp_path, "coldstart", "--cache", str(tmp_path / "empty"), "--runs", "1")
     assert "--setup" in str(figures["skipped"])
+
+
+def test_client_times_creates_both_ways_and_its_overhead_over_httpx(tmp_path: Path) -> None:
+    figures = run(
+        tmp_path,
+        "client",
+        *("--timers", "40", "--concurrency", "8", "--threads", "4"),
+        *("--calls", "30", "--mock-calls", "300"),
+    )
+    for way in ("async", "sync"):
+        run_figures = figures[way]
+        assert isinstance(run_figures, dict) and run_figures["seconds"] > 0, way
+    stack = figures["overhead_on_stack"]
+    assert isinstance(stack, dict) and set(stack) >= {"client", "bare_httpx", "overhead_median_ms"}
+    in_process = figures["overhead_in_process"]
+    assert isinstance(in_process, dict) and in_process["client_us"] > 0

@@ -37,6 +37,13 @@ MAY_IMPORT = {
     },
     "timer_service_cdk": {"timer_service_cdk", "timer_service"},
 }
+# Subpackages with a rule of their own: who may import them. The client (timer_service.client)
+# is the core's only part made for callers outside the service: the command line and the load
+# harness use it; the core's other modules, the Lambda handlers and the local stack never do.
+# (What it imports is the core's rule: timer_service alone.)
+IMPORTED_ONLY_BY = {
+    "timer_service.client": {"timer_service.client", "timer_service_cli", "loadtest"},
+}
 FIRST_PARTY_PACKAGES = {*MAY_IMPORT, "loadtest", "tests"}
 SOURCE_DIRS = {name: ROOT / name for name in MAY_IMPORT} | {
     "timer_service_cdk": ROOT / "infra" / "timer_service_cdk"
@@ -63,6 +70,49 @@ def test_each_package_imports_only_the_layers_below_it() -> None:
             if bad:
                 offenders[str(path.relative_to(ROOT))] = sorted(bad)
     assert offenders == {}
+
+
+def test_the_client_is_imported_only_by_the_command_line_and_the_harness() -> None:
+    offenders = {}
+    for directory in GRAPH_DIRS.values():
+        for path in directory.rglob("*.py"):
+            module = ".".join(path.relative_to(directory.parent).with_suffix("").parts)
+            for imported in runtime_imports(path, whole=True, typing_too=True):
+                for package, importers in IMPORTED_ONLY_BY.items():
+                    inside = imported == package or imported.startswith(package + ".")
+                    allowed = any(module == i or module.startswith(i + ".") for i in importers)
+                    if inside and not allowed:
+                        offenders[str(path.relative_to(ROOT))] = package
+    assert offenders == {}
+
+
+def test_importing_the_client_loads_no_local_stack_console_cli_or_lambda_code() -> None:
+    # GIVEN a fresh interpreter WHEN the client is imported THEN none of them is loaded
+    absent = {
+        "timer_service_local",
+        "timer_service_console",
+        "timer_service_cli",
+        "api",
+        "ticker",
+        "callbacks",
+        "moto",
+        "aws_lambda_powertools",
+        "boto3",
+    }
+    code = (
+        "import sys, timer_service.client\n"
+        "print(' '.join(sorted({m.split('.')[0] for m in sys.modules} & set(sys.argv[1:]))))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, *sorted(absent)],
+        env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == []
 
 
 def module_graph() -> dict[str, set[str]]:
@@ -126,6 +176,17 @@ def test_public_names_are_exported_and_exist() -> None:
     assert sorted(timer_service.__all__) == timer_service.__all__
     for name in timer_service.__all__:
         assert hasattr(timer_service, name), name
+
+
+def test_the_client_s_public_names_are_exported_and_exist() -> None:
+    from timer_service import client
+
+    assert sorted(client.__all__) == client.__all__
+    for name in client.__all__:
+        assert hasattr(client, name), name
+    # every error it raises is importable from the package
+    errors = {n for n in dir(client.errors) if n.endswith("Error") and n[0].isupper()}
+    assert errors <= set(client.__all__)
 
 
 def test_importing_handlers_builds_no_client_and_reads_no_table() -> None:

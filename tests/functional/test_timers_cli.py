@@ -1,0 +1,95 @@
+"""``timer-service timers`` where no stack answers as it should: a scripted server (503, a
+broken connection), no local stack, a deployed stack on moto; and its tables on a terminal."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import AwsResources
+from tests.functional.test_client_errors import TIMER, Answer, ScriptedApi, error
+from tests.functional.test_deployment_cli import SignedApi, deployed, signed_api
+from timer_service_cli.main import main
+
+__all__ = ["deployed", "signed_api"]  # fixtures used here
+
+
+@pytest.fixture
+def api() -> Iterator[ScriptedApi]:
+    server = ScriptedApi()
+    yield server
+    server.close()
+
+
+def test_a_service_still_unavailable_after_the_retries_exits_5(
+    api: ScriptedApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api.script(
+        "GET /periodic/a",
+        Answer(503, error("store_unavailable", "try later"), {"Retry-After": "0"}),
+    )
+    assert main(["timers", "get", "a", "--url", api.url]) == 5
+    assert "503 store_unavailable: try later" in capsys.readouterr().err
+    assert len(api.seen("GET /periodic/a")) == 4  # the client's default attempts
+
+
+def test_a_stack_that_does_not_answer_exits_5(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{free.getsockname()[1]}"
+    assert main(["timers", "list", "--url", url]) == 5
+    assert "cannot reach the API" in capsys.readouterr().err
+
+
+def test_without_a_local_stack_it_says_how_to_name_one_and_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["timers", "list", "--state-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert f"no local stack in {tmp_path}" in err and "--url URL or --stack NAME" in err
+
+
+def test_url_and_stack_together_are_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["timers", "list", "--url", "http://127.0.0.1:1", "--stack", "S"]) == 2
+    assert "not both" in capsys.readouterr().err
+
+
+def test_on_a_terminal_it_prints_tables(
+    api: ScriptedApi, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api.script("GET /periodic", Answer(200, {"items": [TIMER], "nextToken": None}))
+    api.script("GET /periodic/a", Answer(200, TIMER))
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+    assert main(["timers", "list", "--url", api.url]) == 0
+    listed = capsys.readouterr().out
+    assert "next firing" in listed and "rate(5 minutes)" in listed and "1 timers" in listed
+    assert main(["timers", "get", "a", "--url", api.url]) == 0
+    shown = capsys.readouterr().out
+    assert "misfire policy" in shown and "2026-11-22T12:05:37Z" in shown
+    assert main(["timers", "get", "a", "--url", api.url, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == TIMER
+
+
+def test_stack_option_reads_the_url_from_the_stack_and_signs(
+    aws: AwsResources, deployed: str, signed_api: SignedApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    signed_api.bodies["/v1/periodic"] = {"items": [TIMER], "nextToken": None}
+    assert main(["timers", "list", "--stack", deployed]) == 0
+    assert [json.loads(line)["id"] for line in capsys.readouterr().out.splitlines()] == ["a"]
+    (request,) = signed_api.requests
+    assert request["headers"]["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=")
+
+
+def test_every_exit_code_is_in_the_guide_s_table() -> None:
+    import re
+
+    from timer_service_cli.timers import EXIT_CODES
+
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "client.md").read_text()
+    table = guide.split("Exit codes, for scripts:", 1)[1].split("\n\n", 2)[1]
+    documented = {int(code) for code in re.findall(r"^\| (\d) \|", table, re.M)}
+    assert documented == set(EXIT_CODES)

@@ -1,0 +1,210 @@
+"""Each API operation as a :class:`Call`: its request and how its answer is read. The sync and
+async clients send the same calls; only their I/O differs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, Literal, TypeAlias, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from timer_service.client.errors import UnexpectedResponseError
+from timer_service.dead_letters import DeadLetterPage, RedriveResult
+from timer_service.models import (
+    SchedulePreview,
+    SchedulePreviewRequest,
+    TimerPage,
+    TimerView,
+    TriggerView,
+)
+from timer_service.runs import RunPage
+
+__all__ = ["Body", "Call", "Calls", "IfMatch"]
+
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+IfMatch: TypeAlias = int | Literal["*"] | None
+#: A request body: the server's model, or its JSON as a mapping (sent as it is: the API judges).
+Body: TypeAlias = BaseModel | Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Call(Generic[T]):
+    """One request and the reading of its successful answer."""
+
+    method: str
+    path: str
+    read: Callable[[httpx.Response], T]
+    idempotent: bool  # whether a try that may have been carried out can be made again
+    params: dict[str, str | int] | None = None
+    content: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _model(kind: type[M]) -> Callable[[httpx.Response], M]:
+    def read(response: httpx.Response) -> M:
+        try:
+            return kind.model_validate_json(response.content)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first.get("loc", ())) or "body"
+            raise UnexpectedResponseError(
+                f"{response.request.method} {response.request.url.path} answered"
+                f" {response.status_code}, but not with a {kind.__name__} ({where}: {first['msg']})"
+            ) from exc
+
+    return read
+
+
+def _json(response: httpx.Response) -> Any:
+    return response.json()
+
+
+def _nothing(response: httpx.Response) -> None:
+    return None
+
+
+def _timer_path(timer_id: str, action: str = "") -> str:
+    # Quoted: an id holding "/" or "?" must reach the API as one (refused) segment, never as
+    # another route.
+    return f"/periodic/{quote(timer_id, safe=':')}{action}"
+
+
+def _body(value: Body | None) -> bytes | None:
+    if value is None:
+        return None
+    if isinstance(value, BaseModel):  # what the caller set; the API fills in the defaults
+        return value.model_dump_json(by_alias=True, exclude_unset=True).encode()
+    return json.dumps(dict(value), separators=(",", ":")).encode()
+
+
+def _conditions(if_match: IfMatch = None, if_none_match: bool = False) -> dict[str, str]:
+    headers = {}
+    if if_match is not None:
+        headers["If-Match"] = "*" if if_match == "*" else f'"{int(if_match)}"'  # an ETag
+    if if_none_match:
+        headers["If-None-Match"] = "*"
+    return headers
+
+
+def _page(limit: int | None, next_token: str | None) -> dict[str, str | int] | None:
+    params: dict[str, str | int] = {}
+    if limit is not None:
+        params["limit"] = limit
+    if next_token is not None:
+        params["nextToken"] = next_token
+    return params or None
+
+
+_JSON = {"Content-Type": "application/json"}
+
+
+class Calls:
+    """The API's operations (README "The API"), one builder each: a namespace."""
+
+    @staticmethod
+    def put(
+        timer_id: str, spec: Body, *, if_match: IfMatch = None, if_none_match: bool = False
+    ) -> Call[TimerView]:
+        return Call(
+            "PUT",
+            _timer_path(timer_id),
+            _model(TimerView),
+            idempotent=True,
+            content=_body(spec),
+            headers=_JSON | _conditions(if_match, if_none_match),
+        )
+
+    @staticmethod
+    def get(timer_id: str) -> Call[TimerView]:
+        return Call("GET", _timer_path(timer_id), _model(TimerView), idempotent=True)
+
+    @staticmethod
+    def delete(timer_id: str, *, if_match: IfMatch = None) -> Call[None]:
+        return Call(
+            "DELETE",
+            _timer_path(timer_id),
+            _nothing,
+            idempotent=True,
+            headers=_conditions(if_match),
+        )
+
+    @staticmethod
+    def list(limit: int | None = None, next_token: str | None = None) -> Call[TimerPage]:
+        return Call(
+            "GET", "/periodic", _model(TimerPage), idempotent=True, params=_page(limit, next_token)
+        )
+
+    @staticmethod
+    def set_enabled(timer_id: str, *, enabled: bool, if_match: IfMatch = None) -> Call[TimerView]:
+        # Setting a state: the same call twice leaves the timer as once does.
+        action = "/resume" if enabled else "/pause"
+        return Call(
+            "POST",
+            _timer_path(timer_id, action),
+            _model(TimerView),
+            idempotent=True,
+            headers=_conditions(if_match),
+        )
+
+    @staticmethod
+    def trigger(timer_id: str) -> Call[TriggerView]:
+        # Not idempotent: a second try in another second is a second firing.
+        return Call(
+            "POST", _timer_path(timer_id, "/trigger"), _model(TriggerView), idempotent=False
+        )
+
+    @staticmethod
+    def runs(
+        timer_id: str, limit: int | None = None, next_token: str | None = None
+    ) -> Call[RunPage]:
+        return Call(
+            "GET",
+            _timer_path(timer_id, "/runs"),
+            _model(RunPage),
+            idempotent=True,
+            params=_page(limit, next_token),
+        )
+
+    @staticmethod
+    def preview(request: SchedulePreviewRequest | Mapping[str, Any]) -> Call[SchedulePreview]:
+        return Call(
+            "POST",
+            "/schedules/preview",
+            _model(SchedulePreview),
+            idempotent=True,  # reads nothing, writes nothing
+            content=_body(request),
+            headers=dict(_JSON),
+        )
+
+    @staticmethod
+    def job_types() -> Call[Any]:
+        return Call("GET", "/job-types", _json, idempotent=True)
+
+    @staticmethod
+    def dead_letters(
+        limit: int | None = None, next_token: str | None = None
+    ) -> Call[DeadLetterPage]:
+        return Call(
+            "GET", "/dlq", _model(DeadLetterPage), idempotent=True, params=_page(limit, next_token)
+        )
+
+    @staticmethod
+    def redrive(firing_ids: Collection[str] | None = None) -> Call[RedriveResult]:
+        body = None if firing_ids is None else {"firingIds": sorted(firing_ids)}
+        return Call(
+            "POST",
+            "/dlq/redrive",
+            _model(RedriveResult),
+            idempotent=False,  # letters dead-lettered meanwhile would go too
+            content=_body(body),
+            headers=dict(_JSON) if body is not None else {},
+        )
+
+    @staticmethod
+    def health() -> Call[Any]:
+        return Call("GET", "/health", _json, idempotent=True)
