@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from timer_service_cli.output import print_table
+from timer_service_cli.timer_body import UsageError, positive_arg, put_body, version_arg
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -52,10 +53,6 @@ EXIT_CODES = {
     " 429, a connection refused or timed out)",
 }
 TIMELINE = 3  # next firings a table shows
-
-
-class UsageError(Exception):
-    """A mistake on the command line that argparse cannot see (a body that is not JSON)."""
 
 
 # --- arguments ----------------------------------------------------------------------------
@@ -96,7 +93,7 @@ def configure(timers: argparse.ArgumentParser) -> None:
     get.add_argument("id")
 
     listing = command("list", "list your timers, by id (every page)", _list)
-    listing.add_argument("--limit", type=_positive, help="at most this many")
+    listing.add_argument("--limit", type=positive_arg, help="at most this many")
 
     delete = command("delete", "delete a timer", _delete)
     delete.add_argument("id")
@@ -113,12 +110,12 @@ def configure(timers: argparse.ArgumentParser) -> None:
 
     runs = command("runs", "a timer's runs, newest first", _runs)
     runs.add_argument("id")
-    runs.add_argument("--limit", type=_positive, default=20, help="at most this many (20)")
+    runs.add_argument("--limit", type=positive_arg, default=20, help="at most this many (20)")
 
     preview = command("preview", "the next firings of a schedule", _preview)
     preview.add_argument("schedule", help="e.g. 'cron(30 2 * * ? *)'")
     preview.add_argument("--timezone", help="IANA time zone (UTC)")
-    preview.add_argument("--count", type=_positive, help="how many firings (5; at most 20)")
+    preview.add_argument("--count", type=positive_arg, help="how many firings (5; at most 20)")
     preview.add_argument("--start-at", help="no firing before (ISO 8601)")
     preview.add_argument("--end-at", help="no firing after (ISO 8601)")
 
@@ -156,25 +153,9 @@ def _if_match(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--if-match",
         metavar="VERSION",
-        type=_version,
+        type=version_arg,
         help="only if the timer is at this version (* : only if it exists); exit 4 otherwise",
     )
-
-
-def _version(text: str) -> int | str:
-    if text.strip() == "*":
-        return "*"
-    try:
-        return int(text.strip().strip('"'))
-    except ValueError:
-        raise argparse.ArgumentTypeError("a version number (as in ETag) or *") from None
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 # --- running ------------------------------------------------------------------------------
@@ -271,7 +252,7 @@ def _print_json(value: BaseModel | dict[str, Any]) -> None:
 
 
 def _put(client: TimerClient, args: argparse.Namespace) -> int:
-    body = _body(args)
+    body = put_body(args)
     timer = client.put(args.id, body, if_match=args.if_match, if_none_match=args.if_none_match)
     if _json_lines(args):
         _print_json(timer)
@@ -408,59 +389,3 @@ def _timer_table(timer: TimerView) -> None:
         ("updated", timer.updated_at),
     ]
     print_table(("field", "value"), rows)
-
-
-def _body(args: argparse.Namespace) -> dict[str, Any]:
-    """The PUT body: from the argument, ``--file`` or stdin, then the flags over it."""
-    if args.body is not None and args.file is not None:
-        raise UsageError("give the body as an argument or --file, not both")
-    source = args.file if args.file is not None else args.body
-    body: dict[str, Any] = {}
-    if source is not None:
-        if args.file is not None or source == "-" or source.startswith("@"):
-            path = source if args.file is not None else source.removeprefix("@")
-            text = _read(path)
-        else:
-            text = source
-        body = _json_object(text, "the body")
-    flags: dict[str, Any] = {
-        "schedule": args.schedule,
-        "timezone": args.timezone,
-        "startAt": args.start_at,
-        "endAt": args.end_at,
-        "jobType": args.job_type,
-        "misfirePolicy": args.misfire_policy,
-        "delivery": args.delivery,
-        "history": args.history,
-    }
-    body |= {name: value for name, value in flags.items() if value is not None}
-    if args.job is not None:
-        body["job"] = _json_object(args.job, "--job")
-    if args.data is not None:
-        body["timerCallbackData"] = _json_value(args.data, "--data")
-    if args.paused:
-        body["enabled"] = False
-    return body
-
-
-def _read(path: str) -> str:
-    if path == "-":
-        return sys.stdin.read()
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
-
-
-def _json_value(text: str, what: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise UsageError(f"{what} is not JSON: {exc}") from None
-
-
-def _json_object(text: str, what: str) -> dict[str, Any]:
-    value = _json_value(text, what)
-    if not isinstance(value, dict):
-        raise UsageError(f'{what} must be a JSON object, e.g. {{"schedule": "rate(5 minutes)"}}')
-    return value
