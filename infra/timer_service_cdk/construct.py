@@ -27,12 +27,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from timer_service.keys import (
-    PK,
-    SK,
-    TTL_ATTRIBUTE,
-)
-from timer_service.models import MAX_SHARDS
+from timer_service.keys import PK, SK, TTL_ATTRIBUTE
 from timer_service.provisioning import TABLE_INDEXES
 from timer_service.settings import Settings
 from timer_service_cdk.bundle import LambdaBundle, bundling_options
@@ -41,6 +36,7 @@ from timer_service_cdk.grants import JobTypeGrants
 from timer_service_cdk.monitoring import Monitoring, Watched
 from timer_service_cdk.nag import acknowledge
 from timer_service_cdk.permissions import grant, secret_arn
+from timer_service_cdk.props import check_props
 from timer_service_cdk.ticking import shard_registry, tick_schedules
 
 __all__ = ["ApiAuth", "TimerService", "UsagePlanLimits"]
@@ -113,7 +109,9 @@ class TimerService(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.tracing = tracing
-        _check(shards, draining_shards, lookahead_minutes, callback_max_concurrency, max_attempts)
+        check_props(
+            shards, draining_shards, lookahead_minutes, callback_max_concurrency, max_attempts
+        )
         self.shards = shards
         self.draining_shards = tuple(sorted(set(draining_shards)))
         self.ticking_shards = tuple(range(shards)) + self.draining_shards
@@ -384,22 +382,3 @@ class TimerService(Construct):
 def _code_source() -> Path:
     """A small, stable directory for the asset's source (the bundle is built elsewhere)."""
     return Path(__file__).resolve().parent / "asset_source"
-
-
-def _check(
-    shards: int,
-    draining: Sequence[int],
-    lookahead: int,
-    concurrency: int,
-    max_attempts: int,
-) -> None:
-    if not 1 <= shards <= MAX_SHARDS:
-        raise ValueError(f"shards must be 1-{MAX_SHARDS}")
-    if any(n < shards for n in draining):
-        raise ValueError("draining_shards are numbered from `shards` up (0..shards-1 are active)")
-    if not 1 <= lookahead <= 10:
-        raise ValueError("lookahead_minutes must be 1-10")
-    if not 2 <= concurrency <= 1000:
-        raise ValueError("callback_max_concurrency must be 2-1000 (SQS event source limits)")
-    if not 1 <= max_attempts <= 1000:
-        raise ValueError("max_attempts must be 1-1000")
