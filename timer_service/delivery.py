@@ -105,7 +105,7 @@ class TimerReads:
     def timer_for(self, firing: Firing) -> Timer | None:
         """Wait for the firing's second (if it is at most MAX_EARLY_WAIT_S away), then its
         timer as it is now; None when deleted."""
-        wait_s = firing.scheduled_s - self._clock.now()
+        wait_s = firing.due_s - self._clock.now()
         if 0 < wait_s <= MAX_EARLY_WAIT_S:
             self._sleep(wait_s)
         if self._needs_read(firing, self._clock.now()):
@@ -116,9 +116,9 @@ class TimerReads:
         """Not read since the firing became due; a firing too far ahead to be waited for
         (a skewed clock) counts as due now."""
         read_at_s = self._read_at_s.get((firing.owner, firing.timer_id))
-        if firing.scheduled_s - now_s > MAX_EARLY_WAIT_S:
+        if firing.due_s - now_s > MAX_EARLY_WAIT_S:
             return read_at_s is None
-        return firing.scheduled_s <= now_s and (read_at_s is None or read_at_s < firing.scheduled_s)
+        return firing.due_s <= now_s and (read_at_s is None or read_at_s < firing.due_s)
 
     def _read_due(self) -> None:
         now_s = self._clock.now()

@@ -29,6 +29,7 @@ from timer_service.schedules import MAX_YEAR, MIN_YEAR, load_timezone, parse_sch
 __all__ = [
     "DEFAULT_SCHEDULE",
     "MAX_CALLBACK_DATA_BYTES",
+    "MAX_CATCH_UP_WINDOW_S",
     "MAX_SHARDS",
     "TIMER_ID_PATTERN",
     "TIMER_ID_RULE",
@@ -63,6 +64,8 @@ TIMER_TOKEN_RE = re.compile(TIMER_TOKEN_PATTERN)
 DEFAULT_SCHEDULE = "rate(1 minute)"
 DEFAULT_JOB_TYPE = "sqs"
 MAX_CALLBACK_DATA_BYTES = 64 * 1024
+# A late cron item is kept two days (time_index.INDEX_RETENTION_S): no catch-up reaches further.
+MAX_CATCH_UP_WINDOW_S = 2 * 86400
 
 MisfirePolicy = Literal["fireOnce", "fireAll", "skip"]
 DeliveryMode = Literal["atLeastOnce", "deduplicated"]
@@ -183,6 +186,15 @@ class TimerSpec(_TimingFields):
             " (default for html_monitor), errors (default otherwise) or none"
         ),
     ] = None
+    catch_up_window: Annotated[
+        StrictInt | None,
+        Field(
+            ge=0,
+            le=MAX_CATCH_UP_WINDOW_S,
+            description="fireAll: after an outage, missed firings up to this many seconds old"
+            " are still sent (paced, one a second); default the stack's, 3600",
+        ),
+    ] = None
 
     @field_validator("timer_callback_data")
     @classmethod
@@ -241,6 +253,7 @@ class Timer(BaseModel):
     misfire_policy: MisfirePolicy = "fireOnce"
     delivery: DeliveryMode = "atLeastOnce"
     history: HistoryPolicy | None = None  # None: the job type's default
+    catch_up_window_s: int | None = None  # None: the stack's CATCH_UP_WINDOW_SECONDS
     version: int = 1
     created_s: int
     updated_s: int
@@ -266,6 +279,9 @@ class TimerView(CamelModel):
     delivery: DeliveryMode
     history: HistoryPolicy = Field(
         description="the runs this timer keeps (its job type's default unless set)"
+    )
+    catch_up_window: int | None = Field(
+        default=None, description="fireAll's catch-up window, seconds (null: the stack's)"
     )
     version: int
     created_at: str
@@ -296,6 +312,7 @@ class TimerView(CamelModel):
             misfire_policy=timer.misfire_policy,
             delivery=timer.delivery,
             history=history,
+            catch_up_window=timer.catch_up_window_s,
             version=timer.version,
             created_at=format_utc(timer.created_s),
             updated_at=format_utc(timer.updated_s),

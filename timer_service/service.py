@@ -169,6 +169,7 @@ class TimerService:
             misfire_policy=spec.misfire_policy,
             delivery=spec.delivery,
             history=spec.history,
+            catch_up_window_s=spec.catch_up_window,
             version=1 if previous is None else previous.version + 1,
             created_s=now_s if previous is None else previous.created_s,
             updated_s=now_s,

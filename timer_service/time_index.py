@@ -82,6 +82,7 @@ class IndexEntry:
     # When the API wrote the item (and so may send its first firings itself, see tick.py);
     # successors inherit it, so a successor the API may also have sent is known too.
     api_written_s: int | None = None
+    catch_up_window_s: int | None = None  # fireAll: the timer's own window (None: the stack's)
 
     @property
     def static_rate(self) -> bool:
@@ -141,6 +142,7 @@ def index_entry(timer: Timer, *, after_s: int) -> IndexEntry | None:
         "version": timer.version,
         "misfire_policy": timer.misfire_policy,
         "end_s": timer.end_s,
+        "catch_up_window_s": timer.catch_up_window_s,
     }
     if isinstance(schedule, RateSchedule):
         assert timer.first_fire_s is not None

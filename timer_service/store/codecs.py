@@ -107,6 +107,7 @@ def timer_item(timer: Timer) -> Item:
     _put_number(item, "startS", timer.start_s)
     _put_number(item, "endS", timer.end_s)
     _put_number(item, "firstFireS", timer.first_fire_s)
+    _put_number(item, "catchUpS", timer.catch_up_window_s)
     if timer.history is not None:
         item["history"] = string(timer.history)
     return item
@@ -129,6 +130,7 @@ def timer_from_item(item: Item) -> Timer:
         misfire_policy=item["misfire"]["S"],
         delivery=item.get("delivery", {"S": "atLeastOnce"})["S"],
         history=_get_string(item, "history"),
+        catch_up_window_s=_get_number(item, "catchUpS"),
         version=int(item["version"]["N"]),
         created_s=int(item["createdS"]["N"]),
         updated_s=int(item["updatedS"]["N"]),
@@ -155,6 +157,7 @@ _INDEX_NUMBERS = (
     ("b", "start_s"),
     ("n", "not_before_s"),
     ("w", "api_written_s"),
+    ("u", "catch_up_window_s"),
 )
 
 
