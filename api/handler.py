@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from api.openapi import ApiAuth, DocumentedResolver
 from timer_service import __version__, wiring
+from timer_service.backfill import BackfillRequest, BackfillResult
 from timer_service.dead_letters import DeadLetterPage, RedriveRequest, RedriveResult
 from timer_service.dispatch import DispatchError
 from timer_service.errors import (
@@ -244,6 +245,23 @@ def trigger_timer(id: TimerId) -> Response[dict[str, str]]:
         status_code=202,
         content_type=content_types.APPLICATION_JSON,
         body={"id": result.id, "firingId": result.firing_id, "scheduledAt": result.scheduled_at},
+    )
+
+
+@app.operation(
+    "POST",
+    "/periodic/<id>/backfill",
+    success=(202,),
+    errors=(404,),
+    links_from_put=True,
+    summary="Fire each scheduled time of a past interval (from, to] once, now",
+)
+def backfill_timer(id: TimerId, request: BackfillRequest) -> Response[BackfillResult]:
+    result = service().backfill(_owner(), id, request)
+    return Response(
+        status_code=202,
+        content_type=content_types.APPLICATION_JSON,
+        body=result.model_dump(mode="json", by_alias=True),
     )
 
 

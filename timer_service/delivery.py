@@ -240,7 +240,10 @@ class Delivery:
         else:
             action()
         self._metrics.count("FiringsDelivered")
-        self._metrics.count("DispatchLateness", max(0.0, lateness_s) * 1000, unit="Milliseconds")
+        if not firing.backfill:  # late by request, not by the service
+            self._metrics.count(
+                "DispatchLateness", max(0.0, lateness_s) * 1000, unit="Milliseconds"
+            )
         return Delivered("delivered", lateness_s, results[0] if results else None)
 
     def history_policy(self, timer: Timer) -> HistoryPolicy:
@@ -315,8 +318,9 @@ class Delivery:
             outcome=result.outcome,
             summary=result.summary[:MAX_SUMMARY_CHARS],
             manual=firing.manual,
+            backfill=firing.backfill,
             lateness_ms=None
-            if result.outcome == "skipped"
+            if result.outcome == "skipped" or firing.backfill
             else round((started_s - firing.scheduled_s) * 1000, 1),
             diff=diff,
             details=result.details,
@@ -336,7 +340,7 @@ def _listed(refusals: list[str]) -> str:
 
 def _skip_reason(firing: Firing, timer: Timer) -> Outcome | None:
     """Why a firing of this existing timer must not run, if it must not."""
-    if not timer.enabled and not firing.manual:
+    if not timer.enabled and not (firing.manual or firing.backfill):  # both asked for now
         return "paused"
     if timer.version != firing.version:
         return "stale"

@@ -13,10 +13,11 @@
 | an owner's timer count       | ``C#{owner}``                       | ``C``                   |
 | a dead-lettered firing       | ``D#{owner}``                       | see below               |
 
-A run's sort key is ``{createdS}#{scheduledS}#{s|m}#{attempt}``: the timer's creation second
-first, so a timer created again under the same id starts an empty history. A dead letter's
-sort key is ``{scheduledS:011d}#{id}#{s|m}`` (newest last); its ``dlpk`` (the partition again)
-puts it, and only it, in the sparse ``deadLetters`` index, which the operator's view scans.
+A run's sort key is ``{createdS}#{scheduledS}#{kind}#{attempt}``, the kind ``s`` (scheduled),
+``m`` (manual) or ``b`` (backfill): the timer's creation second first, so a timer created again
+under the same id starts an empty history. A dead letter's sort key is
+``{scheduledS:011d}#{id}#{kind}`` (newest last); its ``dlpk`` (the partition again) puts it,
+and only it, in the sparse ``deadLetters`` index, which the operator's view scans.
 """
 
 from __future__ import annotations
@@ -86,8 +87,10 @@ def dead_letter_partition(owner: str) -> str:
     return f"D#{owner}"
 
 
-def dead_letter_key(owner: str, timer_id: str, scheduled_s: int, *, manual: bool) -> IndexKey:
-    kind = "m" if manual else "s"
+def dead_letter_key(
+    owner: str, timer_id: str, scheduled_s: int, *, manual: bool, backfill: bool = False
+) -> IndexKey:
+    kind = "m" if manual else "b" if backfill else "s"
     return IndexKey(dead_letter_partition(owner), f"{scheduled_s:011d}#{timer_id}#{kind}")
 
 

@@ -52,7 +52,7 @@ _RECORDED: dict[HistoryPolicy, frozenset[RunOutcome]] = {
     "errors": frozenset({"error"}),
     "none": frozenset(),
 }
-RUN_TOKEN_PATTERN = r"^\d{1,10}-[ms]-\d{1,4}$"  # a run's scheduled second, kind and attempt
+RUN_TOKEN_PATTERN = r"^\d{1,10}-[bms]-\d{1,4}$"  # a run's scheduled second, kind and attempt
 _RUN_TOKEN_RE = re.compile(RUN_TOKEN_PATTERN)
 
 
@@ -90,11 +90,13 @@ class Run:
     lateness_ms: float | None = None
     diff: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    backfill: bool = False
 
     @property
     def sort_key(self) -> str:
-        """Newest last within an incarnation: scheduled second, then manual, then attempt."""
-        kind = "m" if self.manual else "s"
+        """Newest last within an incarnation: scheduled second, then kind (backfill, manual,
+        scheduled), then attempt."""
+        kind = "m" if self.manual else "b" if self.backfill else "s"
         return f"{self.incarnation:010d}#{self.scheduled_s:010d}#{kind}#{self.attempt:04d}"
 
 
@@ -109,7 +111,12 @@ class RunView(CamelModel):
     outcome: RunOutcome
     summary: str
     manual: bool = Field(description="fired by POST /trigger")
-    lateness_ms: float | None = Field(description="start of the job - scheduled time")
+    backfill: bool = Field(
+        default=False, description="fired by POST /periodic/{id}/backfill, for scheduledAt"
+    )
+    lateness_ms: float | None = Field(
+        description="start of the job - scheduled time (null for a backfill)"
+    )
     diff: str | None = Field(default=None, description="html_monitor: unified diff of the text")
     details: dict[str, Any] = Field(default_factory=dict, description="job-type specific facts")
 
@@ -124,6 +131,7 @@ class RunView(CamelModel):
             outcome=run.outcome,
             summary=run.summary,
             manual=run.manual,
+            backfill=run.backfill,
             lateness_ms=run.lateness_ms,
             diff=run.diff,
             details=run.details,

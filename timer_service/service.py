@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, TypeAlias, TypeVar
 
+from timer_service.backfill import BackfillRequest, BackfillResult, backfill_times, interval_of
 from timer_service.clock import Clock, format_utc
 from timer_service.dispatch import DispatchQueue, Firing
 from timer_service.errors import (
@@ -302,6 +303,32 @@ class TimerService:
         )
         self._queue.send([firing])
         return TriggerResult(timer_id, firing.firing_id, format_utc(now_s))
+
+    def backfill(self, owner: str, timer_id: str, request: BackfillRequest) -> BackfillResult:
+        """Fire each scheduled time of the past interval ``(from, to]`` once, now, each marked
+        as a backfill with its own scheduled second; at most BACKFILL_MAX_FIRINGS a call."""
+        timer = self._require(owner, timer_id)
+        if self._queue is None:
+            raise TimerServiceError("this service has no dispatch queue configured")
+        start_s, end_s = interval_of(request, timer, int(self._clock.now()))
+        times, more = backfill_times(timer, start_s, end_s)
+        firings = [
+            Firing(
+                owner=owner, timer_id=timer_id, version=timer.version, scheduled_s=s, backfill=True
+            )
+            for s in times
+        ]
+        if firings:
+            self._queue.send(firings)
+        first, last = (format_utc(times[0]), format_utc(times[-1])) if times else (None, None)
+        return BackfillResult(
+            id=timer_id,
+            backfilled=len(firings),
+            first_scheduled_at=first,
+            last_scheduled_at=last,
+            more=more,
+            next_from=last if more else None,
+        )
 
     # --- internals ------------------------------------------------------------------
 

@@ -218,6 +218,8 @@ def run_item(run: Run, *, expires_s: int) -> Item:
         item["diff"] = string(run.diff)
     if run.details:
         item["details"] = string(_compact(run.details))
+    if run.backfill:
+        item["backfill"] = {"BOOL": True}
     return item
 
 
@@ -237,6 +239,7 @@ def run_from_item(item: Item, owner: str, timer_id: str) -> Run:
         lateness_ms=float(item["latenessMs"]["N"]) if "latenessMs" in item else None,
         diff=_get_string(item, "diff"),
         details=json.loads(item["details"]["S"]) if "details" in item else {},
+        backfill=item.get("backfill", {"BOOL": False})["BOOL"],
     )
 
 
