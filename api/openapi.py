@@ -6,7 +6,8 @@ the API's one error shape (powertools documents a 422 the API never sends: valid
 are 400s here), and links from ``PUT /periodic/{id}`` to the operations on the created timer,
 for clients and for stateful testing. The same declarations give 405 answers their ``Allow``.
 It also declares how callers authenticate (an API key in ``X-Api-Key``, or SigV4 in the
-spelling API Gateway's own export uses), on every operation.
+spelling API Gateway's own export uses), on every operation but the public ones (a heartbeat's
+ping, whose token in the URL is its credential).
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ class Operation:
     success: tuple[int, ...]
     errors: tuple[int, ...]
     links_from_put: bool = False  # PUT /periodic/{id} links to it
+    public: bool = False  # no caller authentication: a heartbeat's ping (its token is its own)
 
     @property
     def openapi_path(self) -> str:
@@ -112,9 +114,11 @@ class DocumentedResolver(APIGatewayRestResolver):
         success: tuple[int, ...] = (200,),
         errors: tuple[int, ...] = (),
         links_from_put: bool = False,
+        public: bool = False,
         **options: Any,
     ) -> Callable[[Handler], Handler]:
-        """``route``, declaring the operation's statuses (errors add to COMMON_ERRORS)."""
+        """``route``, declaring the operation's statuses (errors add to COMMON_ERRORS) and,
+        ``public``, that it takes no caller authentication."""
 
         def register(handler: Handler) -> Handler:
             self.operations.append(
@@ -125,6 +129,7 @@ class DocumentedResolver(APIGatewayRestResolver):
                     success=success,
                     errors=tuple(sorted({*COMMON_ERRORS, *errors})),
                     links_from_put=links_from_put,
+                    public=public,
                 )
             )
             decorated: Handler = self.route(
@@ -180,7 +185,9 @@ class DocumentedResolver(APIGatewayRestResolver):
             entry = found.get(operation.method.lower())
             if entry is None:
                 continue  # left out of the document (include_in_schema=False)
-            if schemes:  # alternatives: any one of them
+            if operation.public:
+                entry["security"] = []  # OpenAPI 3.1, 4.8.10.1: no authentication
+            elif schemes:  # alternatives: any one of them
                 entry["security"] = [{name: []} for name in schemes]
             responses = entry["responses"]
             responses.pop("422", None)

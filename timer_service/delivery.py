@@ -28,6 +28,7 @@ from timer_service.connection_guard import guarded
 from timer_service.egress import Egress
 from timer_service.errors import StoreError, TimerServiceError
 from timer_service.firing import Firing
+from timer_service.heartbeat import HEARTBEAT_HISTORY
 from timer_service.job_types import (
     ClientFactory,
     JobContext,
@@ -53,7 +54,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-Outcome = Literal["delivered", "deleted", "paused", "stale", "duplicate"]
+Outcome = Literal["delivered", "deleted", "paused", "stale", "duplicate", "pinged"]
 RunOnce = Callable[[str, Callable[[], None]], None]
 """Runs the action at most once per firing id (powertools Idempotency in the Lambda)."""
 
@@ -177,6 +178,9 @@ class Delivery:
         ``delivery_id`` names the queue message (the same on each retry of it): the claimant
         of a raced firing."""
         timer = reads.timer_for(firing)
+        if timer is not None and firing.heartbeat and not self._missed(firing, timer):
+            self._metrics.count("HeartbeatsPingedInTime")
+            return Delivered("pinged")
         outcome: Outcome | None = "deleted" if timer is None else _skip_reason(firing, timer)
         if outcome is not None:
             if firing.next_key is not None:
@@ -247,9 +251,24 @@ class Delivery:
         return Delivered("delivered", lateness_s, results[0] if results else None)
 
     def history_policy(self, timer: Timer) -> HistoryPolicy:
-        return timer.history or self._job_types.default_history(timer.job_type)
+        if timer.history is not None:
+            return timer.history
+        if timer.ping_hash is not None:
+            return HEARTBEAT_HISTORY
+        return self._job_types.default_history(timer.job_type)
 
     # --- internals ------------------------------------------------------------------
+
+    def _missed(self, firing: Firing, timer: Timer) -> bool:
+        """A heartbeat's deadline is missed, marked so by this one write, unless a ping moved it
+        first (timer_service.pings); a timer that is no heartbeat any more counts as missed
+        here, and is then skipped as stale."""
+        if timer.ping_hash is None:
+            return True
+        missed = self._store.mark_heartbeat_missed(timer.ping_hash, deadline_s=firing.scheduled_s)
+        if missed:
+            self._metrics.count("HeartbeatsMissed")
+        return missed
 
     def _job_of(self, timer: Timer) -> tuple[JobType, Any]:
         """The timer's job type and its validated config; permanent failure when neither
@@ -319,6 +338,7 @@ class Delivery:
             summary=result.summary[:MAX_SUMMARY_CHARS],
             manual=firing.manual,
             backfill=firing.backfill,
+            heartbeat="missed" if firing.heartbeat else None,
             lateness_ms=None
             if result.outcome == "skipped" or firing.backfill
             else round((started_s - firing.scheduled_s) * 1000, 1),
@@ -339,9 +359,12 @@ def _listed(refusals: list[str]) -> str:
 
 
 def _skip_reason(firing: Firing, timer: Timer) -> Outcome | None:
-    """Why a firing of this existing timer must not run, if it must not."""
+    """Why a firing of this existing timer must not run, if it must not. A heartbeat's
+    deadline is checked against its state, not a version: any version watches it."""
+    if firing.heartbeat and timer.ping_hash is None:
+        return "stale"
     if not timer.enabled and not (firing.manual or firing.backfill):  # both asked for now
         return "paused"
-    if timer.version != firing.version:
+    if timer.version != firing.version and not firing.heartbeat:
         return "stale"
     return None

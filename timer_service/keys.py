@@ -12,6 +12,7 @@
 | claim of a raced firing      | ``F#{firingId}``                    | ``F``                   |
 | an owner's timer count       | ``C#{owner}``                       | ``C``                   |
 | a dead-lettered firing       | ``D#{owner}``                       | see below               |
+| a heartbeat's deadline state | ``P#{sha256 of its ping token}``    | ``P``                   |
 
 A run's sort key is ``{createdS}#{scheduledS}#{kind}#{attempt}``, the kind ``s`` (scheduled),
 ``m`` (manual) or ``b`` (backfill): the timer's creation second first, so a timer created again
@@ -36,6 +37,7 @@ __all__ = [
     "dead_letter_key",
     "dead_letter_partition",
     "firing_claim_key",
+    "heartbeat_key",
     "index_sort_key",
     "job_state_key",
     "minute_partition",
@@ -81,6 +83,11 @@ def owner_count_key(owner: str) -> IndexKey:
 
 def firing_claim_key(firing_id: str) -> IndexKey:
     return IndexKey(f"F#{firing_id}", "F")
+
+
+def heartbeat_key(ping_hash: str) -> IndexKey:
+    """Found from the ping alone (its token's hash): a ping needs no read to find it."""
+    return IndexKey(f"P#{ping_hash}", "P")
 
 
 def dead_letter_partition(owner: str) -> str:

@@ -23,6 +23,7 @@ from pydantic.alias_generators import to_camel
 from timer_service.camel import CamelModel
 from timer_service.clock import format_utc
 from timer_service.errors import InvalidScheduleError
+from timer_service.heartbeat import HeartbeatSpec, HeartbeatView
 from timer_service.runs import HistoryPolicy
 from timer_service.schedules import MAX_YEAR, MIN_YEAR, load_timezone, parse_schedule
 
@@ -195,6 +196,13 @@ class TimerSpec(_TimingFields):
             " are still sent (paced, one a second); default the stack's, 3600",
         ),
     ] = None
+    heartbeat: Annotated[
+        HeartbeatSpec | None,
+        Field(
+            description="a heartbeat timer (no schedule): fires when not pinged within"
+            " periodSeconds + graceSeconds of the last ping; its ping URL is in the answer"
+        ),
+    ] = None
 
     @field_validator("timer_callback_data")
     @classmethod
@@ -254,6 +262,9 @@ class Timer(BaseModel):
     delivery: DeliveryMode = "atLeastOnce"
     history: HistoryPolicy | None = None  # None: the job type's default
     catch_up_window_s: int | None = None  # None: the stack's CATCH_UP_WINDOW_SECONDS
+    heartbeat_period_s: int | None = None  # a heartbeat timer: its period and grace,
+    heartbeat_grace_s: int | None = None
+    ping_hash: str | None = None  # and its ping token's hash (timer_service.heartbeat)
     version: int = 1
     created_s: int
     updated_s: int
@@ -283,6 +294,11 @@ class TimerView(CamelModel):
     catch_up_window: int | None = Field(
         default=None, description="fireAll's catch-up window, seconds (null: the stack's)"
     )
+    heartbeat: HeartbeatView | None = None
+    ping_url: str | None = Field(
+        default=None,
+        description="a heartbeat timer's ping URL, in the answer that made its token only",
+    )
     version: int
     created_at: str
     updated_at: str
@@ -296,6 +312,7 @@ class TimerView(CamelModel):
         time_shard_id: str | None,
         next_fire_s: list[int],
         history: HistoryPolicy,
+        heartbeat: HeartbeatView | None = None,
     ) -> TimerView:
         return cls(
             id=timer.id,
@@ -313,6 +330,7 @@ class TimerView(CamelModel):
             delivery=timer.delivery,
             history=history,
             catch_up_window=timer.catch_up_window_s,
+            heartbeat=heartbeat,
             version=timer.version,
             created_at=format_utc(timer.created_s),
             updated_at=format_utc(timer.updated_s),

@@ -6,7 +6,8 @@ Protocol, per shard and minute (DESIGN.md):
 2. each minute from ``done + 1`` is read, strongly consistent: its absolute-minute partition
    and, for each rate base in use (a fixed set: see time_index), that base's slot of the minute;
 3. cron firings get their next item written (one write each); rate and one-shot firings
-   cost no write; late firings follow each timer's misfire policy;
+   cost no write; late firings follow each timer's misfire policy; heartbeat items are
+   checked against their deadlines (:mod:`timer_service.pings`);
 4. firings go to the queue in batches of ten with per-message delays (a ``fireAll`` timer's
    late ones paced, one a second, see ``apply_misfire_policy``);
 5. one update sets ``done`` and gives the lease back. A crash before it re-sends the minutes
@@ -34,6 +35,7 @@ from timer_service.errors import InvalidScheduleError
 from timer_service.keys import minute_partition, rate_partition
 from timer_service.metrics import Metrics, NullMetrics
 from timer_service.models import MisfirePolicy, ShardState
+from timer_service.pings import deadline_checks
 from timer_service.settings import Settings
 from timer_service.store.base import TimerStore
 from timer_service.time_index import IndexEntry, fire_time_in_minute, successor
@@ -147,9 +149,15 @@ class TickEngine:
                 found_bases.update(
                     base for base, part in zip(bases, parts[1:], strict=True) if part
                 )
-                entries = [e for part in parts for e in part]
+                entries = [e for part in parts for e in part if e.kind != "heartbeat"]
                 found, nexts = self._firings(entries, minute, self._settings.lookahead_minutes)
                 due += found
+                beats = [e for e in parts[0] if e.kind == "heartbeat"]
+                if beats:  # their deadlines are in their states: one batched read
+                    states = self._store.get_heartbeats([e.ping_hash for e in beats if e.ping_hash])
+                    checks, moved = deadline_checks(beats, states, minute, read_s=self._clock.now())
+                    due += [_Due(entry, firing) for entry, firing in checks]
+                    nexts += moved
                 # Written before the next minute is read: a cron may fire again inside this tick.
                 successors += sum(pool.map(self._store.put_successor, nexts))
         sent, not_sent, late = apply_misfire_policy(
