@@ -1,5 +1,6 @@
 """The REST API in front of the API function: IAM (SigV4) or API keys with a usage plan,
-throttled, with access logs and execution logs that expire."""
+throttled, with access logs and execution logs that expire; a heartbeat's ping route outside
+both."""
 
 from __future__ import annotations
 
@@ -44,6 +45,28 @@ class Front:
     api: apigateway.RestApi
     api_key: apigateway.IApiKey | None
     usage_plan: apigateway.UsagePlan | None
+
+
+PING_METHODS = ("GET", "POST", "HEAD")  # Healthchecks.io's: a plain curl or wget of the URL
+
+
+def _ping_route(api: apigateway.LambdaRestApi, function: lambda_.Function) -> None:
+    """``/ping/{token}`` for heartbeat timers, outside IAM and API keys: a cron job's ``curl``
+    has neither, and the token in the URL is the credential (the function checks it). API
+    Gateway matches it before ``{proxy+}``; the stage's throttling still applies."""
+    # A proxying LambdaRestApi refuses root.add_resource; a Resource made on the root is the same
+    # resource, as add_resource would have made it.
+    ping = apigateway.Resource(api.root, "ping", parent=api.root, path_part="ping")
+    token = ping.add_resource("{token}")
+    integration = apigateway.LambdaIntegration(function)
+    for method in PING_METHODS:
+        token.add_method(
+            method,
+            integration,
+            authorization_type=apigateway.AuthorizationType.NONE,
+            api_key_required=False,
+        )
+    acknowledge(token, "APIG4")
 
 
 def rest_api(
@@ -101,6 +124,7 @@ def rest_api(
         retention=LOG_RETENTION,
         removal_policy=removal_policy,
     )
+    _ping_route(api, function)
     acknowledge(api, "APIG2")
     acknowledge(api, "COG4")
     acknowledge(api, "APIG3")
