@@ -185,8 +185,8 @@ class DocumentedResolver(APIGatewayRestResolver):
             entry = found.get(operation.method.lower())
             if entry is None:
                 continue  # left out of the document (include_in_schema=False)
-            if operation.public:
-                entry["security"] = []  # OpenAPI 3.1, 4.8.10.1: no authentication
+            if schemes and operation.public:
+                entry["security"] = []  # OpenAPI 3.1, 4.8.10.1: none, over the others'
             elif schemes:  # alternatives: any one of them
                 entry["security"] = [{name: []} for name in schemes]
             responses = entry["responses"]

@@ -171,16 +171,14 @@ class TimerService:
                 ping_hash, token = previous.ping_hash, None  # its URL keeps working
             else:
                 assert token is not None
-                ping_hash = token_hash(token)
+                ping_hash = token_hash(token)  # a new state: idle (not watched) until pinged
         # A heartbeat stays on its shard: its index items and state were made there.
-        keep_shard = previous is not None and (
+        if previous is not None and (
             previous.shard in registry.active or (beat is not None and previous.ping_hash)
-        )
-        shard = (
-            previous.shard
-            if previous is not None and keep_shard
-            else (choose_shard(owner, timer_id, registry))
-        )
+        ):
+            shard = previous.shard
+        else:
+            shard = choose_shard(owner, timer_id, registry)
         timer = Timer(
             owner=owner,
             id=timer_id,
@@ -216,7 +214,7 @@ class TimerService:
                     timer_id=timer_id,
                     shard=shard,
                     allow_s=beat.period_seconds + beat.grace_seconds,
-                    idle_since_s=now_s,
+                    idle_since_s=None if token is None else now_s,  # None: keep its marks
                 )
             )
         self._write(timer, previous, now_s)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from tests.contract.conftest import MINUTE, T0, timer
+from timer_service.errors import StoreError
 from timer_service.heartbeat import HeartbeatState, token_hash
 from timer_service.keys import heartbeat_key
 from timer_service.pings import heartbeat_entry
@@ -42,11 +45,18 @@ def test_put_heartbeat_again_changes_its_allowance_and_keeps_its_deadline(
 ) -> None:
     store.put_heartbeat(NEW)
     store.ping_heartbeat(HASH, now_s=T0 + 10)
-    store.put_heartbeat(replace(NEW, allow_s=600, idle_since_s=T0 + 50))
+    store.clear_heartbeat_idle(HASH, idle_since_s=T0)  # armed: watched
+    store.put_heartbeat(replace(NEW, allow_s=600, idle_since_s=None))
     (state,) = store.get_heartbeats([HASH]).values()
-    assert (state.allow_s, state.deadline_s, state.idle_since_s) == (600, T0 + 370, T0)
+    assert (state.allow_s, state.deadline_s, state.idle_since_s) == (600, T0 + 370, None)
     store.ping_heartbeat(HASH, now_s=T0 + 100)
     assert store.get_heartbeats([HASH])[HASH].deadline_s == T0 + 700
+
+
+def test_put_heartbeat_change_of_an_absent_state_is_refused(store: TimerStore) -> None:
+    with pytest.raises(StoreError):
+        store.put_heartbeat(replace(NEW, idle_since_s=None))
+    assert store.get_heartbeats([HASH]) == {}
 
 
 def test_mark_heartbeat_missed_only_while_that_is_the_deadline(store: TimerStore) -> None:

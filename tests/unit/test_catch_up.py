@@ -130,3 +130,10 @@ def test_apply_misfire_policy_window_of_one_timer_leaves_others_at_the_default()
         now_s - 120,
     ]
     assert len([f for f in send if f.timer_id == "b"]) == 10
+
+
+def test_catch_up_window_reaches_no_further_back_than_the_index_keeps_a_late_item() -> None:
+    from timer_service.models import MAX_CATCH_UP_WINDOW_S
+    from timer_service.time_index import INDEX_RETENTION_S
+
+    assert MAX_CATCH_UP_WINDOW_S <= INDEX_RETENTION_S

@@ -256,8 +256,10 @@ def test_replacing_a_heartbeat_keeps_its_token_and_takes_the_new_period_at_the_n
     spec = {"heartbeat": {"periodSeconds": 600, "graceSeconds": 0}, "jobType": "counted"}
     replaced = beat.world.service.put("alice", "hb", TimerSpec.model_validate(spec))
     assert replaced.ping_token is None  # no new token: the old URL still pings
+    writes = beat.world.store.writes
     answer = beat.ping()
     assert answer.deadline == "2026-11-22T12:10:01Z"  # 12:00:01 + 600 s
+    assert beat.world.store.writes - writes == 1  # still watched: not armed again
 
 
 @pytest.mark.parametrize("field", ["schedule", "startAt", "endAt"])

@@ -179,8 +179,9 @@ class TimerStore(Protocol):
     # --- heartbeats (timer_service.pings) ----------------------------------------------
 
     def put_heartbeat(self, state: HeartbeatState) -> None:
-        """Create a heartbeat's state (idle since ``state.idle_since_s``), or change its
-        owner, id, shard and allowance, keeping its deadline, last ping and idle mark."""
+        """Create a heartbeat's state, idle since ``state.idle_since_s``; or, with that None,
+        change its owner, id, shard and allowance, keeping its deadline, last ping and idle
+        mark (StoreError when there is no such state)."""
         ...
 
     def get_heartbeats(self, ping_hashes: Sequence[str]) -> dict[str, HeartbeatState]:

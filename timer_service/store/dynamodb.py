@@ -332,8 +332,11 @@ class DynamoTimerStore:
     # --- heartbeats -------------------------------------------------------------------
 
     def put_heartbeat(self, state: HeartbeatState) -> None:
-        with self._table.errors():
-            self._client.update_item(**expressions.put_heartbeat(self._name, state))
+        try:
+            with self._table.errors():
+                self._client.update_item(**expressions.put_heartbeat(self._name, state))
+        except ConditionFailed as failed:
+            raise StoreError("no heartbeat state to change") from failed
 
     def get_heartbeats(self, ping_hashes: Sequence[str]) -> dict[str, HeartbeatState]:
         found: dict[str, HeartbeatState] = {}

@@ -162,24 +162,26 @@ def delete_stale(table: str, key: IndexKey, version: int) -> Request:
 
 
 def put_heartbeat(table: str, state: HeartbeatState) -> Request:
-    """Create a heartbeat's state, or change its timer's part of it, keeping its deadline; a
-    new one is idle since ``state.idle_since_s`` (its timer's creation)."""
-    return {
+    """Create a heartbeat's state, idle since ``state.idle_since_s``; or, that None, change
+    its timer's part of it (it must exist), keeping its deadline and marks."""
+    values: dict[str, Any] = {
+        ":o": string(state.owner),
+        ":i": string(state.timer_id),
+        ":s": number(state.shard),
+        ":a": number(state.allow_s),
+    }
+    update = "SET #o = :o, timerId = :i, #s = :s, allowS = :a"
+    request: Request = {
         "TableName": table,
         "Key": key_item(heartbeat_key(state.ping_hash)),
-        "UpdateExpression": (
-            "SET #o = :o, timerId = :i, #s = :s, allowS = :a,"
-            " idleSince = if_not_exists(idleSince, :idle)"
-        ),
         "ExpressionAttributeNames": {"#o": "owner", "#s": "shard"},  # reserved words
-        "ExpressionAttributeValues": {
-            ":o": string(state.owner),
-            ":i": string(state.timer_id),
-            ":s": number(state.shard),
-            ":a": number(state.allow_s),
-            ":idle": number(state.idle_since_s or 0),
-        },
     }
+    if state.idle_since_s is None:
+        request["ConditionExpression"] = "attribute_exists(pk)"
+    else:
+        update += ", idleSince = :idle"
+        values[":idle"] = number(state.idle_since_s)
+    return request | {"UpdateExpression": update, "ExpressionAttributeValues": values}
 
 
 def ping_heartbeat(table: str, ping_hash: str, *, now_s: int) -> Request:

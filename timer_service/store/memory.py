@@ -265,12 +265,18 @@ class InMemoryTimerStore:
         with self._lock:
             self.writes += 1
             current = self.heartbeats.get(state.ping_hash)
-            if current is not None:
+            if state.idle_since_s is None:
+                if current is None:
+                    raise StoreError("no heartbeat state to change")
                 state = replace(
                     state,
                     deadline_s=current.deadline_s,
                     last_ping_s=current.last_ping_s,
                     idle_since_s=current.idle_since_s,
+                )
+            elif current is not None:
+                state = replace(
+                    state, deadline_s=current.deadline_s, last_ping_s=current.last_ping_s
                 )
             self.heartbeats[state.ping_hash] = state
 
