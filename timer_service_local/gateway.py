@@ -36,7 +36,7 @@ __all__ = ["LOCAL_OWNER", "Gateway", "GatewayApp", "build_event"]  # build_event
 
 LOCAL_OWNER = "local"
 OPEN_PATHS = frozenset({"/health", "/docs", "/openapi.json"})  # no API key needed
-PING_PATH = re.compile(r"/ping/[^/]+")  # nor here: GET|POST|HEAD /ping/{token}, as deployed
+PING_PATH = re.compile(r"/ping/[^/?]+")  # nor here: GET|POST|HEAD /ping/{token}, as deployed
 BODY_TIMEOUT_S = 30.0  # a client that stops sending its body is answered 408
 CORS_ALLOW_HEADERS = "Content-Type, X-Api-Key, If-Match, If-None-Match, Authorization"
 CORS_EXPOSE_HEADERS = "ETag, Location, Retry-After"
@@ -117,7 +117,9 @@ class GatewayApp:
         await send({"type": "http.response.body", "body": b"" if method == "HEAD" else payload})
         if self._on_request is not None:
             elapsed_ms = (time.perf_counter() - started) * 1000
-            self._on_request(method, target, status, elapsed_ms)
+            # A ping's token is its credential: the request log shows where, not which.
+            shown = PING_PATH.sub("/ping/…", target) if "/ping/" in target else target
+            self._on_request(method, shown, status, elapsed_ms)
 
     async def _answer(
         self, method: str, target: str, headers: dict[str, str], receive: Receive

@@ -320,7 +320,9 @@ def test_gateway_serves_the_console_modules_as_a_browser_fetches_them_under_one_
 def test_a_keyed_gateway_passes_a_heartbeat_ping_without_a_key_and_nothing_else(
     recorder: Recorder,
 ) -> None:
-    served = Gateway(GatewayApp(recorder, api_keys=["k1"]), port=0).start()
+    logged: list[str] = []
+    app = GatewayApp(recorder, api_keys=["k1"], on_request=lambda m, t, s, ms: logged.append(t))
+    served = Gateway(app, port=0).start()
     try:
         token = "A" * 43
         for method in ("GET", "POST", "HEAD"):
@@ -329,5 +331,6 @@ def test_a_keyed_gateway_passes_a_heartbeat_ping_without_a_key_and_nothing_else(
         assert [e["requestContext"]["identity"]["userArn"] for e in recorder.events] == [None] * 3
         assert httpx.get(f"{served.url}/periodic").status_code == 401
         assert httpx.get(f"{served.url}/ping/{token}/more").status_code == 401
+        assert not [line for line in logged if token in line]  # the token is its credential
     finally:
         served.stop()
