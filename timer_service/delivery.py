@@ -6,7 +6,10 @@ firings of an SQS batch that are due together. A deleted, paused or re-versioned
 firing is skipped, so nothing fires after DELETE or pause returned unless its job had
 already started. A stale cron firing also removes the next item its ticker wrote, which ends
 the chain of an old version. A *raced* firing (sent by both the API and a ticker) runs once:
-its delivery claims the firing id with one conditional write.
+its delivery claims the firing id with one conditional write. A heartbeat's deadline runs only
+if one conditional write marks it missed, which a ping that moved it first makes fail
+(:mod:`timer_service.pings`); a backfilled firing runs even when the timer is paused, as a
+manual one does.
 
 Each run is written to the timer's history when its policy keeps that outcome, so a timer
 whose policy does not record an outcome costs no write for it.
