@@ -19,12 +19,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from api.openapi import ApiAuth, DocumentedResolver
 from timer_service import __version__, wiring
+from timer_service.backfill import BackfillRequest, BackfillResult
 from timer_service.dead_letters import DeadLetterPage, RedriveRequest, RedriveResult
 from timer_service.dispatch import DispatchError
 from timer_service.errors import (
     InvalidRequestError,
     MalformedBodyError,
     PayloadTooLargeError,
+    PingTokenNotFoundError,
     QuotaExceededError,
     StoreError,
     TimerNotFoundError,
@@ -32,6 +34,7 @@ from timer_service.errors import (
     UnauthorizedError,
     VersionConflictError,
 )
+from timer_service.heartbeat import PING_TOKEN_PATTERN, PingResult
 from timer_service.models import (
     TIMER_ID_PATTERN,
     TIMER_ID_RULE,
@@ -132,6 +135,7 @@ _STATUS: list[tuple[type[TimerServiceError], int]] = [
     (InvalidRequestError, 400),
     (UnauthorizedError, 401),
     (TimerNotFoundError, 404),
+    (PingTokenNotFoundError, 404),
     (VersionConflictError, 412),
     (StoreError, 503),
     (DispatchError, 503),
@@ -141,6 +145,7 @@ _STATUS: list[tuple[type[TimerServiceError], int]] = [
 wired = wiring.Wired()  # this instance's settings, clock and parts (tests set theirs)
 _service = wired.part(lambda context: wiring.timer_service(context.settings, context.clock))
 _dead_letters = wired.part(lambda context: wiring.dead_letters(context.settings, context.clock))
+_heartbeats = wired.part(lambda context: wiring.heartbeats(context.settings, context.clock))
 
 
 def _settings() -> Settings:
@@ -188,7 +193,10 @@ def openapi() -> Response[str]:
 )
 def put_timer(id: TimerId, spec: TimerSpec) -> Response[TimerView]:
     result = service().put(_owner(), id, spec, if_match=_if_match(), if_none_match=_if_none_match())
-    return _timer_response(result.view, 201 if result.created else 200)
+    view = result.view
+    if result.ping_token is not None:  # shown once: only its hash is kept
+        view = view.model_copy(update={"ping_url": _ping_url(result.ping_token)})
+    return _timer_response(view, 201 if result.created else 200)
 
 
 @app.operation("GET", "/periodic/<id>", errors=(404,), links_from_put=True, summary="Read a timer")
@@ -258,6 +266,50 @@ def trigger_timer(id: TimerId) -> Response[TriggerView]:
         content_type=content_types.APPLICATION_JSON,
         body=view.model_dump(mode="json", by_alias=True),
     )
+
+
+@app.operation(
+    "POST",
+    "/periodic/<id>/backfill",
+    success=(202,),
+    errors=(404,),
+    links_from_put=True,
+    summary="Fire each scheduled time of a past interval (from, to] once, now",
+)
+def backfill_timer(id: TimerId, request: BackfillRequest) -> Response[BackfillResult]:
+    result = service().backfill(_owner(), id, request)
+    return Response(
+        status_code=202,
+        content_type=content_types.APPLICATION_JSON,
+        body=result.model_dump(mode="json", by_alias=True),
+    )
+
+
+PingToken = Annotated[
+    str, Path(pattern=PING_TOKEN_PATTERN, description="the token of a heartbeat's ping URL")
+]
+
+
+@app.operation(
+    "GET",
+    "/ping/<token>",
+    errors=(404,),
+    public=True,
+    summary="Ping a heartbeat timer (no other credential): its deadline moves on",
+)
+def ping(token: PingToken) -> PingResult:
+    return _heartbeats().ping(token)
+
+
+@app.operation(
+    "POST",
+    "/ping/<token>",
+    errors=(404,),
+    public=True,
+    summary="Ping a heartbeat timer, as GET (a body is ignored)",
+)
+def ping_post(token: PingToken) -> PingResult:
+    return _heartbeats().ping(token)
 
 
 @app.operation(
@@ -334,6 +386,19 @@ def _owner() -> str:
     if not owner:
         raise UnauthorizedError("the request carries no caller identity")
     return owner
+
+
+def _header(name: str) -> str | None:
+    wanted = name.lower()
+    headers = app.current_event.headers or {}
+    return next((value for key, value in headers.items() if key.lower() == wanted), None)
+
+
+def _ping_url(token: str) -> str:
+    """Where this API is, as the request reached it (API Gateway sets X-Forwarded-Proto)."""
+    scheme = _header("X-Forwarded-Proto") or "http"
+    host = _header("Host") or "localhost"
+    return f"{scheme}://{host}{app.base_path()}/ping/{token}"
 
 
 _IF_MATCH_RE = re.compile(r'^\s*(?:W/)?"?(\d{1,18})"?\s*$')
@@ -462,6 +527,9 @@ def _check_body(event: dict[str, Any]) -> None:
         ) from exc
     if event.get("isBase64Encoded"):
         event["body"], event["isBase64Encoded"] = text, False
+    if _PING_PATH.fullmatch(event.get("path") or ""):  # its body is not read: any text
+        event["body"] = None
+        return
     if text:  # every route, those that read no body too: a body is a JSON object (or null)
         try:
             strict_json(text)
@@ -470,6 +538,7 @@ def _check_body(event: dict[str, Any]) -> None:
 
 
 _TIMER_PATH = re.compile(r"/periodic/(?P<id>[^/]*)(?:/.*)?", re.DOTALL)
+_PING_PATH = re.compile(r"/ping/[^/]+")
 
 
 def _check_path_id(event: dict[str, Any]) -> None:

@@ -8,7 +8,8 @@ operations on the created timer, for clients and for stateful testing. The same 
 give 405 answers their ``Allow``.
 It also declares how callers authenticate (an API key in ``X-Api-Key``, or SigV4 in the
 spelling API Gateway's own export uses: its ``x-amazon-apigateway-authtype`` extension), for the
-whole API, and ``security: []`` on the paths the front lets through without credentials.
+whole API, and ``security: []`` on the paths the front lets through without credentials and on
+a heartbeat's ping (whose token in the URL is its credential).
 """
 
 from __future__ import annotations
@@ -123,6 +124,7 @@ class Operation:
     conditions: tuple[str, ...] = ()  # CONDITIONS it takes
     links_from_put: bool = False  # PUT /periodic/{id} links to it
     uses_aws: bool = True  # reads or writes DynamoDB or SQS: a 503 when they fail for a moment
+    public: bool = False  # no caller authentication: a heartbeat's ping (its token is its own)
 
     @property
     def openapi_path(self) -> str:
@@ -155,10 +157,12 @@ class DocumentedResolver(APIGatewayRestResolver):
         conditions: tuple[str, ...] = (),
         links_from_put: bool = False,
         uses_aws: bool = True,
+        public: bool = False,
         **options: Any,
     ) -> Callable[[Handler], Handler]:
         """``route``, declaring the operation's statuses: ``errors`` are those of the operation
-        itself; those any request can get are added where they apply (:meth:`_errors_of`)."""
+        itself; those any request can get are added where they apply (:meth:`_errors_of`);
+        ``public``: it takes no caller authentication (a heartbeat's ping)."""
 
         def register(handler: Handler) -> Handler:
             self.operations.append(
@@ -171,6 +175,7 @@ class DocumentedResolver(APIGatewayRestResolver):
                     conditions=conditions,
                     links_from_put=links_from_put,
                     uses_aws=uses_aws,
+                    public=public,
                 )
             )
             decorated: Handler = self.route(
@@ -202,7 +207,9 @@ class DocumentedResolver(APIGatewayRestResolver):
         with credentials) and a 429 (the rate limit) unless the front lets its path through,
         and a 503 when it calls AWS."""
         errors = {*ANY_REQUEST_ERRORS, *operation.errors}
-        if operation.openapi_path not in self._open_paths():
+        if operation.public:
+            errors.add(429)  # no credentials, but rate limited
+        elif operation.openapi_path not in self._open_paths():
             errors |= {401, 429} if authenticated else {429}
         if operation.uses_aws:
             errors.add(503)
@@ -241,7 +248,8 @@ class DocumentedResolver(APIGatewayRestResolver):
             if entry is None:
                 continue  # left out of the document (include_in_schema=False)
             if schemes:  # said on each operation too: some tools read only the operation's
-                entry["security"] = [] if operation.openapi_path in open_paths else requirements
+                open_path = operation.public or operation.openapi_path in open_paths
+                entry["security"] = [] if open_path else requirements
             responses = entry["responses"]
             responses.pop("422", None)
             if operation.conditions:

@@ -44,6 +44,7 @@ class DeadLetter(CamelModel):
     version: int
     scheduled_at: str
     manual: bool
+    backfill: bool = Field(default=False, description="fired by POST /periodic/{id}/backfill")
     receive_count: int = Field(description="the deliveries it had before it was dead-lettered")
     error: str = Field(description="why it was dead-lettered")
     dead_at: str = Field(description="when it was dead-lettered")
@@ -79,6 +80,7 @@ def _view(letter: DeadLetterRecord) -> DeadLetter:
         version=firing.version,
         scheduled_at=format_utc(firing.scheduled_s),
         manual=firing.manual,
+        backfill=firing.backfill,
         receive_count=letter.attempts,
         error=letter.error,
         dead_at=format_utc(letter.dead_s),

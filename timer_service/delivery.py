@@ -6,7 +6,10 @@ firings of an SQS batch that are due together. A deleted, paused or re-versioned
 firing is skipped, so nothing fires after DELETE or pause returned unless its job had
 already started. A stale cron firing also removes the next item its ticker wrote, which ends
 the chain of an old version. A *raced* firing (sent by both the API and a ticker) runs once:
-its delivery claims the firing id with one conditional write.
+its delivery claims the firing id with one conditional write. A heartbeat's deadline runs only
+if one conditional write marks it missed, which a ping that moved it first makes fail
+(:mod:`timer_service.pings`); a backfilled firing runs even when the timer is paused, as a
+manual one does.
 
 Each run is written to the timer's history when its policy keeps that outcome, so a timer
 whose policy does not record an outcome costs no write for it.
@@ -28,6 +31,7 @@ from timer_service.connection_guard import guarded
 from timer_service.egress import Egress
 from timer_service.errors import StoreError, TimerServiceError
 from timer_service.firing import Firing
+from timer_service.heartbeat import HEARTBEAT_HISTORY
 from timer_service.job_types import (
     ClientFactory,
     JobContext,
@@ -53,7 +57,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-Outcome = Literal["delivered", "deleted", "paused", "stale", "duplicate"]
+Outcome = Literal["delivered", "deleted", "paused", "stale", "duplicate", "pinged"]
 RunOnce = Callable[[str, Callable[[], None]], None]
 """Runs the action at most once per firing id (powertools Idempotency in the Lambda)."""
 
@@ -105,7 +109,7 @@ class TimerReads:
     def timer_for(self, firing: Firing) -> Timer | None:
         """Wait for the firing's second (if it is at most MAX_EARLY_WAIT_S away), then its
         timer as it is now; None when deleted."""
-        wait_s = firing.scheduled_s - self._clock.now()
+        wait_s = firing.due_s - self._clock.now()
         if 0 < wait_s <= MAX_EARLY_WAIT_S:
             self._sleep(wait_s)
         if self._needs_read(firing, self._clock.now()):
@@ -116,9 +120,9 @@ class TimerReads:
         """Not read since the firing became due; a firing too far ahead to be waited for
         (a skewed clock) counts as due now."""
         read_at_s = self._read_at_s.get((firing.owner, firing.timer_id))
-        if firing.scheduled_s - now_s > MAX_EARLY_WAIT_S:
+        if firing.due_s - now_s > MAX_EARLY_WAIT_S:
             return read_at_s is None
-        return firing.scheduled_s <= now_s and (read_at_s is None or read_at_s < firing.scheduled_s)
+        return firing.due_s <= now_s and (read_at_s is None or read_at_s < firing.due_s)
 
     def _read_due(self) -> None:
         now_s = self._clock.now()
@@ -177,6 +181,9 @@ class Delivery:
         ``delivery_id`` names the queue message (the same on each retry of it): the claimant
         of a raced firing."""
         timer = reads.timer_for(firing)
+        if timer is not None and firing.heartbeat and not self._missed(firing, timer):
+            self._metrics.count("HeartbeatsPingedInTime")
+            return Delivered("pinged")
         outcome: Outcome | None = "deleted" if timer is None else _skip_reason(firing, timer)
         if outcome is not None:
             if firing.next_key is not None:
@@ -240,13 +247,31 @@ class Delivery:
         else:
             action()
         self._metrics.count("FiringsDelivered")
-        self._metrics.count("DispatchLateness", max(0.0, lateness_s) * 1000, unit="Milliseconds")
+        if not firing.backfill:  # late by request, not by the service
+            self._metrics.count(
+                "DispatchLateness", max(0.0, lateness_s) * 1000, unit="Milliseconds"
+            )
         return Delivered("delivered", lateness_s, results[0] if results else None)
 
     def history_policy(self, timer: Timer) -> HistoryPolicy:
-        return timer.history or self._job_types.default_history(timer.job_type)
+        if timer.history is not None:
+            return timer.history
+        if timer.ping_hash is not None:
+            return HEARTBEAT_HISTORY
+        return self._job_types.default_history(timer.job_type)
 
     # --- internals ------------------------------------------------------------------
+
+    def _missed(self, firing: Firing, timer: Timer) -> bool:
+        """A heartbeat's deadline is missed, marked so by this one write, unless a ping moved it
+        first (timer_service.pings); a timer that is no heartbeat any more counts as missed
+        here, and is then skipped as stale."""
+        if timer.ping_hash is None:
+            return True
+        missed = self._store.mark_heartbeat_missed(timer.ping_hash, deadline_s=firing.scheduled_s)
+        if missed:
+            self._metrics.count("HeartbeatsMissed")
+        return missed
 
     def _job_of(self, timer: Timer) -> tuple[JobType, Any]:
         """The timer's job type and its validated config; permanent failure when neither
@@ -315,8 +340,10 @@ class Delivery:
             outcome=result.outcome,
             summary=result.summary[:MAX_SUMMARY_CHARS],
             manual=firing.manual,
+            backfill=firing.backfill,
+            heartbeat="missed" if firing.heartbeat else None,
             lateness_ms=None
-            if result.outcome == "skipped"
+            if result.outcome == "skipped" or firing.backfill
             else round((started_s - firing.scheduled_s) * 1000, 1),
             diff=diff,
             details=result.details,
@@ -335,9 +362,12 @@ def _listed(refusals: list[str]) -> str:
 
 
 def _skip_reason(firing: Firing, timer: Timer) -> Outcome | None:
-    """Why a firing of this existing timer must not run, if it must not."""
-    if not timer.enabled and not firing.manual:
+    """Why a firing of this existing timer must not run, if it must not. A heartbeat's
+    deadline is checked against its state, not a version: any version watches it."""
+    if firing.heartbeat and timer.ping_hash is None:
+        return "stale"
+    if not timer.enabled and not (firing.manual or firing.backfill):  # both asked for now
         return "paused"
-    if timer.version != firing.version:
+    if timer.version != firing.version and not firing.heartbeat:
         return "stale"
     return None

@@ -215,7 +215,7 @@ class InMemoryDispatchQueue:
             self.calls += 1
             for message in batch:
                 for firing in message.firings:
-                    self.sent.append((firing, now_s + delay_seconds(firing.scheduled_s, now_s)))
+                    self.sent.append((firing, now_s + delay_seconds(firing.due_s, now_s)))
 
     def retry(self, firing: Firing, *, attempts_before: int, delay_s: int) -> None:
         self.calls += 1

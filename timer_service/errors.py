@@ -7,6 +7,7 @@ TimerServiceError
  │    └── PayloadTooLargeError  a body or value over its size limit
  ├── UnauthorizedError          no caller identity, or a wrong API key
  ├── TimerNotFoundError         no timer with that id for this owner
+ ├── PingTokenNotFoundError     no heartbeat timer has that ping token
  ├── VersionConflictError       the stored version differs from the one expected (If-Match)
  ├── QuotaExceededError         the owner has as many timers as allowed
  ├── StoreError                 the store failed for now (throttled, a server fault): retry later
@@ -25,6 +26,7 @@ __all__ = [
     "JobStateTooLargeError",
     "MalformedBodyError",
     "PayloadTooLargeError",
+    "PingTokenNotFoundError",
     "QuotaExceededError",
     "StoreError",
     "StoreMisconfiguredError",
@@ -87,6 +89,15 @@ class TimerNotFoundError(TimerServiceError):
     def __init__(self, timer_id: str) -> None:
         super().__init__(f"timer {timer_id!r} does not exist", field="id")
         self.timer_id = timer_id
+
+
+class PingTokenNotFoundError(TimerServiceError):
+    """A ping names a token no heartbeat timer has (never had, or no longer: deleted)."""
+
+    code = "not_found"
+
+    def __init__(self) -> None:
+        super().__init__("no heartbeat timer has this ping token", field="token")
 
 
 class VersionConflictError(TimerServiceError):

@@ -23,12 +23,21 @@ class Firing:
     next_key: IndexKey | None = None  # cron: the successor item, removed if the timer is stale
     manual: bool = False  # POST /trigger
     raced: bool = False  # both the API and a ticker may have sent it: delivery claims it once
+    backfill: bool = False  # POST /backfill: a past scheduled time, fired on request
+    heartbeat: bool = False  # a heartbeat timer's deadline: runs only if no ping moved it
+    # A paced catch-up firing is delivered at this second, after its scheduled one (tick.py).
+    deliver_at_s: int | None = None
 
     @property
     def firing_id(self) -> str:
         """``{owner}#{id}@{scheduledAt}``: the same for every delivery of this firing."""
-        suffix = "~manual" if self.manual else ""
+        suffix = "~manual" if self.manual else "~backfill" if self.backfill else ""
         return f"{self.owner}#{self.timer_id}@{format_utc(self.scheduled_s)}{suffix}"
+
+    @property
+    def due_s(self) -> int:
+        """The second the firing is to reach its job: its scheduled one, unless paced later."""
+        return self.scheduled_s if self.deliver_at_s is None else self.deliver_at_s
 
     def to_message(self) -> str:
         return json.dumps(self.to_json(), separators=(",", ":"))
@@ -52,6 +61,12 @@ class Firing:
             body["m"] = 1
         if self.raced:
             body["r"] = 1
+        if self.backfill:
+            body["b"] = 1
+        if self.heartbeat:
+            body["h"] = 1
+        if self.deliver_at_s is not None:
+            body["d"] = self.deliver_at_s
         return body
 
     @classmethod
@@ -65,4 +80,7 @@ class Firing:
             next_key=None if next_key is None else IndexKey(*next_key),
             manual=bool(body.get("m", 0)),
             raced=bool(body.get("r", 0)),
+            backfill=bool(body.get("b", 0)),
+            heartbeat=bool(body.get("h", 0)),
+            deliver_at_s=None if body.get("d") is None else int(body["d"]),
         )

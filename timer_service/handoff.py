@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from timer_service.dispatch import DispatchQueue, Firing
+from timer_service.keys import heartbeat_key
 from timer_service.models import ShardState, Timer
 from timer_service.store.base import TimerStore
 from timer_service.time_index import IndexEntry, index_entry, live_index_keys, successor, timing_of
@@ -34,10 +35,13 @@ def write_timer(
     entry = index_entry(timer, after_s=now_s)
     if entry is not None:
         entry = replace(entry, api_written_s=now_s)
+    remove = [] if previous is None else live_index_keys(previous, now_s=now_s)
+    if previous is not None and previous.ping_hash not in (None, timer.ping_hash):
+        remove.append(heartbeat_key(previous.ping_hash))  # no longer a heartbeat: its state
     store.save_timer(
         timer,
         expected_version=None if previous is None else previous.version,
-        remove=[] if previous is None else live_index_keys(previous, now_s=now_s),
+        remove=remove,
         index=entry,
         count_limit=count_limit,
     )

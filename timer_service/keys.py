@@ -12,11 +12,13 @@
 | claim of a raced firing      | ``F#{firingId}``                    | ``F``                   |
 | an owner's timer count       | ``C#{owner}``                       | ``C``                   |
 | a dead-lettered firing       | ``D#{owner}``                       | see below               |
+| a heartbeat's deadline state | ``P#{sha256 of its ping token}``    | ``P``                   |
 
-A run's sort key is ``{createdS}#{scheduledS}#{s|m}#{attempt}``: the timer's creation second
-first, so a timer created again under the same id starts an empty history. A dead letter's
-sort key is ``{scheduledS:011d}#{id}#{s|m}`` (newest last); its ``dlpk`` (the partition again)
-puts it, and only it, in the sparse ``deadLetters`` index, which the operator's view scans.
+A run's sort key is ``{createdS}#{scheduledS}#{kind}#{attempt}``, the kind ``s`` (scheduled),
+``m`` (manual) or ``b`` (backfill): the timer's creation second first, so a timer created again
+under the same id starts an empty history. A dead letter's sort key is
+``{scheduledS:011d}#{id}#{kind}`` (newest last); its ``dlpk`` (the partition again) puts it,
+and only it, in the sparse ``deadLetters`` index, which the operator's view scans.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ __all__ = [
     "dead_letter_key",
     "dead_letter_partition",
     "firing_claim_key",
+    "heartbeat_key",
     "index_sort_key",
     "job_state_key",
     "minute_partition",
@@ -82,12 +85,19 @@ def firing_claim_key(firing_id: str) -> IndexKey:
     return IndexKey(f"F#{firing_id}", "F")
 
 
+def heartbeat_key(ping_hash: str) -> IndexKey:
+    """Found from the ping alone (its token's hash): a ping needs no read to find it."""
+    return IndexKey(f"P#{ping_hash}", "P")
+
+
 def dead_letter_partition(owner: str) -> str:
     return f"D#{owner}"
 
 
-def dead_letter_key(owner: str, timer_id: str, scheduled_s: int, *, manual: bool) -> IndexKey:
-    kind = "m" if manual else "s"
+def dead_letter_key(
+    owner: str, timer_id: str, scheduled_s: int, *, manual: bool, backfill: bool = False
+) -> IndexKey:
+    kind = "m" if manual else "b" if backfill else "s"
     return IndexKey(dead_letter_partition(owner), f"{scheduled_s:011d}#{timer_id}#{kind}")
 
 

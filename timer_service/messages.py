@@ -44,7 +44,7 @@ class Message:
     """One queue message: one firing, or a pack of firings due in the same second."""
 
     body: str
-    scheduled_s: int
+    scheduled_s: int  # when it is due: the earliest of its firings' (``Firing.due_s``)
     firings: tuple[Firing, ...]
     attempts_before: int = 0  # a firing sent again: the deliveries it had before this message
 
@@ -53,17 +53,21 @@ def messages_of(firings: Sequence[Firing]) -> list[Message]:
     """Firings as queue messages. Firings due in the same second travel together, up to
     ``PACK_MAX_FIRINGS`` (and one 64 KB billing chunk) a message: at scale that divides the
     SQS requests of the ticker and the callbacks, and the callback invocations, by up to 100.
-    Raced and manual firings travel alone (their delivery claims them by message)."""
+    Raced and manual firings travel alone (their delivery claims them by message); backfilled
+    ones, all due now whatever their seconds, travel together like a redrive."""
     messages: list[Message] = []
     by_second: dict[int, list[Firing]] = {}
+    backfilled: list[Firing] = []
     for firing in firings:
         if firing.raced or firing.manual:
-            messages.append(Message(firing.to_message(), firing.scheduled_s, (firing,)))
+            messages.append(Message(firing.to_message(), firing.due_s, (firing,)))
+        elif firing.backfill:
+            backfilled.append(firing)
         else:
-            by_second.setdefault(firing.scheduled_s, []).append(firing)
+            by_second.setdefault(firing.due_s, []).append(firing)
     for group in by_second.values():
         messages += _packs(group)
-    return messages
+    return messages + _packs(backfilled)
 
 
 def due_now(firings: Sequence[Firing]) -> list[Message]:
@@ -91,7 +95,7 @@ def _packs(group: list[Firing]) -> list[Message]:
 
 
 def _message(texts: list[str], members: list[Firing]) -> Message:
-    second = min(firing.scheduled_s for firing in members)
+    second = min(firing.due_s for firing in members)
     if len(members) == 1:
         return Message(texts[0], second, (members[0],))
     return Message(_PACK_PREFIX + ",".join(texts) + "]}", second, tuple(members))
@@ -100,7 +104,7 @@ def _message(texts: list[str], members: list[Firing]) -> Message:
 def retry_message(firing: Firing, *, attempts_before: int) -> Message:
     """One firing sent again, alone, carrying the deliveries it had so far."""
     body = json.dumps({**firing.to_json(), "a": attempts_before}, separators=(",", ":"))
-    return Message(body, firing.scheduled_s, (firing,), attempts_before)
+    return Message(body, firing.due_s, (firing,), attempts_before)
 
 
 def read(body: str) -> Message:
@@ -111,14 +115,14 @@ def read(body: str) -> Message:
             firings = tuple(Firing.from_json(member) for member in value["p"])
             if not firings:
                 raise ValueError("an empty pack")
-            return Message(body, min(f.scheduled_s for f in firings), firings)
+            return Message(body, min(f.due_s for f in firings), firings)
         firing = Firing.from_json(value)
         attempts = int(value.get("a", 0))
     except (KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"not a firing message: {exc!r}") from exc
     if attempts < 0:
         raise ValueError("negative attempts")
-    return Message(body, firing.scheduled_s, (firing,), attempts)
+    return Message(body, firing.due_s, (firing,), attempts)
 
 
 def firings_in(body: str) -> list[Firing]:

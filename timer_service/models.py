@@ -23,12 +23,14 @@ from pydantic.alias_generators import to_camel
 from timer_service.camel import CamelModel
 from timer_service.clock import format_utc
 from timer_service.errors import InvalidScheduleError
+from timer_service.heartbeat import HeartbeatSpec, HeartbeatView
 from timer_service.runs import HistoryPolicy
 from timer_service.schedules import MAX_YEAR, MIN_YEAR, load_timezone, parse_schedule
 
 __all__ = [
     "DEFAULT_SCHEDULE",
     "MAX_CALLBACK_DATA_BYTES",
+    "MAX_CATCH_UP_WINDOW_S",
     "MAX_SHARDS",
     "TIMER_ID_PATTERN",
     "TIMER_ID_RULE",
@@ -64,6 +66,8 @@ TIMER_TOKEN_RE = re.compile(TIMER_TOKEN_PATTERN)
 DEFAULT_SCHEDULE = "rate(1 minute)"
 DEFAULT_JOB_TYPE = "sqs"
 MAX_CALLBACK_DATA_BYTES = 64 * 1024
+# A late cron item is kept two days (time_index.INDEX_RETENTION_S): no catch-up reaches further.
+MAX_CATCH_UP_WINDOW_S = 2 * 86400
 
 MisfirePolicy = Literal["fireOnce", "fireAll", "skip"]
 DeliveryMode = Literal["atLeastOnce", "deduplicated"]
@@ -184,6 +188,22 @@ class TimerSpec(_TimingFields):
             " (default for html_monitor), errors (default otherwise) or none"
         ),
     ] = None
+    catch_up_window: Annotated[
+        StrictInt | None,
+        Field(
+            ge=0,
+            le=MAX_CATCH_UP_WINDOW_S,
+            description="fireAll: after an outage, missed firings up to this many seconds old"
+            " are still sent (paced, one a second); default the stack's, 3600",
+        ),
+    ] = None
+    heartbeat: Annotated[
+        HeartbeatSpec | None,
+        Field(
+            description="a heartbeat timer (no schedule): fires when not pinged within"
+            " periodSeconds + graceSeconds of the last ping; its ping URL is in the answer"
+        ),
+    ] = None
 
     @field_validator("timer_callback_data")
     @classmethod
@@ -242,6 +262,10 @@ class Timer(BaseModel):
     misfire_policy: MisfirePolicy = "fireOnce"
     delivery: DeliveryMode = "atLeastOnce"
     history: HistoryPolicy | None = None  # None: the job type's default
+    catch_up_window_s: int | None = None  # None: the stack's CATCH_UP_WINDOW_SECONDS
+    heartbeat_period_s: int | None = None  # a heartbeat timer: its period and grace,
+    heartbeat_grace_s: int | None = None
+    ping_hash: str | None = None  # and its ping token's hash (timer_service.heartbeat)
     version: int = 1
     created_s: int
     updated_s: int
@@ -268,6 +292,14 @@ class TimerView(CamelModel):
     history: HistoryPolicy = Field(
         description="the runs this timer keeps (its job type's default unless set)"
     )
+    catch_up_window: int | None = Field(
+        default=None, description="fireAll's catch-up window, seconds (null: the stack's)"
+    )
+    heartbeat: HeartbeatView | None = None
+    ping_url: str | None = Field(
+        default=None,
+        description="a heartbeat timer's ping URL, in the answer that made its token only",
+    )
     version: int
     created_at: str
     updated_at: str
@@ -281,6 +313,7 @@ class TimerView(CamelModel):
         time_shard_id: str | None,
         next_fire_s: list[int],
         history: HistoryPolicy,
+        heartbeat: HeartbeatView | None = None,
     ) -> TimerView:
         return cls(
             id=timer.id,
@@ -297,6 +330,8 @@ class TimerView(CamelModel):
             misfire_policy=timer.misfire_policy,
             delivery=timer.delivery,
             history=history,
+            catch_up_window=timer.catch_up_window_s,
+            heartbeat=heartbeat,
             version=timer.version,
             created_at=format_utc(timer.created_s),
             updated_at=format_utc(timer.updated_s),

@@ -29,6 +29,7 @@ __all__ = ["RebalanceReport", "Rebalancer"]
 class RebalanceReport:
     moved: int = 0
     waiting: int = 0  # timers whose shards were busy on every attempt
+    pinned: int = 0  # heartbeat timers: they stay on their shard (timer_service.pings)
     retired: list[int] = field(default_factory=list)
 
 
@@ -58,6 +59,9 @@ class Rebalancer:
             for timer in self._store.timers_on_shard(shard):
                 target = choose_shard(timer.owner, timer.id, registry)
                 if target == timer.shard:
+                    continue
+                if timer.ping_hash is not None:  # its items follow its pings on its shard
+                    report.pinned += 1
                     continue
                 if self._move_with_retries(timer, target):
                     report.moved += 1

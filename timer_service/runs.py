@@ -29,6 +29,7 @@ __all__ = [
     "MAX_DIFF_CHARS",
     "MAX_SUMMARY_CHARS",
     "RUN_TOKEN_PATTERN",
+    "HeartbeatRun",
     "HistoryPolicy",
     "Run",
     "RunOutcome",
@@ -42,6 +43,7 @@ __all__ = [
 
 HistoryPolicy = Literal["all", "changes-and-errors", "errors", "none"]
 RunOutcome = Literal["ok", "changed", "unchanged", "error", "skipped"]
+HeartbeatRun = Literal["missed", "recovered"]
 HISTORY_POLICIES: tuple[HistoryPolicy, ...] = ("all", "changes-and-errors", "errors", "none")
 MAX_SUMMARY_CHARS = 1000
 MAX_DIFF_CHARS = 100_000  # a run item stays far below DynamoDB's 400 KB
@@ -52,7 +54,7 @@ _RECORDED: dict[HistoryPolicy, frozenset[RunOutcome]] = {
     "errors": frozenset({"error"}),
     "none": frozenset(),
 }
-RUN_TOKEN_PATTERN = r"^\d{1,10}-[ms]-\d{1,4}$"  # a run's scheduled second, kind and attempt
+RUN_TOKEN_PATTERN = r"^\d{1,10}-[bmrs]-\d{1,4}$"  # a run's scheduled second, kind and attempt
 _RUN_TOKEN_RE = re.compile(RUN_TOKEN_PATTERN)
 
 
@@ -90,11 +92,22 @@ class Run:
     lateness_ms: float | None = None
     diff: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    backfill: bool = False
+    heartbeat: HeartbeatRun | None = None  # a heartbeat timer's missed deadline, or recovery
 
     @property
     def sort_key(self) -> str:
-        """Newest last within an incarnation: scheduled second, then manual, then attempt."""
-        kind = "m" if self.manual else "s"
+        """Newest last within an incarnation: scheduled second, then kind (backfill, manual,
+        a heartbeat's recovery, scheduled), then attempt."""
+        kind = (
+            "m"
+            if self.manual
+            else "b"
+            if self.backfill
+            else "r"
+            if self.heartbeat == "recovered"
+            else "s"
+        )
         return f"{self.incarnation:010d}#{self.scheduled_s:010d}#{kind}#{self.attempt:04d}"
 
 
@@ -109,7 +122,17 @@ class RunView(CamelModel):
     outcome: RunOutcome
     summary: str
     manual: bool = Field(description="fired by POST /trigger")
-    lateness_ms: float | None = Field(description="start of the job - scheduled time")
+    backfill: bool = Field(
+        default=False, description="fired by POST /periodic/{id}/backfill, for scheduledAt"
+    )
+    heartbeat: HeartbeatRun | None = Field(
+        default=None,
+        description="a heartbeat timer's: missed (its deadline passed unpinged; scheduledAt"
+        " is the deadline) or recovered (the next ping; scheduledAt is the ping)",
+    )
+    lateness_ms: float | None = Field(
+        description="start of the job - scheduled time (null for a backfill)"
+    )
     diff: str | None = Field(default=None, description="html_monitor: unified diff of the text")
     details: dict[str, Any] = Field(default_factory=dict, description="job-type specific facts")
 
@@ -124,6 +147,8 @@ class RunView(CamelModel):
             outcome=run.outcome,
             summary=run.summary,
             manual=run.manual,
+            backfill=run.backfill,
+            heartbeat=run.heartbeat,
             lateness_ms=run.lateness_ms,
             diff=run.diff,
             details=run.details,

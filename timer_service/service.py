@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, TypeAlias, TypeVar
 
+from timer_service.backfill import BackfillRequest, BackfillResult, backfill_times, interval_of
 from timer_service.clock import Clock, format_utc
 from timer_service.dispatch import DispatchQueue, Firing
 from timer_service.errors import (
@@ -17,7 +18,16 @@ from timer_service.errors import (
     VersionConflictError,
 )
 from timer_service.handoff import write_timer
+from timer_service.heartbeat import (
+    HEARTBEAT_HISTORY,
+    HEARTBEAT_SCHEDULE,
+    HeartbeatState,
+    HeartbeatView,
+    new_token,
+    token_hash,
+)
 from timer_service.job_types import JobTypeRegistry
+from timer_service.keys import heartbeat_key
 from timer_service.models import (
     TIMER_ID_RULE,
     TIMER_TOKEN_RE,
@@ -84,6 +94,7 @@ def check_timer_id(timer_id: str) -> str:
 class PutResult:
     view: TimerView
     created: bool
+    ping_token: str | None = None  # a heartbeat's new ping token: shown this once
 
 
 @dataclass(frozen=True)
@@ -125,9 +136,10 @@ class TimerService:
 
         Without a version to hold it to, a PUT that loses a race with another write of the same
         timer is applied again over it (last writer wins) instead of failing."""
+        token = new_token() if spec.heartbeat is not None else None  # once, for every try
         return _again_if_raced(
             isinstance(if_match, int) or if_none_match,
-            lambda: self._put_once(owner, timer_id, spec, if_match, if_none_match),
+            lambda: self._put_once(owner, timer_id, spec, if_match, if_none_match, token),
         )
 
     def _put_once(
@@ -137,6 +149,7 @@ class TimerService:
         spec: TimerSpec,
         if_match: IfMatch,
         if_none_match: bool,
+        token: str | None,
     ) -> PutResult:
         check_timer_id(timer_id)
         now_s = int(self._clock.now())
@@ -147,17 +160,30 @@ class TimerService:
             raise VersionConflictError(timer_id, expected=None, actual=actual, if_none_match=True)
         if if_match is not None and (previous is None or if_match not in ("*", previous.version)):
             raise VersionConflictError(timer_id, expected=if_match, actual=actual)
-        start_s, end_s, first_fire_s = timer_times(spec, previous, now_s)
-        shard = (
-            previous.shard
-            if previous is not None and previous.shard in registry.active
-            else choose_shard(owner, timer_id, registry)
-        )
+        beat = spec.heartbeat
+        if beat is None:
+            start_s, end_s, first_fire_s = timer_times(spec, previous, now_s)
+            ping_hash = token = None
+        else:
+            _no_schedule_fields(spec)
+            start_s = end_s = first_fire_s = None
+            if previous is not None and previous.ping_hash is not None:
+                ping_hash, token = previous.ping_hash, None  # its URL keeps working
+            else:
+                assert token is not None
+                ping_hash = token_hash(token)  # a new state: idle (not watched) until pinged
+        # A heartbeat stays on its shard: its index items and state were made there.
+        if previous is not None and (
+            previous.shard in registry.active or (beat is not None and previous.ping_hash)
+        ):
+            shard = previous.shard
+        else:
+            shard = choose_shard(owner, timer_id, registry)
         timer = Timer(
             owner=owner,
             id=timer_id,
             shard=shard,
-            schedule=spec.schedule,
+            schedule=spec.schedule if beat is None else HEARTBEAT_SCHEDULE,
             timezone=spec.timezone,
             start_s=start_s,
             end_s=end_s,
@@ -169,13 +195,30 @@ class TimerService:
             misfire_policy=spec.misfire_policy,
             delivery=spec.delivery,
             history=spec.history,
+            catch_up_window_s=spec.catch_up_window,
+            heartbeat_period_s=None if beat is None else beat.period_seconds,
+            heartbeat_grace_s=None if beat is None else beat.grace_seconds,
+            ping_hash=ping_hash,
             version=1 if previous is None else previous.version + 1,
             created_s=now_s if previous is None else previous.created_s,
             updated_s=now_s,
         )
-        require_a_firing(timer, now_s)
+        if beat is None:
+            require_a_firing(timer, now_s)
+        else:
+            assert ping_hash is not None
+            self._store.put_heartbeat(
+                HeartbeatState(
+                    ping_hash=ping_hash,
+                    owner=owner,
+                    timer_id=timer_id,
+                    shard=shard,
+                    allow_s=beat.period_seconds + beat.grace_seconds,
+                    idle_since_s=None if token is None else now_s,  # None: keep its marks
+                )
+            )
         self._write(timer, previous, now_s)
-        return PutResult(self._view(timer, now_s), created=previous is None)
+        return PutResult(self._view(timer, now_s), created=previous is None, ping_token=token)
 
     def get(self, owner: str, timer_id: str) -> TimerView:
         return self._view(self._require(owner, timer_id), int(self._clock.now()))
@@ -191,11 +234,12 @@ class TimerService:
         if if_match is not None and if_match not in ("*", timer.version):
             raise VersionConflictError(timer_id, expected=if_match, actual=timer.version)
         now_s = int(self._clock.now())
+        state = [] if timer.ping_hash is None else [heartbeat_key(timer.ping_hash)]
         self._store.delete_timer(
             owner,
             timer_id,
             expected_version=timer.version,
-            remove=live_index_keys(timer, now_s=now_s),
+            remove=[*live_index_keys(timer, now_s=now_s), *state],
         )
         return timer_id
 
@@ -209,8 +253,10 @@ class TimerService:
         after_id = next_token  # the token is the last id of the page before
         timers, last_id = self._store.list_timers(owner, limit=limit, after_id=after_id)
         now_s = int(self._clock.now())
+        beats = [timer.ping_hash for timer in timers if timer.ping_hash is not None]
+        states = self._store.get_heartbeats(beats) if beats else {}
         return TimerPage(
-            items=[self._view(timer, now_s) for timer in timers],
+            items=[self._view(timer, now_s, states) for timer in timers],
             next_token=last_id,
         )
 
@@ -302,6 +348,36 @@ class TimerService:
         self._queue.send([firing])
         return TriggerResult(timer_id, firing.firing_id, format_utc(now_s))
 
+    def backfill(self, owner: str, timer_id: str, request: BackfillRequest) -> BackfillResult:
+        """Fire each scheduled time of the past interval ``(from, to]`` once, now, each marked
+        as a backfill with its own scheduled second; at most BACKFILL_MAX_FIRINGS a call."""
+        timer = self._require(owner, timer_id)
+        if self._queue is None:
+            raise TimerServiceError("this service has no dispatch queue configured")
+        if timer.ping_hash is not None:
+            raise InvalidRequestError(
+                f"{timer_id!r} is a heartbeat timer: it has no schedule to backfill", field="id"
+            )
+        start_s, end_s = interval_of(request, timer, int(self._clock.now()))
+        times, more = backfill_times(timer, start_s, end_s)
+        firings = [
+            Firing(
+                owner=owner, timer_id=timer_id, version=timer.version, scheduled_s=s, backfill=True
+            )
+            for s in times
+        ]
+        if firings:
+            self._queue.send(firings)
+        first, last = (format_utc(times[0]), format_utc(times[-1])) if times else (None, None)
+        return BackfillResult(
+            id=timer_id,
+            backfilled=len(firings),
+            first_scheduled_at=first,
+            last_scheduled_at=last,
+            more=more,
+            next_from=last if more else None,
+        )
+
     # --- internals ------------------------------------------------------------------
 
     def _require(self, owner: str, timer_id: str) -> Timer:
@@ -316,7 +392,11 @@ class TimerService:
             self._store, self._queue, timer, previous, now_s=now_s, count_limit=self._max_timers
         )
 
-    def _view(self, timer: Timer, now_s: int) -> TimerView:
+    def _view(
+        self, timer: Timer, now_s: int, states: Mapping[str, HeartbeatState] | None = None
+    ) -> TimerView:
+        if timer.ping_hash is not None:
+            return self._heartbeat_view(timer, states)
         try:
             entry = index_entry(timer, after_s=now_s)
             fires = timing_of(timer).next_fires(now_s, NEXT_FIRE_COUNT) if timer.enabled else []
@@ -328,3 +408,31 @@ class TimerService:
             next_fire_s=fires,
             history=timer.history or self._job_types.default_history(timer.job_type),
         )
+
+    def _heartbeat_view(
+        self, timer: Timer, states: Mapping[str, HeartbeatState] | None
+    ) -> TimerView:
+        """A heartbeat timer: no next firings, its deadline state instead (one more read)."""
+        assert timer.ping_hash is not None
+        assert timer.heartbeat_period_s is not None and timer.heartbeat_grace_s is not None
+        if states is None:
+            states = self._store.get_heartbeats([timer.ping_hash])
+        return TimerView.of(
+            timer,
+            time_shard_id=None,
+            next_fire_s=[],
+            history=timer.history or HEARTBEAT_HISTORY,
+            heartbeat=HeartbeatView.of(
+                timer.heartbeat_period_s, timer.heartbeat_grace_s, states.get(timer.ping_hash)
+            ),
+        )
+
+
+def _no_schedule_fields(spec: TimerSpec) -> None:
+    """InvalidRequestError naming a schedule field given with ``heartbeat``."""
+    for name, alias in (("schedule", "schedule"), ("start_at", "startAt"), ("end_at", "endAt")):
+        if name in spec.model_fields_set:
+            raise InvalidRequestError(
+                f"{alias}: a heartbeat timer has no schedule: it fires when a ping is late",
+                field=alias,
+            )

@@ -6,8 +6,10 @@ Protocol, per shard and minute (DESIGN.md):
 2. each minute from ``done + 1`` is read, strongly consistent: its absolute-minute partition
    and, for each rate base in use (a fixed set: see time_index), that base's slot of the minute;
 3. cron firings get their next item written (one write each); rate and one-shot firings
-   cost no write; late firings follow each timer's misfire policy;
-4. firings go to the queue in batches of ten with per-message delays;
+   cost no write; late firings follow each timer's misfire policy; heartbeat items are
+   checked against their deadlines (:mod:`timer_service.pings`);
+4. firings go to the queue in batches of ten with per-message delays (a ``fireAll`` timer's
+   late ones paced, one a second, see ``apply_misfire_policy``);
 5. one update sets ``done`` and gives the lease back. A crash before it re-sends the minutes
    on the next tick: delivery is at least once, and every firing carries its id for dedupe.
 
@@ -23,9 +25,9 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from timer_service.clock import Clock
 from timer_service.dispatch import DispatchQueue, Firing
@@ -33,11 +35,13 @@ from timer_service.errors import InvalidScheduleError
 from timer_service.keys import minute_partition, rate_partition
 from timer_service.metrics import Metrics, NullMetrics
 from timer_service.models import MisfirePolicy, ShardState
+from timer_service.pings import deadline_checks
 from timer_service.settings import Settings
 from timer_service.store.base import TimerStore
 from timer_service.time_index import IndexEntry, fire_time_in_minute, successor
 
 __all__ = [
+    "CATCH_UP_PER_TICK",
     "MISFIRE_THRESHOLD_S",
     "TickEngine",
     "TickReport",
@@ -49,6 +53,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 MISFIRE_THRESHOLD_S = 60  # a firing later than this when sent is a misfire
+# fireAll catch-up: a tick sends at most this many of one timer's late firings, one a second,
+# so they are spread over the minute before the next tick (which sends the next ones).
+CATCH_UP_PER_TICK = 60
 # The longest an API request takes from writing an index item to reading the shard's claim
 # (API Gateway stops requests at 29 s), with room for clock differences between functions.
 RACE_SLACK_S = 120
@@ -142,15 +149,26 @@ class TickEngine:
                 found_bases.update(
                     base for base, part in zip(bases, parts[1:], strict=True) if part
                 )
-                entries = [e for part in parts for e in part]
+                entries = [e for part in parts for e in part if e.kind != "heartbeat"]
                 found, nexts = self._firings(entries, minute, self._settings.lookahead_minutes)
                 due += found
+                beats = [e for e in parts[0] if e.kind == "heartbeat"]
+                if beats:  # their deadlines are in their states: one batched read
+                    states = self._store.get_heartbeats([e.ping_hash for e in beats if e.ping_hash])
+                    checks, moved = deadline_checks(beats, states, minute, read_s=self._clock.now())
+                    due += [_Due(entry, firing) for entry, firing in checks]
+                    nexts += moved
                 # Written before the next minute is read: a cron may fire again inside this tick.
                 successors += sum(pool.map(self._store.put_successor, nexts))
         sent, not_sent, late = apply_misfire_policy(
             [(d.firing, d.entry.misfire_policy) for d in due],
             now_s=self._clock.now(),
             catch_up_window_s=self._settings.catch_up_window_s,
+            catch_up_windows={
+                (d.entry.owner, d.entry.timer_id): d.entry.catch_up_window_s
+                for d in due
+                if d.entry.catch_up_window_s is not None
+            },
         )
         if sent:
             self._queue.send(sent)
@@ -247,13 +265,17 @@ def apply_misfire_policy(
     *,
     now_s: float,
     catch_up_window_s: int,
+    catch_up_windows: Mapping[tuple[str, str], int] | None = None,
 ) -> tuple[list[Firing], int, int]:
     """Which firings to send: ``(to_send, not_sent, late)``.
 
     On-time firings are always sent. Late ones (over MISFIRE_THRESHOLD_S): ``fireOnce`` sends
-    the latest per timer, ``fireAll`` those inside the catch-up window (at least the latest),
-    ``skip`` none. Nothing is dropped without being counted.
+    the latest per timer, ``fireAll`` those inside the timer's catch-up window
+    (``catch_up_windows`` by ``(owner, id)``, else ``catch_up_window_s``; at least the latest),
+    the newest CATCH_UP_PER_TICK of them, paced one a second from now, oldest first; ``skip``
+    none. Nothing is dropped without being counted.
     """
+    windows = catch_up_windows or {}
     send: list[Firing] = []
     late_by_timer: dict[tuple[str, str, int], list[Firing]] = defaultdict(list)
     policies: dict[tuple[str, str, int], MisfirePolicy] = {}
@@ -269,8 +291,13 @@ def apply_misfire_policy(
         group.sort(key=lambda f: f.scheduled_s)
         policy = policies[timer_key]
         if policy == "fireAll":
-            recent = [f for f in group if f.scheduled_s >= now_s - catch_up_window_s]
-            send += recent or group[-1:]
+            window_s = windows.get(timer_key[:2], catch_up_window_s)
+            recent = [f for f in group if f.scheduled_s >= now_s - window_s] or group[-1:]
+            start_s = int(now_s)
+            send += [
+                replace(firing, deliver_at_s=start_s + n)
+                for n, firing in enumerate(recent[-CATCH_UP_PER_TICK:])
+            ]
         elif policy == "fireOnce":
             send.append(group[-1])
     return send, len(firings) - len(send), late

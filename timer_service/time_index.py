@@ -68,7 +68,7 @@ class IndexEntry:
     owner: str
     timer_id: str
     version: int
-    kind: Literal["rate", "cron", "at"]
+    kind: Literal["rate", "cron", "at", "heartbeat"]
     second: int
     misfire_policy: MisfirePolicy
     fire_s: int | None = None  # cron, at: this item's firing
@@ -82,6 +82,8 @@ class IndexEntry:
     # When the API wrote the item (and so may send its first firings itself, see tick.py);
     # successors inherit it, so a successor the API may also have sent is known too.
     api_written_s: int | None = None
+    catch_up_window_s: int | None = None  # fireAll: the timer's own window (None: the stack's)
+    ping_hash: str | None = None  # heartbeat: the key of its deadline state (timer_service.pings)
 
     @property
     def static_rate(self) -> bool:
@@ -126,8 +128,9 @@ def timing_of(timer: Timer) -> Timing:
 
 
 def index_entry(timer: Timer, *, after_s: int) -> IndexEntry | None:
-    """The item that makes the ticker fire ``timer`` next (at or after ``after_s``), if any."""
-    if not timer.enabled:
+    """The item that makes the ticker fire ``timer`` next (at or after ``after_s``), if any;
+    a heartbeat's items follow its pings instead (timer_service.pings)."""
+    if not timer.enabled or timer.ping_hash is not None:
         return None
     timing = timing_of(timer)
     fire_s = timing.next_fire_s(after_s)
@@ -141,6 +144,7 @@ def index_entry(timer: Timer, *, after_s: int) -> IndexEntry | None:
         "version": timer.version,
         "misfire_policy": timer.misfire_policy,
         "end_s": timer.end_s,
+        "catch_up_window_s": timer.catch_up_window_s,
     }
     if isinstance(schedule, RateSchedule):
         assert timer.first_fire_s is not None
@@ -167,7 +171,10 @@ def index_entry(timer: Timer, *, after_s: int) -> IndexEntry | None:
 
 
 def live_index_keys(timer: Timer, *, now_s: int) -> list[IndexKey]:
-    """Keys that may hold an item of ``timer`` a ticker can still read: to remove on change."""
+    """Keys that may hold an item of ``timer`` a ticker can still read: to remove on change.
+    None for a heartbeat: its items end when its deadline state does (timer_service.pings)."""
+    if timer.ping_hash is not None:
+        return []
     timing = timing_of(timer)
     schedule = timing.schedule
     if isinstance(schedule, RateSchedule) and not moves(schedule.period_minutes):

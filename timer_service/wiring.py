@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from timer_service.delivery import RunOnce
     from timer_service.delivery_policy import DeliveryPolicy, Observer
     from timer_service.metrics import Metrics
+    from timer_service.pings import Heartbeats
     from timer_service.service import TimerService
     from timer_service.tick import TickEngine
 
@@ -133,6 +134,15 @@ def timer_service(settings: Settings, clock: Clock) -> TimerService:
         job_types=JobTypeRegistry.from_entry_points().with_context(settings=settings),
         queue=queue,
         max_timers_per_owner=settings.max_timers_per_owner,
+    )
+
+
+def heartbeats(settings: Settings, clock: Clock) -> Heartbeats:
+    """The API's pings of heartbeat timers."""
+    from timer_service.pings import Heartbeats
+
+    return Heartbeats(
+        store=timer_store(settings), clock=clock, run_history_days=settings.run_history_days
     )
 
 

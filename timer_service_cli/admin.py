@@ -126,6 +126,7 @@ def shards_rebalance(args: argparse.Namespace) -> int:
     report = Rebalancer(store=store, clock=SystemClock()).rebalance()
     print(
         f"moved {report.moved} timers; {report.waiting} could not move yet"
+        + (f"; {report.pinned} heartbeat timers stay on their shard" if report.pinned else "")
         + (f"; retired shards {_ranges(report.retired)}" if report.retired else "")
     )
     return 0 if report.waiting == 0 else 1

@@ -18,6 +18,7 @@ import asyncio
 import base64
 import json
 import math
+import re
 import socket
 import threading
 import time
@@ -35,6 +36,7 @@ __all__ = ["LOCAL_OWNER", "Gateway", "GatewayApp", "build_event"]  # build_event
 
 LOCAL_OWNER = "local"
 OPEN_PATHS = frozenset({"/health", "/docs", "/openapi.json"})  # no API key needed
+PING_PATH = re.compile(r"/ping/[^/?]+")  # nor here: GET|POST|HEAD /ping/{token}, as deployed
 BODY_TIMEOUT_S = 30.0  # a client that stops sending its body is answered 408
 CORS_ALLOW_HEADERS = "Content-Type, X-Api-Key, If-Match, If-None-Match, Authorization"
 CORS_EXPOSE_HEADERS = "ETag, Location, Retry-After"
@@ -115,7 +117,9 @@ class GatewayApp:
         await send({"type": "http.response.body", "body": b"" if method == "HEAD" else payload})
         if self._on_request is not None:
             elapsed_ms = (time.perf_counter() - started) * 1000
-            self._on_request(method, target, status, elapsed_ms)
+            # A ping's token is its credential: the request log shows where, not which.
+            shown = PING_PATH.sub("/ping/…", target) if "/ping/" in target else target
+            self._on_request(method, shown, status, elapsed_ms)
 
     async def _answer(
         self, method: str, target: str, headers: dict[str, str], receive: Receive
@@ -129,7 +133,10 @@ class GatewayApp:
                 return console
         open_path = unquote(path) in OPEN_PATHS
         api_key_id = None
-        owner = LOCAL_OWNER
+        owner: str | None = LOCAL_OWNER
+        ping = PING_PATH.fullmatch(path) is not None
+        if ping:  # a heartbeat's ping: its token is its credential
+            open_path, owner = True, None
         if self._api_keys and not open_path:
             given = headers.get("X-Api-Key")
             if given not in self._api_keys:
@@ -137,8 +144,8 @@ class GatewayApp:
                     401, "unauthorized", "a valid X-Api-Key header is required", "X-Api-Key"
                 )
             owner = api_key_id = self._api_keys[given]
-        if self._limiter is not None and not open_path:
-            wait_s = self._limiter.check(owner)
+        if self._limiter is not None and (ping or not open_path):  # pings share one bucket
+            wait_s = self._limiter.check(owner or "ping")
             if wait_s is not None:
                 status, extra, payload = _error(
                     429,

@@ -76,7 +76,7 @@ class HeldDispatchQueue:
                 firings = self._recover(firings)
             with self._changed:
                 for firing in firings:
-                    heapq.heappush(self._heap, (firing.scheduled_s, next(self._numbers), firing))
+                    heapq.heappush(self._heap, (firing.due_s, next(self._numbers), firing))
                 self._journal = Journal(self._journal_path)
                 self._journal.replace([self._snapshot()])
         self._thread.start()
@@ -84,14 +84,14 @@ class HeldDispatchQueue:
 
     def send(self, firings: Sequence[Firing]) -> None:
         horizon_s = self._clock.now() + self._ahead
-        due = [firing for firing in firings if firing.scheduled_s <= horizon_s]
-        later = [firing for firing in firings if firing.scheduled_s > horizon_s]
+        due = [firing for firing in firings if firing.due_s <= horizon_s]
+        later = [firing for firing in firings if firing.due_s > horizon_s]
         if due:
             self._inner.send(due)
         if not later:
             return
         with self._changed:
-            entries = [(firing.scheduled_s, next(self._numbers), firing) for firing in later]
+            entries = [(firing.due_s, next(self._numbers), firing) for firing in later]
             ticket = None
             if self._journal is not None:
                 ticket = self._journal.append(

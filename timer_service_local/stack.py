@@ -306,8 +306,16 @@ class LocalStack:
         for firing in firings:
             timer = timers.get((firing.owner, firing.timer_id))
             pairs.append((firing, "fireOnce" if timer is None else timer.misfire_policy))
+        windows = {
+            key: timer.catch_up_window_s
+            for key, timer in timers.items()
+            if timer.catch_up_window_s is not None
+        }
         send, not_sent, _ = apply_misfire_policy(
-            pairs, now_s=time.time(), catch_up_window_s=catch_up_window_s
+            pairs,
+            now_s=time.time(),
+            catch_up_window_s=catch_up_window_s,
+            catch_up_windows=windows,
         )
         self.recovery.held_not_sent = not_sent
         return send

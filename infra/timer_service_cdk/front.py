@@ -1,6 +1,6 @@
 """The REST API in front of the API function: IAM (SigV4) or API keys with a usage plan,
-throttled, with access logs and execution logs that expire, and API Gateway's own refusals in
-the API's one error shape."""
+throttled, with access logs and execution logs that expire, API Gateway's own refusals in the
+API's one error shape, and a heartbeat's ping route outside IAM and API keys."""
 
 from __future__ import annotations
 
@@ -73,6 +73,28 @@ class Front:
     usage_plan: apigateway.UsagePlan | None
 
 
+PING_METHODS = ("GET", "POST", "HEAD")  # Healthchecks.io's: a plain curl or wget of the URL
+
+
+def _ping_route(api: apigateway.LambdaRestApi, function: lambda_.Function) -> None:
+    """``/ping/{token}`` for heartbeat timers, outside IAM and API keys: a cron job's ``curl``
+    has neither, and the token in the URL is the credential (the function checks it). API
+    Gateway matches it before ``{proxy+}``; the stage's throttling still applies."""
+    # A proxying LambdaRestApi refuses root.add_resource; a Resource made on the root is the same
+    # resource, as add_resource would have made it.
+    ping = apigateway.Resource(api.root, "ping", parent=api.root, path_part="ping")
+    token = ping.add_resource("{token}")
+    integration = apigateway.LambdaIntegration(function)
+    for method in PING_METHODS:
+        token.add_method(
+            method,
+            integration,
+            authorization_type=apigateway.AuthorizationType.NONE,
+            api_key_required=False,
+        )
+    acknowledge(token, "APIG4")
+
+
 def rest_api(
     scope: Construct,
     function: lambda_.Function,
@@ -135,6 +157,7 @@ def rest_api(
             templates={"application/json": _error_template(code, field)},
             response_headers={"Retry-After": f"'{RETRY_AFTER_S}'"} if kind == "THROTTLED" else None,
         )
+    _ping_route(api, function)
     acknowledge(api, "APIG2")
     acknowledge(api, "COG4")
     acknowledge(api, "APIG3")

@@ -30,7 +30,10 @@ NAG_SUPPRESSIONS: dict[str, str] = {
     "APIG3": "WAF is optional for an API behind IAM (SigV4) or API keys with a usage plan; attach "
     "a web ACL to the stage if the API is exposed more widely.",
     "APIG4": "With api_auth=API_KEY, callers are identified by API keys and limited by the usage "
-    "plan (throttle and quota): the chosen mode, not an oversight.",
+    "plan (throttle and quota): the chosen mode, not an oversight. A heartbeat timer's ping "
+    "(/ping/{token}) takes neither IAM nor a key: a cron job's plain curl has none; the 256-bit "
+    "token in the URL is its credential, checked by the function (only its SHA-256 is kept), "
+    "and the stage's throttling applies.",
     "COG4": "Callers authenticate with IAM (SigV4) or API keys by design; no Cognito user pool.",
     "SQS3": "The output queue is where the sqs job type delivers for the user's own consumer; "
     "its redrive policy is that consumer's to choose. The dispatch queue has its DLQ.",

@@ -50,12 +50,18 @@ API_TABLE_ACTIONS = (
     "dynamodb:BatchWriteItem",  # a redrive deletes the dead letters it sent back
 )
 API_INDEX_ACTIONS = ("dynamodb:Query",)  # listing an owner's timers
-TICKER_TABLE_ACTIONS = ("dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem")
+TICKER_TABLE_ACTIONS = (
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:BatchGetItem",  # the deadline states of a minute's heartbeat items
+)
 CALLBACK_TABLE_ACTIONS = (
     "dynamodb:GetItem",
     "dynamodb:BatchGetItem",
     "dynamodb:PutItem",
     "dynamodb:DeleteItem",
+    "dynamodb:UpdateItem",  # a heartbeat's deadline marked missed
 )
 DEAD_LETTER_TABLE_ACTIONS = ("dynamodb:PutItem",)
 IDEMPOTENCY_ACTIONS = (

@@ -477,3 +477,70 @@ def test_console_for_a_deployed_stack_signs_its_calls(
         assert httpx.get(f"{proxy.url}/periodic", headers=rebound).status_code == 421
     finally:
         proxy.stop()
+
+
+def test_a_heartbeat_made_in_the_form_shows_its_ping_url_once_then_its_status(
+    stack: Any, page: Any
+) -> None:
+    # GIVEN a heartbeat timer made in the form (no schedule: a period and a grace)
+    page.goto(console(stack) + "#/new")
+    page.fill("#f-id", "backup-beat")
+    page.select_option("#f-kind", "heartbeat")
+    expect(page.locator("#f-schedule")).to_be_hidden()
+    page.fill("#f-heartbeat-periodSeconds", "3600")
+    page.fill("#f-heartbeat-graceSeconds", "59")
+    page.select_option("#f-jobType", "sqs")
+    page.click("#save")
+    expect(page.locator("#error-heartbeat-graceSeconds")).to_be_hidden()
+    expect(page).to_have_url(re.compile(r"#/timers/backup-beat$"))
+    # THEN its ping URL is shown this once, and the timer reads new until pinged
+    banner = page.locator("#banner")
+    expect(banner).to_contain_text("/ping/")
+    ping_url = re.search(r"http\S+/ping/[A-Za-z0-9_-]{43}", banner.inner_text())
+    assert ping_url is not None
+    expect(page.locator("#heartbeat-status")).to_have_text("new")
+    assert httpx.get(ping_url.group(0)).status_code == 200  # as a cron job's curl would
+    page.reload()
+    expect(page.locator("#heartbeat-status")).to_have_text("up")
+    expect(page.locator("#next-firings")).to_contain_text("unless pinged")
+    expect(page.locator("#banner")).not_to_contain_text("/ping/")  # once
+    # AND its edit form is a heartbeat's, with its period and grace
+    page.goto(console(stack) + "#/edit/backup-beat")
+    expect(page.locator("#f-kind")).to_have_value("heartbeat")
+    expect(page.locator("#f-heartbeat-periodSeconds")).to_have_value("3600")
+    page.fill("#f-heartbeat-periodSeconds", "30")
+    page.click("#save")
+    expect(page.locator("#error-heartbeat-periodSeconds")).to_contain_text("60")
+    assert httpx.delete(f"{stack.url}/periodic/backup-beat").status_code == 200
+
+
+def test_backfill_from_the_timer_page_fires_the_past_and_marks_its_runs(
+    stack: Any, page: Any, receiver: WebhookReceiver
+) -> None:
+    # GIVEN a minute timer made in the form with a catch-up window
+    page.goto(console(stack) + "#/new")
+    page.fill("#f-id", "filled-in")
+    page.fill("#f-schedule", "rate(1 minute)")
+    page.select_option("#f-jobType", "webhook")
+    page.fill("#f-job-url", f"{receiver.url}/hook/filled-in")
+    page.select_option("#f-misfirePolicy", "fireAll")
+    page.fill("#f-catchUpWindow", "600")
+    page.select_option("#f-history", "all")
+    page.click("#save")
+    expect(page).to_have_url(re.compile(r"#/timers/filled-in$"))
+    assert httpx.get(f"{stack.url}/periodic/filled-in").json()["catchUpWindow"] == 600
+    expect(page.locator("#catch-up-window")).to_contain_text("600")
+    # WHEN the three minutes before the last hour are backfilled from its page
+    now = datetime.now(UTC).replace(microsecond=0)
+    page.fill("#backfill-from", f"{now - timedelta(hours=1, minutes=3):%Y-%m-%dT%H:%M:%SZ}")
+    page.fill("#backfill-to", f"{now - timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}")
+    page.click("#backfill")
+    # THEN it says how many, they run, and their runs say backfill
+    expect(page.locator("#banner")).to_contain_text("Backfilled 3 firings")
+    wait_for(lambda: len([r for r in receiver.requests if r.path == "/hook/filled-in"]) >= 3)
+    runs = page.locator("tr.run", has_text="backfill")
+    wait_for(lambda: _refresh_runs(page) or runs.count() == 3)
+    page.fill("#backfill-to", f"{now + timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}")
+    page.click("#backfill")
+    expect(page.locator("#backfill-error")).to_contain_text("to")
+    assert httpx.delete(f"{stack.url}/periodic/filled-in").status_code == 200

@@ -143,6 +143,7 @@ def test_index_items_round_trip_every_field(store: TimerStore) -> None:
         end_s=T0 + 86400,
         not_before_s=T0 + 1,
         api_written_s=T0 + 2,
+        catch_up_window_s=600,
     )
     store.put_successor(entry)
     store.put_successor(rate_entry())

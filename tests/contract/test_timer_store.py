@@ -18,7 +18,13 @@ from timer_service.store.base import MAX_JOB_STATE_BYTES, TimerStore
 
 
 def test_save_timer_new_reads_back_equal(store: TimerStore) -> None:
-    saved = timer(timezone="Europe/Paris", start_s=T0, end_s=T0 + 86400, history="errors")
+    saved = timer(
+        timezone="Europe/Paris",
+        start_s=T0,
+        end_s=T0 + 86400,
+        history="errors",
+        catch_up_window_s=600,
+    )
     store.save_timer(saved, expected_version=None, remove=[], index=None)
     assert store.get_timer("alice", "t") == saved
     assert store.get_timer("alice", "other") is None

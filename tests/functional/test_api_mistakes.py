@@ -53,6 +53,9 @@ CLIENT_MISTAKES: list[tuple[str, dict[str, Any], int, str]] = [
     ("unknown job type", {"raw": '{"jobType": "carrier-pigeon"}'}, 400, "jobType"),
     ("bad job config", {"raw": '{"jobType": "webhook", "job": {"url": 5}}'}, 400, "job.url"),
     ("bad misfire policy", {"raw": '{"misfirePolicy": "sometimes"}'}, 400, "misfirePolicy"),
+    ("negative catch-up window", {"raw": '{"catchUpWindow": -1}'}, 400, "catchUpWindow"),
+    ("catch-up window of 3 days", {"raw": '{"catchUpWindow": 259200}'}, 400, "catchUpWindow"),
+    ("catch-up window as text", {"raw": '{"catchUpWindow": "1h"}'}, 400, "catchUpWindow"),
     *[
         (
             f"webhook header {case}",

@@ -44,9 +44,12 @@ def test_openapi_document_server_is_the_stage_the_request_came_through(
 def _security(document: dict[str, Any]) -> set[str]:
     """The security requirements of every documented operation, as scheme names."""
     found = set()
-    for operations in document["paths"].values():
+    for path, operations in document["paths"].items():
         for operation in operations.values():
             requirements = operation.get("security")
+            if path == "/ping/{token}":  # a heartbeat's ping: its token is its credential
+                assert requirements == [], operation["operationId"]
+                continue
             assert requirements, operation["operationId"]  # every operation says
             found |= {name for requirement in requirements for name in requirement}
     return found

@@ -315,3 +315,22 @@ def test_gateway_serves_the_console_modules_as_a_browser_fetches_them_under_one_
     assert response.headers.get_list("Content-Security-Policy") == [CONSOLE_POLICY]
     assert response.headers["X-Frame-Options"] == "DENY"
     assert recorder.events == []  # the console's files never reach the API
+
+
+def test_a_keyed_gateway_passes_a_heartbeat_ping_without_a_key_and_nothing_else(
+    recorder: Recorder,
+) -> None:
+    logged: list[str] = []
+    app = GatewayApp(recorder, api_keys=["k1"], on_request=lambda m, t, s, ms: logged.append(t))
+    served = Gateway(app, port=0).start()
+    try:
+        token = "A" * 43
+        for method in ("GET", "POST", "HEAD"):
+            answer = httpx.request(method, f"{served.url}/ping/{token}", content=b"log line")
+            assert answer.status_code == 200, (method, answer.text)
+        assert [e["requestContext"]["identity"]["userArn"] for e in recorder.events] == [None] * 3
+        assert httpx.get(f"{served.url}/periodic").status_code == 401
+        assert httpx.get(f"{served.url}/ping/{token}/more").status_code == 401
+        assert not [line for line in logged if token in line]  # the token is its credential
+    finally:
+        served.stop()

@@ -177,19 +177,59 @@ def mapping_of(stack: Synthesized, function_prefix: str) -> dict[str, Any]:
     return mapping
 
 
+def ping_methods(stack: Synthesized) -> dict[str, dict[str, Any]]:
+    """The methods of ``/ping/{token}``, by logical id."""
+    resources = stack.resources("AWS::ApiGateway::Resource")
+    (ping,) = [k for k, r in resources.items() if r["Properties"]["PathPart"] == "ping"]
+    (token,) = [
+        k
+        for k, r in resources.items()
+        if r["Properties"]["PathPart"] == "{token}" and r["Properties"]["ParentId"] == {"Ref": ping}
+    ]
+    return {
+        k: m
+        for k, m in stack.resources("AWS::ApiGateway::Method").items()
+        if m["Properties"]["ResourceId"] == {"Ref": token}
+    }
+
+
 def test_api_requires_iam_by_default_and_api_keys_with_a_usage_plan(
     default_stack: Synthesized, api_key_stack: Synthesized
 ) -> None:
-    methods = default_stack.resources("AWS::ApiGateway::Method").values()
+    pings = ping_methods(default_stack)  # a heartbeat's ping: its token is its credential
+    methods = [
+        m for k, m in default_stack.resources("AWS::ApiGateway::Method").items() if k not in pings
+    ]
     assert {m["Properties"]["AuthorizationType"] for m in methods} == {"AWS_IAM"}
     assert default_stack.resources("AWS::ApiGateway::UsagePlan") == {}
-    keyed = api_key_stack.resources("AWS::ApiGateway::Method").values()
+    keyed_pings = ping_methods(api_key_stack)
+    keyed = [
+        m
+        for k, m in api_key_stack.resources("AWS::ApiGateway::Method").items()
+        if k not in keyed_pings
+    ]
     assert {m["Properties"]["ApiKeyRequired"] for m in keyed} == {True}
     plan = api_key_stack.one("AWS::ApiGateway::UsagePlan")
     assert plan["Throttle"] == {"RateLimit": 20, "BurstLimit": 40}
     assert plan["Quota"] == {"Limit": 5000, "Period": "DAY"}
     assert len(api_key_stack.resources("AWS::ApiGateway::ApiKey")) == 1
     assert "ApiKeyId" in api_key_stack.template["Outputs"]
+
+
+def test_the_ping_route_takes_no_iam_or_api_key_and_reaches_the_api_function(
+    default_stack: Synthesized, api_key_stack: Synthesized
+) -> None:
+    for stack in (default_stack, api_key_stack):
+        methods = [m["Properties"] for m in ping_methods(stack).values()]
+        assert sorted(m["HttpMethod"] for m in methods) == ["GET", "HEAD", "POST"]
+        for method in methods:
+            assert method["AuthorizationType"] == "NONE"
+            assert method.get("ApiKeyRequired", False) is False
+            assert method["Integration"]["Type"] == "AWS_PROXY"
+            (target,) = [
+                part for part in method["Integration"]["Uri"]["Fn::Join"][1] if "Fn::GetAtt" in part
+            ]
+            assert target["Fn::GetAtt"][0].startswith("TimersApiFunction")
 
 
 def test_permissions_name_each_data_action_and_resource(default_stack: Synthesized) -> None:

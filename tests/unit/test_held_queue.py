@@ -36,6 +36,21 @@ def test_held_firing_is_released_just_before_it_is_due() -> None:
     assert due_s - 1 < visible_at <= due_s  # handed over at most a second early, never late
 
 
+def test_held_paced_catch_up_firing_is_released_at_its_delivery_second() -> None:
+    # GIVEN a firing missed at 900 and paced (tick.apply_misfire_policy) to reach its job at 1005
+    clock = FixedClock(1000.0)
+    inner = InMemoryDispatchQueue(clock)
+    held = HeldDispatchQueue(inner, clock=clock, release_ahead_s=0.9).start()
+    held.send([Firing("o", "t", 1, 900, deliver_at_s=1005)])
+    # THEN it is held, late as it is, until just before 1005
+    assert held.release_due() == 0
+    clock.set(1004.1)
+    assert held.release_due() == 1
+    held.stop()
+    ((firing, _),) = inner.sent
+    assert (firing.scheduled_s, firing.due_s) == (900, 1005)
+
+
 def test_held_firings_are_on_disk_before_send_returns(tmp_path: Path) -> None:
     clock = FixedClock(1000.0)
     journal = tmp_path / "firings.journal"

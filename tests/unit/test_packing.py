@@ -55,3 +55,18 @@ def test_a_minute_of_firings_costs_a_few_sends() -> None:
     queue.send([firing(n, 1060 + n % 60) for n in range(60_000)])  # 1,000 a second
     assert len(queue.sent) == 60_000
     assert queue.calls == 60  # 10 packs of 100 per SendMessageBatch, one per second
+
+
+def test_paced_firings_are_sent_for_their_delivery_second_and_read_back_whole() -> None:
+    paced = [Firing("owner", "t", 1, 900 + n, deliver_at_s=1000 + n) for n in range(3)]
+    messages = messages_of(paced)
+    assert sorted(m.scheduled_s for m in messages) == [1000, 1001, 1002]  # the delay's basis
+    assert [f for m in messages for f in firings_in(m.body)] == paced
+
+
+def test_backfilled_firings_of_many_seconds_share_messages() -> None:
+    backfilled = [firing(1, 1000 + 60 * n, backfill=True) for n in range(250)]
+    messages = messages_of(backfilled)
+    assert [len(m.firings) for m in messages] == [100, 100, 50]
+    assert [firings_in(m.body) for m in messages] == [list(m.firings) for m in messages]
+    assert all(f.backfill for m in messages for f in m.firings)

@@ -69,3 +69,32 @@ def test_timer_does_not_move_while_its_shard_is_mid_tick() -> None:
     target = (timer.shard + 1) % 4
     assert not Rebalancer(store=cluster.store, clock=cluster.clock).move(timer, target)
     assert cluster.store.timers[("alice", "x")].shard == timer.shard
+
+
+def test_rebalance_leaves_a_heartbeat_on_its_shard_still_watched() -> None:
+    # GIVEN heartbeats on four shards, pinged, and shards 2 and 3 draining
+    from timer_service.pings import Heartbeats
+
+    cluster = cluster_of_four_shards()
+    pinger = Heartbeats(store=cluster.store, clock=cluster.clock)
+    spec = TimerSpec.model_validate({"heartbeat": {"periodSeconds": 60, "graceSeconds": 120}})
+    tokens = {}
+    for n in range(12):
+        result = cluster.service.put("alice", f"hb{n}", spec)
+        assert result.ping_token is not None
+        tokens[f"hb{n}"] = result.ping_token
+        pinger.ping(result.ping_token)
+    shards = {t.id: t.shard for t in cluster.store.timers.values()}
+    assert {2, 3} & set(shards.values())
+    cluster.store.put_registry(ShardRegistry(active=(0, 1), draining=(2, 3)))
+    # WHEN the timers are rebalanced
+    report = Rebalancer(store=cluster.store, clock=cluster.clock, attempts=1).rebalance()
+    # THEN each heartbeat stays where it is (its draining shard is not retired), and misses fire
+    assert report.pinned == sum(1 for s in shards.values() if s in (2, 3))
+    assert report.retired == []
+    assert {t.id: t.shard for t in cluster.store.timers.values()} == shards
+    for _ in range(6):
+        cluster.tick_all()
+        cluster.next_minute()
+    missed = {f.timer_id for f, _ in cluster.queue.sent if f.heartbeat}
+    assert missed == set(tokens)

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from timer_service.errors import JobStateTooLargeError
+from timer_service.heartbeat import HeartbeatState
 from timer_service.keys import IndexKey
 from timer_service.models import ShardRegistry, ShardState, Timer
 from timer_service.runs import Run
@@ -173,6 +174,32 @@ class TimerStore(Protocol):
 
     def delete_stale(self, key: IndexKey, version: int) -> bool:
         """Delete an index item only if it still belongs to ``version``."""
+        ...
+
+    # --- heartbeats (timer_service.pings) ----------------------------------------------
+
+    def put_heartbeat(self, state: HeartbeatState) -> None:
+        """Create a heartbeat's state, idle since ``state.idle_since_s``; or, with that None,
+        change its owner, id, shard and allowance, keeping its deadline, last ping and idle
+        mark (StoreError when there is no such state)."""
+        ...
+
+    def get_heartbeats(self, ping_hashes: Sequence[str]) -> dict[str, HeartbeatState]:
+        """Heartbeat states by ping hash, read strongly consistent; absent ones left out."""
+        ...
+
+    def ping_heartbeat(self, ping_hash: str, *, now_s: int) -> HeartbeatState | None:
+        """Move the deadline to ``now_s`` + allowance and record the ping, in one write; the
+        state as it was before, None when there is no such heartbeat (nothing written)."""
+        ...
+
+    def mark_heartbeat_missed(self, ping_hash: str, *, deadline_s: int) -> bool:
+        """Mark ``deadline_s`` missed (idle since it), if it is still the deadline: False when
+        a ping moved it first."""
+        ...
+
+    def clear_heartbeat_idle(self, ping_hash: str, *, idle_since_s: int) -> None:
+        """Clear the idle mark, if it is still ``idle_since_s`` (the heartbeat is watched)."""
         ...
 
     # --- shard administration -----------------------------------------------------------

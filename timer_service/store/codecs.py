@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from timer_service.heartbeat import HeartbeatState
 from timer_service.keys import (
     OWNER_INDEX_PK,
     OWNER_INDEX_SK,
@@ -29,6 +30,7 @@ from timer_service.time_index import IndexEntry
 __all__ = [
     "Item",
     "claim_item",
+    "heartbeat_from_item",
     "index_entry_from_item",
     "index_item",
     "job_state_from_item",
@@ -107,6 +109,11 @@ def timer_item(timer: Timer) -> Item:
     _put_number(item, "startS", timer.start_s)
     _put_number(item, "endS", timer.end_s)
     _put_number(item, "firstFireS", timer.first_fire_s)
+    _put_number(item, "catchUpS", timer.catch_up_window_s)
+    _put_number(item, "beatS", timer.heartbeat_period_s)
+    _put_number(item, "graceS", timer.heartbeat_grace_s)
+    if timer.ping_hash is not None:
+        item["pingHash"] = string(timer.ping_hash)
     if timer.history is not None:
         item["history"] = string(timer.history)
     return item
@@ -129,6 +136,10 @@ def timer_from_item(item: Item) -> Timer:
         misfire_policy=item["misfire"]["S"],
         delivery=item.get("delivery", {"S": "atLeastOnce"})["S"],
         history=_get_string(item, "history"),
+        catch_up_window_s=_get_number(item, "catchUpS"),
+        heartbeat_period_s=_get_number(item, "beatS"),
+        heartbeat_grace_s=_get_number(item, "graceS"),
+        ping_hash=_get_string(item, "pingHash"),
         version=int(item["version"]["N"]),
         created_s=int(item["createdS"]["N"]),
         updated_s=int(item["updatedS"]["N"]),
@@ -143,7 +154,7 @@ def version_of(item: Item | None) -> int | None:
 # Index items are read far more often than anything else (each tick reads every item of the
 # slots it queries, firing or not, billed by the byte): owner, id, second and shard are read
 # from the keys, and the rest has one-letter names.
-_KIND_CODES = {"rate": "r", "cron": "c", "at": "a"}
+_KIND_CODES = {"rate": "r", "cron": "c", "at": "a", "heartbeat": "h"}
 _MISFIRE_CODES = {"fireOnce": "o", "fireAll": "a", "skip": "s"}
 _KINDS = {code: kind for kind, code in _KIND_CODES.items()}
 _MISFIRES = {code: policy for policy, code in _MISFIRE_CODES.items()}
@@ -155,6 +166,7 @@ _INDEX_NUMBERS = (
     ("b", "start_s"),
     ("n", "not_before_s"),
     ("w", "api_written_s"),
+    ("u", "catch_up_window_s"),
 )
 
 
@@ -172,6 +184,8 @@ def index_item(entry: IndexEntry) -> Item:
         item["c"] = string(entry.schedule)
     if entry.timezone is not None:
         item["z"] = string(entry.timezone)
+    if entry.ping_hash is not None:
+        item["t"] = string(entry.ping_hash)
     return item
 
 
@@ -190,6 +204,7 @@ def index_entry_from_item(item: Item) -> IndexEntry:
         misfire_policy=_MISFIRES[item["m"]["S"]],  # type: ignore[arg-type]
         schedule=_get_string(item, "c"),
         timezone=_get_string(item, "z"),
+        ping_hash=_get_string(item, "t"),
         **found,
     )
 
@@ -215,6 +230,10 @@ def run_item(run: Run, *, expires_s: int) -> Item:
         item["diff"] = string(run.diff)
     if run.details:
         item["details"] = string(_compact(run.details))
+    if run.backfill:
+        item["backfill"] = {"BOOL": True}
+    if run.heartbeat is not None:
+        item["heartbeat"] = string(run.heartbeat)
     return item
 
 
@@ -234,6 +253,8 @@ def run_from_item(item: Item, owner: str, timer_id: str) -> Run:
         lateness_ms=float(item["latenessMs"]["N"]) if "latenessMs" in item else None,
         diff=_get_string(item, "diff"),
         details=json.loads(item["details"]["S"]) if "details" in item else {},
+        backfill=item.get("backfill", {"BOOL": False})["BOOL"],
+        heartbeat=_get_string(item, "heartbeat"),  # type: ignore[arg-type]
     )
 
 
@@ -252,6 +273,19 @@ def claim_item(firing_id: str, *, claimant: str, expires_s: int) -> Item:
         "claimant": string(claimant),
         TTL_ATTRIBUTE: number(expires_s),
     }
+
+
+def heartbeat_from_item(item: Item) -> HeartbeatState:
+    return HeartbeatState(
+        ping_hash=item[PK]["S"].removeprefix("P#"),
+        owner=item["owner"]["S"],
+        timer_id=item["timerId"]["S"],
+        shard=int(item["shard"]["N"]),
+        allow_s=int(item["allowS"]["N"]),
+        deadline_s=_get_number(item, "deadlineS"),
+        last_ping_s=_get_number(item, "lastPingS"),
+        idle_since_s=_get_number(item, "idleSince"),
+    )
 
 
 def registry_item(registry: ShardRegistry) -> Item:

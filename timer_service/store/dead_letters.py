@@ -55,7 +55,11 @@ class DeadLetterRecord:
     def key(self) -> IndexKey:
         firing = self.firing
         return dead_letter_key(
-            firing.owner, firing.timer_id, firing.scheduled_s, manual=firing.manual
+            firing.owner,
+            firing.timer_id,
+            firing.scheduled_s,
+            manual=firing.manual,
+            backfill=firing.backfill,
         )
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from timer_service.errors import QuotaExceededError, StoreError, VersionConflictError
-from timer_service.keys import IndexKey
+from timer_service.heartbeat import HeartbeatState
+from timer_service.keys import IndexKey, heartbeat_key
 from timer_service.models import ShardRegistry, ShardState, Timer
 from timer_service.runs import Run
 from timer_service.store.base import decode_job_state, encode_job_state
@@ -28,6 +30,7 @@ class InMemoryTimerStore:
         self.runs: dict[tuple[str, str], dict[str, Run]] = {}
         self.claims: dict[str, str] = {}
         self.job_states: dict[tuple[str, str], bytes] = {}
+        self.heartbeats: dict[str, HeartbeatState] = {}  # by ping hash
         self.writes = 0  # write requests made: what a cost model counts
         self.reads = 0
 
@@ -143,6 +146,10 @@ class InMemoryTimerStore:
             raise VersionConflictError(timer_id, expected=expected, actual=actual)
 
     def _drop(self, key: IndexKey) -> None:
+        ping_hash = key.pk.removeprefix("P#")
+        if key == heartbeat_key(ping_hash):  # a heartbeat's state, kept apart here
+            self.heartbeats.pop(ping_hash, None)
+            return
         partition = self.index.get(key.pk)
         if partition is not None:
             partition.pop(key.sk, None)
@@ -253,6 +260,56 @@ class InMemoryTimerStore:
                 return False
             self._drop(key)
             return True
+
+    def put_heartbeat(self, state: HeartbeatState) -> None:
+        with self._lock:
+            self.writes += 1
+            current = self.heartbeats.get(state.ping_hash)
+            if state.idle_since_s is None:
+                if current is None:
+                    raise StoreError("no heartbeat state to change")
+                state = replace(
+                    state,
+                    deadline_s=current.deadline_s,
+                    last_ping_s=current.last_ping_s,
+                    idle_since_s=current.idle_since_s,
+                )
+            elif current is not None:
+                state = replace(
+                    state, deadline_s=current.deadline_s, last_ping_s=current.last_ping_s
+                )
+            self.heartbeats[state.ping_hash] = state
+
+    def get_heartbeats(self, ping_hashes: Sequence[str]) -> dict[str, HeartbeatState]:
+        with self._lock:
+            self.reads += 1
+            return {h: self.heartbeats[h] for h in ping_hashes if h in self.heartbeats}
+
+    def ping_heartbeat(self, ping_hash: str, *, now_s: int) -> HeartbeatState | None:
+        with self._lock:
+            self.writes += 1
+            old = self.heartbeats.get(ping_hash)
+            if old is not None:
+                self.heartbeats[ping_hash] = replace(
+                    old, deadline_s=now_s + old.allow_s, last_ping_s=now_s
+                )
+            return old
+
+    def mark_heartbeat_missed(self, ping_hash: str, *, deadline_s: int) -> bool:
+        with self._lock:
+            self.writes += 1
+            state = self.heartbeats.get(ping_hash)
+            if state is None or state.deadline_s != deadline_s:
+                return False
+            self.heartbeats[ping_hash] = replace(state, idle_since_s=deadline_s)
+            return True
+
+    def clear_heartbeat_idle(self, ping_hash: str, *, idle_since_s: int) -> None:
+        with self._lock:
+            self.writes += 1
+            state = self.heartbeats.get(ping_hash)
+            if state is not None and state.idle_since_s == idle_since_s:
+                self.heartbeats[ping_hash] = replace(state, idle_since_s=None)
 
     def count_timers_by_shard(self) -> dict[int, int]:
         with self._lock:

@@ -43,6 +43,13 @@ export async function editView(id) {
   const jobBox = h("div", { class: "full", id: "job-fields" });
   const callbackData = h("textarea", { id: "f-timerCallbackData", name: "timerCallbackData", placeholder: '{"any": "JSON"}' },
     timer && timer.timerCallbackData !== null ? JSON.stringify(timer.timerCallbackData, null, 2) : "");
+  const beat = timer?.heartbeat ?? null;
+  const kind = h("select", { id: "f-kind", name: "kind" },
+    h("option", { value: "schedule", selected: !beat }, "on its schedule"),
+    h("option", { value: "heartbeat", selected: Boolean(beat) }, "heartbeat: when not pinged in time"));
+  const period = h("input", { id: "f-heartbeat-periodSeconds", name: "heartbeat.periodSeconds", type: "number", min: "60", step: "1", value: beat?.periodSeconds ?? 86400 });
+  const grace = h("input", { id: "f-heartbeat-graceSeconds", name: "heartbeat.graceSeconds", type: "number", min: "0", step: "1", value: beat?.graceSeconds ?? 3600 });
+  const catchUp = h("input", { id: "f-catchUpWindow", name: "catchUpWindow", type: "number", min: "0", step: "1", value: timer?.catchUpWindow ?? "", placeholder: "the stack's (3600)" });
   const misfire = choice("f-misfirePolicy", "misfirePolicy", doc.misfirePolicy, timer?.misfirePolicy);
   const delivery = choice("f-delivery", "delivery", doc.delivery, timer?.delivery);
   const history = choice("f-history", "history", doc.history, timer?.history ?? "",
@@ -63,6 +70,7 @@ export async function editView(id) {
   let previewTimer = null;
   async function refreshPreview() {
     const seq = ++previewSeq;
+    if (kind.value === "heartbeat") return; // no schedule to preview
     const request = { schedule: schedule.value.trim(), timezone: zone.value.trim() || "UTC" };
     if (startAt.value.trim()) request.startAt = startAt.value.trim();
     if (endAt.value.trim()) request.endAt = endAt.value.trim();
@@ -92,18 +100,28 @@ export async function editView(id) {
   async function submit(event) {
     event.preventDefault();
     clear();
-    const spec = {
-      schedule: schedule.value.trim(),
-      timezone: zone.value.trim() || "UTC",
-      jobType: jobType.value,
-      misfirePolicy: misfire.value,
-      delivery: delivery.value,
-      enabled: enabled.checked,
-    };
-    if (startAt.value.trim()) spec.startAt = startAt.value.trim();
-    if (endAt.value.trim()) spec.endAt = endAt.value.trim();
-    if (history.value) spec.history = history.value;
     let problems = 0;
+    const whole = (input, path) => {
+      const number = Number(input.value);
+      if (input.value.trim() === "" || !Number.isInteger(number)) {
+        setError(path, `${path}: a whole number of seconds`);
+        problems++;
+      }
+      return number;
+    };
+    const spec = { jobType: jobType.value, delivery: delivery.value, enabled: enabled.checked };
+    if (kind.value === "heartbeat") {
+      spec.heartbeat = {
+        periodSeconds: whole(period, "heartbeat.periodSeconds"),
+        graceSeconds: whole(grace, "heartbeat.graceSeconds"),
+      };
+    } else {
+      Object.assign(spec, { schedule: schedule.value.trim(), timezone: zone.value.trim() || "UTC", misfirePolicy: misfire.value });
+      if (startAt.value.trim()) spec.startAt = startAt.value.trim();
+      if (endAt.value.trim()) spec.endAt = endAt.value.trim();
+      if (catchUp.value.trim()) spec.catchUpWindow = whole(catchUp, "catchUpWindow");
+    }
+    if (history.value) spec.history = history.value;
     if (callbackData.value.trim()) {
       try {
         spec.timerCallbackData = JSON.parse(callbackData.value);
@@ -124,8 +142,10 @@ export async function editView(id) {
     save.disabled = true;
     try {
       // an edit replaces the version it was made from, or is refused (412) if it changed since
-      await api("PUT", `/periodic/${enc(timerId)}`, spec, timer ? { "If-Match": `"${timer.version}"` } : {});
-      navigate(`#/timers/${enc(timerId)}`, timer ? `Saved ${timerId}.` : `Created ${timerId}.`);
+      const saved = await api("PUT", `/periodic/${enc(timerId)}`, spec, timer ? { "If-Match": `"${timer.version}"` } : {});
+      const done = timer ? `Saved ${timerId}.` : `Created ${timerId}.`;
+      // a heartbeat's ping URL is in this answer only: the API keeps its token's hash alone
+      navigate(`#/timers/${enc(timerId)}`, saved.pingUrl ? `${done} Its ping URL, shown this once: ${saved.pingUrl}` : done);
     } catch (error) {
       if (error instanceof ApiError && error.field) setError(error.field, error.message);
       else formError.textContent = failure(error);
@@ -134,17 +154,39 @@ export async function editView(id) {
     }
   }
 
-  const form = h("form", { class: "timer card", id: "timer-form", novalidate: true, onsubmit: submit },
-    field("Id", "id", idInput, timer ? "the id cannot change; create a new timer for another" : "your name for the timer: A-Z a-z 0-9 . _ : -"),
+  // Either a schedule's fields or a heartbeat's are shown, by the kind chosen.
+  const scheduled = [
     field("Schedule", "schedule", schedule, "rate(5 minutes), cron(0 9 ? * MON-FRI *) or at(2027-01-01T09:00:00)"),
     field("Time zone", "timezone", zone, "IANA name; cron and at() times are local to it"),
     h("div", { class: "full field" }, previewNote, preview),
     field("Start at", "startAt", startAt),
     field("End at", "endAt", endAt),
+  ].flat();
+  const beating = [
+    field("Period (s)", "heartbeat.periodSeconds", period, "the expected time between pings, 60 or more"),
+    field("Grace (s)", "heartbeat.graceSeconds", grace, "how much later a ping may come before the job runs"),
+  ].flat();
+  const afterOutage = [
+    field("Misfire policy", "misfirePolicy", misfire, "after an outage: one late firing, all missed, or none"),
+    field("Catch-up window (s)", "catchUpWindow", catchUp, "fireAll: missed firings this recent are still sent, one a second"),
+  ].flat();
+  function showKind() {
+    const heartbeat = kind.value === "heartbeat";
+    for (const node of [...scheduled, ...afterOutage]) node.hidden = heartbeat;
+    for (const node of beating) node.hidden = !heartbeat;
+    if (!heartbeat) schedulePreview();
+  }
+  kind.addEventListener("change", showKind);
+
+  const form = h("form", { class: "timer card", id: "timer-form", novalidate: true, onsubmit: submit },
+    field("Id", "id", idInput, timer ? "the id cannot change; create a new timer for another" : "your name for the timer: A-Z a-z 0-9 . _ : -"),
+    field("Fires", "kind", kind, "a heartbeat has a ping URL; it runs its job when a ping is late"),
+    scheduled,
+    beating,
     field("Job type", "jobType", jobType, jobTypeHint),
     jobBox,
     field("Callback data", "timerCallbackData", callbackData, "any JSON, handed to every firing"),
-    field("Misfire policy", "misfirePolicy", misfire, "after an outage: one late firing, all missed, or none"),
+    afterOutage,
     field("Delivery", "delivery", delivery, "deduplicated: never runs twice for a firing (a write per firing)"),
     field("History", "history", history, "which runs the run history keeps"),
     field("Enabled", "enabled", enabled),
@@ -152,6 +194,7 @@ export async function editView(id) {
     h("div", { class: "actions full" }, h("a", { href: timer ? `#/timers/${enc(timer.id)}` : "#/" }, h("button", { type: "button" }, "Cancel")), save));
   view.replaceChildren(h("h1", {}, timer ? `Edit ${timer.id}` : "New timer"), zoneList, form);
   renderJob(timer?.job ?? {});
+  showKind();
   refreshPreview();
   (timer ? schedule : idInput).focus();
 }

@@ -1,8 +1,9 @@
-// One timer (#/timers/ID): its fields, next firings and runs, with html_monitor's diffs.
+// One timer (#/timers/ID): its fields, next firings (a heartbeat's deadline) and runs, with
+// html_monitor's diffs; a backfill of a past interval.
 
-import { api, enc } from "../api.js";
+import { api, ApiError, enc, failure } from "../api.js";
 import { sideBySide } from "../diff.js";
-import { badge, h, view } from "../dom.js";
+import { badge, h, showBanner, view } from "../dom.js";
 import { relative, when } from "../format.js";
 import { documented } from "../schema.js";
 import { rowActions } from "./timers.js";
@@ -11,6 +12,7 @@ const RUNS_PAGE = 20; // runs a page, at most the API's largest
 
 export async function timerView(id) {
   const [timer, { largestPage }] = await Promise.all([api("GET", `/periodic/${enc(id)}`), documented()]);
+  const beat = timer.heartbeat ?? null;
   const runsBody = h("tbody");
   const moreButton = h("button", { type: "button", hidden: true }, "Older runs");
   const runsTable = h("table", { id: "runs" },
@@ -37,9 +39,16 @@ export async function timerView(id) {
     ["Job", h("code", {}, JSON.stringify(timer.job))],
     ["Callback data", h("code", {}, JSON.stringify(timer.timerCallbackData))],
     ["Delivery", timer.delivery],
-    ["Misfire policy", timer.misfirePolicy],
+    ...(beat ? [
+      ["Heartbeat", `a ping every ${beat.periodSeconds} s, ${beat.graceSeconds} s of grace`],
+      ["Status", h("span", { id: "heartbeat-status", class: `badge ${beat.status}` }, beat.status)],
+      ["Last ping", beat.lastPingAt ? `${when(beat.lastPingAt, timer.timezone)} · ${relative(beat.lastPingAt)}` : "—"],
+    ] : [
+      ["Misfire policy", timer.misfirePolicy],
+      ["Catch-up window", h("span", { id: "catch-up-window" }, timer.catchUpWindow === null || timer.catchUpWindow === undefined ? "the stack's" : `${timer.catchUpWindow} s`)],
+      ["Starts / ends", `${timer.startAt ? when(timer.startAt, timer.timezone) : "—"} / ${timer.endAt ? when(timer.endAt, timer.timezone) : "—"}`],
+    ]),
     ["History", timer.history],
-    ["Starts / ends", `${timer.startAt ? when(timer.startAt, timer.timezone) : "—"} / ${timer.endAt ? when(timer.endAt, timer.timezone) : "—"}`],
     ["Version", `${timer.version} (updated ${when(timer.updatedAt)})`],
     ["Shard", `${timer.shardId}`],
   ];
@@ -49,20 +58,59 @@ export async function timerView(id) {
     h("div", { class: "toolbar" }, rowActions(timer, () => timerView(id))),
     h("div", { class: "card" },
       h("dl", { class: "kv" }, details.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]))),
-    h("h2", {}, "Next firings"),
-    timer.nextFireTimes.length
-      ? h("ol", { class: "preview", id: "next-firings" }, timer.nextFireTimes.map((t) =>
-        h("li", {}, `${when(t, timer.timezone)} (${timer.timezone}) · ${t} · ${relative(t)}`)))
-      : h("p", { class: "muted", id: "next-firings" }, timer.enabled ? "No firing left." : "Paused: no firing until resumed."),
+    h("h2", {}, beat ? "Deadline" : "Next firings"),
+    beat ? deadline(timer, beat)
+      : timer.nextFireTimes.length
+        ? h("ol", { class: "preview", id: "next-firings" }, timer.nextFireTimes.map((t) =>
+          h("li", {}, `${when(t, timer.timezone)} (${timer.timezone}) · ${t} · ${relative(t)}`)))
+        : h("p", { class: "muted", id: "next-firings" }, timer.enabled ? "No firing left." : "Paused: no firing until resumed."),
+    beat ? null : backfillForm(timer),
     h("h2", {}, "Runs ", h("button", { type: "button", class: "small", onclick: () => timerView(id) }, "Refresh")),
     runsTable, noRuns, moreButton);
   await loadRuns();
 }
 
+// What a heartbeat waits for: its first ping, the deadline a ping may still move, or the next
+// ping after the deadline it missed.
+function deadline(timer, beat) {
+  const at = beat.deadline ? `${when(beat.deadline, timer.timezone)} · ${relative(beat.deadline)}` : "";
+  const text = beat.status === "new" ? "Not watched until its first ping."
+    : beat.status === "down" ? `Missed its deadline, ${at}: its job ran; the next ping watches it again.`
+      : `Runs its job at ${at} unless pinged before.`;
+  return h("p", { class: beat.status === "down" ? "" : "muted", id: "next-firings" }, text);
+}
+
+// Fire what the schedule would have fired over a past interval, (from, to], now.
+function backfillForm(timer) {
+  const from = h("input", { id: "backfill-from", name: "from", placeholder: "from (exclusive), e.g. 2026-11-01T00:00:00Z", autocomplete: "off" });
+  const to = h("input", { id: "backfill-to", name: "to", placeholder: "to (inclusive), at most now", autocomplete: "off" });
+  const error = h("p", { class: "field-error", id: "backfill-error" });
+  const button = h("button", { type: "submit", id: "backfill" }, "Backfill");
+  async function submit(event) {
+    event.preventDefault();
+    error.textContent = "";
+    button.disabled = true;
+    try {
+      const done = await api("POST", `/periodic/${enc(timer.id)}/backfill`, { from: from.value.trim(), to: to.value.trim() });
+      const more = done.more ? ` More remain after ${done.nextFrom}: backfill again from there.` : "";
+      showBanner(`Backfilled ${done.backfilled} firings.${more}`, "info");
+    } catch (failed) {
+      error.textContent = failed instanceof ApiError ? failed.message : failure(failed);
+    } finally {
+      button.disabled = false;
+    }
+  }
+  return h("form", { class: "card toolbar", id: "backfill-form", onsubmit: submit },
+    h("span", {}, "Backfill the past:"), from, to, button,
+    h("span", { class: "hint" }, `each scheduled time once, now; times without an offset are in ${timer.timezone}`), error);
+}
+
 function runRows(run, zone) {
   const lateness = run.latenessMs === null || run.latenessMs === undefined ? "—" : `${Math.round(run.latenessMs)} ms`;
+  const how = run.manual ? "triggered by hand" : run.backfill ? "backfill"
+    : run.heartbeat === "missed" ? "missed deadline" : run.heartbeat === "recovered" ? "pinged again" : null;
   const row = h("tr", { class: "run", dataset: { outcome: run.outcome } },
-    h("td", {}, when(run.scheduledAt, zone), run.manual ? h("div", { class: "muted small" }, "triggered by hand") : null),
+    h("td", {}, when(run.scheduledAt, zone), how ? h("div", { class: "muted small" }, how) : null),
     h("td", {}, badge(run.outcome)),
     h("td", { class: "lateness" }, lateness),
     h("td", {}, String(run.attempt)),
