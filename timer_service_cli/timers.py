@@ -245,7 +245,7 @@ def _print_json(value: BaseModel | dict[str, Any]) -> None:
     if isinstance(value, dict):
         print(json.dumps(value, separators=(",", ":")))
     else:
-        print(value.model_dump_json(by_alias=True))
+        print(value.model_dump_json(by_alias=True, exclude_unset=True))  # the fields the API sent
 
 
 # --- the commands -------------------------------------------------------------------------

@@ -5,6 +5,8 @@ that make each error happen, and what it answers is compared with what its docum
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +32,7 @@ BODIES: dict[str, Any] = {
     "put_timer": {},
     "preview_schedule": {"schedule": "rate(5 minutes)"},
     "redrive_dead_letters": {},
+    "backfill_timer": {"from": "2026-11-01T00:00:00Z", "to": "2026-11-01T01:00:00Z"},
 }
 
 
@@ -128,7 +131,10 @@ class Operation:
         return BODIES.get(self.declared["operationId"])
 
     def on(self, timer_id: str) -> str:
-        return self.path.replace("{id}", timer_id)
+        """The path with ``timer_id`` for a timer's id, and a well-formed ping token made of it
+        (no heartbeat has it: an absent one)."""
+        token = base64.urlsafe_b64encode(hashlib.sha256(timer_id.encode()).digest()).rstrip(b"=")
+        return self.path.replace("{id}", timer_id).replace("{token}", token.decode())
 
 
 def operations(document: dict[str, Any]) -> list[Operation]:
@@ -143,6 +149,10 @@ def operations(document: dict[str, Any]) -> list[Operation]:
 # can answer every error).
 def _malformed(call: Front, op: Operation) -> httpx.Response:
     return call(op.method, op.on("bad-json"), content=b"{")
+
+
+def _malformed_token(call: Front, op: Operation) -> httpx.Response:
+    return call(op.method, op.path.replace("{token}", "not-a-token"), json=op.body)
 
 
 def _no_key(call: Front, op: Operation) -> httpx.Response:
@@ -179,6 +189,7 @@ def _aws_failing(call: Front, op: Operation) -> httpx.Response:
 
 PROBES = (
     _malformed,
+    _malformed_token,
     _no_key,
     _foreign_host,
     _absent,
