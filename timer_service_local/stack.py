@@ -26,7 +26,7 @@ from dataclasses import asdict
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from timer_service.settings import Settings
+from timer_service.settings import DEFAULT_REGION, Settings
 from timer_service_local.banner import StackPrinter
 from timer_service_local.config import Recovery, StackConfig
 from timer_service_local.endpoint import ENDPOINT_FILE, Resources
