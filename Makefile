@@ -13,6 +13,10 @@ PYTEST_ARGS ?= -n 4 --dist loadgroup
 ARGS ?=
 CDK_ARGS ?=
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+# Bytecode is cached (.pyc beside the sources; uv installs none): a test run starts about a hundred
+# Python processes (workers, local stacks, their emulators and Lambda instances), each of which
+# would otherwise compile every module it imports again. Empty is unset, for Python.
+export PYTHONDONTWRITEBYTECODE :=
 CDK := cd infra && npx -y aws-cdk@2
 
 .PHONY: dev test lint typecheck pytest sync sync-all format clean synth deploy destroy bundle fuzz loadtest chromium screenshots
