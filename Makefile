@@ -21,11 +21,12 @@ CDK := cd infra && npx -y aws-cdk@2
 
 .PHONY: dev test lint typecheck pytest sync sync-all format clean synth deploy destroy bundle fuzz loadtest chromium screenshots
 
+# pip's --target first: a venv of its own would first install pip itself (4 s of CPU).
 $(TOOLS_UV):
 	@echo "uv not found: installing it with pip into .tools/"
-	python3 -m venv .tools && .tools/bin/python -m pip install --quiet uv || \
-	  (python3 -m pip install --quiet --target .tools/pkgs uv && mkdir -p .tools/bin && \
-	   ln -sf $(CURDIR)/.tools/pkgs/bin/uv $(TOOLS_UV))
+	(python3 -m pip install --quiet --target .tools/pkgs uv && mkdir -p .tools/bin && \
+	  ln -sf $(CURDIR)/.tools/pkgs/bin/uv $(TOOLS_UV)) || \
+	  (python3 -m venv .tools && .tools/bin/python -m pip install --quiet uv)
 
 # The service and its tools (dev, local groups); --inexact keeps the CDK group if it is there.
 sync: $(UV)
