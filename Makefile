@@ -13,15 +13,20 @@ PYTEST_ARGS ?= -n 4 --dist loadgroup
 ARGS ?=
 CDK_ARGS ?=
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+# Bytecode is cached (.pyc beside the sources; uv installs none): a test run starts about a hundred
+# Python processes (workers, local stacks, their emulators and Lambda instances), each of which
+# would otherwise compile every module it imports again. Empty is unset, for Python.
+export PYTHONDONTWRITEBYTECODE :=
 CDK := cd infra && npx -y aws-cdk@2
 
 .PHONY: dev test lint typecheck pytest sync sync-all format clean synth deploy destroy bundle fuzz loadtest chromium screenshots
 
+# pip's --target first: a venv of its own would first install pip itself (4 s of CPU).
 $(TOOLS_UV):
 	@echo "uv not found: installing it with pip into .tools/"
-	python3 -m venv .tools && .tools/bin/python -m pip install --quiet uv || \
-	  (python3 -m pip install --quiet --target .tools/pkgs uv && mkdir -p .tools/bin && \
-	   ln -sf $(CURDIR)/.tools/pkgs/bin/uv $(TOOLS_UV))
+	(python3 -m pip install --quiet --target .tools/pkgs uv && mkdir -p .tools/bin && \
+	  ln -sf $(CURDIR)/.tools/pkgs/bin/uv $(TOOLS_UV)) || \
+	  (python3 -m venv .tools && .tools/bin/python -m pip install --quiet uv)
 
 # The service and its tools (dev, local groups); --inexact keeps the CDK group if it is there.
 sync: $(UV)
@@ -34,7 +39,10 @@ sync-all: $(UV)
 dev: sync
 	.venv/bin/timer-service dev $(ARGS)
 
-test: lint typecheck pytest
+# The type check runs beside the tests: they leave a core idle while their two wall-clock e2e tests
+# wait for minute ticks, and a cold mypy takes one core for 20-odd seconds.
+test: lint
+	@$(MAKE) --no-print-directory -j2 typecheck pytest
 
 lint: sync-all
 	.venv/bin/ruff check .
@@ -58,10 +66,12 @@ chromium:
 screenshots: sync-all chromium
 	CONSOLE_SCREENSHOTS=$(CURDIR)/docs .venv/bin/pytest -q -p no:xdist tests/browser
 
+# The hostile-input properties with all their examples (make test draws a quarter), then
 # schemathesis against a fresh local stack, rate limit off then at its default: all operations
 # and phases, FUZZ_SECONDS each, zero server errors.
 FUZZ_SECONDS ?= 300
 fuzz: sync-all
+	TIMER_SERVICE_DEEP_PROPERTIES=1 .venv/bin/pytest -q -p no:xdist tests/unit/test_hostile_input.py
 	.venv/bin/python -m loadtest.fuzz --seconds $(FUZZ_SECONDS)
 
 # The load and cost harness: make loadtest SCENARIO=cost ARGS="--json cost.json" (loadtest/README.md).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -15,6 +16,11 @@ from tests.pages import PageServer
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = os.environ.get("CONSOLE_SCREENSHOTS")  # a directory: the tests save the main views there
+HERE = Path(__file__).parent
+# The directory's session-wide things (Chromium, the keyed stack), closed after its last test:
+# its tests run one after another in one worker (tests/scheduling.py), which then goes on with
+# other tests for minutes, during which an idle stack and browser would still cost CPU.
+_shared = contextlib.ExitStack()
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +53,9 @@ def keyed_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         *("--api-key", "team-key-1", "--api-key", "swagger-key", "--shards", "1", "--quiet"),
         cwd=tmp_path_factory.mktemp("keyed"),
     )
+    _shared.callback(keyed.kill)
     yield keyed
-    keyed.kill()
+    _shared.close()
 
 
 @pytest.fixture(scope="session")
@@ -56,10 +63,22 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     assert Path(CHROMIUM).exists(), f"no Chromium at {CHROMIUM}: make test installs it"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM)
-        yield launched
-        launched.close()
+    playwright = _shared.enter_context(sync_playwright())
+    launched = playwright.chromium.launch(executable_path=CHROMIUM)
+    _shared.callback(launched.close)
+    yield launched
+    _shared.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """After this directory's last test (and its own fixtures' teardown), close what the
+    session fixtures opened."""
+    try:
+        return (yield)
+    finally:
+        if nextitem is None or HERE not in nextitem.path.parents:
+            _shared.close()
 
 
 @pytest.fixture
