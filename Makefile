@@ -66,12 +66,10 @@ chromium:
 screenshots: sync-all chromium
 	CONSOLE_SCREENSHOTS=$(CURDIR)/docs .venv/bin/pytest -q -p no:xdist tests/browser
 
-# The hostile-input properties with all their examples (make test draws a quarter), then
 # schemathesis against a fresh local stack, rate limit off then at its default: all operations
 # and phases, FUZZ_SECONDS each, zero server errors.
 FUZZ_SECONDS ?= 300
 fuzz: sync-all
-	TIMER_SERVICE_DEEP_PROPERTIES=1 .venv/bin/pytest -q -p no:xdist tests/unit/test_hostile_input.py
 	.venv/bin/python -m loadtest.fuzz --seconds $(FUZZ_SECONDS)
 
 # The load and cost harness: make loadtest SCENARIO=cost ARGS="--json cost.json" (loadtest/README.md).

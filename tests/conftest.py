@@ -34,8 +34,6 @@ ALICE = "arn:aws:iam::123456789012:user/alice"
 BOB = "arn:aws:iam::123456789012:user/bob"
 HANDLER_MODULES = ("api.handler", "ticker.handler", "callbacks.handler")
 
-DEEP_PROPERTIES_ENV = "TIMER_SERVICE_DEEP_PROPERTIES"  # set by make fuzz
-
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
@@ -45,13 +43,6 @@ def signer() -> MessageSigner:
     from timer_service.messages import MessageSigner
 
     return MessageSigner(SIGNING_KEY)
-
-
-def examples(deep: int) -> int:
-    """A property's hypothesis examples: ``deep`` in ``make fuzz``, a quarter of it (at least 25)
-    in ``make test``, where the hostile-input properties would otherwise be most of the unit
-    tests' CPU."""
-    return deep if os.environ.get(DEEP_PROPERTIES_ENV) else max(25, deep // 4)
 
 
 def load_event(name: str) -> dict[str, Any]:
