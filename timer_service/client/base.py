@@ -20,6 +20,7 @@ __all__ = [
     "DEFAULT_TIMEOUT_S",
     "AuthChoice",
     "ClientOptions",
+    "is_loopback_host",
     "resolve_auth",
     "stack_target",
     "wait_after_error",
@@ -31,11 +32,12 @@ USER_AGENT = f"timer-service-client/{__version__} httpx/{httpx.__version__}"
 AuthChoice: TypeAlias = httpx.Auth | Literal["auto", "sigv4", "none"]
 
 
-def _loopback(url: httpx.URL) -> bool:
-    if url.host == "localhost":
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` (a URL's) is this machine: 127.0.0.0/8, ::1 or ``localhost``."""
+    if host.lower() == "localhost":
         return True
     try:
-        return ipaddress.ip_address(url.host).is_loopback
+        return ipaddress.ip_address(host).is_loopback
     except ValueError:  # a name
         return False
 
@@ -51,7 +53,7 @@ def resolve_auth(
         return None
     if api_key is not None and auth == "auto":
         return ApiKeyAuth(api_key)
-    if auth == "sigv4" or not _loopback(url):
+    if auth == "sigv4" or not is_loopback_host(url.host):
         from timer_service.settings import DEFAULT_REGION, Settings
 
         found = region or region_of_url(url) or Settings.region_from_env() or DEFAULT_REGION
