@@ -41,6 +41,7 @@ EXIT_USAGE = 2
 EXIT_NOT_FOUND = 3
 EXIT_CONFLICT = 4
 EXIT_UNAVAILABLE = 5
+EXIT_BROKEN_PIPE = 141  # as a shell reports a command SIGPIPE ended (128 + 13)
 #: What each exit code means (README "Command line", docs/client.md).
 EXIT_CODES = {
     EXIT_OK: "done",
@@ -48,7 +49,7 @@ EXIT_CODES = {
     " to call (no local stack running, a stack that is not there, no AWS credentials, a URL"
     " that answers but not as the API)",
     EXIT_USAGE: "a mistake on the command line: unknown option, a body that is not a JSON object",
-    EXIT_NOT_FOUND: "no such timer (404)",
+    EXIT_NOT_FOUND: "no such timer (404 not_found)",
     EXIT_CONFLICT: "the timer is not as the condition said (412: --if-match, --if-none-match; 409)",
     EXIT_UNAVAILABLE: "the service failed or did not answer, after the client's retries (5xx,"
     " 429, a connection refused or timed out)",
@@ -184,7 +185,13 @@ def _runner(
         name = f"timer-service timers {args.timers_command}"
         try:
             with _client(args) as client:
-                return run(client, args)
+                code = run(client, args)
+                sys.stdout.flush()  # here, so a closed pipe is caught below, not at exit
+                return code
+        except BrokenPipeError:
+            # The reader left (`| head`): say nothing, and keep Python's final flush quiet.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return EXIT_BROKEN_PIPE
         except UsageError as exc:
             print(f"{name}: {exc}", file=sys.stderr)
             return EXIT_USAGE
@@ -195,8 +202,8 @@ def _runner(
             UnexpectedResponseError,
         ) as exc:
             print(f"{name}: {exc}", file=sys.stderr)
-            if isinstance(exc, NotFoundError):
-                return EXIT_NOT_FOUND
+            if isinstance(exc, NotFoundError) and exc.code == "not_found":
+                return EXIT_NOT_FOUND  # not "no_route": a URL that is not the API's
             if isinstance(exc, PreconditionFailedError | ConflictError):
                 return EXIT_CONFLICT
             if isinstance(exc, ServerError | RateLimitError | ApiConnectionError):
