@@ -383,7 +383,9 @@ def test_for_stack_takes_an_injected_lookup_and_an_api_key(api: ScriptedApi) -> 
 def test_client_refuses_to_send_credentials_over_plain_http_off_the_machine(
     options: dict[str, Any],
 ) -> None:
-    with pytest.raises(ClientConfigError, match="https required to send credentials to 192.0.2.2"):
+    with pytest.raises(
+        ClientConfigError, match=r"https required to send credentials to 192\.0\.2\.2"
+    ):
         TimerClient("http://192.0.2.2:8080", **options)
     with pytest.raises(ClientConfigError, match="https required"):
         TimerClient("http://example.com")  # auto: SigV4 off loopback
@@ -403,7 +405,7 @@ def test_for_stack_refuses_a_plain_http_api_url_off_the_machine() -> None:
     def lookup(stack: str, **where: Any) -> Deployment:
         return Deployment(stack=stack, region="eu-west-3", outputs={"ApiUrl": "http://x.test/p"})
 
-    with pytest.raises(ClientConfigError, match="https required to send credentials to x.test"):
+    with pytest.raises(ClientConfigError, match=r"https required to send credentials to x\.test"):
         TimerClient.for_stack("Prod", lookup=lookup)
 
 
