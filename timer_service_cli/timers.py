@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from itertools import islice
@@ -40,6 +41,7 @@ EXIT_USAGE = 2
 EXIT_NOT_FOUND = 3
 EXIT_CONFLICT = 4
 EXIT_UNAVAILABLE = 5
+EXIT_BROKEN_PIPE = 141  # as a shell reports a command SIGPIPE ended (128 + 13)
 #: What each exit code means (README "Command line", docs/client.md).
 EXIT_CODES = {
     EXIT_OK: "done",
@@ -47,12 +49,13 @@ EXIT_CODES = {
     " to call (no local stack running, a stack that is not there, no AWS credentials, a URL"
     " that answers but not as the API)",
     EXIT_USAGE: "a mistake on the command line: unknown option, a body that is not a JSON object",
-    EXIT_NOT_FOUND: "no such timer (404)",
+    EXIT_NOT_FOUND: "no such timer (404 not_found)",
     EXIT_CONFLICT: "the timer is not as the condition said (412: --if-match, --if-none-match; 409)",
     EXIT_UNAVAILABLE: "the service failed or did not answer, after the client's retries (5xx,"
     " 429, a connection refused or timed out)",
 }
 TIMELINE = 3  # next firings a table shows
+API_KEY_ENV = "TIMER_SERVICE_API_KEY"  # the key, when --api-key is not given
 
 
 # --- arguments ----------------------------------------------------------------------------
@@ -136,7 +139,9 @@ def _target_options(parser: argparse.ArgumentParser, *, argparse_default: bool) 
     parser.add_argument("--stack", metavar="NAME", default=default(None), help="a deployed stack")
     parser.add_argument("--url", default=default(None), help="the API URL")
     parser.add_argument(
-        "--api-key", default=default(None), help="send X-Api-Key (instead of SigV4)"
+        "--api-key",
+        default=default(None),
+        help=f"send X-Api-Key (instead of SigV4); else ${API_KEY_ENV}, if set",
     )
     parser.add_argument(
         "--timeout", type=float, default=default(30.0), metavar="S", help="seconds a try (30)"
@@ -180,7 +185,13 @@ def _runner(
         name = f"timer-service timers {args.timers_command}"
         try:
             with _client(args) as client:
-                return run(client, args)
+                code = run(client, args)
+                sys.stdout.flush()  # here, so a closed pipe is caught below, not at exit
+                return code
+        except BrokenPipeError:
+            # The reader left (`| head`): say nothing, and keep Python's final flush quiet.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return EXIT_BROKEN_PIPE
         except UsageError as exc:
             print(f"{name}: {exc}", file=sys.stderr)
             return EXIT_USAGE
@@ -191,8 +202,8 @@ def _runner(
             UnexpectedResponseError,
         ) as exc:
             print(f"{name}: {exc}", file=sys.stderr)
-            if isinstance(exc, NotFoundError):
-                return EXIT_NOT_FOUND
+            if isinstance(exc, NotFoundError) and exc.code == "not_found":
+                return EXIT_NOT_FOUND  # not "no_route": a URL that is not the API's
             if isinstance(exc, PreconditionFailedError | ConflictError):
                 return EXIT_CONFLICT
             if isinstance(exc, ServerError | RateLimitError | ApiConnectionError):
@@ -204,13 +215,15 @@ def _runner(
 
 def _client(args: argparse.Namespace) -> TimerClient:
     """The client of ``--url``, of ``--stack``, else of the local stack in ``--state-dir``."""
-    from timer_service.client import ClientConfigError, TimerClient
+    from timer_service.client import TimerClient
 
     if args.url is not None and args.stack is not None:
         raise UsageError("give --url or --stack, not both")
+    # From the environment too: an argument shows in `ps` to every user of the machine.
+    api_key = args.api_key or os.environ.get(API_KEY_ENV) or None
     if args.url is not None:
         try:
-            return TimerClient(args.url, api_key=args.api_key, timeout=args.timeout)
+            return TimerClient(args.url, api_key=api_key, timeout=args.timeout)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
     if args.stack is not None:
@@ -218,23 +231,50 @@ def _client(args: argparse.Namespace) -> TimerClient:
 
         return TimerClient.for_stack(
             args.stack,
-            api_key=args.api_key,
+            api_key=api_key,
             endpoint_url=Settings.from_env().endpoint_url,
             timeout=args.timeout,
         )
+    return TimerClient(_local_url(Path(args.state_dir)), api_key=api_key, timeout=args.timeout)
+
+
+def _local_url(state_dir: Path) -> str:
+    """The local stack's API URL from its ``endpoint.json``: only a loopback one, since the
+    default ``--state-dir`` is in the working directory, and a cloned repo could plant a file
+    there that sends your key or signature elsewhere."""
+    from timer_service.client import ClientConfigError
+    from timer_service.client.base import is_loopback_host
     from timer_service_local.endpoint import ENDPOINT_FILE
 
-    endpoint = Path(args.state_dir) / ENDPOINT_FILE
+    endpoint = state_dir / ENDPOINT_FILE
     try:
-        url = json.loads(endpoint.read_text()).get("api_url")
-    except (OSError, ValueError):
-        url = None
-    if not url:
+        text = endpoint.read_text()
+    except OSError:
         raise ClientConfigError(
-            f"no local stack in {args.state_dir} (no {ENDPOINT_FILE} with its URL: is"
+            f"no local stack in {state_dir} (no {ENDPOINT_FILE} with its URL: is"
             " `timer-service dev` running there?); give --url URL or --stack NAME"
+        ) from None
+    try:
+        found = json.loads(text)
+    except ValueError:
+        found = None
+    url = found.get("api_url") if isinstance(found, dict) else None
+    if not isinstance(url, str) or not url:
+        raise ClientConfigError(f"{endpoint}: not a local stack's endpoint file (no api_url)")
+    import httpx
+
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        parsed = None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ClientConfigError(f"{endpoint}: api_url {url!r} is not an http(s) URL")
+    if not is_loopback_host(parsed.host):
+        raise ClientConfigError(
+            f"{endpoint}: api_url {url!r} is not a loopback address (a local stack is on"
+            " 127.0.0.1, ::1 or localhost): not calling it; give --url URL to mean it"
         )
-    return TimerClient(url, api_key=args.api_key, timeout=args.timeout)
+    return url
 
 
 def _json_lines(args: argparse.Namespace) -> bool:

@@ -193,3 +193,25 @@ def test_the_guide_s_recipe_for_many_timers_creates_them(stack: StackProcess) ->
         assert made == [f"order-{n:05d}" for n in range(20)]
         for timer_id in made:
             client.delete(timer_id)
+
+
+def test_the_guide_s_conditional_write_keeps_the_timer_s_other_fields(
+    client: TimerClient,
+) -> None:
+    # GIVEN a timer with a time zone and callback data, then the guide's conditional put
+    import re
+
+    client.put(
+        "order-42",
+        {"schedule": "rate(5 minutes)", "timezone": "Europe/Paris", "timerCallbackData": [42]},
+    )
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "client.md").read_text()
+    section = guide.split("**Conditional writes.**", 1)[1]
+    block = re.search(r"```python\n(.*?)```", section, re.S)
+    assert block is not None
+    exec(compile(block.group(1), "docs/client.md", "exec"), {"client": client})
+    # THEN it is paused, and nothing else of it was lost
+    timer = client.get("order-42")
+    assert (timer.enabled, timer.version) == (False, 2)
+    assert (timer.timezone, timer.timer_callback_data) == ("Europe/Paris", [42])
+    client.delete("order-42")

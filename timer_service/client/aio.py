@@ -15,11 +15,12 @@ from timer_service.client.base import (
     DEFAULT_TIMEOUT_S,
     AuthChoice,
     ClientOptions,
+    keep_chunk,
     stack_target,
     wait_after_error,
     wait_after_status,
 )
-from timer_service.client.calls import Body, Call, Calls, IfMatch
+from timer_service.client.calls import Body, Call, Calls, IfMatch, PageTokens
 from timer_service.client.deployment import Deployment
 from timer_service.client.retry import RetryPolicy
 from timer_service.client.sync import preview_body
@@ -117,7 +118,14 @@ class AsyncTimerClient:
                 headers=call.headers,
             )
             try:
-                response = await self._http.send(request)
+                response = await self._http.send(request, stream=True)
+                try:
+                    kept: list[bytes] = []
+                    async for chunk in response.aiter_bytes():
+                        keep_chunk(response, kept, chunk)
+                    response._content = b"".join(kept)  # as read() leaves it
+                finally:
+                    await response.aclose()
             except httpx.TransportError as exc:
                 wait = wait_after_error(call, exc, retry, attempt)
             else:
@@ -152,12 +160,12 @@ class AsyncTimerClient:
 
     async def iter_timers(self, *, page_size: int = 100) -> AsyncIterator[TimerView]:
         """Every timer of yours, by id, a page at a time: ``async for timer in ...``."""
-        token = None
+        token, tokens = None, PageTokens()
         while True:
             page = await self.list(limit=page_size, next_token=token)
             for timer in page.items:
                 yield timer
-            if (token := page.next_token) is None:
+            if (token := tokens.follow(page.next_token)) is None:
                 return
 
     async def pause(self, timer_id: str, *, if_match: IfMatch = None) -> TimerView:
@@ -175,12 +183,12 @@ class AsyncTimerClient:
         return await self.send(Calls.runs(timer_id, limit, next_token))
 
     async def iter_runs(self, timer_id: str, *, page_size: int = 100) -> AsyncIterator[RunView]:
-        token = None
+        token, tokens = None, PageTokens()
         while True:
             page = await self.runs(timer_id, limit=page_size, next_token=token)
             for run in page.items:
                 yield run
-            if (token := page.next_token) is None:
+            if (token := tokens.follow(page.next_token)) is None:
                 return
 
     # --- the rest of the API --------------------------------------------------------------
@@ -200,8 +208,7 @@ class AsyncTimerClient:
         return await self.send(Calls.preview(body))
 
     async def job_types(self) -> builtins.list[dict[str, Any]]:
-        found: builtins.list[dict[str, Any]] = await self.send(Calls.job_types())
-        return found
+        return await self.send(Calls.job_types())
 
     async def dead_letters(
         self, *, limit: int | None = None, next_token: str | None = None
@@ -209,17 +216,16 @@ class AsyncTimerClient:
         return await self.send(Calls.dead_letters(limit, next_token))
 
     async def iter_dead_letters(self, *, page_size: int = 100) -> AsyncIterator[DeadLetter]:
-        token = None
+        token, tokens = None, PageTokens()
         while True:
             page = await self.dead_letters(limit=page_size, next_token=token)
             for letter in page.items:
                 yield letter
-            if (token := page.next_token) is None:
+            if (token := tokens.follow(page.next_token)) is None:
                 return
 
     async def redrive(self, firing_ids: Collection[str] | None = None) -> RedriveResult:
         return await self.send(Calls.redrive(firing_ids))
 
-    async def health(self) -> dict[str, str]:
-        found: dict[str, str] = await self.send(Calls.health())
-        return found
+    async def health(self) -> dict[str, Any]:
+        return await self.send(Calls.health())

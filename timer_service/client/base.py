@@ -13,13 +13,22 @@ from timer_service import __version__
 from timer_service.client.auth import ApiKeyAuth, SigV4Auth
 from timer_service.client.calls import Call
 from timer_service.client.deployment import Deployment, region_of_url
-from timer_service.client.errors import ApiConnectionError, ApiTimeoutError, api_error
+from timer_service.client.errors import (
+    ApiConnectionError,
+    ApiTimeoutError,
+    ClientConfigError,
+    UnexpectedResponseError,
+    api_error,
+)
 from timer_service.client.retry import RetryPolicy, retry_after_seconds
 
 __all__ = [
     "DEFAULT_TIMEOUT_S",
+    "MAX_RESPONSE_BYTES",
     "AuthChoice",
     "ClientOptions",
+    "is_loopback_host",
+    "keep_chunk",
     "resolve_auth",
     "stack_target",
     "wait_after_error",
@@ -27,15 +36,18 @@ __all__ = [
 ]
 
 DEFAULT_TIMEOUT_S = 30.0  # API Gateway gives a request 29 s
+#: The most of an answer the client reads (decoded): API Gateway answers at most 10 MB.
+MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 USER_AGENT = f"timer-service-client/{__version__} httpx/{httpx.__version__}"
 AuthChoice: TypeAlias = httpx.Auth | Literal["auto", "sigv4", "none"]
 
 
-def _loopback(url: httpx.URL) -> bool:
-    if url.host == "localhost":
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` (a URL's) is this machine: 127.0.0.0/8, ::1 or ``localhost``."""
+    if host.lower() == "localhost":
         return True
     try:
-        return ipaddress.ip_address(url.host).is_loopback
+        return ipaddress.ip_address(host).is_loopback
     except ValueError:  # a name
         return False
 
@@ -51,7 +63,7 @@ def resolve_auth(
         return None
     if api_key is not None and auth == "auto":
         return ApiKeyAuth(api_key)
-    if auth == "sigv4" or not _loopback(url):
+    if auth == "sigv4" or not is_loopback_host(url.host):
         from timer_service.settings import DEFAULT_REGION, Settings
 
         found = region or region_of_url(url) or Settings.region_from_env() or DEFAULT_REGION
@@ -87,7 +99,13 @@ class ClientOptions:
         self.url = httpx.URL(str(url))
         if self.url.scheme not in ("http", "https") or not self.url.host:
             raise ValueError(f"the API URL must be http(s)://host/...: {str(url)!r}")
+        if self.url.userinfo:  # httpx would send it as Basic auth, and it shows in logs
+            raise ClientConfigError("the API URL must not hold user:password@")
         self.auth = resolve_auth(self.url, auth, api_key=api_key, region=region)
+        sends_credentials = self.auth is not None or api_key is not None
+        if sends_credentials and self.url.scheme == "http" and not is_loopback_host(self.url.host):
+            # Over plain http a key or a signature's session token is anyone's on the way.
+            raise ClientConfigError(f"https required to send credentials to {self.url.host}")
         self.timeout = timeout
         retry = retry or RetryPolicy()
         if max_attempts is not None:
@@ -142,3 +160,14 @@ def wait_after_error(
     raise ApiConnectionError(
         f"{where}: cannot reach the API: {error or type(error).__name__}"
     ) from error
+
+
+def keep_chunk(response: httpx.Response, kept: list[bytes], chunk: bytes) -> None:
+    """Add ``chunk`` of ``response``'s body to ``kept``; refuse a body over the limit, read as
+    it comes so a huge one never sits in memory."""
+    kept.append(chunk)
+    if sum(map(len, kept)) > MAX_RESPONSE_BYTES:
+        raise UnexpectedResponseError(
+            f"{response.request.method} {response.request.url.path} answered"
+            f" {response.status_code} with a body larger than {MAX_RESPONSE_BYTES} bytes"
+        )

@@ -3,6 +3,7 @@ async clients send the same calls; only their I/O differs."""
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
@@ -12,18 +13,20 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from timer_service.client.errors import UnexpectedResponseError
+from timer_service.client.errors import BadRequestError, UnexpectedResponseError
 from timer_service.dead_letters import DeadLetterPage, RedriveResult
 from timer_service.models import (
+    TIMER_ID_RULE,
     SchedulePreview,
     SchedulePreviewRequest,
     TimerPage,
     TimerView,
     TriggerView,
+    is_timer_id,
 )
 from timer_service.runs import RunPage
 
-__all__ = ["Body", "Call", "Calls", "IfMatch"]
+__all__ = ["Body", "Call", "Calls", "IfMatch", "PageTokens"]
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -60,8 +63,34 @@ def _model(kind: type[M]) -> Callable[[httpx.Response], M]:
     return read
 
 
+def _unexpected(response: httpx.Response, wanted: str) -> UnexpectedResponseError:
+    return UnexpectedResponseError(
+        f"{response.request.method} {response.request.url.path} answered"
+        f" {response.status_code}, but not with {wanted}"
+    )
+
+
 def _json(response: httpx.Response) -> Any:
-    return response.json()
+    try:
+        return json.loads(response.content)
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+        raise _unexpected(response, "JSON") from exc
+
+
+def _object(response: httpx.Response) -> dict[str, Any]:
+    found = _json(response)
+    if not isinstance(found, dict):
+        raise _unexpected(response, "a JSON object")
+    return found
+
+
+def _job_types(response: httpx.Response) -> list[dict[str, Any]]:
+    found = _json(response)
+    if not isinstance(found, list) or not all(
+        isinstance(item, dict) and isinstance(item.get("name"), str) for item in found
+    ):
+        raise _unexpected(response, "a list of job types")
+    return found
 
 
 def _nothing(response: httpx.Response) -> None:
@@ -69,6 +98,10 @@ def _nothing(response: httpx.Response) -> None:
 
 
 def _timer_path(timer_id: str, action: str = "") -> str:
+    # Checked here: "", "." and ".." would reach another route (the list), not a 400.
+    if not is_timer_id(timer_id):
+        message = f"id: must be {TIMER_ID_RULE}"  # as the API words it (api/handler.py)
+        raise BadRequestError(message, status=400, code="invalid_request", field="id")
     # Quoted: an id holding "/" or "?" must reach the API as one (refused) segment, never as
     # another route.
     return f"/periodic/{quote(timer_id, safe=':')}{action}"
@@ -182,8 +215,8 @@ class Calls:
         )
 
     @staticmethod
-    def job_types() -> Call[Any]:
-        return Call("GET", "/job-types", _json, idempotent=True)
+    def job_types() -> Call[builtins.list[dict[str, Any]]]:
+        return Call("GET", "/job-types", _job_types, idempotent=True)
 
     @staticmethod
     def dead_letters(
@@ -206,5 +239,20 @@ class Calls:
         )
 
     @staticmethod
-    def health() -> Call[Any]:
-        return Call("GET", "/health", _json, idempotent=True)
+    def health() -> Call[dict[str, Any]]:
+        return Call("GET", "/health", _object, idempotent=True)
+
+
+class PageTokens:
+    """The tokens a paging has followed: a server that hands one out again would loop it."""
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+
+    def follow(self, token: str | None) -> str | None:
+        """``token``, once; raises the second time."""
+        if token is not None:
+            if token in self._seen:
+                raise UnexpectedResponseError(f"the API gave the page token {token!r} again")
+            self._seen.add(token)
+        return token

@@ -14,11 +14,12 @@ from timer_service.client.base import (
     DEFAULT_TIMEOUT_S,
     AuthChoice,
     ClientOptions,
+    keep_chunk,
     stack_target,
     wait_after_error,
     wait_after_status,
 )
-from timer_service.client.calls import Body, Call, Calls, IfMatch
+from timer_service.client.calls import Body, Call, Calls, IfMatch, PageTokens
 from timer_service.client.deployment import Deployment
 from timer_service.client.retry import RetryPolicy
 from timer_service.dead_letters import DeadLetter, DeadLetterPage, RedriveResult
@@ -138,7 +139,14 @@ class TimerClient:
                 headers=call.headers,
             )
             try:
-                response = self._http.send(request)
+                response = self._http.send(request, stream=True)
+                try:
+                    kept: list[bytes] = []
+                    for chunk in response.iter_bytes():
+                        keep_chunk(response, kept, chunk)
+                    response._content = b"".join(kept)  # as read() leaves it
+                finally:
+                    response.close()
             except httpx.TransportError as exc:
                 wait = wait_after_error(call, exc, retry, attempt)
             else:
@@ -215,8 +223,7 @@ class TimerClient:
 
     def job_types(self) -> builtins.list[dict[str, Any]]:
         """The installed job types: name, summary, default history, schema of their ``job``."""
-        found: builtins.list[dict[str, Any]] = self.send(Calls.job_types())
-        return found
+        return self.send(Calls.job_types())
 
     def dead_letters(
         self, *, limit: int | None = None, next_token: str | None = None
@@ -232,16 +239,16 @@ class TimerClient:
         call again while ``more``."""
         return self.send(Calls.redrive(firing_ids))
 
-    def health(self) -> dict[str, str]:
-        found: dict[str, str] = self.send(Calls.health())
-        return found
+    def health(self) -> dict[str, Any]:
+        """The API's ``{"status": "ok", "version": ...}``."""
+        return self.send(Calls.health())
 
 
 def _pages(read: Callable[[str | None], Any]) -> Iterator[Any]:
-    token = None
+    token, tokens = None, PageTokens()
     while True:
         page = read(token)
         yield from page.items
-        token = page.next_token
+        token = tokens.follow(page.next_token)
         if token is None:
             return
