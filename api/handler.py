@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
-import math
-import re
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Tracer
@@ -17,27 +13,28 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from api.answers import (
+    edge_error,
+    error_response,
+    if_match,
+    if_none_match,
+    no_route_answer,
+    status_of,
+    timer_response,
+    validation_answer,
+)
+from api.edge import check_body, check_path_id, strict_json, treat_body_as_json
 from api.openapi import ApiAuth, DocumentedResolver
 from timer_service import __version__, wiring
 from timer_service.backfill import BackfillRequest, BackfillResult
 from timer_service.dead_letters import DeadLetterPage, RedriveRequest, RedriveResult
-from timer_service.dispatch import DispatchError
 from timer_service.errors import (
-    InvalidRequestError,
-    MalformedBodyError,
-    PayloadTooLargeError,
-    PingTokenNotFoundError,
-    QuotaExceededError,
-    StoreError,
-    TimerNotFoundError,
     TimerServiceError,
     UnauthorizedError,
-    VersionConflictError,
 )
 from timer_service.heartbeat import PING_TOKEN_PATTERN, PingResult
 from timer_service.models import (
     TIMER_ID_PATTERN,
-    TIMER_ID_RULE,
     TIMER_TOKEN_PATTERN,
     SchedulePreview,
     SchedulePreviewRequest,
@@ -45,7 +42,6 @@ from timer_service.models import (
     TimerSpec,
     TimerView,
     TriggerView,
-    is_timer_id,
 )
 from timer_service.runs import RUN_TOKEN_PATTERN, RunPage
 from timer_service.service import DEFAULT_RUNS_PAGE_SIZE, MAX_PAGE_SIZE, IfMatch, TimerService
@@ -53,41 +49,6 @@ from timer_service.settings import Settings
 
 logger = Logger(service="timer-api")
 tracer = Tracer(service="timer-api")
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if math.isinf(value):
-        raise ValueError(f"{text} is beyond the range of a number (a 64-bit float)")
-    return value
-
-
-def strict_json(text: str | bytes) -> Any:
-    """The body as a JSON object (or null), RFC 8259 only. Python's parser also takes NaN and
-    Infinity (stored as null: silently not what was sent), turns 1e400 into infinity, raises
-    RecursionError on deep nesting and ValueError on an integer of over 4,300 digits: each is a
-    ``json_invalid`` 400 with the reason. Any other JSON value is a 400 naming ``body``."""
-    doc = text if isinstance(text, str) else text.decode("utf-8")
-    try:
-        value = json.loads(doc, parse_constant=_refuse_constant, parse_float=_finite_float)
-    except json.JSONDecodeError:
-        raise
-    except ValueError as exc:  # ours, or an integer over Python's 4,300 digits
-        raise json.JSONDecodeError(str(exc).split(";")[0], doc, 0) from exc
-    except RecursionError as exc:
-        raise json.JSONDecodeError("nested too deeply", doc, 0) from exc
-    if value is not None and not isinstance(value, dict):
-        # Every body this API takes is an object; and powertools validates a JSON array's first
-        # element as the model: `[{}]` would create a timer, `[{}]` on redrive redrive them all.
-        raise InvalidRequestError(
-            'the body must be a JSON object, e.g. {"schedule": "rate(5 minutes)"}',
-            field="body",
-        )
-    return value
 
 
 def _api_auth() -> ApiAuth | None:
@@ -126,19 +87,6 @@ TimersToken = Annotated[
 RunsToken = Annotated[
     str | None,
     Query(alias="nextToken", pattern=RUN_TOKEN_PATTERN, description="the last page's nextToken"),
-]
-
-
-_STATUS: list[tuple[type[TimerServiceError], int]] = [
-    (PayloadTooLargeError, 413),
-    (QuotaExceededError, 403),
-    (InvalidRequestError, 400),
-    (UnauthorizedError, 401),
-    (TimerNotFoundError, 404),
-    (PingTokenNotFoundError, 404),
-    (VersionConflictError, 412),
-    (StoreError, 503),
-    (DispatchError, 503),
 ]
 
 
@@ -196,12 +144,12 @@ def put_timer(id: TimerId, spec: TimerSpec) -> Response[TimerView]:
     view = result.view
     if result.ping_token is not None:  # shown once: only its hash is kept
         view = view.model_copy(update={"ping_url": _ping_url(result.ping_token)})
-    return _timer_response(view, 201 if result.created else 200)
+    return timer_response(view, 201 if result.created else 200)
 
 
 @app.operation("GET", "/periodic/<id>", errors=(404,), links_from_put=True, summary="Read a timer")
 def get_timer(id: TimerId) -> Response[TimerView]:
-    return _timer_response(service().get(_owner(), id), 200)
+    return timer_response(service().get(_owner(), id), 200)
 
 
 @app.operation(
@@ -234,7 +182,7 @@ def list_timers(
 )
 def pause_timer(id: TimerId) -> Response[TimerView]:
     view = service().set_enabled(_owner(), id, enabled=False, if_match=_if_match())
-    return _timer_response(view, 200)
+    return timer_response(view, 200)
 
 
 @app.operation(
@@ -247,7 +195,7 @@ def pause_timer(id: TimerId) -> Response[TimerView]:
 )
 def resume_timer(id: TimerId) -> Response[TimerView]:
     view = service().set_enabled(_owner(), id, enabled=True, if_match=_if_match())
-    return _timer_response(view, 200)
+    return timer_response(view, 200)
 
 
 @app.operation(
@@ -401,55 +349,12 @@ def _ping_url(token: str) -> str:
     return f"{scheme}://{host}{app.base_path()}/ping/{token}"
 
 
-_IF_MATCH_RE = re.compile(r'^\s*(?:W/)?"?(\d{1,18})"?\s*$')
-
-
 def _if_match() -> IfMatch:
-    raw = app.current_event.headers.get("If-Match")
-    if raw is None:
-        return None
-    if raw.strip() == "*":
-        return "*"
-    match = _IF_MATCH_RE.match(raw)
-    if match is None:
-        raise InvalidRequestError(
-            'If-Match must be a timer version (e.g. 3, or "3" as in ETag) or *', field="If-Match"
-        )
-    return int(match.group(1))
+    return if_match(app.current_event.headers.get("If-Match"))
 
 
 def _if_none_match() -> bool:
-    raw = app.current_event.headers.get("If-None-Match")
-    if raw is None:
-        return False
-    if raw.strip() != "*":
-        raise InvalidRequestError(
-            "If-None-Match takes only * (create the timer, never replace it)",
-            field="If-None-Match",
-        )
-    return True
-
-
-def _timer_response(view: TimerView, status: int) -> Response[TimerView]:
-    return Response(
-        status_code=status,
-        content_type=content_types.APPLICATION_JSON,
-        body=view.model_dump(mode="json", by_alias=True),
-        headers={"ETag": f'"{view.version}"'},
-    )
-
-
-def error_body(code: str, message: str, field: str | None) -> dict[str, Any]:
-    """The API's one error shape."""
-    return {"error": {"code": code, "message": message, "field": field}}
-
-
-def error_response(status: int, code: str, message: str, field: str | None) -> Response[Any]:
-    return Response(
-        status_code=status,
-        content_type=content_types.APPLICATION_JSON,
-        body=error_body(code, message, field),
-    )
+    return if_none_match(app.current_event.headers.get("If-None-Match"))
 
 
 # --- errors: mapped to HTTP here and nowhere else ----------------------------------------
@@ -457,7 +362,7 @@ def error_response(status: int, code: str, message: str, field: str | None) -> R
 
 @app.exception_handler(TimerServiceError)
 def _domain_error(exc: TimerServiceError) -> Response[Any]:
-    status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 500)
+    status = status_of(exc, default=500)
     if status >= 500:
         logger.warning("store unavailable", extra={"error": exc.message})
     return error_response(status, exc.code, exc.message, exc.field)
@@ -465,133 +370,31 @@ def _domain_error(exc: TimerServiceError) -> Response[Any]:
 
 @app.exception_handler(RequestValidationError)
 def _validation_error(exc: RequestValidationError) -> Response[Any]:
-    first = exc.errors()[0]
-    location = [str(part) for part in first.get("loc", ())]
-    if first.get("type") == "json_invalid":
-        reason = (first.get("ctx") or {}).get("error")
-        message = "the body is not valid JSON" + (f": {reason}" if reason else "")
-        return error_response(400, "malformed_json", message, "body")
-    source = location[0] if location else "body"
-    if first.get("type") == "recursion_depth_exceeded":  # the path would be hundreds deep
-        location, first = location[:2], {"msg": "nested too deeply"}
-    field = ".".join(location[1:]) or source
-    message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
-    if first.get("type") == "extra_forbidden":
-        message = "unknown field"
-    elif first.get("type") == "missing" and source == "body" and len(location) == 1:
-        message = "a JSON object body is required"
-    return error_response(400, "validation_error", f"{field}: {message}", field)
+    return validation_answer(exc.errors())
 
 
 @app.not_found
 def _no_route(exc: NotFoundError) -> Response[Any]:
     method, path = app.current_event.http_method, app.current_event.path
-    allowed = app.allowed_methods(path)
-    if not allowed:
-        return error_response(404, "no_route", f"no route {method} {path}", None)
-    allow = ", ".join(sorted(allowed))
-    if method == "OPTIONS":
-        return Response(status_code=204, headers={"Allow": allow}, body="")
-    if method in allowed:  # a route of this method, with a parameter it cannot match
-        return error_response(400, "validation_error", f"id: must be {TIMER_ID_RULE}", "id")
-    response = error_response(405, "method_not_allowed", f"{method} {path}: use {allow}", None)
-    response.headers["Allow"] = allow
-    return response
+    return no_route_answer(method, path, app.allowed_methods(path))
 
 
 # --- entry point ----------------------------------------------------------------------------
-
-
-def _raw_body(event: dict[str, Any]) -> bytes:
-    body = event.get("body") or ""
-    if event.get("isBase64Encoded"):
-        try:
-            return base64.b64decode(body, validate=True)
-        except (ValueError, TypeError) as exc:
-            raise InvalidRequestError("the body is not valid base64", field="body") from exc
-    return body.encode("utf-8", errors="surrogatepass")
-
-
-def _check_body(event: dict[str, Any]) -> None:
-    """Refuse a body over the limit, or one that is not UTF-8 (JSON is), before anything
-    reads it; API Gateway hands binary bodies over base64-encoded."""
-    raw = _raw_body(event)
-    limit = _settings().max_body_bytes
-    if len(raw) > limit:
-        raise PayloadTooLargeError(f"the body is {len(raw)} bytes; at most {limit}", field="body")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InvalidRequestError(
-            f"the body is not UTF-8 (byte {exc.start}): send JSON", field="body"
-        ) from exc
-    if event.get("isBase64Encoded"):
-        event["body"], event["isBase64Encoded"] = text, False
-    if _PING_PATH.fullmatch(event.get("path") or ""):  # its body is not read: any text
-        event["body"] = None
-        return
-    if text:  # every route, those that read no body too: a body is a JSON object (or null)
-        try:
-            strict_json(text)
-        except json.JSONDecodeError as exc:
-            raise MalformedBodyError(f"the body is not valid JSON: {exc}", field="body") from exc
-
-
-_TIMER_PATH = re.compile(r"/periodic/(?P<id>[^/]*)(?:/.*)?", re.DOTALL)
-_PING_PATH = re.compile(r"/ping/[^/]+")
-
-
-def _check_path_id(event: dict[str, Any]) -> None:
-    """Refuse a path whose id segment is not an id, before the router sees it: its patterns end
-    in ``$``, which matches before a trailing newline (``/periodic/%0A`` was the list), and it
-    drops trailing slashes (``/periodic//``, an empty id, was the list too)."""
-    path = event.get("path") or ""
-    match = _TIMER_PATH.fullmatch(path)
-    if match is None or path == "/periodic/":  # the collection, with a trailing slash
-        return
-    if not is_timer_id(match["id"]):
-        raise InvalidRequestError(f"id: must be {TIMER_ID_RULE}", field="id")
-
-
-def _edge_error(exc: TimerServiceError) -> dict[str, Any]:
-    """An error answered before routing, in the API's one error shape."""
-    status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 400)
-    return {
-        "statusCode": status,
-        "headers": {"Content-Type": content_types.APPLICATION_JSON},
-        "body": json.dumps(error_body(exc.code, exc.message, exc.field)),
-        "isBase64Encoded": False,
-    }
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
-        _check_body(event)
-        _check_path_id(event)
+        check_body(event, _settings().max_body_bytes)
+        check_path_id(event)
     except TimerServiceError as exc:
-        return _edge_error(exc)
+        return edge_error(exc)
     head = event.get("httpMethod") == "HEAD"
     if head:  # answered as GET, without the body
         event["httpMethod"] = "GET"
-    _treat_body_as_json(event)
+    treat_body_as_json(event)
     response = app.resolve(event, context)
     if head:
         response["body"] = ""
     return response
-
-
-def _treat_body_as_json(event: dict[str, Any]) -> None:
-    """The API takes JSON bodies only; ``curl -d`` without a Content-Type still means JSON."""
-    if not event.get("body"):
-        return
-    for headers in (event.get("headers") or {}, event.get("multiValueHeaders") or {}):
-        for name in [name for name in headers if name.lower() == "content-type"]:
-            del headers[name]
-    event.setdefault("headers", {})
-    if event["headers"] is None:
-        event["headers"] = {}
-    event["headers"]["Content-Type"] = content_types.APPLICATION_JSON
-    if event.get("multiValueHeaders") is not None:
-        event["multiValueHeaders"]["Content-Type"] = [content_types.APPLICATION_JSON]
