@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Literal, TypeAlias, TypeVar
+from typing import Literal, TypeAlias
 
 from timer_service.backfill import BackfillRequest, BackfillResult, backfill_times, interval_of
 from timer_service.clock import Clock, format_utc
@@ -29,7 +28,6 @@ from timer_service.heartbeat import (
 from timer_service.job_types import JobTypeRegistry
 from timer_service.keys import heartbeat_key
 from timer_service.models import (
-    TIMER_ID_RULE,
     TIMER_TOKEN_RE,
     SchedulePreview,
     SchedulePreviewRequest,
@@ -37,7 +35,6 @@ from timer_service.models import (
     TimerPage,
     TimerSpec,
     TimerView,
-    is_timer_id,
 )
 from timer_service.runs import RunPage, RunView, run_token, sort_key_after
 from timer_service.schedules import (
@@ -51,6 +48,13 @@ from timer_service.time_index import (
     timing_of,
 )
 from timer_service.timer_times import require_a_firing, timer_times
+from timer_service.timer_writes import (
+    PutResult,
+    TriggerResult,
+    again_if_raced,
+    check_timer_id,
+    no_schedule_fields,
+)
 
 __all__ = [
     "DEFAULT_RUNS_PAGE_SIZE",
@@ -68,40 +72,6 @@ NEXT_FIRE_COUNT = 5
 
 #: An If-Match precondition: a version, ``"*"`` (the timer exists) or none.
 IfMatch: TypeAlias = int | Literal["*"] | None
-_UNCONDITIONAL_ATTEMPTS = 3  # a write without a version that loses a race is applied again
-_T = TypeVar("_T")
-
-
-def _again_if_raced(conditional: bool, attempt: Callable[[], _T]) -> _T:
-    """``attempt()``; when it loses a race with another write of the same timer and the caller
-    gave no version to hold it to, once more over that write (last writer wins)."""
-    for tries in range(1, _UNCONDITIONAL_ATTEMPTS + 1):
-        try:
-            return attempt()
-        except VersionConflictError:
-            if conditional or tries == _UNCONDITIONAL_ATTEMPTS:
-                raise
-    raise AssertionError("unreachable")
-
-
-def check_timer_id(timer_id: str) -> str:
-    if not is_timer_id(timer_id):
-        raise InvalidRequestError(f"id must be {TIMER_ID_RULE}", field="id")
-    return timer_id
-
-
-@dataclass(frozen=True)
-class PutResult:
-    view: TimerView
-    created: bool
-    ping_token: str | None = None  # a heartbeat's new ping token: shown this once
-
-
-@dataclass(frozen=True)
-class TriggerResult:
-    id: str
-    firing_id: str
-    scheduled_at: str
 
 
 class TimerService:
@@ -137,7 +107,7 @@ class TimerService:
         Without a version to hold it to, a PUT that loses a race with another write of the same
         timer is applied again over it (last writer wins) instead of failing."""
         token = new_token() if spec.heartbeat is not None else None  # once, for every try
-        return _again_if_raced(
+        return again_if_raced(
             isinstance(if_match, int) or if_none_match,
             lambda: self._put_once(owner, timer_id, spec, if_match, if_none_match, token),
         )
@@ -165,7 +135,7 @@ class TimerService:
             start_s, end_s, first_fire_s = timer_times(spec, previous, now_s)
             ping_hash = token = None
         else:
-            _no_schedule_fields(spec)
+            no_schedule_fields(spec)
             start_s = end_s = first_fire_s = None
             if previous is not None and previous.ping_hash is not None:
                 ping_hash, token = previous.ping_hash, None  # its URL keeps working
@@ -225,7 +195,7 @@ class TimerService:
 
     def delete(self, owner: str, timer_id: str, *, if_match: IfMatch = None) -> str:
         """Delete the timer; without a version in ``if_match``, whatever version it is at."""
-        return _again_if_raced(
+        return again_if_raced(
             isinstance(if_match, int), lambda: self._delete_once(owner, timer_id, if_match)
         )
 
@@ -316,7 +286,7 @@ class TimerService:
         self, owner: str, timer_id: str, *, enabled: bool, if_match: IfMatch = None
     ) -> TimerView:
         """Pause (False) or resume (True); a no-op when already so."""
-        return _again_if_raced(
+        return again_if_raced(
             isinstance(if_match, int),
             lambda: self._set_enabled_once(owner, timer_id, enabled, if_match),
         )
@@ -426,13 +396,3 @@ class TimerService:
                 timer.heartbeat_period_s, timer.heartbeat_grace_s, states.get(timer.ping_hash)
             ),
         )
-
-
-def _no_schedule_fields(spec: TimerSpec) -> None:
-    """InvalidRequestError naming a schedule field given with ``heartbeat``."""
-    for name, alias in (("schedule", "schedule"), ("start_at", "startAt"), ("end_at", "endAt")):
-        if name in spec.model_fields_set:
-            raise InvalidRequestError(
-                f"{alias}: a heartbeat timer has no schedule: it fires when a ping is late",
-                field=alias,
-            )

@@ -11,7 +11,6 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from timer_service.errors import QuotaExceededError, StoreError, VersionConflictError
-from timer_service.heartbeat import HeartbeatState
 from timer_service.keys import (
     OWNER_INDEX,
     OWNER_INDEX_PK,
@@ -19,7 +18,6 @@ from timer_service.keys import (
     PK,
     SK,
     IndexKey,
-    heartbeat_key,
     job_state_key,
     owner_partition,
     registry_key,
@@ -32,7 +30,6 @@ from timer_service.runs import Run
 from timer_service.store import expressions
 from timer_service.store.codecs import (
     Item,
-    heartbeat_from_item,
     index_entry_from_item,
     index_item,
     job_state_from_item,
@@ -48,6 +45,7 @@ from timer_service.store.codecs import (
     timer_from_item,
     version_of,
 )
+from timer_service.store.dynamodb_heartbeats import DynamoHeartbeats
 from timer_service.store.table import (
     BATCH_GET_SIZE,
     DEFAULT_BACKOFF,
@@ -72,7 +70,7 @@ __all__ = [
 ]
 
 
-class DynamoTimerStore:
+class DynamoTimerStore(DynamoHeartbeats):
     """TimerStore on DynamoDB: conditional transactional writes, consistent reads."""
 
     def __init__(
@@ -328,51 +326,6 @@ class DynamoTimerStore:
         except ConditionFailed:
             return False
         return True
-
-    # --- heartbeats -------------------------------------------------------------------
-
-    def put_heartbeat(self, state: HeartbeatState) -> None:
-        try:
-            with self._table.errors():
-                self._client.update_item(**expressions.put_heartbeat(self._name, state))
-        except ConditionFailed as failed:
-            raise StoreError("no heartbeat state to change") from failed
-
-    def get_heartbeats(self, ping_hashes: Sequence[str]) -> dict[str, HeartbeatState]:
-        found: dict[str, HeartbeatState] = {}
-        unique = list(dict.fromkeys(ping_hashes))
-        for start in range(0, len(unique), BATCH_GET_SIZE):
-            keys = [key_item(heartbeat_key(h)) for h in unique[start : start + BATCH_GET_SIZE]]
-            for item in self._table.batch_get(keys):
-                state = heartbeat_from_item(item)
-                found[state.ping_hash] = state
-        return found
-
-    def ping_heartbeat(self, ping_hash: str, *, now_s: int) -> HeartbeatState | None:
-        request = expressions.ping_heartbeat(self._name, ping_hash, now_s=now_s)
-        try:
-            with self._table.errors():
-                response = self._client.update_item(**request)
-        except ConditionFailed:
-            return None
-        return heartbeat_from_item(response["Attributes"])
-
-    def mark_heartbeat_missed(self, ping_hash: str, *, deadline_s: int) -> bool:
-        request = expressions.mark_heartbeat_missed(self._name, ping_hash, deadline_s=deadline_s)
-        try:
-            with self._table.errors():
-                self._client.update_item(**request)
-        except ConditionFailed:
-            return False
-        return True
-
-    def clear_heartbeat_idle(self, ping_hash: str, *, idle_since_s: int) -> None:
-        request = expressions.clear_heartbeat_idle(self._name, ping_hash, idle_since_s=idle_since_s)
-        try:
-            with self._table.errors():
-                self._client.update_item(**request)
-        except ConditionFailed:
-            pass  # another ping cleared it, or a miss set it again: either is right
 
     # --- shard administration -----------------------------------------------------------
 

@@ -1,0 +1,59 @@
+"""The rules of the service's writes that are not the use cases themselves: a write without a
+version that loses a race is applied again, the id and heartbeat checks, what a put and a
+trigger answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from timer_service.errors import InvalidRequestError, VersionConflictError
+from timer_service.models import TIMER_ID_RULE, TimerSpec, TimerView, is_timer_id
+
+__all__ = ["PutResult", "TriggerResult", "again_if_raced", "check_timer_id", "no_schedule_fields"]
+
+_UNCONDITIONAL_ATTEMPTS = 3  # a write without a version that loses a race is applied again
+_T = TypeVar("_T")
+
+
+def again_if_raced(conditional: bool, attempt: Callable[[], _T]) -> _T:
+    """``attempt()``; when it loses a race with another write of the same timer and the caller
+    gave no version to hold it to, once more over that write (last writer wins)."""
+    for tries in range(1, _UNCONDITIONAL_ATTEMPTS + 1):
+        try:
+            return attempt()
+        except VersionConflictError:
+            if conditional or tries == _UNCONDITIONAL_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+def check_timer_id(timer_id: str) -> str:
+    if not is_timer_id(timer_id):
+        raise InvalidRequestError(f"id must be {TIMER_ID_RULE}", field="id")
+    return timer_id
+
+
+@dataclass(frozen=True)
+class PutResult:
+    view: TimerView
+    created: bool
+    ping_token: str | None = None  # a heartbeat's new ping token: shown this once
+
+
+@dataclass(frozen=True)
+class TriggerResult:
+    id: str
+    firing_id: str
+    scheduled_at: str
+
+
+def no_schedule_fields(spec: TimerSpec) -> None:
+    """InvalidRequestError naming a schedule field given with ``heartbeat``."""
+    for name, alias in (("schedule", "schedule"), ("start_at", "startAt"), ("end_at", "endAt")):
+        if name in spec.model_fields_set:
+            raise InvalidRequestError(
+                f"{alias}: a heartbeat timer has no schedule: it fires when a ping is late",
+                field=alias,
+            )
