@@ -21,6 +21,7 @@ from botocore.awsrequest import AWSResponse
 from openapi_spec_validator import validate
 
 from tests.conftest import SIGNING_KEY, AwsResources, set_settings
+from tests.functional.test_faults_aws import RawBody
 from timer_service.limits import MAX_BODY_BYTES
 from timer_service_local.gateway import OPEN_PATHS, GatewayApp
 from timer_service_local.limits import RateLimiter
@@ -97,20 +98,10 @@ def aws_down() -> Iterator[None]:
     from botocore.endpoint import Endpoint
     from botocore.retries.standard import ExponentialBackoff
 
-    class Raw:
-        def __init__(self, body: bytes) -> None:
-            self._body = body
-
-        def stream(self, **_: Any) -> Iterator[bytes]:
-            yield self._body
-
-        def read(self, *_: Any) -> bytes:
-            return self._body
-
     def fail(self: Endpoint, request: Any) -> AWSResponse:
         body = json.dumps({"__type": "InternalServerError", "message": "down"}).encode()
         headers = {"x-amzn-ErrorType": "InternalServerError", "Content-Type": "application/json"}
-        return AWSResponse(request.url, 500, headers, Raw(body))
+        return AWSResponse(request.url, 500, headers, RawBody(body))
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0.0)

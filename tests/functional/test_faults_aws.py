@@ -29,7 +29,9 @@ from timer_service.tick import TickEngine
 T0 = 1_795_348_800  # 2026-11-22T12:00:00Z
 
 
-class _Raw:
+class RawBody:
+    """A botocore raw HTTP body holding ``body`` (for answers made up in tests)."""
+
     def __init__(self, body: bytes) -> None:
         self._body = body
 
@@ -60,7 +62,7 @@ class Throttle:
             {"__type": f"com.amazonaws.dynamodb.v20120810#{self.code}", "message": "slow down"}
         ).encode()
         headers = {"x-amzn-ErrorType": self.code, "Content-Type": "application/x-amz-json-1.0"}
-        return AWSResponse(request.url, 400, headers, _Raw(body))
+        return AWSResponse(request.url, 400, headers, RawBody(body))
 
     def remove(self) -> None:
         self._client.meta.events.unregister(self._event, self)
