@@ -282,7 +282,9 @@ def list_runs(
     summary="The next firings of a schedule, as a timer created now would have them",
 )
 def preview_schedule(request: SchedulePreviewRequest) -> SchedulePreview:
-    return service().preview(request)
+    # A timer's jitter offsets derive from its owner and id: only then is the owner needed.
+    owner = _owner() if request.jitter_seconds and request.id is not None else "preview"
+    return service().preview(request, owner)
 
 
 @app.operation("GET", "/dlq", summary="Your firings in the dead-letter queue, newest first")

@@ -45,6 +45,7 @@ from timer_service.models import Timer
 from timer_service.runs import MAX_DIFF_CHARS, MAX_SUMMARY_CHARS, HistoryPolicy, Run, records
 from timer_service.settings import Settings
 from timer_service.store.base import TimerStore
+from timer_service.time_index import live_index_keys, timing_of
 
 __all__ = [
     "Delivered",
@@ -57,7 +58,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-Outcome = Literal["delivered", "deleted", "paused", "stale", "duplicate", "pinged"]
+Outcome = Literal["delivered", "deleted", "paused", "stale", "duplicate", "pinged", "not_run"]
 RunOnce = Callable[[str, Callable[[], None]], None]
 """Runs the action at most once per firing id (powertools Idempotency in the Lambda)."""
 
@@ -181,6 +182,13 @@ class Delivery:
         ``delivery_id`` names the queue message (the same on each retry of it): the claimant
         of a raced firing."""
         timer = reads.timer_for(firing)
+        if firing.complete_only:  # a last firing its misfire policy skipped
+            if timer is not None and timer.version == firing.version:
+                now_s = self._clock.now()
+                skipped = JobResult(outcome="skipped", summary="not run: missed (misfire: skip)")
+                self._record(timer, firing, attempt, skipped, now_s, now_s)
+                self.complete(firing, timer)
+            return Delivered("not_run")
         if timer is not None and firing.heartbeat and not self._missed(firing, timer):
             self._metrics.count("HeartbeatsPingedInTime")
             return Delivered("pinged")
@@ -193,6 +201,8 @@ class Delivery:
                 now_s = self._clock.now()
                 skipped = JobResult(outcome="skipped", summary=f"not run: the timer is {outcome}")
                 self._record(timer, firing, attempt, skipped, now_s, now_s)
+                if outcome == "paused":  # paused through its last firing: it fires no more
+                    self.complete(firing, timer)
             return Delivered(outcome)
         assert timer is not None  # no reason to skip: the timer exists
         try:
@@ -247,11 +257,38 @@ class Delivery:
         else:
             action()
         self._metrics.count("FiringsDelivered")
+        self.complete(firing, timer)
         if not firing.backfill:  # late by request, not by the service
             self._metrics.count(
                 "DispatchLateness", max(0.0, lateness_s) * 1000, unit="Milliseconds"
             )
         return Delivered("delivered", lateness_s, results[0] if results else None)
+
+    def early_s(self, firing: Firing) -> float:
+        """How long before its second the firing arrived (a jitter or pacing wait longer than
+        SQS can hold a message is sent on, see delivery_policy)."""
+        return firing.due_s - self._clock.now()
+
+    def complete(self, firing: Firing, timer: Timer | None = None) -> None:
+        """After a timer's last firing ran (or failed for good, or was not run): the timer is
+        completed, or deleted with ``onComplete: delete``; one write, once per timer."""
+        if not firing.last:
+            return
+        if timer is None:
+            timer = self._store.get_timer(firing.owner, firing.timer_id)
+        if timer is None or timer.version != firing.version or timer.completed_s is not None:
+            return
+        if timing_of(timer).next_fire_s(firing.scheduled_s + 1) is not None:
+            return  # not its last any more (a message from before a change of its bounds)
+        now_s = int(self._clock.now())
+        if self._store.complete_timer(
+            timer,
+            completed_s=now_s,
+            delete=timer.on_complete == "delete",
+            remove=live_index_keys(timer, now_s=now_s),
+            runs_until_s=now_s + self._settings.run_history_days * 86400,
+        ):
+            self._metrics.count("TimersCompleted")
 
     def history_policy(self, timer: Timer) -> HistoryPolicy:
         if timer.history is not None:
@@ -342,6 +379,7 @@ class Delivery:
             manual=firing.manual,
             backfill=firing.backfill,
             heartbeat="missed" if firing.heartbeat else None,
+            offset_s=firing.jitter_s or None,
             lateness_ms=None
             if result.outcome == "skipped" or firing.backfill
             else round((started_s - firing.scheduled_s) * 1000, 1),

@@ -18,12 +18,13 @@ turns those into dead letters too.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from timer_service.dead_letters import DeadLetters
-from timer_service.delivery import Delivered, Delivery, RunOnce, TimerReads
+from timer_service.delivery import MAX_EARLY_WAIT_S, Delivered, Delivery, RunOnce, TimerReads
 from timer_service.dispatch import MAX_DELAY_S, RetryQueue
 from timer_service.firing import Firing
 from timer_service.job_types import PermanentJobError
@@ -179,6 +180,12 @@ class DeliveryPolicy:
     def _try(
         self, firing: Firing, attempt: int, delivery_id: str, reads: TimerReads
     ) -> Exception | None:
+        early_s = self._delivery.early_s(firing)
+        if early_s > MAX_EARLY_WAIT_S and (firing.jitter_s or firing.deliver_at_s):
+            # Jittered or paced past SQS's 15-minute hold: sent on for the rest, same attempt.
+            self._queue.retry(firing, attempts_before=attempt - 1, delay_s=math.ceil(early_s))
+            self._metrics.count("FiringsHeldOver")
+            return None
         try:
             result = self._delivery.deliver(
                 firing,
@@ -206,6 +213,7 @@ class DeliveryPolicy:
             return
         self._dead_letters.record(firing, error=reason, attempts=attempt)
         self._metrics.count("DlqSends")
+        self._delivery.complete(firing)  # its last firing failed for good: it fires no more
 
     def _tell(self, firing: Firing, result: Delivered | None, error: Exception | None) -> None:
         if self._observer is not None:

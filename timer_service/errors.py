@@ -10,6 +10,7 @@ TimerServiceError
  ├── PingTokenNotFoundError     no heartbeat timer has that ping token
  ├── VersionConflictError       the stored version differs from the one expected (If-Match)
  ├── QuotaExceededError         the owner has as many timers as allowed
+ ├── FiringRateExceededError    the owner's timers would fire too often a minute
  ├── StoreError                 the store failed for now (throttled, a server fault): retry later
  ├── StoreMisconfiguredError    the store is not there or refuses the service (a missing table,
  │                              a denied call): no retry heals it; the API answers 500
@@ -21,6 +22,7 @@ Outbound HTTP has its own branch, EgressError, in :mod:`timer_service.egress`.
 from __future__ import annotations
 
 __all__ = [
+    "FiringRateExceededError",
     "InvalidRequestError",
     "InvalidScheduleError",
     "JobStateTooLargeError",
@@ -136,6 +138,20 @@ class QuotaExceededError(TimerServiceError):
         super().__init__(
             f"you have {limit} timers, the most allowed: delete some before creating more",
             field="id",
+        )
+        self.limit = limit
+
+
+class FiringRateExceededError(TimerServiceError):
+    """The owner's timers would fire more often a minute than allowed."""
+
+    code = "firing_rate_exceeded"
+
+    def __init__(self, limit: int, *, adds: int) -> None:
+        super().__init__(
+            f"this schedule adds up to {adds} firings a minute and your timers may fire at most"
+            f" {limit} a minute together: use a longer rate, or pause or delete some timers",
+            field="schedule",
         )
         self.limit = limit
 

@@ -27,6 +27,9 @@ class Firing:
     heartbeat: bool = False  # a heartbeat timer's deadline: runs only if no ping moved it
     # A paced catch-up firing is delivered at this second, after its scheduled one (tick.py).
     deliver_at_s: int | None = None
+    jitter_s: int = 0  # its jitter offset: it runs this long after its scheduled second
+    last: bool = False  # the timer's last scheduled firing: its delivery completes the timer
+    complete_only: bool = False  # a last firing its misfire policy does not run: completes only
 
     @property
     def firing_id(self) -> str:
@@ -36,8 +39,11 @@ class Firing:
 
     @property
     def due_s(self) -> int:
-        """The second the firing is to reach its job: its scheduled one, unless paced later."""
-        return self.scheduled_s if self.deliver_at_s is None else self.deliver_at_s
+        """The second the firing is to reach its job: its scheduled one plus its jitter offset,
+        unless paced later."""
+        if self.deliver_at_s is not None:
+            return self.deliver_at_s
+        return self.scheduled_s + self.jitter_s
 
     def to_message(self) -> str:
         return json.dumps(self.to_json(), separators=(",", ":"))
@@ -67,6 +73,12 @@ class Firing:
             body["h"] = 1
         if self.deliver_at_s is not None:
             body["d"] = self.deliver_at_s
+        if self.jitter_s:
+            body["j"] = self.jitter_s
+        if self.last:
+            body["l"] = 1
+        if self.complete_only:
+            body["c"] = 1
         return body
 
     @classmethod
@@ -83,4 +95,7 @@ class Firing:
             backfill=bool(body.get("b", 0)),
             heartbeat=bool(body.get("h", 0)),
             deliver_at_s=None if body.get("d") is None else int(body["d"]),
+            jitter_s=int(body.get("j", 0)),
+            last=bool(body.get("l", 0)),
+            complete_only=bool(body.get("c", 0)),
         )

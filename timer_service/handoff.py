@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from timer_service.dispatch import DispatchQueue, Firing
+from timer_service.jitter import jitter_offset
 from timer_service.keys import heartbeat_key
 from timer_service.models import ShardState, Timer
 from timer_service.store.base import TimerStore
@@ -29,6 +30,7 @@ def write_timer(
     *,
     now_s: int,
     count_limit: int | None,
+    firing_limit: int | None = None,
 ) -> None:
     """Write ``timer`` (replacing ``previous``) with its index item, make sure its shard's ticker
     reads the item's rate base, then send any firing in a minute the ticker already claimed."""
@@ -44,6 +46,8 @@ def write_timer(
         remove=remove,
         index=entry,
         count_limit=count_limit,
+        replaces=previous,
+        firing_limit=firing_limit,
     )
     if entry is None:
         return
@@ -88,17 +92,18 @@ def _send_claimed_firings(
             following = successor(current)
             if following is not None:
                 store.put_successor(following)
-            firings.append(_firing(timer, current.fire_s, following))
+            firings.append(_firing(timer, current.fire_s, following, last=following is None))
             current = following
     else:
         fire_s: int | None = first_s
         while fire_s is not None and fire_s // 60 <= claimed:
-            firings.append(_firing(timer, fire_s, None))
-            fire_s = next(fires, None)
+            after = next(fires, None)
+            firings.append(_firing(timer, fire_s, None, last=after is None))
+            fire_s = after
     queue.send(firings)
 
 
-def _firing(timer: Timer, fire_s: int, following: IndexEntry | None) -> Firing:
+def _firing(timer: Timer, fire_s: int, following: IndexEntry | None, *, last: bool) -> Firing:
     """A firing the API sends because its minute was claimed: the ticker's read may have
     seen the write too, so it is marked raced (delivered once, by a claim)."""
     return Firing(
@@ -108,4 +113,6 @@ def _firing(timer: Timer, fire_s: int, following: IndexEntry | None) -> Firing:
         scheduled_s=fire_s,
         next_key=None if following is None else following.key,
         raced=True,
+        jitter_s=jitter_offset(timer.owner, timer.id, fire_s, timer.jitter_s),
+        last=last,
     )

@@ -34,6 +34,7 @@ __all__ = [
     "SNAPSHOT_PREFIX",
     "TTL_ATTRIBUTE",
     "IndexKey",
+    "completed_key",
     "dead_letter_key",
     "dead_letter_partition",
     "firing_claim_key",
@@ -79,6 +80,11 @@ def run_partition(owner: str, timer_id: str) -> str:
 
 def owner_count_key(owner: str) -> IndexKey:
     return IndexKey(f"C#{owner}", "C")
+
+
+def completed_key(owner: str, timer_id: str) -> IndexKey:
+    """A timer that deleted itself on completion: which incarnation's runs are still shown."""
+    return IndexKey(f"G#{owner}#{timer_id}", "G")
 
 
 def firing_claim_key(firing_id: str) -> IndexKey:

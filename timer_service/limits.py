@@ -4,7 +4,10 @@ pydantic): the command line reads them at start."""
 
 from __future__ import annotations
 
-__all__ = ["MAX_BODY_BYTES", "MAX_TIMERS_PER_OWNER"]
+__all__ = ["MAX_BODY_BYTES", "MAX_FIRINGS_PER_MINUTE", "MAX_TIMERS_PER_OWNER"]
 
 MAX_BODY_BYTES = 256 * 1024  # a request body the API takes (the local fronts refuse larger unread)
 MAX_TIMERS_PER_OWNER = 10_000  # timers a tenant may have (MAX_TIMERS_PER_OWNER, --timer-quota)
+# Firings a minute a tenant's timers may have together, each counting its most in one minute
+# (rate(1 second): 60): MAX_FIRINGS_PER_MINUTE, --firing-limit.
+MAX_FIRINGS_PER_MINUTE = 60_000

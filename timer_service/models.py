@@ -24,6 +24,7 @@ from timer_service.camel import CamelModel
 from timer_service.clock import format_utc
 from timer_service.errors import InvalidScheduleError
 from timer_service.heartbeat import HeartbeatSpec, HeartbeatView
+from timer_service.jitter import MAX_JITTER_S
 from timer_service.runs import HistoryPolicy
 from timer_service.schedules import MAX_YEAR, MIN_YEAR, load_timezone, parse_schedule
 
@@ -37,6 +38,7 @@ __all__ = [
     "TIMER_TOKEN_PATTERN",
     "DeliveryMode",
     "MisfirePolicy",
+    "OnComplete",
     "SchedulePreview",
     "SchedulePreviewRequest",
     "ShardRegistry",
@@ -44,6 +46,7 @@ __all__ = [
     "Timer",
     "TimerPage",
     "TimerSpec",
+    "TimerState",
     "TimerView",
     "TriggerView",
     "is_timer_id",
@@ -64,12 +67,16 @@ TIMER_ID_RULE = "1-128 characters of A-Z a-z 0-9 . _ : -, other than . and .."
 TIMER_TOKEN_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
 TIMER_TOKEN_RE = re.compile(TIMER_TOKEN_PATTERN)
 DEFAULT_SCHEDULE = "rate(1 minute)"
+SCHEDULE_HELP = "rate(N seconds|minutes|hours|days), cron(6 fields) or at(YYYY-MM-DDThh:mm:ss)"
 DEFAULT_JOB_TYPE = "sqs"
 MAX_CALLBACK_DATA_BYTES = 64 * 1024
 # A late cron item is kept two days (time_index.INDEX_RETENTION_S): no catch-up reaches further.
 MAX_CATCH_UP_WINDOW_S = 2 * 86400
 
 MisfirePolicy = Literal["fireOnce", "fireAll", "skip"]
+OnComplete = Literal["keep", "delete"]
+MAX_FIRINGS = 1_000_000
+TimerState = Literal["active", "paused", "completed"]
 DeliveryMode = Literal["atLeastOnce", "deduplicated"]
 
 
@@ -93,7 +100,7 @@ class _TimingFields(CamelModel):
     schedule: Annotated[
         StrictStr,
         Field(
-            description="rate(N minutes|hours|days), cron(6 fields) or at(YYYY-MM-DDThh:mm:ss)",
+            description=SCHEDULE_HELP,
             max_length=256,
         ),
     ] = DEFAULT_SCHEDULE
@@ -204,6 +211,31 @@ class TimerSpec(_TimingFields):
             " periodSeconds + graceSeconds of the last ping; its ping URL is in the answer"
         ),
     ] = None
+    jitter_seconds: Annotated[
+        StrictInt,
+        Field(
+            ge=0,
+            le=MAX_JITTER_S,
+            description="each firing runs at its scheduled time plus an offset in"
+            " [0, jitterSeconds], derived from the timer and that time (never early)",
+        ),
+    ] = 0
+    max_firings: Annotated[
+        StrictInt | None,
+        Field(
+            ge=1,
+            le=MAX_FIRINGS,
+            description="the timer completes after this many scheduled firings from when it is"
+            " written (a cron's at most 100000)",
+        ),
+    ] = None
+    on_complete: Annotated[
+        OnComplete,
+        Field(
+            description="keep: a completed timer stays (state completed, no longer counted in"
+            " the quota); delete: it is removed once its last firing has run"
+        ),
+    ] = "keep"
 
     @field_validator("timer_callback_data")
     @classmethod
@@ -226,11 +258,20 @@ class SchedulePreviewRequest(_TimingFields):
     schedule: Annotated[  # required here: there is nothing to preview without it
         StrictStr,
         Field(
-            description="rate(N minutes|hours|days), cron(6 fields) or at(YYYY-MM-DDThh:mm:ss)",
+            description=SCHEDULE_HELP,
             max_length=256,
         ),
     ]
     count: Annotated[StrictInt, Field(ge=1, le=20, description="how many firings to show")] = 5
+    jitter_seconds: Annotated[StrictInt, Field(ge=0, le=MAX_JITTER_S)] = 0
+    id: Annotated[
+        StrictStr | None,
+        Field(
+            pattern=TIMER_ID_PATTERN,
+            description="the timer's id: with jitterSeconds, the offsets are this timer's",
+        ),
+    ] = None
+    max_firings: Annotated[StrictInt | None, Field(ge=1, le=MAX_FIRINGS)] = None
 
 
 class SchedulePreview(CamelModel):
@@ -238,8 +279,13 @@ class SchedulePreview(CamelModel):
 
     schedule: str
     timezone: str
-    next_fire_times: list[str] = Field(description="ISO 8601 UTC")
+    next_fire_times: list[str] = Field(description="ISO 8601 UTC: the scheduled times")
     next_fire_times_local: list[str] = Field(description="the same instants in the time zone")
+    next_run_times: list[str] | None = Field(
+        default=None,
+        description="when they will run (scheduled time + jitter offset), ISO 8601 UTC;"
+        " null when jitterSeconds is given without the id the offsets derive from",
+    )
 
 
 class Timer(BaseModel):
@@ -266,9 +312,21 @@ class Timer(BaseModel):
     heartbeat_period_s: int | None = None  # a heartbeat timer: its period and grace,
     heartbeat_grace_s: int | None = None
     ping_hash: str | None = None  # and its ping token's hash (timer_service.heartbeat)
+    jitter_s: int = 0
+    max_firings: int | None = None
+    max_fire_s: int | None = None  # the maxFirings-th firing's second (timer_service.completion)
+    on_complete: OnComplete = "keep"
+    completed_s: int | None = None  # when its last firing ran: it no longer counts
+    firing_weight: int = 0  # firings per minute counted against the owner's limit
     version: int = 1
     created_s: int
     updated_s: int
+
+    @property
+    def last_s(self) -> int | None:
+        """The last second it may fire: ``endAt`` or its ``maxFirings``-th firing."""
+        bounds = [s for s in (self.end_s, self.max_fire_s) if s is not None]
+        return min(bounds) if bounds else None
 
 
 class TimerView(CamelModel):
@@ -300,10 +358,24 @@ class TimerView(CamelModel):
         default=None,
         description="a heartbeat timer's ping URL, in the answer that made its token only",
     )
+    jitter_seconds: int = 0
+    max_firings: int | None = None
+    on_complete: OnComplete = "keep"
+    state: TimerState = Field(
+        default="active", description="active, paused, or completed (it can fire no more)"
+    )
+    firings_left: int | None = Field(
+        default=None, description="scheduled firings to come, where bounded (else null)"
+    )
+    completed_at: str | None = None
     version: int
     created_at: str
     updated_at: str
     next_fire_times: list[str] = Field(description="the next 5 firings, ISO 8601 UTC")
+    next_run_times: list[str] | None = Field(
+        default=None,
+        description="with jitterSeconds: when those firings will run (time + offset)",
+    )
 
     @classmethod
     def of(
@@ -314,6 +386,9 @@ class TimerView(CamelModel):
         next_fire_s: list[int],
         history: HistoryPolicy,
         heartbeat: HeartbeatView | None = None,
+        state: TimerState = "active",
+        firings_left: int | None = None,
+        next_run_s: list[int] | None = None,
     ) -> TimerView:
         return cls(
             id=timer.id,
@@ -332,10 +407,17 @@ class TimerView(CamelModel):
             history=history,
             catch_up_window=timer.catch_up_window_s,
             heartbeat=heartbeat,
+            jitter_seconds=timer.jitter_s,
+            max_firings=timer.max_firings,
+            on_complete=timer.on_complete,
+            state=state,
+            firings_left=firings_left,
+            completed_at=None if timer.completed_s is None else format_utc(timer.completed_s),
             version=timer.version,
             created_at=format_utc(timer.created_s),
             updated_at=format_utc(timer.updated_s),
             next_fire_times=[format_utc(s) for s in next_fire_s],
+            next_run_times=None if next_run_s is None else [format_utc(s) for s in next_run_s],
         )
 
 

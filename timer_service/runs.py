@@ -94,6 +94,7 @@ class Run:
     details: dict[str, Any] = field(default_factory=dict)
     backfill: bool = False
     heartbeat: HeartbeatRun | None = None  # a heartbeat timer's missed deadline, or recovery
+    offset_s: int | None = None  # a jittered firing's offset after scheduled_s
 
     @property
     def sort_key(self) -> str:
@@ -130,8 +131,13 @@ class RunView(CamelModel):
         description="a heartbeat timer's: missed (its deadline passed unpinged; scheduledAt"
         " is the deadline) or recovered (the next ping; scheduledAt is the ping)",
     )
+    offset_seconds: int | None = Field(
+        default=None,
+        description="jitterSeconds: the firing ran this long after scheduledAt, on purpose",
+    )
     lateness_ms: float | None = Field(
-        description="start of the job - scheduled time (null for a backfill)"
+        description="start of the job - scheduled time (null for a backfill); a jittered"
+        " firing's includes its offset"
     )
     diff: str | None = Field(default=None, description="html_monitor: unified diff of the text")
     details: dict[str, Any] = Field(default_factory=dict, description="job-type specific facts")
@@ -149,6 +155,7 @@ class RunView(CamelModel):
             manual=run.manual,
             backfill=run.backfill,
             heartbeat=run.heartbeat,
+            offset_seconds=run.offset_s,
             lateness_ms=run.lateness_ms,
             diff=run.diff,
             details=run.details,

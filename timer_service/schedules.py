@@ -2,8 +2,8 @@
 
 Three kinds, parsed by :func:`parse_schedule`:
 
-- ``rate(5 minutes)``: every N minutes, hours or days from the timer's first firing; the
-  firing keeps the second of its anchor.
+- ``rate(5 minutes)``: every N seconds, minutes, hours or days from the timer's first firing;
+  a firing keeps the phase of its anchor (``rate(1 second)`` fires on every second).
 - ``cron(0/15 8-17 ? * MON-FRI *)``: minutes, hours, day-of-month, month, day-of-week, year,
   evaluated in the timer's time zone as EventBridge's Quartz-derived cron is (lists, ranges that
   may wrap, steps, ``?``, ``L``, ``L-n``, ``W``, ``LW``, ``#``): see :mod:`timer_service.cron`.
@@ -50,10 +50,12 @@ __all__ = [
 LATEST_FIRE_S = calendar.timegm((MAX_YEAR + 1, 1, 1, 0, 0, 0)) - 1
 
 # ASCII only: \d and \s would take other scripts' digits and spaces (Arabic-Indic 5).
-_RATE_RE = re.compile(r"^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$", re.ASCII)
+_RATE_RE = re.compile(
+    r"^rate\(\s*(\d+)\s+(second|seconds|minute|minutes|hour|hours|day|days)\s*\)$", re.ASCII
+)
 _AT_RE = re.compile(r"^at\((\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\)$", re.ASCII)
 _CRON_RE = re.compile(r"^cron\((.*)\)$")
-_UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+_UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 
 
 class _Model(BaseModel):
@@ -61,19 +63,20 @@ class _Model(BaseModel):
 
 
 class RateSchedule(_Model):
-    """Every ``value`` ``unit``s, e.g. ``rate(5 minutes)``."""
+    """Every ``value`` ``unit``s, e.g. ``rate(5 minutes)``, ``rate(10 seconds)``."""
 
     kind: Literal["rate"] = "rate"
     value: Annotated[int, Field(ge=1)]
-    unit: Literal["minute", "hour", "day"]
+    unit: Literal["second", "minute", "hour", "day"]
 
     @property
     def period_s(self) -> int:
         return self.value * _UNIT_SECONDS[self.unit]
 
     @property
-    def period_minutes(self) -> int:
-        return self.period_s // 60
+    def per_minute(self) -> int:
+        """The most firings that fall in one clock minute (1 for a minute or longer)."""
+        return -(-60 // self.period_s) if self.period_s < 60 else 1
 
     @property
     def expression(self) -> str:
@@ -122,7 +125,7 @@ def parse_schedule(expression: str) -> Schedule:
         value = int(match.group(1))
         if value < 1:
             raise InvalidScheduleError(f"{text}: the rate value must be a positive whole number")
-        unit = {"minute": "minute", "hour": "hour", "day": "day"}[match.group(2).rstrip("s")]
+        unit = match.group(2).removesuffix("s")
         return RateSchedule.model_validate({"value": value, "unit": unit})
     if match := _AT_RE.match(text):
         try:
@@ -137,7 +140,8 @@ def parse_schedule(expression: str) -> Schedule:
         return _cron_schedule(text, match.group(1).split())
     if text.startswith("rate("):
         raise InvalidScheduleError(
-            f"{text}: expected rate(N minute|minutes|hour|hours|day|days), e.g. rate(5 minutes)"
+            f"{text}: expected rate(N second|seconds|minute|minutes|hour|hours|day|days),"
+            " e.g. rate(5 minutes)"
         )
     if text.startswith("at("):
         raise InvalidScheduleError(f"{text}: expected at(YYYY-MM-DDThh:mm:ss)")

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Literal, TypeAlias
 
 from timer_service.backfill import BackfillRequest, BackfillResult, backfill_times, interval_of
 from timer_service.clock import Clock, format_utc
+from timer_service.completion import firing_weight, max_fire_s
 from timer_service.dispatch import DispatchQueue, Firing
 from timer_service.errors import (
     InvalidRequestError,
-    InvalidScheduleError,
     TimerNotFoundError,
     TimerServiceError,
     VersionConflictError,
@@ -21,7 +20,6 @@ from timer_service.heartbeat import (
     HEARTBEAT_HISTORY,
     HEARTBEAT_SCHEDULE,
     HeartbeatState,
-    HeartbeatView,
     new_token,
     token_hash,
 )
@@ -37,17 +35,13 @@ from timer_service.models import (
     TimerView,
 )
 from timer_service.runs import RunPage, RunView, run_token, sort_key_after
-from timer_service.schedules import (
-    load_timezone,
-)
 from timer_service.sharding import choose_shard
 from timer_service.store.base import TimerStore
 from timer_service.time_index import (
-    index_entry,
     live_index_keys,
-    timing_of,
 )
 from timer_service.timer_times import require_a_firing, timer_times
+from timer_service.timer_views import heartbeat_view, preview, timer_view
 from timer_service.timer_writes import (
     PutResult,
     TriggerResult,
@@ -85,12 +79,14 @@ class TimerService:
         job_types: JobTypeRegistry,
         queue: DispatchQueue | None = None,
         max_timers_per_owner: int | None = None,
+        max_firings_per_minute: int | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
         self._job_types = job_types
         self._queue = queue
         self._max_timers = max_timers_per_owner
+        self._max_firings = max_firings_per_minute
 
     def put(
         self,
@@ -169,10 +165,15 @@ class TimerService:
             heartbeat_period_s=None if beat is None else beat.period_seconds,
             heartbeat_grace_s=None if beat is None else beat.grace_seconds,
             ping_hash=ping_hash,
+            jitter_s=spec.jitter_seconds,
+            max_firings=spec.max_firings,
+            on_complete=spec.on_complete,
             version=1 if previous is None else previous.version + 1,
             created_s=now_s if previous is None else previous.created_s,
             updated_s=now_s,
         )
+        timer = timer.model_copy(update={"max_fire_s": max_fire_s(timer, previous, now_s)})
+        timer = timer.model_copy(update={"firing_weight": firing_weight(timer)})
         if beat is None:
             require_a_firing(timer, now_s)
         else:
@@ -210,6 +211,7 @@ class TimerService:
             timer_id,
             expected_version=timer.version,
             remove=[*live_index_keys(timer, now_s=now_s), *state],
+            timer=timer,
         )
         return timer_id
 
@@ -241,42 +243,20 @@ class TimerService:
         """The timer's runs, newest first (only the current timer's, not a deleted one's)."""
         if not 1 <= limit <= MAX_PAGE_SIZE:
             raise InvalidRequestError(f"limit must be 1-{MAX_PAGE_SIZE}", field="limit")
-        timer = self._require(owner, timer_id)
-        before = None if next_token is None else sort_key_after(next_token, timer.created_s)
+        incarnation = self._incarnation(owner, timer_id)
+        before = None if next_token is None else sort_key_after(next_token, incarnation)
         runs, last = self._store.list_runs(
-            owner, timer_id, incarnation=timer.created_s, limit=limit, before=before
+            owner, timer_id, incarnation=incarnation, limit=limit, before=before
         )
         return RunPage(
             items=[RunView.of(run) for run in runs],
             next_token=None if last is None else run_token(last),
         )
 
-    def preview(self, request: SchedulePreviewRequest) -> SchedulePreview:
-        """The next firings of a schedule as a timer created now would have them (no write)."""
-        now_s = int(self._clock.now())
-        start_s, end_s, first_fire_s = timer_times(request, None, now_s)
-        draft = Timer(
-            owner="preview",
-            id="preview",
-            shard=0,
-            schedule=request.schedule,
-            timezone=request.timezone,
-            start_s=start_s,
-            end_s=end_s,
-            first_fire_s=first_fire_s,
-            created_s=now_s,
-            updated_s=now_s,
-        )
-        fires = timing_of(draft).next_fires(now_s, request.count)
-        zone = load_timezone(request.timezone)
-        return SchedulePreview(
-            schedule=request.schedule,
-            timezone=request.timezone,
-            next_fire_times=[format_utc(s) for s in fires],
-            next_fire_times_local=[
-                datetime.fromtimestamp(s, zone).isoformat(timespec="seconds") for s in fires
-            ],
-        )
+    def preview(self, request: SchedulePreviewRequest, owner: str = "preview") -> SchedulePreview:
+        """The next firings of a schedule as a timer created now would have them (no write);
+        with ``jitterSeconds`` and an ``id``, when that timer's firings would run."""
+        return preview(owner, request, int(self._clock.now()))
 
     def job_types(self) -> Sequence[dict[str, object]]:
         """The installed job types with their config schemas."""
@@ -303,6 +283,7 @@ class TimerService:
         timer = previous.model_copy(
             update={"enabled": enabled, "version": previous.version + 1, "updated_s": now_s}
         )
+        timer = timer.model_copy(update={"firing_weight": firing_weight(timer)})
         self._write(timer, previous, now_s)
         return self._view(timer, now_s)
 
@@ -350,6 +331,17 @@ class TimerService:
 
     # --- internals ------------------------------------------------------------------
 
+    def _incarnation(self, owner: str, timer_id: str) -> int:
+        """The timer's incarnation, or that of a timer that deleted itself on completion."""
+        check_timer_id(timer_id)
+        timer = self._store.get_timer(owner, timer_id)
+        if timer is not None:
+            return timer.created_s
+        gone = self._store.completed_incarnation(owner, timer_id)
+        if gone is None:
+            raise TimerNotFoundError(timer_id)
+        return gone
+
     def _require(self, owner: str, timer_id: str) -> Timer:
         check_timer_id(timer_id)
         timer = self._store.get_timer(owner, timer_id)
@@ -359,40 +351,21 @@ class TimerService:
 
     def _write(self, timer: Timer, previous: Timer | None, now_s: int) -> None:
         write_timer(
-            self._store, self._queue, timer, previous, now_s=now_s, count_limit=self._max_timers
+            self._store,
+            self._queue,
+            timer,
+            previous,
+            now_s=now_s,
+            count_limit=self._max_timers,
+            firing_limit=self._max_firings,
         )
 
     def _view(
         self, timer: Timer, now_s: int, states: Mapping[str, HeartbeatState] | None = None
     ) -> TimerView:
-        if timer.ping_hash is not None:
-            return self._heartbeat_view(timer, states)
-        try:
-            entry = index_entry(timer, after_s=now_s)
-            fires = timing_of(timer).next_fires(now_s, NEXT_FIRE_COUNT) if timer.enabled else []
-        except InvalidScheduleError:  # stored under older rules: shown, with no next firing
-            entry, fires = None, []
-        return TimerView.of(
-            timer,
-            time_shard_id=None if entry is None else entry.key.pk,
-            next_fire_s=fires,
-            history=timer.history or self._job_types.default_history(timer.job_type),
-        )
-
-    def _heartbeat_view(
-        self, timer: Timer, states: Mapping[str, HeartbeatState] | None
-    ) -> TimerView:
-        """A heartbeat timer: no next firings, its deadline state instead (one more read)."""
-        assert timer.ping_hash is not None
-        assert timer.heartbeat_period_s is not None and timer.heartbeat_grace_s is not None
-        if states is None:
+        if timer.ping_hash is None:
+            history = timer.history or self._job_types.default_history(timer.job_type)
+            return timer_view(timer, now_s, history)
+        if states is None:  # its deadline state: one more read
             states = self._store.get_heartbeats([timer.ping_hash])
-        return TimerView.of(
-            timer,
-            time_shard_id=None,
-            next_fire_s=[],
-            history=timer.history or HEARTBEAT_HISTORY,
-            heartbeat=HeartbeatView.of(
-                timer.heartbeat_period_s, timer.heartbeat_grace_s, states.get(timer.ping_hash)
-            ),
-        )
+        return heartbeat_view(timer, timer.history or HEARTBEAT_HISTORY, states)

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from timer_service.limits import MAX_BODY_BYTES, MAX_TIMERS_PER_OWNER
+from timer_service.limits import MAX_BODY_BYTES, MAX_FIRINGS_PER_MINUTE, MAX_TIMERS_PER_OWNER
 
 __all__ = ["DEFAULT_REGION", "Env", "Settings"]
 
@@ -69,6 +69,9 @@ class Settings(BaseModel):
     snapshot_bucket: Annotated[str | None, Env("SNAPSHOT_BUCKET")] = None
     max_timers_per_owner: Annotated[int, Field(ge=1), Env("MAX_TIMERS_PER_OWNER")] = (
         MAX_TIMERS_PER_OWNER
+    )
+    max_firings_per_minute: Annotated[int, Field(ge=1), Env("MAX_FIRINGS_PER_MINUTE")] = (
+        MAX_FIRINGS_PER_MINUTE
     )
     # Signs every dispatch-queue message: the callbacks run only what the service sent.
     message_signing_key: Annotated[str | None, Env("MESSAGE_SIGNING_KEY")] = None

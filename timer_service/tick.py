@@ -32,13 +32,14 @@ from dataclasses import dataclass, replace
 from timer_service.clock import Clock
 from timer_service.dispatch import DispatchQueue, Firing
 from timer_service.errors import InvalidScheduleError
+from timer_service.jitter import jitter_offset
 from timer_service.keys import minute_partition, rate_partition
 from timer_service.metrics import Metrics, NullMetrics
 from timer_service.models import MisfirePolicy, ShardState
 from timer_service.pings import deadline_checks
 from timer_service.settings import Settings
 from timer_service.store.base import TimerStore
-from timer_service.time_index import IndexEntry, fire_time_in_minute, successor
+from timer_service.time_index import IndexEntry, fire_times_in_minute, is_last_firing, successor
 
 __all__ = [
     "CATCH_UP_PER_TICK",
@@ -214,8 +215,8 @@ class TickEngine:
         # the API wrote before this horizon cannot have been sent by it as well.
         race_horizon_s = (minute - lookahead_minutes) * 60 - RACE_SLACK_S
         for entry in entries:
-            fire_s = fire_time_in_minute(entry, minute)
-            if fire_s is None:
+            times = fire_times_in_minute(entry, minute)
+            if not times:
                 continue
             try:
                 following = successor(entry)
@@ -224,15 +225,19 @@ class TickEngine:
                 following = None
             if following is not None:
                 nexts.append(following)
-            firing = Firing(
-                owner=entry.owner,
-                timer_id=entry.timer_id,
-                version=entry.version,
-                scheduled_s=fire_s,
-                next_key=None if following is None else following.key,
-                raced=entry.api_written_s is not None and entry.api_written_s >= race_horizon_s,
-            )
-            due.append(_Due(entry, firing))
+            raced = entry.api_written_s is not None and entry.api_written_s >= race_horizon_s
+            for fire_s in times:  # several for a rate of seconds
+                firing = Firing(
+                    owner=entry.owner,
+                    timer_id=entry.timer_id,
+                    version=entry.version,
+                    scheduled_s=fire_s,
+                    next_key=None if following is None else following.key,
+                    raced=raced,
+                    jitter_s=jitter_offset(entry.owner, entry.timer_id, fire_s, entry.jitter_s),
+                    last=is_last_firing(entry, fire_s, following),
+                )
+                due.append(_Due(entry, firing))
         return due, nexts
 
 
@@ -300,4 +305,7 @@ def apply_misfire_policy(
             ]
         elif policy == "fireOnce":
             send.append(group[-1])
-    return send, len(firings) - len(send), late
+        elif group[-1].last:  # skip: not run, but its timer completes
+            send.append(replace(group[-1], complete_only=True))
+    not_sent = len(firings) - sum(1 for f in send if not f.complete_only)
+    return send, not_sent, late

@@ -10,6 +10,11 @@ than MAX_AMPLIFICATION times per firing (a long prime period) moves instead, lik
 lives in the partition of its next firing's minute, ``S#{shard}#M#{epochMinute}``, and the
 ticker writes its next item when it fires (one write per firing, cheaper than the reads).
 Cron and one-shot timers live in minute partitions too; TTL removes spent items.
+
+A rate of seconds (``rate(10 seconds)``, or any period that is not whole minutes) is a static
+item of base 1: read every minute, it yields each of its firings in that minute, so a
+``rate(1 second)`` timer costs one item read per 60 firings and no write. Its firings of a
+minute are found by arithmetic on the anchor (:func:`fire_times_in_minute`).
 """
 
 from __future__ import annotations
@@ -33,10 +38,12 @@ __all__ = [
     "MAX_AMPLIFICATION",
     "IndexEntry",
     "base_period_min",
-    "fire_time_in_minute",
+    "fire_times_in_minute",
     "index_entry",
+    "is_last_firing",
     "live_index_keys",
     "moves",
+    "rate_base_min",
     "successor",
     "timing_of",
 ]
@@ -84,6 +91,7 @@ class IndexEntry:
     api_written_s: int | None = None
     catch_up_window_s: int | None = None  # fireAll: the timer's own window (None: the stack's)
     ping_hash: str | None = None  # heartbeat: the key of its deadline state (timer_service.pings)
+    jitter_s: int = 0  # each firing runs this much later at most (timer_service.jitter)
 
     @property
     def static_rate(self) -> bool:
@@ -95,7 +103,7 @@ class IndexEntry:
         """The base period whose partitions hold this item, when it is a static rate item."""
         if not self.static_rate or self.period_s is None:
             return None
-        return base_period_min(self.period_s // 60)
+        return rate_base_min(self.period_s)
 
     @property
     def expires_s(self) -> int | None:
@@ -117,12 +125,27 @@ def moves(period_min: int) -> bool:
     return period_min // base_period_min(period_min) > MAX_AMPLIFICATION
 
 
+def rate_base_min(period_s: int) -> int | None:
+    """The base whose slots hold a static item of a rate of ``period_s``; None for a rate that
+    moves (indexed by its next firing). A period of whole minutes takes its largest dividing
+    base; any other period (seconds) is read every minute (base 1), which reads it at most
+    ``ceil(period / 60)`` times per firing.
+
+    >>> rate_base_min(1), rate_base_min(90), rate_base_min(420), rate_base_min(997 * 60)
+    (1, 1, 7, None)
+    """
+    if period_s % 60 == 0:
+        period_min = period_s // 60
+        return None if moves(period_min) else base_period_min(period_min)
+    return 1 if -(-period_s // 60) <= MAX_AMPLIFICATION else None
+
+
 def timing_of(timer: Timer) -> Timing:
     return Timing(
         parse_schedule(timer.schedule),
         timer.timezone,
         start_s=timer.start_s,
-        end_s=timer.end_s,
+        end_s=timer.last_s,
         first_fire_s=timer.first_fire_s,
     )
 
@@ -143,12 +166,13 @@ def index_entry(timer: Timer, *, after_s: int) -> IndexEntry | None:
         "timer_id": timer.id,
         "version": timer.version,
         "misfire_policy": timer.misfire_policy,
-        "end_s": timer.end_s,
+        "end_s": timer.last_s,
         "catch_up_window_s": timer.catch_up_window_s,
+        "jitter_s": timer.jitter_s,
     }
     if isinstance(schedule, RateSchedule):
         assert timer.first_fire_s is not None
-        moving = moves(schedule.period_minutes)
+        moving = rate_base_min(schedule.period_s) is None
         return IndexEntry(
             key=_minute_key(timer, fire_s) if moving else _rate_key(timer, schedule),
             kind="rate",
@@ -177,7 +201,7 @@ def live_index_keys(timer: Timer, *, now_s: int) -> list[IndexKey]:
         return []
     timing = timing_of(timer)
     schedule = timing.schedule
-    if isinstance(schedule, RateSchedule) and not moves(schedule.period_minutes):
+    if isinstance(schedule, RateSchedule) and rate_base_min(schedule.period_s) is not None:
         return [_rate_key(timer, schedule)]
     keys: list[IndexKey] = []
     for fire_s in timing.iter_from(now_s - _CRON_LOOKBACK_S):
@@ -189,7 +213,8 @@ def live_index_keys(timer: Timer, *, now_s: int) -> list[IndexKey]:
 
 def _rate_key(timer: Timer, schedule: RateSchedule) -> IndexKey:
     assert timer.first_fire_s is not None
-    base = base_period_min(schedule.period_minutes)
+    base = rate_base_min(schedule.period_s)
+    assert base is not None
     return IndexKey(
         rate_partition(timer.shard, base, (timer.first_fire_s // 60) % base),
         index_sort_key(timer.first_fire_s % 60, timer.owner, timer.id),
@@ -203,24 +228,36 @@ def _minute_key(timer: Timer, fire_s: int) -> IndexKey:
     )
 
 
-def fire_time_in_minute(entry: IndexEntry, minute: int) -> int | None:
-    """When ``entry`` fires inside epoch ``minute`` (its partition was read for it), if at all."""
+def fire_times_in_minute(entry: IndexEntry, minute: int) -> list[int]:
+    """When ``entry`` fires inside epoch ``minute`` (its partition was read for it): none, one,
+    or (a rate of seconds) several, in order."""
+    start_s, stop_s = minute * 60, minute * 60 + 59
     if entry.static_rate:
         assert entry.first_fire_s is not None and entry.period_s is not None
-        first_minute = entry.first_fire_s // 60
-        period_min = entry.period_s // 60
-        if minute < first_minute or (minute - first_minute) % period_min:
-            return None
-        fire_s = minute * 60 + entry.second
-    elif entry.fire_s is not None and entry.fire_s // 60 == minute:
-        fire_s = entry.fire_s
-    else:
-        return None
+        first, period = entry.first_fire_s, entry.period_s
+        lower = max(start_s, first, entry.not_before_s or first)
+        begin = first + max(0, -(-(lower - first) // period)) * period
+        upper = stop_s if entry.end_s is None else min(stop_s, entry.end_s)
+        return list(range(begin, upper + 1, period))
+    fire_s = entry.fire_s
+    if fire_s is None or not start_s <= fire_s <= stop_s:
+        return []
     if entry.end_s is not None and fire_s > entry.end_s:
-        return None
+        return []
     if entry.not_before_s is not None and fire_s < entry.not_before_s:
-        return None
-    return fire_s
+        return []
+    return [fire_s]
+
+
+def is_last_firing(entry: IndexEntry, fire_s: int, following: IndexEntry | None) -> bool:
+    """Whether the firing at ``fire_s`` is the timer's last (an ``at``, a chain with no next
+    item, a static rate whose next time is past its end): its delivery completes the timer."""
+    if entry.kind == "heartbeat":
+        return False
+    if entry.static_rate:
+        assert entry.period_s is not None
+        return entry.end_s is not None and fire_s + entry.period_s > entry.end_s
+    return following is None
 
 
 def successor(entry: IndexEntry) -> IndexEntry | None:

@@ -51,7 +51,14 @@ class TriggerResult:
 
 def no_schedule_fields(spec: TimerSpec) -> None:
     """InvalidRequestError naming a schedule field given with ``heartbeat``."""
-    for name, alias in (("schedule", "schedule"), ("start_at", "startAt"), ("end_at", "endAt")):
+    for name, alias in (
+        ("schedule", "schedule"),
+        ("start_at", "startAt"),
+        ("end_at", "endAt"),
+        ("jitter_seconds", "jitterSeconds"),
+        ("max_firings", "maxFirings"),
+        ("on_complete", "onComplete"),
+    ):
         if name in spec.model_fields_set:
             raise InvalidRequestError(
                 f"{alias}: a heartbeat timer has no schedule: it fires when a ping is late",

@@ -134,6 +134,7 @@ def timer_service(settings: Settings, clock: Clock) -> TimerService:
         job_types=JobTypeRegistry.from_entry_points().with_context(settings=settings),
         queue=queue,
         max_timers_per_owner=settings.max_timers_per_owner,
+        max_firings_per_minute=settings.max_firings_per_minute,
     )
 
 

@@ -40,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
         rate_limit=args.rate_limit,
         burst=args.burst,
         timer_quota=args.timer_quota,
+        firing_limit=args.firing_limit,
         allow_private_targets=args.allow_private_targets,
         state_dir=args.state_dir,
         embedded=not args.no_embedded,

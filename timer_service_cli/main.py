@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from timer_service import __version__
-from timer_service.limits import MAX_TIMERS_PER_OWNER
+from timer_service.limits import MAX_FIRINGS_PER_MINUTE, MAX_TIMERS_PER_OWNER
 from timer_service_cli import admin, remote, timers
 from timer_service_cli import dev as local_stack
 
@@ -93,6 +93,14 @@ def _parser() -> argparse.ArgumentParser:
         default=MAX_TIMERS_PER_OWNER,
         metavar="N",
         help="the most timers a tenant may have",
+    )
+    dev.add_argument(
+        "--firing-limit",
+        type=_positive,
+        default=MAX_FIRINGS_PER_MINUTE,
+        metavar="N",
+        help="the most firings a minute a tenant's timers may have together"
+        " (rate(1 second) counts 60)",
     )
     dev.add_argument(
         "--allow-private-targets",

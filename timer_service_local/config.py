@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from timer_service.limits import MAX_TIMERS_PER_OWNER
+from timer_service.limits import MAX_FIRINGS_PER_MINUTE, MAX_TIMERS_PER_OWNER
 
 __all__ = ["Recovery", "StackConfig"]
 
@@ -22,6 +22,7 @@ class StackConfig:
     rate_limit: float = 50.0  # requests a second per tenant; 0: no limit
     burst: int = 100
     timer_quota: int = MAX_TIMERS_PER_OWNER
+    firing_limit: int = MAX_FIRINGS_PER_MINUTE
     allow_private_targets: bool = False
     state_dir: Path = Path(".timer-service")
     embedded: bool = True  # False: AWS_ENDPOINT_URL and credentials from the environment

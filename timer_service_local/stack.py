@@ -131,6 +131,7 @@ class LocalStack:
             endpoint_url=endpoint_url,  # None: AWS_ENDPOINT_URL as it is
             allow_private_targets=config.allow_private_targets,
             max_timers_per_owner=config.timer_quota,
+            max_firings_per_minute=config.firing_limit,
             api_auth="API_KEY" if config.api_keys else "NONE",  # what /openapi.json says
             open_paths=tuple(sorted(OPEN_PATHS)),
             snapshot_bucket=resources.snapshot_bucket,

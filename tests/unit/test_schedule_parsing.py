@@ -46,8 +46,8 @@ def test_parse_schedule_valid_expression_gives_model(expression: str, expected: 
     ("expression", "says"),
     [
         ("rate(0 minutes)", "positive"),
-        ("rate(5 weeks)", "rate(N minute|minutes"),
-        ("rate(five minutes)", "rate(N minute|minutes"),
+        ("rate(5 weeks)", "rate(N second|seconds|minute|minutes"),
+        ("rate(five minutes)", "rate(N second|seconds|minute|minutes"),
         ("cron(0 12 * * ? )", "6 fields"),
         ("cron(0 12 * * * *)", "exactly one of day-of-month (field 3) and day-of-week (field 5)"),
         ("cron(0 12 ? * ? *)", "exactly one of day-of-month"),

@@ -54,6 +54,7 @@ def test_settings_written_to_the_environment_read_back_the_same() -> None:
             "catch_up_window_s": 60,
             "run_history_days": 7,
             "max_timers_per_owner": 3,
+            "max_firings_per_minute": 120,
             "message_signing_key": "k" * 32,
             "webhook_signing_secret_arn": "arn:aws:ssm:eu-west-1:123456789012:parameter/w",
             "dead_letter_days": 3,

@@ -55,18 +55,49 @@ class TimerStore(Protocol):
         remove: Sequence[IndexKey],
         index: IndexEntry | None,
         count_limit: int | None = None,
+        replaces: Timer | None = None,
+        firing_limit: int | None = None,
     ) -> None:
-        """Write ``timer``, delete the ``remove`` index items, then put ``index``. A new timer
-        (``expected_version`` None) counts towards its owner's timers; with ``count_limit``,
+        """Write ``timer``, delete the ``remove`` index items, then put ``index``. The owner's
+        counts change by ``completion.count_change(timer, replaces)`` (a new timer: one more
+        timer and its firings a minute); with ``firing_limit``, FiringRateExceededError when
+        its firings a minute would pass it; with ``count_limit``,
         QuotaExceededError when the owner has that many already (a taken id is a conflict
         first)."""
         ...
 
     def delete_timer(
-        self, owner: str, timer_id: str, *, expected_version: int, remove: Sequence[IndexKey]
+        self,
+        owner: str,
+        timer_id: str,
+        *,
+        expected_version: int,
+        remove: Sequence[IndexKey],
+        timer: Timer | None = None,
     ) -> None:
         """Delete the timer (at ``expected_version``), the ``remove`` index items and the
-        timer's job state; it no longer counts towards its owner's timers."""
+        timer's job state; it no longer counts towards its owner's timers (``timer``, as read:
+        what it counted; without it, one timer)."""
+        ...
+
+    def complete_timer(
+        self,
+        timer: Timer,
+        *,
+        completed_s: int,
+        delete: bool,
+        remove: Sequence[IndexKey],
+        runs_until_s: int,
+    ) -> bool:
+        """Mark ``timer`` (at its version, not completed yet) completed, or with ``delete``
+        remove it as delete_timer does, keeping a note of its incarnation until
+        ``runs_until_s`` so its runs can still be listed; either way it no longer counts
+        towards its owner's counts. False when the timer changed or was completed before."""
+        ...
+
+    def completed_incarnation(self, owner: str, timer_id: str) -> int | None:
+        """The incarnation of a timer that deleted itself on completion, while its runs are
+        kept; None otherwise."""
         ...
 
     # --- delivery -----------------------------------------------------------------------

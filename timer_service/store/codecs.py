@@ -116,6 +116,16 @@ def timer_item(timer: Timer) -> Item:
         item["pingHash"] = string(timer.ping_hash)
     if timer.history is not None:
         item["history"] = string(timer.history)
+    for name, value in (
+        ("jitterS", timer.jitter_s or None),
+        ("maxFirings", timer.max_firings),
+        ("maxFireS", timer.max_fire_s),
+        ("completedS", timer.completed_s),
+        ("fw", timer.firing_weight or None),
+    ):
+        _put_number(item, name, value)
+    if timer.on_complete != "keep":
+        item["onComplete"] = string(timer.on_complete)
     return item
 
 
@@ -140,6 +150,12 @@ def timer_from_item(item: Item) -> Timer:
         heartbeat_period_s=_get_number(item, "beatS"),
         heartbeat_grace_s=_get_number(item, "graceS"),
         ping_hash=_get_string(item, "pingHash"),
+        jitter_s=_get_number(item, "jitterS") or 0,
+        max_firings=_get_number(item, "maxFirings"),
+        max_fire_s=_get_number(item, "maxFireS"),
+        on_complete=_get_string(item, "onComplete") or "keep",
+        completed_s=_get_number(item, "completedS"),
+        firing_weight=_get_number(item, "fw") or 0,
         version=int(item["version"]["N"]),
         created_s=int(item["createdS"]["N"]),
         updated_s=int(item["updatedS"]["N"]),
@@ -167,6 +183,7 @@ _INDEX_NUMBERS = (
     ("n", "not_before_s"),
     ("w", "api_written_s"),
     ("u", "catch_up_window_s"),
+    ("j", "jitter_s"),
 )
 
 
@@ -178,7 +195,8 @@ def index_item(entry: IndexEntry) -> Item:
         "m": string(_MISFIRE_CODES[entry.misfire_policy]),
     }
     for name, attribute in _INDEX_NUMBERS:
-        _put_number(item, name, getattr(entry, attribute))
+        value = getattr(entry, attribute)
+        _put_number(item, name, None if name == "j" and not value else value)  # no jitter: no bytes
     _put_number(item, TTL_ATTRIBUTE, entry.expires_s)
     if entry.schedule is not None:
         item["c"] = string(entry.schedule)
@@ -192,7 +210,10 @@ def index_item(entry: IndexEntry) -> Item:
 def index_entry_from_item(item: Item) -> IndexEntry:
     pk, sk = item[PK]["S"], item[SK]["S"]
     owner, _, timer_id = sk[3:].rpartition("#")  # "{sec:02}#{owner}#{id}"; ids have no "#"
-    found = {attribute: _get_number(item, name) for name, attribute in _INDEX_NUMBERS}
+    found: dict[str, Any] = {
+        attribute: _get_number(item, name) for name, attribute in _INDEX_NUMBERS
+    }
+    found["jitter_s"] = found["jitter_s"] or 0
     return IndexEntry(
         key=IndexKey(pk, sk),
         shard=int(pk.split("#", 2)[1]),
@@ -234,6 +255,7 @@ def run_item(run: Run, *, expires_s: int) -> Item:
         item["backfill"] = {"BOOL": True}
     if run.heartbeat is not None:
         item["heartbeat"] = string(run.heartbeat)
+    _put_number(item, "offsetS", run.offset_s)
     return item
 
 
@@ -255,6 +277,7 @@ def run_from_item(item: Item, owner: str, timer_id: str) -> Run:
         details=json.loads(item["details"]["S"]) if "details" in item else {},
         backfill=item.get("backfill", {"BOOL": False})["BOOL"],
         heartbeat=_get_string(item, "heartbeat"),  # type: ignore[arg-type]
+        offset_s=_get_number(item, "offsetS"),
     )
 
 

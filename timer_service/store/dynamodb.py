@@ -10,7 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from timer_service.errors import QuotaExceededError, StoreError, VersionConflictError
+from timer_service.completion import CountChange, count_change, write_change
+from timer_service.errors import (
+    FiringRateExceededError,
+    QuotaExceededError,
+    StoreError,
+    VersionConflictError,
+)
 from timer_service.keys import (
     OWNER_INDEX,
     OWNER_INDEX_PK,
@@ -18,6 +24,7 @@ from timer_service.keys import (
     PK,
     SK,
     IndexKey,
+    completed_key,
     job_state_key,
     owner_partition,
     registry_key,
@@ -92,7 +99,12 @@ class DynamoTimerStore(DynamoHeartbeats):
         remove: Sequence[IndexKey],
         index: IndexEntry | None,
         count_limit: int | None = None,
+        replaces: Timer | None = None,
+        firing_limit: int | None = None,
     ) -> None:
+        change = write_change(timer, expected_version=expected_version, replaces=replaces)
+        if firing_limit is not None and timer.firing_weight > firing_limit:
+            raise FiringRateExceededError(firing_limit, adds=change.firings)
         actions = expressions.save_timer(
             self._name,
             timer,
@@ -100,6 +112,8 @@ class DynamoTimerStore(DynamoHeartbeats):
             remove=remove,
             index=index,
             count_limit=count_limit,
+            change=change,
+            firing_limit=firing_limit,
         )
         try:
             self._write(actions)
@@ -111,15 +125,32 @@ class DynamoTimerStore(DynamoHeartbeats):
                 raise VersionConflictError(
                     timer.id, expected=expected_version, actual=actual
                 ) from failed
-            if count_limit is not None and failed.failed(len(actions) - 1):
-                raise QuotaExceededError(count_limit) from failed
+            if failed.failed(len(actions) - 1):  # the owner's counts
+                counts = failed.old_item(len(actions) - 1)
+                timers = None if counts is None else int(counts.get("timers", {}).get("N", "0"))
+                full = timers is None or timers >= (count_limit or 0)
+                if count_limit is not None and change.timers > 0 and full:
+                    raise QuotaExceededError(count_limit) from failed
+                if firing_limit is not None:
+                    raise FiringRateExceededError(firing_limit, adds=change.firings) from failed
             raise
 
     def delete_timer(
-        self, owner: str, timer_id: str, *, expected_version: int, remove: Sequence[IndexKey]
+        self,
+        owner: str,
+        timer_id: str,
+        *,
+        expected_version: int,
+        remove: Sequence[IndexKey],
+        timer: Timer | None = None,
     ) -> None:
         actions = expressions.delete_timer(
-            self._name, owner, timer_id, expected_version=expected_version, remove=remove
+            self._name,
+            owner,
+            timer_id,
+            expected_version=expected_version,
+            remove=remove,
+            change=CountChange(timers=-1) if timer is None else count_change(None, timer),
         )
         try:
             self._write(actions)
@@ -130,6 +161,33 @@ class DynamoTimerStore(DynamoHeartbeats):
             ) from failed
 
     # --- delivery -----------------------------------------------------------------------
+
+    def complete_timer(
+        self,
+        timer: Timer,
+        *,
+        completed_s: int,
+        delete: bool,
+        remove: Sequence[IndexKey],
+        runs_until_s: int,
+    ) -> bool:
+        actions = expressions.complete_timer(
+            self._name,
+            timer,
+            completed_s=completed_s,
+            delete=delete,
+            remove=remove,
+            runs_until_s=runs_until_s,
+        )
+        try:
+            self._write(actions)
+        except ConditionFailed:
+            return False
+        return True
+
+    def completed_incarnation(self, owner: str, timer_id: str) -> int | None:
+        item = self._get(completed_key(owner, timer_id))
+        return None if item is None else int(item["inc"]["N"])
 
     def claim_firing(self, firing_id: str, *, claimant: str, expires_s: int) -> bool:
         try:

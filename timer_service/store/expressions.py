@@ -12,9 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from timer_service.completion import CountChange, count_change, write_change
 from timer_service.heartbeat import HeartbeatState
 from timer_service.keys import (
+    TTL_ATTRIBUTE,
     IndexKey,
+    completed_key,
     firing_claim_key,
     heartbeat_key,
     job_state_key,
@@ -39,6 +42,7 @@ __all__ = [
     "begin_tick",
     "claim_firing",
     "clear_heartbeat_idle",
+    "complete_timer",
     "delete_stale",
     "delete_timer",
     "end_tick",
@@ -54,6 +58,7 @@ __all__ = [
 ]
 
 Request = dict[str, Any]
+_ONE_TIMER_LESS = CountChange(timers=-1)
 ALL_OLD = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
 
 
@@ -67,17 +72,39 @@ def _version_condition(expected_version: int | None) -> Request:
     }
 
 
-def _count_update(table: str, owner: str, change: int, limit: int | None) -> Request:
-    """The owner's timer count, changed by ``change`` (under ``limit`` when given)."""
+def _count_update(
+    table: str,
+    owner: str,
+    change: CountChange,
+    limit: int | None,
+    firing_limit: int | None = None,
+) -> Request | None:
+    """The owner's counts (timers, firings a minute) changed by ``change``, each rise under its
+    limit when given; None when nothing changes. A refusal returns the counts as they were."""
+    terms = [
+        (name, value)
+        for name, value in (("timers", change.timers), ("firings", change.firings))
+        if value
+    ]
+    if not terms:
+        return None
+    values: dict[str, Any] = {f":{name}": number(value) for name, value in terms}
     update: Request = {
         "TableName": table,
         "Key": key_item(owner_count_key(owner)),
-        "UpdateExpression": "ADD timers :change",
-        "ExpressionAttributeValues": {":change": number(change)},
+        "UpdateExpression": "ADD " + ", ".join(f"{name} :{name}" for name, _ in terms),
+        "ExpressionAttributeValues": values,
     }
-    if limit is not None:
-        update["ConditionExpression"] = "attribute_not_exists(timers) OR timers < :limit"
-        update["ExpressionAttributeValues"][":limit"] = number(limit)
+    conditions = []
+    if limit is not None and change.timers > 0:
+        conditions.append("(attribute_not_exists(timers) OR timers < :limit)")
+        values[":limit"] = number(limit)
+    if firing_limit is not None and change.firings > 0:
+        conditions.append("(attribute_not_exists(firings) OR firings <= :fmax)")
+        values[":fmax"] = number(firing_limit - change.firings)
+    if conditions:
+        update["ConditionExpression"] = " AND ".join(conditions)
+        update.update(ALL_OLD)
     return update
 
 
@@ -93,22 +120,33 @@ def save_timer(
     remove: Sequence[IndexKey],
     index: IndexEntry | None,
     count_limit: int | None,
+    change: CountChange | None = None,
+    firing_limit: int | None = None,
 ) -> list[Request]:
     """The timer's put first (its condition: the version), its index items, and last the
-    owner's count when it is new."""
+    owner's counts when they change (a new timer: ``change`` defaults to one more)."""
     put: Request = {"TableName": table, "Item": timer_item(timer)}
     actions: list[Request] = [{"Put": put | _version_condition(expected_version)}]
     new_key = None if index is None else index.key
     actions += [_delete(table, key) for key in dict.fromkeys(remove) if key != new_key]
     if index is not None:
         actions.append({"Put": {"TableName": table, "Item": index_item(index)}})
-    if expected_version is None:
-        actions.append({"Update": _count_update(table, timer.owner, +1, count_limit)})
+    if change is None:
+        change = write_change(timer, expected_version=expected_version, replaces=None)
+    counts = _count_update(table, timer.owner, change, count_limit, firing_limit)
+    if counts is not None:
+        actions.append({"Update": counts})
     return actions
 
 
 def delete_timer(
-    table: str, owner: str, timer_id: str, *, expected_version: int, remove: Sequence[IndexKey]
+    table: str,
+    owner: str,
+    timer_id: str,
+    *,
+    expected_version: int,
+    remove: Sequence[IndexKey],
+    change: CountChange = _ONE_TIMER_LESS,
 ) -> list[Request]:
     """The timer's delete first (its condition: the version), its items, its job state, and
     the owner's count."""
@@ -117,7 +155,60 @@ def delete_timer(
     actions += [
         _delete(table, key) for key in dict.fromkeys([*remove, job_state_key(owner, timer_id)])
     ]
-    actions.append({"Update": _count_update(table, owner, -1, None)})
+    counts = _count_update(table, owner, change, None)
+    if counts is not None:
+        actions.append({"Update": counts})
+    return actions
+
+
+def complete_timer(
+    table: str,
+    timer: Timer,
+    *,
+    completed_s: int,
+    delete: bool,
+    remove: Sequence[IndexKey],
+    runs_until_s: int,
+) -> list[Request]:
+    """The timer's completion at its version, once: marked, or deleted with a note of its
+    incarnation (TTL ``runs_until_s``); and the owner's counts no longer holding it."""
+    key = key_item(timer_key(timer.owner, timer.id))
+    condition: Request = {
+        "ConditionExpression": "version = :v AND attribute_not_exists(completedS)",
+        "ExpressionAttributeValues": {":v": number(timer.version)},
+    }
+    change = count_change(None, timer)
+    if delete:
+        actions = delete_timer(
+            table,
+            timer.owner,
+            timer.id,
+            expected_version=timer.version,
+            remove=remove,
+            change=change,
+        )
+        actions[0]["Delete"].update(condition)
+        note = {
+            **key_item(completed_key(timer.owner, timer.id)),
+            "inc": number(timer.created_s),
+            TTL_ATTRIBUTE: number(runs_until_s),
+        }
+        actions.insert(1, {"Put": {"TableName": table, "Item": note}})
+        return actions
+    mark: Request = {
+        "TableName": table,
+        "Key": key,
+        "UpdateExpression": "SET completedS = :done REMOVE fw",
+        **condition,
+    }
+    mark["ExpressionAttributeValues"] = {
+        **condition["ExpressionAttributeValues"],
+        ":done": number(completed_s),
+    }
+    actions = [{"Update": mark}]
+    counts = _count_update(table, timer.owner, change, None)
+    if counts is not None:
+        actions.append({"Update": counts})
     return actions
 
 

@@ -7,7 +7,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from timer_service.errors import QuotaExceededError, StoreError, VersionConflictError
+from timer_service.completion import write_change
+from timer_service.errors import (
+    FiringRateExceededError,
+    QuotaExceededError,
+    StoreError,
+    VersionConflictError,
+)
 from timer_service.heartbeat import HeartbeatState
 from timer_service.keys import IndexKey, heartbeat_key
 from timer_service.models import ShardRegistry, ShardState, Timer
@@ -31,6 +37,8 @@ class InMemoryTimerStore:
         self.claims: dict[str, str] = {}
         self.job_states: dict[tuple[str, str], bytes] = {}
         self.heartbeats: dict[str, HeartbeatState] = {}  # by ping hash
+        # Timers deleted on completion: (incarnation, until when their runs are shown).
+        self.completed: dict[tuple[str, str], tuple[int, int]] = {}
         self.writes = 0  # write requests made: what a cost model counts
         self.reads = 0
 
@@ -46,12 +54,19 @@ class InMemoryTimerStore:
         remove: Sequence[IndexKey],
         index: IndexEntry | None,
         count_limit: int | None = None,
+        replaces: Timer | None = None,
+        firing_limit: int | None = None,
     ) -> None:
         with self._lock:
             self._check_version(timer.owner, timer.id, expected_version)
-            owned = sum(1 for owner, _ in self.timers if owner == timer.owner)
-            if expected_version is None and count_limit is not None and owned >= count_limit:
+            change = write_change(timer, expected_version=expected_version, replaces=replaces)
+            others = [t for (o, i), t in self.timers.items() if o == timer.owner and i != timer.id]
+            owned = sum(1 for t in others if t.completed_s is None)
+            if change.timers > 0 and count_limit is not None and owned >= count_limit:
                 raise QuotaExceededError(count_limit)
+            firings = sum(t.firing_weight for t in others) + timer.firing_weight
+            if change.firings > 0 and firing_limit is not None and firings > firing_limit:
+                raise FiringRateExceededError(firing_limit, adds=change.firings)
             self.timers[(timer.owner, timer.id)] = timer
             for key in remove:
                 self._drop(key)
@@ -60,7 +75,13 @@ class InMemoryTimerStore:
             self.writes += 1
 
     def delete_timer(
-        self, owner: str, timer_id: str, *, expected_version: int, remove: Sequence[IndexKey]
+        self,
+        owner: str,
+        timer_id: str,
+        *,
+        expected_version: int,
+        remove: Sequence[IndexKey],
+        timer: Timer | None = None,
     ) -> None:
         with self._lock:
             self._check_version(owner, timer_id, expected_version)
@@ -69,6 +90,37 @@ class InMemoryTimerStore:
                 self._drop(key)
             self.job_states.pop((owner, timer_id), None)
             self.writes += 1
+
+    def complete_timer(
+        self,
+        timer: Timer,
+        *,
+        completed_s: int,
+        delete: bool,
+        remove: Sequence[IndexKey],
+        runs_until_s: int,
+    ) -> bool:
+        with self._lock:
+            current = self.timers.get((timer.owner, timer.id))
+            if current is None or current.version != timer.version or current.completed_s:
+                return False
+            self.writes += 1
+            if not delete:
+                done = current.model_copy(update={"completed_s": completed_s, "firing_weight": 0})
+                self.timers[(timer.owner, timer.id)] = done
+                return True
+            del self.timers[(timer.owner, timer.id)]
+            for key in remove:
+                self._drop(key)
+            self.job_states.pop((timer.owner, timer.id), None)
+            self.completed[(timer.owner, timer.id)] = (current.created_s, runs_until_s)
+            return True
+
+    def completed_incarnation(self, owner: str, timer_id: str) -> int | None:
+        with self._lock:
+            self.reads += 1
+            found = self.completed.get((owner, timer_id))
+            return None if found is None else found[0]
 
     def claim_firing(self, firing_id: str, *, claimant: str, expires_s: int) -> bool:
         with self._lock:
