@@ -31,8 +31,8 @@ __all__ = [
     "write_change",
 ]
 
-MAX_CRON_FIRINGS = 100_000  # a cron's is found by stepping through it (about 8 us a step)
-_COUNT_CAP = 10_000  # firingsLeft of an endAt-bounded cron is shown up to this many
+MAX_CRON_FIRINGS = 10_000  # a cron's is found by stepping through it (8-20 us a step)
+_COUNT_CAP = 1000  # firingsLeft of an endAt-bounded cron is shown up to this many
 
 State = Literal["active", "paused", "completed"]
 

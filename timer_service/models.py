@@ -226,7 +226,7 @@ class TimerSpec(_TimingFields):
             ge=1,
             le=MAX_FIRINGS,
             description="the timer completes after this many scheduled firings from when it is"
-            " written (a cron's at most 100000)",
+            " written (a cron's at most 10000)",
         ),
     ] = None
     on_complete: Annotated[

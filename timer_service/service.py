@@ -7,7 +7,7 @@ from typing import Literal, TypeAlias
 
 from timer_service.backfill import BackfillRequest, BackfillResult, backfill_times, interval_of
 from timer_service.clock import Clock, format_utc
-from timer_service.completion import firing_weight, max_fire_s
+from timer_service.completion import firing_weight, max_fire_s, state_of
 from timer_service.dispatch import DispatchQueue, Firing
 from timer_service.errors import (
     InvalidRequestError,
@@ -283,6 +283,8 @@ class TimerService:
         timer = previous.model_copy(
             update={"enabled": enabled, "version": previous.version + 1, "updated_s": now_s}
         )
+        if timer.completed_s is None and state_of(timer, now_s) == "completed":
+            timer = timer.model_copy(update={"completed_s": now_s})  # paused past its end
         timer = timer.model_copy(update={"firing_weight": firing_weight(timer)})
         self._write(timer, previous, now_s)
         return self._view(timer, now_s)

@@ -45,6 +45,8 @@ class World:
         *,
         start_s: int = T0 + 1,
         job_types: tuple[JobType, ...] = (),
+        max_timers: int | None = None,
+        max_firings: int | None = None,
     ) -> None:
         self.clock = FixedClock(start_s)
         self.store = store or InMemoryTimerStore()
@@ -52,7 +54,12 @@ class World:
         self.runs: Counter[tuple[str, int]] = Counter()
         registry = JobTypeRegistry.from_entry_points().plus(counted_job_type(self.runs), *job_types)
         self.service = TimerService(
-            store=self.store, clock=self.clock, job_types=registry, queue=self.queue
+            store=self.store,
+            clock=self.clock,
+            job_types=registry,
+            queue=self.queue,
+            max_timers_per_owner=max_timers,
+            max_firings_per_minute=max_firings,
         )
         self.engine = TickEngine(store=self.store, queue=self.queue, clock=self.clock)
         self.delivery = Delivery(
@@ -66,8 +73,8 @@ class World:
         self._message_ids = itertools.count()
         self.delivered = 0  # messages handed to delivery so far
 
-    def put(self, timer_id: str, **fields: Any) -> None:
-        self.service.put("alice", timer_id, TimerSpec.model_validate(fields))
+    def put(self, timer_id: str, *, owner: str = "alice", **fields: Any) -> None:
+        self.service.put(owner, timer_id, TimerSpec.model_validate(fields))
 
     def next_minute(self) -> None:
         """To second 1 of the next minute, when the scheduler starts the ticks."""
