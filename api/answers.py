@@ -23,8 +23,9 @@ from timer_service.errors import (
     UnauthorizedError,
     VersionConflictError,
 )
-from timer_service.models import TIMER_ID_RULE, TimerView
+from timer_service.models import TIMER_ID_RULE
 from timer_service.service import IfMatch
+from timer_service.views import TimerView
 
 __all__ = [
     "edge_error",

@@ -36,16 +36,13 @@ from timer_service.heartbeat import PING_TOKEN_PATTERN, PingResult
 from timer_service.models import (
     TIMER_ID_PATTERN,
     TIMER_TOKEN_PATTERN,
-    SchedulePreview,
     SchedulePreviewRequest,
-    TimerPage,
     TimerSpec,
-    TimerView,
-    TriggerView,
 )
 from timer_service.runs import RUN_TOKEN_PATTERN, RunPage
 from timer_service.service import DEFAULT_RUNS_PAGE_SIZE, MAX_PAGE_SIZE, IfMatch, TimerService
 from timer_service.settings import Settings
+from timer_service.views import SchedulePreview, TimerPage, TimerView, TriggerView
 
 logger = Logger(service="timer-api")
 tracer = Tracer(service="timer-api")

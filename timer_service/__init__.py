@@ -24,10 +24,11 @@ if TYPE_CHECKING:
         VersionConflictError,
     )
     from timer_service.job_types import JobType, JobTypeRegistry
-    from timer_service.models import ShardRegistry, Timer, TimerPage, TimerSpec, TimerView
+    from timer_service.models import ShardRegistry, Timer, TimerSpec
     from timer_service.schedules import Timing, parse_schedule
     from timer_service.service import TimerService
     from timer_service.settings import Settings
+    from timer_service.views import TimerPage, TimerView
 
 __version__ = "0.1.0"
 
@@ -70,7 +71,8 @@ _HOMES = {
         "VersionConflictError",
     ),
     "timer_service.job_types": ("JobType", "JobTypeRegistry"),
-    "timer_service.models": ("ShardRegistry", "Timer", "TimerPage", "TimerSpec", "TimerView"),
+    "timer_service.models": ("ShardRegistry", "Timer", "TimerSpec"),
+    "timer_service.views": ("TimerPage", "TimerView"),
     "timer_service.schedules": ("Timing", "parse_schedule"),
     "timer_service.service": ("TimerService",),
     "timer_service.settings": ("Settings",),

@@ -11,18 +11,23 @@ firing), which frees its place in the owner's quota, or deletes it with ``onComp
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from timer_service.errors import InvalidRequestError
 from timer_service.models import MAX_FIRINGS, Timer
 from timer_service.schedules import CronSchedule, RateSchedule, parse_schedule
-from timer_service.time_index import timing_of
+from timer_service.time_index import live_index_keys, timing_of
+
+if TYPE_CHECKING:
+    from timer_service.firing import Firing
+    from timer_service.store.base import TimerStore
 
 __all__ = [
     "MAX_CRON_FIRINGS",
     "MAX_FIRINGS",
     "CountChange",
     "State",
+    "complete_after_last",
     "count_change",
     "firing_weight",
     "firings_left",
@@ -149,4 +154,25 @@ def count_change(timer: Timer | None, previous: Timer | None) -> CountChange:
         timers=counted(timer) - counted(previous),
         firings=(0 if timer is None else timer.firing_weight)
         - (0 if previous is None else previous.firing_weight),
+    )
+
+
+def complete_after_last(
+    store: TimerStore, firing: Firing, timer: Timer | None, now_s: int, runs_kept_s: int
+) -> bool:
+    """Complete the timer of its last firing ``firing`` (``timer`` as read, else read now):
+    marked completed, or deleted with ``onComplete: delete`` (its runs kept ``runs_kept_s``).
+    False when there is nothing to do: the timer is gone, changed or completed already."""
+    if timer is None:
+        timer = store.get_timer(firing.owner, firing.timer_id)
+    if timer is None or timer.version != firing.version or timer.completed_s is not None:
+        return False
+    if timing_of(timer).next_fire_s(firing.scheduled_s + 1) is not None:
+        return False  # not its last any more (a message from before a change of its bounds)
+    return store.complete_timer(
+        timer,
+        completed_s=now_s,
+        delete=timer.on_complete == "delete",
+        remove=live_index_keys(timer, now_s=now_s),
+        runs_until_s=now_s + runs_kept_s,
     )

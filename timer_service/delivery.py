@@ -27,6 +27,7 @@ from pydantic import ValidationError
 
 from timer_service.aws_errors import is_permanent
 from timer_service.clock import Clock
+from timer_service.completion import complete_after_last
 from timer_service.connection_guard import guarded
 from timer_service.egress import Egress
 from timer_service.errors import StoreError, TimerServiceError
@@ -45,7 +46,6 @@ from timer_service.models import Timer
 from timer_service.runs import MAX_DIFF_CHARS, MAX_SUMMARY_CHARS, HistoryPolicy, Run, records
 from timer_service.settings import Settings
 from timer_service.store.base import TimerStore
-from timer_service.time_index import live_index_keys, timing_of
 
 __all__ = [
     "Delivered",
@@ -274,20 +274,8 @@ class Delivery:
         completed, or deleted with ``onComplete: delete``; one write, once per timer."""
         if not firing.last:
             return
-        if timer is None:
-            timer = self._store.get_timer(firing.owner, firing.timer_id)
-        if timer is None or timer.version != firing.version or timer.completed_s is not None:
-            return
-        if timing_of(timer).next_fire_s(firing.scheduled_s + 1) is not None:
-            return  # not its last any more (a message from before a change of its bounds)
-        now_s = int(self._clock.now())
-        if self._store.complete_timer(
-            timer,
-            completed_s=now_s,
-            delete=timer.on_complete == "delete",
-            remove=live_index_keys(timer, now_s=now_s),
-            runs_until_s=now_s + self._settings.run_history_days * 86400,
-        ):
+        runs_s = self._settings.run_history_days * 86400
+        if complete_after_last(self._store, firing, timer, int(self._clock.now()), runs_s):
             self._metrics.count("TimersCompleted")
 
     def history_policy(self, timer: Timer) -> HistoryPolicy:

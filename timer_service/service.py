@@ -25,15 +25,7 @@ from timer_service.heartbeat import (
 )
 from timer_service.job_types import JobTypeRegistry
 from timer_service.keys import heartbeat_key
-from timer_service.models import (
-    TIMER_TOKEN_RE,
-    SchedulePreview,
-    SchedulePreviewRequest,
-    Timer,
-    TimerPage,
-    TimerSpec,
-    TimerView,
-)
+from timer_service.models import TIMER_TOKEN_RE, SchedulePreviewRequest, Timer, TimerSpec
 from timer_service.runs import RunPage, RunView, run_token, sort_key_after
 from timer_service.sharding import choose_shard
 from timer_service.store.base import TimerStore
@@ -49,6 +41,7 @@ from timer_service.timer_writes import (
     check_timer_id,
     no_schedule_fields,
 )
+from timer_service.views import SchedulePreview, TimerPage, TimerView
 
 __all__ = [
     "DEFAULT_RUNS_PAGE_SIZE",

@@ -26,11 +26,12 @@ from timer_service.delivery_policy import RetryRule
 from timer_service.dispatch import Firing, InMemoryDispatchQueue
 from timer_service.egress import Egress, Resolver
 from timer_service.job_types import ClientFactory, JobType, JobTypeRegistry
-from timer_service.models import TimerSpec, TimerView
+from timer_service.models import TimerSpec
 from timer_service.runs import Run
 from timer_service.service import TimerService
 from timer_service.settings import Settings
 from timer_service.store.memory import InMemoryTimerStore
+from timer_service.views import TimerView
 
 __all__ = ["OWNER", "InMemoryRunOnce", "JobHarness", "NoAwsClients", "fire_once"]
 

@@ -11,11 +11,12 @@ from timer_service.completion import firings_left, max_fire_s, state_of
 from timer_service.errors import InvalidScheduleError
 from timer_service.heartbeat import HeartbeatState, HeartbeatView
 from timer_service.jitter import jitter_offset
-from timer_service.models import SchedulePreview, SchedulePreviewRequest, Timer, TimerView
+from timer_service.models import SchedulePreviewRequest, Timer
 from timer_service.runs import HistoryPolicy
 from timer_service.schedules import load_timezone
 from timer_service.time_index import index_entry, timing_of
 from timer_service.timer_times import timer_times
+from timer_service.views import SchedulePreview, TimerView
 
 __all__ = ["NEXT_FIRE_COUNT", "heartbeat_view", "preview", "timer_view"]
 

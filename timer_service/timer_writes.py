@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from timer_service.errors import InvalidRequestError, VersionConflictError
-from timer_service.models import TIMER_ID_RULE, TimerSpec, TimerView, is_timer_id
+from timer_service.models import TIMER_ID_RULE, TimerSpec, is_timer_id
+from timer_service.views import TimerView
 
 __all__ = ["PutResult", "TriggerResult", "again_if_raced", "check_timer_id", "no_schedule_fields"]
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from timer_service.client import TimerClient
-    from timer_service.models import TimerView
+    from timer_service.views import TimerView
 
 __all__ = ["DESCRIPTION", "EXIT_CODES", "configure"]
 

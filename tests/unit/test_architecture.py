@@ -354,3 +354,25 @@ def test_mypy_follows_every_cdk_module_the_construct_imports() -> None:
             if name == "aws_cdk" or name.startswith("aws_cdk.")
         }
     assert imported - followed == set()
+
+
+MAX_SOURCE_LINES = 400  # a file a reader can hold in mind (issue 17: split before passing it)
+
+
+def test_every_source_file_stays_under_the_line_limit() -> None:
+    tracked = subprocess.run(
+        ["git", "ls-files", "*.py", "*.js", "*.css", "*.html"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    long = {
+        name: lines
+        for name in tracked
+        if not name.startswith("tests/data/")  # real-world pages, kept as published
+        and (ROOT / name).is_file()
+        and (lines := len((ROOT / name).read_text(encoding="utf-8").splitlines()))
+        > MAX_SOURCE_LINES
+    }
+    assert long == {}

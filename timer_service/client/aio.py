@@ -25,14 +25,9 @@ from timer_service.client.deployment import Deployment
 from timer_service.client.retry import RetryPolicy
 from timer_service.client.sync import preview_body
 from timer_service.dead_letters import DeadLetter, DeadLetterPage, RedriveResult
-from timer_service.models import (
-    SchedulePreview,
-    SchedulePreviewRequest,
-    TimerPage,
-    TimerView,
-    TriggerView,
-)
+from timer_service.models import SchedulePreviewRequest
 from timer_service.runs import RunPage, RunView
+from timer_service.views import SchedulePreview, TimerPage, TimerView, TriggerView
 
 __all__ = ["AsyncTimerClient"]
 

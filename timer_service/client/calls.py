@@ -15,16 +15,9 @@ from pydantic import BaseModel, ValidationError
 
 from timer_service.client.errors import BadRequestError, UnexpectedResponseError
 from timer_service.dead_letters import DeadLetterPage, RedriveResult
-from timer_service.models import (
-    TIMER_ID_RULE,
-    SchedulePreview,
-    SchedulePreviewRequest,
-    TimerPage,
-    TimerView,
-    TriggerView,
-    is_timer_id,
-)
+from timer_service.models import TIMER_ID_RULE, SchedulePreviewRequest, is_timer_id
 from timer_service.runs import RunPage
+from timer_service.views import SchedulePreview, TimerPage, TimerView, TriggerView
 
 __all__ = ["Body", "Call", "Calls", "IfMatch", "PageTokens"]
 

@@ -23,14 +23,9 @@ from timer_service.client.calls import Body, Call, Calls, IfMatch, PageTokens
 from timer_service.client.deployment import Deployment
 from timer_service.client.retry import RetryPolicy
 from timer_service.dead_letters import DeadLetter, DeadLetterPage, RedriveResult
-from timer_service.models import (
-    SchedulePreview,
-    SchedulePreviewRequest,
-    TimerPage,
-    TimerView,
-    TriggerView,
-)
+from timer_service.models import SchedulePreviewRequest
 from timer_service.runs import RunPage, RunView
+from timer_service.views import SchedulePreview, TimerPage, TimerView, TriggerView
 
 __all__ = ["TimerClient", "preview_body"]
 

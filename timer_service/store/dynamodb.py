@@ -22,25 +22,18 @@ from timer_service.keys import (
     OWNER_INDEX_PK,
     OWNER_INDEX_SK,
     PK,
-    SK,
     IndexKey,
-    completed_key,
-    job_state_key,
     owner_partition,
     registry_key,
-    run_partition,
     shard_state_key,
     timer_key,
 )
 from timer_service.models import ShardRegistry, ShardState, Timer
-from timer_service.runs import Run
 from timer_service.store import expressions
 from timer_service.store.codecs import (
     Item,
     index_entry_from_item,
     index_item,
-    job_state_from_item,
-    job_state_item,
     key_item,
     number,
     registry_from_item,
@@ -53,6 +46,7 @@ from timer_service.store.codecs import (
     version_of,
 )
 from timer_service.store.dynamodb_heartbeats import DynamoHeartbeats
+from timer_service.store.dynamodb_history import DynamoHistory
 from timer_service.store.table import (
     BATCH_GET_SIZE,
     DEFAULT_BACKOFF,
@@ -77,7 +71,7 @@ __all__ = [
 ]
 
 
-class DynamoTimerStore(DynamoHeartbeats):
+class DynamoTimerStore(DynamoHeartbeats, DynamoHistory):
     """TimerStore on DynamoDB: conditional transactional writes, consistent reads."""
 
     def __init__(
@@ -162,33 +156,6 @@ class DynamoTimerStore(DynamoHeartbeats):
 
     # --- delivery -----------------------------------------------------------------------
 
-    def complete_timer(
-        self,
-        timer: Timer,
-        *,
-        completed_s: int,
-        delete: bool,
-        remove: Sequence[IndexKey],
-        runs_until_s: int,
-    ) -> bool:
-        actions = expressions.complete_timer(
-            self._name,
-            timer,
-            completed_s=completed_s,
-            delete=delete,
-            remove=remove,
-            runs_until_s=runs_until_s,
-        )
-        try:
-            self._write(actions)
-        except ConditionFailed:
-            return False
-        return True
-
-    def completed_incarnation(self, owner: str, timer_id: str) -> int | None:
-        item = self._get(completed_key(owner, timer_id))
-        return None if item is None else int(item["inc"]["N"])
-
     def claim_firing(self, firing_id: str, *, claimant: str, expires_s: int) -> bool:
         try:
             with self._table.errors():
@@ -209,44 +176,6 @@ class DynamoTimerStore(DynamoHeartbeats):
                 )
         except ConditionFailed:
             pass  # another claimant's, or none: nothing to give back
-
-    # --- run history and job state ------------------------------------------------------
-
-    def put_run(self, run: Run, *, expires_s: int) -> None:
-        with self._table.errors():
-            self._client.put_item(TableName=self._name, Item=run_item(run, expires_s=expires_s))
-
-    def list_runs(
-        self, owner: str, timer_id: str, *, incarnation: int, limit: int, before: str | None
-    ) -> tuple[list[Run], str | None]:
-        partition = run_partition(owner, timer_id)
-        request: dict[str, Any] = {
-            "TableName": self._name,
-            "KeyConditionExpression": "pk = :p AND begins_with(sk, :prefix)",
-            "ExpressionAttributeValues": {
-                ":p": string(partition),
-                ":prefix": string(f"{incarnation:010d}#"),
-            },
-            "ScanIndexForward": False,
-            "Limit": limit + 1,
-        }
-        if before is not None:
-            request["ExclusiveStartKey"] = {PK: string(partition), SK: string(before)}
-        with self._table.errors():
-            items = self._client.query(**request)["Items"]
-        runs = [run_from_item(item, owner, timer_id) for item in items]
-        if len(runs) > limit:
-            return runs[:limit], runs[limit - 1].sort_key
-        return runs, None
-
-    def get_job_state(self, owner: str, timer_id: str) -> dict[str, Any] | None:
-        item = self._get(job_state_key(owner, timer_id))
-        return None if item is None else job_state_from_item(item)
-
-    def put_job_state(self, owner: str, timer_id: str, state: dict[str, Any]) -> None:
-        item = job_state_item(owner, timer_id, state)
-        with self._table.errors():
-            self._client.put_item(TableName=self._name, Item=item)
 
     def list_timers(
         self, owner: str, *, limit: int, after_id: str | None

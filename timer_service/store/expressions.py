@@ -13,13 +13,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from timer_service.completion import CountChange, count_change, write_change
-from timer_service.heartbeat import HeartbeatState
 from timer_service.keys import (
     TTL_ATTRIBUTE,
     IndexKey,
     completed_key,
     firing_claim_key,
-    heartbeat_key,
     job_state_key,
     owner_count_key,
     shard_state_key,
@@ -34,6 +32,12 @@ from timer_service.store.codecs import (
     numbers,
     string,
     timer_item,
+)
+from timer_service.store.heartbeat_requests import (
+    clear_heartbeat_idle,
+    mark_heartbeat_missed,
+    ping_heartbeat,
+    put_heartbeat,
 )
 from timer_service.time_index import IndexEntry
 
@@ -249,64 +253,6 @@ def delete_stale(table: str, key: IndexKey, version: int) -> Request:
         "Key": key_item(key),
         "ConditionExpression": "v = :v",
         "ExpressionAttributeValues": {":v": number(version)},
-    }
-
-
-def put_heartbeat(table: str, state: HeartbeatState) -> Request:
-    """Create a heartbeat's state, idle since ``state.idle_since_s``; or, that None, change
-    its timer's part of it (it must exist), keeping its deadline and marks."""
-    values: dict[str, Any] = {
-        ":o": string(state.owner),
-        ":i": string(state.timer_id),
-        ":s": number(state.shard),
-        ":a": number(state.allow_s),
-    }
-    update = "SET #o = :o, timerId = :i, #s = :s, allowS = :a"
-    request: Request = {
-        "TableName": table,
-        "Key": key_item(heartbeat_key(state.ping_hash)),
-        "ExpressionAttributeNames": {"#o": "owner", "#s": "shard"},  # reserved words
-    }
-    if state.idle_since_s is None:
-        request["ConditionExpression"] = "attribute_exists(pk)"
-    else:
-        update += ", idleSince = :idle"
-        values[":idle"] = number(state.idle_since_s)
-    return request | {"UpdateExpression": update, "ExpressionAttributeValues": values}
-
-
-def ping_heartbeat(table: str, ping_hash: str, *, now_s: int) -> Request:
-    """The ping: its deadline moves to now + period + grace, if the heartbeat exists; the
-    state as it was comes back (was it idle, missed?)."""
-    return {
-        "TableName": table,
-        "Key": key_item(heartbeat_key(ping_hash)),
-        "UpdateExpression": "SET lastPingS = :now, deadlineS = :now + allowS",
-        "ConditionExpression": "attribute_exists(pk)",
-        "ExpressionAttributeValues": {":now": number(now_s)},
-        "ReturnValues": "ALL_OLD",
-    }
-
-
-def mark_heartbeat_missed(table: str, ping_hash: str, *, deadline_s: int) -> Request:
-    """Record the deadline as missed, if no ping moved it."""
-    return {
-        "TableName": table,
-        "Key": key_item(heartbeat_key(ping_hash)),
-        "UpdateExpression": "SET idleSince = :d",
-        "ConditionExpression": "deadlineS = :d",
-        "ExpressionAttributeValues": {":d": number(deadline_s)},
-    }
-
-
-def clear_heartbeat_idle(table: str, ping_hash: str, *, idle_since_s: int) -> Request:
-    """The heartbeat is watched again: clear the idle mark a ping found, if it is still that."""
-    return {
-        "TableName": table,
-        "Key": key_item(heartbeat_key(ping_hash)),
-        "UpdateExpression": "REMOVE idleSince",
-        "ConditionExpression": "idleSince = :i",
-        "ExpressionAttributeValues": {":i": number(idle_since_s)},
     }
 
 

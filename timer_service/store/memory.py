@@ -19,12 +19,13 @@ from timer_service.keys import IndexKey, heartbeat_key
 from timer_service.models import ShardRegistry, ShardState, Timer
 from timer_service.runs import Run
 from timer_service.store.base import decode_job_state, encode_job_state
+from timer_service.store.memory_completion import MemoryCompletion
 from timer_service.time_index import IndexEntry
 
 __all__ = ["InMemoryTimerStore"]
 
 
-class InMemoryTimerStore:
+class InMemoryTimerStore(MemoryCompletion):
     """TimerStore in process memory; thread-safe."""
 
     def __init__(self) -> None:
@@ -90,37 +91,6 @@ class InMemoryTimerStore:
                 self._drop(key)
             self.job_states.pop((owner, timer_id), None)
             self.writes += 1
-
-    def complete_timer(
-        self,
-        timer: Timer,
-        *,
-        completed_s: int,
-        delete: bool,
-        remove: Sequence[IndexKey],
-        runs_until_s: int,
-    ) -> bool:
-        with self._lock:
-            current = self.timers.get((timer.owner, timer.id))
-            if current is None or current.version != timer.version or current.completed_s:
-                return False
-            self.writes += 1
-            if not delete:
-                done = current.model_copy(update={"completed_s": completed_s, "firing_weight": 0})
-                self.timers[(timer.owner, timer.id)] = done
-                return True
-            del self.timers[(timer.owner, timer.id)]
-            for key in remove:
-                self._drop(key)
-            self.job_states.pop((timer.owner, timer.id), None)
-            self.completed[(timer.owner, timer.id)] = (current.created_s, runs_until_s)
-            return True
-
-    def completed_incarnation(self, owner: str, timer_id: str) -> int | None:
-        with self._lock:
-            self.reads += 1
-            found = self.completed.get((owner, timer_id))
-            return None if found is None else found[0]
 
     def claim_firing(self, firing_id: str, *, claimant: str, expires_s: int) -> bool:
         with self._lock:
