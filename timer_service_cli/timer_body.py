@@ -55,6 +55,9 @@ def put_body(args: argparse.Namespace) -> dict[str, Any]:
         "misfirePolicy": args.misfire_policy,
         "delivery": args.delivery,
         "history": args.history,
+        "jitterSeconds": args.jitter_seconds,
+        "maxFirings": args.max_firings,
+        "onComplete": args.on_complete,
     }
     body |= {name: value for name, value in flags.items() if value is not None}
     if args.job is not None:

@@ -87,6 +87,15 @@ def configure(timers: argparse.ArgumentParser) -> None:
     put.add_argument("--misfire-policy", choices=("fireOnce", "fireAll", "skip"))
     put.add_argument("--delivery", choices=("atLeastOnce", "deduplicated"))
     put.add_argument("--history", choices=("all", "changes-and-errors", "errors", "none"))
+    put.add_argument(
+        "--jitter-seconds", type=int, metavar="N", help="run each firing up to N s late (0-900)"
+    )
+    put.add_argument(
+        "--max-firings", type=positive_arg, metavar="N", help="complete after N firings"
+    )
+    put.add_argument(
+        "--on-complete", choices=("keep", "delete"), help="delete: remove it once completed"
+    )
     _if_match(put)
     put.add_argument(
         "--if-none-match", action="store_true", help="only create: exit 4 if the timer exists"

@@ -183,3 +183,27 @@ def test_a_closed_pipe_ends_it_quietly(api: ScriptedApi) -> None:
     err = child.stderr.read().decode()
     assert child.wait(timeout=60) == 141
     assert "Traceback" not in err and "BrokenPipeError" not in err
+
+
+def test_put_flags_set_jitter_run_limit_and_completion(api: ScriptedApi) -> None:
+    api.script("PUT /periodic/a", Answer(201, TIMER))
+    argv = ["timers", "put", "a", "--schedule", "rate(10 seconds)", "--url", api.url]
+    argv += ["--jitter-seconds", "30", "--max-firings", "6", "--on-complete", "delete"]
+    assert main(argv) == 0
+    [seen] = api.seen("PUT /periodic/a")
+    body = json.loads(seen.body)
+    assert body == {
+        "schedule": "rate(10 seconds)",
+        "jitterSeconds": 30,
+        "maxFirings": 6,
+        "onComplete": "delete",
+    }
+
+
+def test_a_max_firings_that_is_not_positive_is_a_usage_error(
+    api: ScriptedApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as usage:
+        main(["timers", "put", "a", "--max-firings", "0", "--url", api.url])
+    assert usage.value.code == 2 and "--max-firings" in capsys.readouterr().err
+    assert api.requests == []
