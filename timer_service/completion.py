@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 MAX_CRON_FIRINGS = 10_000  # a cron's is found by stepping through it (8-20 us a step)
-_COUNT_CAP = 1000  # firingsLeft of an endAt-bounded cron is shown up to this many
+_COUNT_CAP = 100  # a cron's firingsLeft is counted up to this many (a list page stays fast)
 
 State = Literal["active", "paused", "completed"]
 
@@ -83,7 +83,8 @@ def max_fire_s(timer: Timer, previous: Timer | None, now_s: int) -> int | None:
 
 def firings_left(timer: Timer, now_s: int) -> int | None:
     """Scheduled firings still to come, where the schedule is bounded (``maxFirings``,
-    ``endAt``, ``at()``); None when unbounded (or a cron too long to count)."""
+    ``endAt``, ``at()``); None when unbounded, or for a cron with more than _COUNT_CAP left
+    (counted by stepping through it; a rate's is arithmetic)."""
     if timer.ping_hash is not None or (timer.last_s is None and not _is_at(timer)):
         return None
     if timer.completed_s is not None:

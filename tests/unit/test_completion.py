@@ -158,3 +158,12 @@ def test_max_firings_of_a_cron_is_bounded_with_a_400_naming_it() -> None:
     with pytest.raises(InvalidRequestError) as refused:
         world.put("c", schedule="cron(* * * * ? *)", maxFirings=10_001)
     assert refused.value.field == "maxFirings"
+
+
+def test_firings_left_of_a_cron_is_counted_up_to_a_hundred_and_of_a_rate_exactly() -> None:
+    world = World()
+    world.put("few", schedule="cron(0 * * * ? *)", maxFirings=40)
+    world.put("many", schedule="cron(0 * * * ? *)", maxFirings=5000)
+    world.put("rate", schedule="rate(1 second)", maxFirings=900_000)
+    left = {t: world.service.get("alice", t).firings_left for t in ("few", "many", "rate")}
+    assert left == {"few": 40, "many": None, "rate": 900_000}
