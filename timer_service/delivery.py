@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from timer_service.alerts import NOTIFY_JOB_TYPE
 from timer_service.aws_errors import is_permanent
 from timer_service.clock import Clock
 from timer_service.completion import complete_after_last
@@ -46,6 +47,8 @@ from timer_service.models import Timer
 from timer_service.runs import MAX_DIFF_CHARS, MAX_SUMMARY_CHARS, HistoryPolicy, Run, records
 from timer_service.settings import Settings
 from timer_service.store.base import TimerStore
+from timer_service.streaks import OVERLAP_LEASE_S, Streaks
+from timer_service.timer_reads import StoredJobState, TimerReads
 
 __all__ = [
     "Delivered",
@@ -58,11 +61,12 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-Outcome = Literal["delivered", "deleted", "paused", "stale", "duplicate", "pinged", "not_run"]
+Outcome = Literal[
+    "delivered", "deleted", "paused", "stale", "duplicate", "pinged", "not_run", "overlapped"
+]
 RunOnce = Callable[[str, Callable[[], None]], None]
 """Runs the action at most once per firing id (powertools Idempotency in the Lambda)."""
 
-MAX_EARLY_WAIT_S = 2.0  # a message may arrive up to a second early: wait it out
 CLAIM_TTL_S = 86400  # a raced firing's claim outlives any retry of its copies
 
 
@@ -71,71 +75,6 @@ class Delivered:
     outcome: Outcome
     lateness_s: float | None = None
     result: JobResult | None = None  # what the job reported, when it ran
-
-
-class StoredJobState:
-    """A timer's job state in the timer store (see :class:`timer_service.job_types.JobState`)."""
-
-    def __init__(self, store: TimerStore, owner: str, timer_id: str) -> None:
-        self._store = store
-        self._owner = owner
-        self._timer_id = timer_id
-
-    def load(self) -> dict[str, Any] | None:
-        return self._store.get_job_state(self._owner, self._timer_id)
-
-    def save(self, state: dict[str, Any]) -> None:
-        self._store.put_job_state(self._owner, self._timer_id, state)
-
-
-class TimerReads:
-    """The timers of a batch's firings, each read strongly consistent at or after its
-    firing's second: firings due together share one batched read."""
-
-    def __init__(
-        self,
-        store: TimerStore,
-        clock: Clock,
-        sleep: Callable[[float], None],
-        firings: Sequence[Firing],
-    ) -> None:
-        self._store = store
-        self._clock = clock
-        self._sleep = sleep
-        self._firings = list(firings)
-        self._timers: dict[tuple[str, str], Timer] = {}
-        self._read_at_s: dict[tuple[str, str], float] = {}
-        self.reads = 0  # batched reads made
-
-    def timer_for(self, firing: Firing) -> Timer | None:
-        """Wait for the firing's second (if it is at most MAX_EARLY_WAIT_S away), then its
-        timer as it is now; None when deleted."""
-        wait_s = firing.due_s - self._clock.now()
-        if 0 < wait_s <= MAX_EARLY_WAIT_S:
-            self._sleep(wait_s)
-        if self._needs_read(firing, self._clock.now()):
-            self._read_due()
-        return self._timers.get((firing.owner, firing.timer_id))
-
-    def _needs_read(self, firing: Firing, now_s: float) -> bool:
-        """Not read since the firing became due; a firing too far ahead to be waited for
-        (a skewed clock) counts as due now."""
-        read_at_s = self._read_at_s.get((firing.owner, firing.timer_id))
-        if firing.due_s - now_s > MAX_EARLY_WAIT_S:
-            return read_at_s is None
-        return firing.due_s <= now_s and (read_at_s is None or read_at_s < firing.due_s)
-
-    def _read_due(self) -> None:
-        now_s = self._clock.now()
-        due = {(f.owner, f.timer_id) for f in self._firings if self._needs_read(f, now_s)}
-        found = self._store.get_timers(sorted(due))
-        self.reads += 1
-        for key in due:
-            self._read_at_s[key] = now_s
-            if key in found:
-                self._timers[key] = found[key]
-            else:
-                self._timers.pop(key, None)
 
 
 class Delivery:
@@ -161,6 +100,7 @@ class Delivery:
         self._metrics = metrics or NullMetrics()
         self._sleep = sleep
         self._egress = egress or Egress(allow_private=settings.allow_private_targets)
+        self._streaks = Streaks(store, job_types, self._metrics, self._notify)
 
     def reads(self, firings: Sequence[Firing]) -> TimerReads:
         """Reads of the timers of a batch of firings, each at its firing's second."""
@@ -205,15 +145,6 @@ class Delivery:
                     self.complete(firing, timer)
             return Delivered(outcome)
         assert timer is not None  # no reason to skip: the timer exists
-        try:
-            job_type, config = self._job_of(timer)
-        except PermanentJobError as exc:
-            now_s = self._clock.now()
-            failed = JobResult(
-                outcome="error", summary=self._error_summary(exc, attempt, final=final)
-            )
-            self._record(timer, firing, attempt, failed, now_s, now_s)
-            raise
         context = JobContext(
             firing=firing,
             timer=timer,
@@ -223,6 +154,16 @@ class Delivery:
             state=StoredJobState(self._store, timer.owner, timer.id),
             http=self._egress,
         )
+        try:
+            job_type, config = self._job_of(timer)
+        except PermanentJobError as exc:
+            now_s = self._clock.now()
+            failed = JobResult(
+                outcome="error", summary=self._error_summary(exc, attempt, final=final)
+            )
+            self._record(timer, firing, attempt, failed, now_s, now_s)
+            self._streaks.failed(timer, firing, exc.message, context, int(now_s))
+            raise
         deduplicated = timer.delivery == "deduplicated" and run_once is not None
         claimant = None
         if firing.raced and not deduplicated:  # idempotency already runs it once
@@ -233,6 +174,8 @@ class Delivery:
             ):
                 self._metrics.count("DuplicatesDropped")
                 return Delivered("duplicate")
+        if timer.overlap == "skip" and not self._claim_run(timer, firing, attempt):
+            return Delivered("overlapped")
         started_s = self._clock.now()
         lateness_s = started_s - firing.scheduled_s
         results: list[JobResult] = []
@@ -247,9 +190,14 @@ class Delivery:
                 self._record(timer, firing, attempt, failed, started_s, self._clock.now())
                 if claimant is not None:  # a retry of either copy may claim it again
                     self._store.release_firing(firing.firing_id, claimant=claimant)
+                self._streaks.failed(timer, firing, str(exc), context, int(self._clock.now()))
                 raise
+            finally:
+                if timer.overlap == "skip":
+                    self._store.release_run(timer, firing.firing_id)
             results.append(result)
             self._record(timer, firing, attempt, result, started_s, self._clock.now())
+            self._streaks.succeeded(timer, firing, context)
 
         if deduplicated:
             assert run_once is not None
@@ -264,6 +212,19 @@ class Delivery:
             )
         return Delivered("delivered", lateness_s, results[0] if results else None)
 
+    def _claim_run(self, timer: Timer, firing: Firing, attempt: int) -> bool:
+        """``overlap: skip``: mark this run in progress; False (recorded skipped) when the
+        previous run of the timer still holds the mark."""
+        now_s = int(self._clock.now())
+        until_s = now_s + OVERLAP_LEASE_S
+        if self._store.claim_run(timer, firing.firing_id, now_s=now_s, until_s=until_s):
+            return True
+        self._metrics.count("FiringsOverlapped")
+        skipped = JobResult(outcome="skipped", summary="not run: the previous run has not ended")
+        self._record(timer, firing, attempt, skipped, now_s, now_s)
+        self.complete(firing, timer)
+        return False
+
     def early_s(self, firing: Firing) -> float:
         """How long before its second the firing arrived (a jitter or pacing wait longer than
         SQS can hold a message is sent on, see delivery_policy)."""
@@ -277,6 +238,9 @@ class Delivery:
         runs_s = self._settings.run_history_days * 86400
         if complete_after_last(self._store, firing, timer, int(self._clock.now()), runs_s):
             self._metrics.count("TimersCompleted")
+
+    def _notify(self, config: Any, context: JobContext) -> None:
+        self._run_job(self._job_types.get(NOTIFY_JOB_TYPE), config, context)
 
     def history_policy(self, timer: Timer) -> HistoryPolicy:
         if timer.history is not None:

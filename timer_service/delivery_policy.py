@@ -24,13 +24,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from timer_service.dead_letters import DeadLetters
-from timer_service.delivery import MAX_EARLY_WAIT_S, Delivered, Delivery, RunOnce, TimerReads
+from timer_service.delivery import Delivered, Delivery, RunOnce, TimerReads
 from timer_service.dispatch import MAX_DELAY_S, RetryQueue
 from timer_service.firing import Firing
 from timer_service.job_types import PermanentJobError
 from timer_service.messages import Message, MessageSigner, read
 from timer_service.metrics import Metrics, NullMetrics
 from timer_service.settings import Settings
+from timer_service.timer_reads import MAX_EARLY_WAIT_S
 
 __all__ = ["DeliveryPolicy", "Observer", "Received", "RetryRule"]
 

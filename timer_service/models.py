@@ -20,6 +20,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from timer_service.alerts import AlertsSpec
 from timer_service.camel import CamelModel
 from timer_service.errors import InvalidScheduleError
 from timer_service.heartbeat import HeartbeatSpec
@@ -38,6 +39,7 @@ __all__ = [
     "DeliveryMode",
     "MisfirePolicy",
     "OnComplete",
+    "Overlap",
     "SchedulePreviewRequest",
     "ShardRegistry",
     "ShardState",
@@ -70,6 +72,7 @@ MAX_CATCH_UP_WINDOW_S = 2 * 86400
 
 MisfirePolicy = Literal["fireOnce", "fireAll", "skip"]
 OnComplete = Literal["keep", "delete"]
+Overlap = Literal["allow", "skip"]
 MAX_FIRINGS = 1_000_000
 TimerState = Literal["active", "paused", "completed"]
 DeliveryMode = Literal["atLeastOnce", "deduplicated"]
@@ -231,6 +234,24 @@ class TimerSpec(_TimingFields):
             " the quota); delete: it is removed once its last firing has run"
         ),
     ] = "keep"
+    alerts: Annotated[
+        AlertsSpec | None,
+        Field(
+            description="failure notices for any job type: webhookUrl, snsTopicArn, apprise;"
+            " one when afterFailures runs in a row failed (default 3), one on recovery"
+        ),
+    ] = None
+    pause_after_failures: Annotated[
+        StrictInt | None,
+        Field(ge=1, le=1000, description="pause the timer after this many failed runs in a row"),
+    ] = None
+    overlap: Annotated[
+        Overlap,
+        Field(
+            description="allow: firings run even while the previous run goes on; skip: a firing"
+            " is skipped (recorded skipped) while the previous run of this timer has not ended"
+        ),
+    ] = "allow"
 
     @field_validator("timer_callback_data")
     @classmethod
@@ -299,6 +320,11 @@ class Timer(BaseModel):
     on_complete: OnComplete = "keep"
     completed_s: int | None = None  # when its last firing ran: it no longer counts
     firing_weight: int = 0  # firings per minute counted against the owner's limit
+    alerts: dict[str, Any] | None = None  # AlertsSpec, as JSON (by alias)
+    pause_after_failures: int | None = None
+    overlap: Overlap = "allow"
+    failures: int = 0  # failed runs in a row (delivery counts them; no version change)
+    paused_reason: str | None = None  # why delivery paused it (pauseAfterFailures)
     version: int = 1
     created_s: int
     updated_s: int

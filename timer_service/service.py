@@ -161,6 +161,11 @@ class TimerService:
             jitter_s=spec.jitter_seconds,
             max_firings=spec.max_firings,
             on_complete=spec.on_complete,
+            alerts=None
+            if spec.alerts is None
+            else spec.alerts.model_dump(mode="json", by_alias=True),
+            pause_after_failures=spec.pause_after_failures,
+            overlap=spec.overlap,
             version=1 if previous is None else previous.version + 1,
             created_s=now_s if previous is None else previous.created_s,
             updated_s=now_s,
@@ -274,7 +279,13 @@ class TimerService:
         if previous.enabled == enabled:
             return self._view(previous, now_s)
         timer = previous.model_copy(
-            update={"enabled": enabled, "version": previous.version + 1, "updated_s": now_s}
+            update={
+                "enabled": enabled,
+                "version": previous.version + 1,
+                "updated_s": now_s,
+                "paused_reason": None,  # paused or resumed by hand now
+                "failures": 0 if enabled else previous.failures,
+            }
         )
         if timer.completed_s is None and state_of(timer, now_s) == "completed":
             timer = timer.model_copy(update={"completed_s": now_s})  # paused past its end

@@ -10,7 +10,14 @@ from pydantic import Field
 from timer_service.camel import CamelModel
 from timer_service.clock import format_utc
 from timer_service.heartbeat import HeartbeatView
-from timer_service.models import DeliveryMode, MisfirePolicy, OnComplete, Timer, TimerState
+from timer_service.models import (
+    DeliveryMode,
+    MisfirePolicy,
+    OnComplete,
+    Overlap,
+    Timer,
+    TimerState,
+)
 from timer_service.runs import HistoryPolicy
 
 __all__ = ["SchedulePreview", "TimerPage", "TimerView", "TriggerView"]
@@ -69,6 +76,13 @@ class TimerView(CamelModel):
         default=None, description="scheduled firings to come, where bounded (else null)"
     )
     completed_at: str | None = None
+    alerts: dict[str, Any] | None = None
+    pause_after_failures: int | None = None
+    overlap: Overlap = "allow"
+    failures: int = Field(default=0, description="failed runs in a row, now")
+    paused_reason: str | None = Field(
+        default=None, description="why the service paused it (pauseAfterFailures); null otherwise"
+    )
     version: int
     created_at: str
     updated_at: str
@@ -114,6 +128,11 @@ class TimerView(CamelModel):
             state=state,
             firings_left=firings_left,
             completed_at=None if timer.completed_s is None else format_utc(timer.completed_s),
+            alerts=timer.alerts,
+            pause_after_failures=timer.pause_after_failures,
+            overlap=timer.overlap,
+            failures=timer.failures,
+            paused_reason=timer.paused_reason,
             version=timer.version,
             created_at=format_utc(timer.created_s),
             updated_at=format_utc(timer.updated_s),

@@ -10,50 +10,23 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
-
-from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from typing import Any, Literal
 
 from callbacks.job_types.webhook import signed_headers
+from timer_service.alerts import NotifyConfig
 from timer_service.clock import format_utc
 from timer_service.job_types import JobContext, PermanentJobError
 
 __all__ = ["Notice", "NotifyConfig", "NotifyFailed", "send"]
 
-SNS_ARN_PATTERN = r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$"
 MAX_SNS_MESSAGE_BYTES = 250 * 1024
 NOTIFY_TIMEOUT_S = 10.0
 
-Event = Literal["changed", "failing", "recovered"]
+Event = Literal["changed", "failing", "recovered", "paused", "fired"]
 
 
 class NotifyFailed(Exception):
     """A notification target did not take the notice: the check is retried."""
-
-
-def check_apprise_url(url: str) -> str:
-    """``url`` if Apprise supports it; ValueError otherwise."""
-    import apprise  # slow to import: only for timers that use it
-
-    if apprise.Apprise.instantiate(url, suppress_exceptions=True) is None:
-        raise ValueError("not a URL Apprise supports")
-    return url
-
-
-AppriseUrl = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(check_apprise_url)]
-
-
-class NotifyConfig(BaseModel):
-    """Where a monitor's notices go; any of the three, or none."""
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
-
-    webhook_url: AnyHttpUrl | None = None
-    sns_topic_arn: Annotated[str | None, Field(pattern=SNS_ARN_PATTERN)] = None
-    apprise: Annotated[list[AppriseUrl], Field(max_length=10)] = Field(
-        default_factory=list, description="Apprise URLs, e.g. slack://..., mailto://..."
-    )
 
 
 @dataclass(frozen=True)
@@ -77,7 +50,13 @@ class Notice:
 
     @property
     def title(self) -> str:
-        verb = {"changed": "Changed", "failing": "Failing", "recovered": "Recovered"}[self.event]
+        verb = {
+            "changed": "Changed",
+            "failing": "Failing",
+            "recovered": "Recovered",
+            "paused": "Paused",
+            "fired": "Timer",
+        }[self.event]
         return f"{verb}: {self.url}"[:100]
 
     @property

@@ -95,6 +95,25 @@ class TimerStore(Protocol):
         towards its owner's counts. False when the timer changed or was completed before."""
         ...
 
+    def record_failure(self, timer: Timer) -> int | None:
+        """Count one more failed run of ``timer`` in a row; the count, or None when the timer
+        is gone or at another version (nothing counted)."""
+        ...
+
+    def clear_failures(self, timer: Timer, *, failures: int) -> bool:
+        """End ``timer``'s failing streak of ``failures`` (at its version); False when it is
+        not that any more (another run ended it, or it grew)."""
+        ...
+
+    def claim_run(self, timer: Timer, firing_id: str, *, now_s: int, until_s: int) -> bool:
+        """For ``overlap: skip``: mark ``firing_id``'s run in progress until ``until_s``; False
+        when another run of the timer holds the mark (or the timer changed)."""
+        ...
+
+    def release_run(self, timer: Timer, firing_id: str) -> None:
+        """Remove ``firing_id``'s mark, if it still holds it."""
+        ...
+
     def completed_incarnation(self, owner: str, timer_id: str) -> int | None:
         """The incarnation of a timer that deleted itself on completion, while its runs are
         kept; None otherwise."""

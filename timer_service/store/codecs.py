@@ -126,6 +126,14 @@ def timer_item(timer: Timer) -> Item:
         _put_number(item, name, value)
     if timer.on_complete != "keep":
         item["onComplete"] = string(timer.on_complete)
+    if timer.alerts is not None:
+        item["alerts"] = string(_compact(timer.alerts))
+    _put_number(item, "pauseAfter", timer.pause_after_failures)
+    _put_number(item, "failures", timer.failures or None)
+    if timer.overlap != "allow":
+        item["overlap"] = string(timer.overlap)
+    if timer.paused_reason is not None:
+        item["pausedReason"] = string(timer.paused_reason)
     return item
 
 
@@ -156,6 +164,11 @@ def timer_from_item(item: Item) -> Timer:
         on_complete=_get_string(item, "onComplete") or "keep",
         completed_s=_get_number(item, "completedS"),
         firing_weight=_get_number(item, "fw") or 0,
+        alerts=None if "alerts" not in item else json.loads(item["alerts"]["S"]),
+        pause_after_failures=_get_number(item, "pauseAfter"),
+        overlap=_get_string(item, "overlap") or "allow",
+        failures=_get_number(item, "failures") or 0,
+        paused_reason=_get_string(item, "pausedReason"),
         version=int(item["version"]["N"]),
         created_s=int(item["createdS"]["N"]),
         updated_s=int(item["updatedS"]["N"]),

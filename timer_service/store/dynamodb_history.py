@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from timer_service.keys import PK, SK, IndexKey, completed_key, job_state_key, run_partition
 from timer_service.models import Timer
 from timer_service.runs import Run
-from timer_service.store import expressions
+from timer_service.store import expressions, streak_requests
 from timer_service.store.codecs import (
     Item,
     job_state_from_item,
@@ -57,6 +57,37 @@ class DynamoHistory:
         )
         try:
             self._write(actions)
+        except ConditionFailed:
+            return False
+        return True
+
+    def record_failure(self, timer: Timer) -> int | None:
+        try:
+            with self._table.errors():
+                answer = self._client.update_item(
+                    **streak_requests.record_failure(self._name, timer)
+                )
+        except ConditionFailed:
+            return None
+        return int(answer["Attributes"]["failures"]["N"])
+
+    def clear_failures(self, timer: Timer, *, failures: int) -> bool:
+        return self._update_if(streak_requests.clear_failures(self._name, timer, failures=failures))
+
+    def claim_run(self, timer: Timer, firing_id: str, *, now_s: int, until_s: int) -> bool:
+        request = streak_requests.claim_run(
+            self._name, timer, firing_id, now_s=now_s, until_s=until_s
+        )
+        return self._update_if(request)
+
+    def release_run(self, timer: Timer, firing_id: str) -> None:
+        self._update_if(streak_requests.release_run(self._name, timer, firing_id))
+
+    def _update_if(self, request: dict[str, Any]) -> bool:
+        """A conditional UpdateItem; False when its condition did not hold."""
+        try:
+            with self._table.errors():
+                self._client.update_item(**request)
         except ConditionFailed:
             return False
         return True

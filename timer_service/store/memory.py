@@ -40,6 +40,7 @@ class InMemoryTimerStore(MemoryCompletion):
         self.heartbeats: dict[str, HeartbeatState] = {}  # by ping hash
         # Timers deleted on completion: (incarnation, until when their runs are shown).
         self.completed: dict[tuple[str, str], tuple[int, int]] = {}
+        self.running: dict[tuple[str, str], tuple[str, int]] = {}
         self.writes = 0  # write requests made: what a cost model counts
         self.reads = 0
 

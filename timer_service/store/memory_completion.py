@@ -20,6 +20,7 @@ class MemoryCompletion:
     job_states: dict[tuple[str, str], Any]
     # Timers deleted on completion: (incarnation, until when their runs are shown).
     completed: dict[tuple[str, str], tuple[int, int]]
+    running: dict[tuple[str, str], tuple[str, int]]  # overlap: skip: (firing id, until)
     writes: int
     reads: int
 
@@ -49,6 +50,48 @@ class MemoryCompletion:
             self.job_states.pop((timer.owner, timer.id), None)
             self.completed[(timer.owner, timer.id)] = (current.created_s, runs_until_s)
             return True
+
+    def record_failure(self, timer: Timer) -> int | None:
+        with self._lock:
+            current = self._at_version(timer)
+            if current is None:
+                return None
+            self.writes += 1
+            failures = current.failures + 1
+            self.timers[(timer.owner, timer.id)] = current.model_copy(update={"failures": failures})
+            return failures
+
+    def clear_failures(self, timer: Timer, *, failures: int) -> bool:
+        with self._lock:
+            current = self._at_version(timer)
+            if current is None or current.failures != failures:
+                return False
+            self.writes += 1
+            self.timers[(timer.owner, timer.id)] = current.model_copy(update={"failures": 0})
+            return True
+
+    def claim_run(self, timer: Timer, firing_id: str, *, now_s: int, until_s: int) -> bool:
+        with self._lock:
+            self.writes += 1
+            key = (timer.owner, timer.id)
+            holder = self.running.get(key)
+            if self._at_version(timer) is None:
+                return False
+            if holder is not None and holder[0] != firing_id and holder[1] >= now_s:
+                return False
+            self.running[key] = (firing_id, until_s)
+            return True
+
+    def release_run(self, timer: Timer, firing_id: str) -> None:
+        with self._lock:
+            key = (timer.owner, timer.id)
+            if self.running.get(key, ("",))[0] == firing_id:
+                self.writes += 1
+                del self.running[key]
+
+    def _at_version(self, timer: Timer) -> Timer | None:
+        current = self.timers.get((timer.owner, timer.id))
+        return current if current is not None and current.version == timer.version else None
 
     def completed_incarnation(self, owner: str, timer_id: str) -> int | None:
         with self._lock:
