@@ -33,6 +33,7 @@ from timer_service.connection_guard import guarded
 from timer_service.egress import Egress
 from timer_service.errors import StoreError, TimerServiceError
 from timer_service.firing import Firing
+from timer_service.flow import FlowControl, FlowWait
 from timer_service.heartbeat import HEARTBEAT_HISTORY
 from timer_service.job_types import (
     ClientFactory,
@@ -101,6 +102,7 @@ class Delivery:
         self._sleep = sleep
         self._egress = egress or Egress(allow_private=settings.allow_private_targets)
         self._streaks = Streaks(store, job_types, self._metrics, self._notify)
+        self._flow = FlowControl(store, clock, sleep, self._metrics)
 
     def reads(self, firings: Sequence[Firing]) -> TimerReads:
         """Reads of the timers of a batch of firings, each at its firing's second."""
@@ -176,6 +178,14 @@ class Delivery:
                 return Delivered("duplicate")
         if timer.overlap == "skip" and not self._claim_run(timer, firing, attempt):
             return Delivered("overlapped")
+        try:
+            leave = self._flow.enter(timer, firing)  # FlowWait: back to the queue, for later
+        except FlowWait:  # its marks go: the copy sent back takes them again
+            if timer.overlap == "skip":
+                self._store.release_run(timer, firing.firing_id)
+            if claimant is not None:
+                self._store.release_firing(firing.firing_id, claimant=claimant)
+            raise
         started_s = self._clock.now()
         lateness_s = started_s - firing.scheduled_s
         results: list[JobResult] = []
@@ -193,6 +203,7 @@ class Delivery:
                 self._streaks.failed(timer, firing, str(exc), context, int(self._clock.now()))
                 raise
             finally:
+                leave()
                 if timer.overlap == "skip":
                     self._store.release_run(timer, firing.firing_id)
             results.append(result)

@@ -27,6 +27,7 @@ from timer_service.dead_letters import DeadLetters
 from timer_service.delivery import Delivered, Delivery, RunOnce, TimerReads
 from timer_service.dispatch import MAX_DELAY_S, RetryQueue
 from timer_service.firing import Firing
+from timer_service.flow import FlowWait
 from timer_service.job_types import PermanentJobError
 from timer_service.messages import Message, MessageSigner, read
 from timer_service.metrics import Metrics, NullMetrics
@@ -196,6 +197,9 @@ class DeliveryPolicy:
                 run_once=self._run_once,
                 delivery_id=delivery_id,
             )
+        except FlowWait as wait:  # over its key's limits: later, same attempt, not a failure
+            self._queue.retry(firing, attempts_before=attempt - 1, delay_s=wait.delay_s)
+            return None
         except Exception as exc:
             self._tell(firing, None, exc)
             return exc

@@ -245,6 +245,21 @@ class TimerSpec(_TimingFields):
         StrictInt | None,
         Field(ge=1, le=1000, description="pause the timer after this many failed runs in a row"),
     ] = None
+    concurrency_key: Annotated[
+        StrictStr | None,
+        Field(
+            pattern=r"^[A-Za-z0-9._:/-]{1,128}$",
+            description="flow control: all your timers with this key share its limits",
+        ),
+    ] = None
+    max_concurrency: Annotated[
+        StrictInt | None,
+        Field(ge=1, le=1000, description="runs of the key at once, at most"),
+    ] = None
+    max_per_second: Annotated[
+        StrictInt | None,
+        Field(ge=1, le=1000, description="runs of the key started in one second, at most"),
+    ] = None
     overlap: Annotated[
         Overlap,
         Field(
@@ -324,6 +339,9 @@ class Timer(BaseModel):
     pause_after_failures: int | None = None
     overlap: Overlap = "allow"
     failures: int = 0  # failed runs in a row (delivery counts them; no version change)
+    concurrency_key: str | None = None
+    max_concurrency: int | None = None
+    max_per_second: int | None = None
     paused_reason: str | None = None  # why delivery paused it (pauseAfterFailures)
     version: int = 1
     created_s: int

@@ -79,6 +79,9 @@ class TimerView(CamelModel):
     alerts: dict[str, Any] | None = None
     pause_after_failures: int | None = None
     overlap: Overlap = "allow"
+    concurrency_key: str | None = None
+    max_concurrency: int | None = None
+    max_per_second: int | None = None
     failures: int = Field(default=0, description="failed runs in a row, now")
     paused_reason: str | None = Field(
         default=None, description="why the service paused it (pauseAfterFailures); null otherwise"
@@ -131,6 +134,9 @@ class TimerView(CamelModel):
             alerts=timer.alerts,
             pause_after_failures=timer.pause_after_failures,
             overlap=timer.overlap,
+            concurrency_key=timer.concurrency_key,
+            max_concurrency=timer.max_concurrency,
+            max_per_second=timer.max_per_second,
             failures=timer.failures,
             paused_reason=timer.paused_reason,
             version=timer.version,

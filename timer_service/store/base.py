@@ -114,6 +114,22 @@ class TimerStore(Protocol):
         """Remove ``firing_id``'s mark, if it still holds it."""
         ...
 
+    def acquire_slot(
+        self, owner: str, key: str, holder: str, *, limit: int, now_s: int, until_s: int
+    ) -> bool:
+        """Flow control: take one of the ``limit`` slots of the owner's ``key`` for ``holder``
+        (a firing) until ``until_s``; False when all are held (slots held past their lease do
+        not count). A holder that has a slot keeps it."""
+        ...
+
+    def release_slot(self, owner: str, key: str, holder: str) -> None:
+        """Give ``holder``'s slot of ``key`` back."""
+        ...
+
+    def take_rate(self, owner: str, key: str, second: int, *, limit: int) -> bool:
+        """Count one run of ``key`` in epoch ``second``; False when ``limit`` ran in it."""
+        ...
+
     def completed_incarnation(self, owner: str, timer_id: str) -> int | None:
         """The incarnation of a timer that deleted itself on completion, while its runs are
         kept; None otherwise."""

@@ -134,6 +134,10 @@ def timer_item(timer: Timer) -> Item:
         item["overlap"] = string(timer.overlap)
     if timer.paused_reason is not None:
         item["pausedReason"] = string(timer.paused_reason)
+    if timer.concurrency_key is not None:
+        item["flowKey"] = string(timer.concurrency_key)
+    _put_number(item, "flowMax", timer.max_concurrency)
+    _put_number(item, "flowRate", timer.max_per_second)
     return item
 
 
@@ -169,6 +173,9 @@ def timer_from_item(item: Item) -> Timer:
         overlap=_get_string(item, "overlap") or "allow",
         failures=_get_number(item, "failures") or 0,
         paused_reason=_get_string(item, "pausedReason"),
+        concurrency_key=_get_string(item, "flowKey"),
+        max_concurrency=_get_number(item, "flowMax"),
+        max_per_second=_get_number(item, "flowRate"),
         version=int(item["version"]["N"]),
         created_s=int(item["createdS"]["N"]),
         updated_s=int(item["updatedS"]["N"]),

@@ -45,6 +45,7 @@ from timer_service.store.codecs import (
     timer_from_item,
     version_of,
 )
+from timer_service.store.dynamodb_flow import DynamoFlow
 from timer_service.store.dynamodb_heartbeats import DynamoHeartbeats
 from timer_service.store.dynamodb_history import DynamoHistory
 from timer_service.store.table import (
@@ -71,7 +72,7 @@ __all__ = [
 ]
 
 
-class DynamoTimerStore(DynamoHeartbeats, DynamoHistory):
+class DynamoTimerStore(DynamoHeartbeats, DynamoHistory, DynamoFlow):
     """TimerStore on DynamoDB: conditional transactional writes, consistent reads."""
 
     def __init__(

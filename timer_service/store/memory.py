@@ -20,12 +20,13 @@ from timer_service.models import ShardRegistry, ShardState, Timer
 from timer_service.runs import Run
 from timer_service.store.base import decode_job_state, encode_job_state
 from timer_service.store.memory_completion import MemoryCompletion
+from timer_service.store.memory_flow import MemoryFlow
 from timer_service.time_index import IndexEntry
 
 __all__ = ["InMemoryTimerStore"]
 
 
-class InMemoryTimerStore(MemoryCompletion):
+class InMemoryTimerStore(MemoryCompletion, MemoryFlow):
     """TimerStore in process memory; thread-safe."""
 
     def __init__(self) -> None:
@@ -41,6 +42,8 @@ class InMemoryTimerStore(MemoryCompletion):
         # Timers deleted on completion: (incarnation, until when their runs are shown).
         self.completed: dict[tuple[str, str], tuple[int, int]] = {}
         self.running: dict[tuple[str, str], tuple[str, int]] = {}
+        self.slots: dict[tuple[str, str], dict[str, int]] = {}
+        self.rates: dict[tuple[str, str, int], int] = {}
         self.writes = 0  # write requests made: what a cost model counts
         self.reads = 0
 
