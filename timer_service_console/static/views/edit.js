@@ -181,7 +181,7 @@ export async function editView(id) {
 
   // Either a schedule's fields or a heartbeat's are shown, by the kind chosen.
   const scheduled = [
-    field("Schedule", "schedule", schedule, "rate(N seconds|minutes|hours|days) as rate(10 seconds) or rate(5 minutes), cron(0 9 ? * MON-FRI *) or at(2027-01-01T09:00:00)"),
+    field("Schedule", "schedule", schedule, "rate(N seconds|minutes|hours|days), cron(0 9 ? * MON-FRI *) or at(2027-01-01T09:00:00)"),
     field("Time zone", "timezone", zone, "IANA name; cron and at() times are local to it"),
     h("div", { class: "full field" }, previewNote, preview),
     field("Start at", "startAt", startAt),
