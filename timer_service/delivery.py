@@ -124,11 +124,8 @@ class Delivery:
         ``delivery_id`` names the queue message (the same on each retry of it): the claimant
         of a raced firing."""
         timer = reads.timer_for(firing)
-        if firing.complete_only:  # a last firing its misfire policy skipped
+        if firing.complete_only:  # after a jittered last firing, or one its policy skipped
             if timer is not None and timer.version == firing.version:
-                now_s = self._clock.now()
-                skipped = JobResult(outcome="skipped", summary="not run: missed (misfire: skip)")
-                self._record(timer, firing, attempt, skipped, now_s, now_s)
                 self.complete(firing, timer)
             return Delivered("not_run")
         if timer is not None and firing.heartbeat and not self._missed(firing, timer):

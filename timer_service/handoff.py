@@ -14,6 +14,7 @@ from timer_service.jitter import jitter_offset
 from timer_service.keys import heartbeat_key
 from timer_service.models import ShardState, Timer
 from timer_service.store.base import TimerStore
+from timer_service.tick import last_firings
 from timer_service.time_index import IndexEntry, index_entry, live_index_keys, successor, timing_of
 
 __all__ = ["RACE_HORIZON_S", "write_timer"]
@@ -92,21 +93,21 @@ def _send_claimed_firings(
             following = successor(current)
             if following is not None:
                 store.put_successor(following)
-            firings.append(_firing(timer, current.fire_s, following, last=following is None))
+            firings += _firing(timer, current.fire_s, following, last=following is None)
             current = following
     else:
         fire_s: int | None = first_s
         while fire_s is not None and fire_s // 60 <= claimed:
             after = next(fires, None)
-            firings.append(_firing(timer, fire_s, None, last=after is None))
+            firings += _firing(timer, fire_s, None, last=after is None)
             fire_s = after
     queue.send(firings)
 
 
-def _firing(timer: Timer, fire_s: int, following: IndexEntry | None, *, last: bool) -> Firing:
+def _firing(timer: Timer, fire_s: int, following: IndexEntry | None, *, last: bool) -> list[Firing]:
     """A firing the API sends because its minute was claimed: the ticker's read may have
     seen the write too, so it is marked raced (delivered once, by a claim)."""
-    return Firing(
+    firing = Firing(
         owner=timer.owner,
         timer_id=timer.id,
         version=timer.version,
@@ -114,5 +115,5 @@ def _firing(timer: Timer, fire_s: int, following: IndexEntry | None, *, last: bo
         next_key=None if following is None else following.key,
         raced=True,
         jitter_s=jitter_offset(timer.owner, timer.id, fire_s, timer.jitter_s),
-        last=last,
     )
+    return last_firings(firing, timer.jitter_s, last=last)

@@ -48,6 +48,7 @@ __all__ = [
     "TickReport",
     "TickSettings",
     "apply_misfire_policy",
+    "last_firings",
     "retirements",
 ]
 
@@ -235,10 +236,21 @@ class TickEngine:
                     next_key=None if following is None else following.key,
                     raced=raced,
                     jitter_s=jitter_offset(entry.owner, entry.timer_id, fire_s, entry.jitter_s),
-                    last=is_last_firing(entry, fire_s, following),
                 )
-                due.append(_Due(entry, firing))
+                last = is_last_firing(entry, fire_s, following)
+                due += [_Due(entry, f) for f in last_firings(firing, entry.jitter_s, last=last)]
         return due, nexts
+
+
+def last_firings(firing: Firing, jitter_s: int, *, last: bool) -> list[Firing]:
+    """``firing``, marked as its timer's last when it is; with jitter, the completion comes
+    apart, after the whole window: an earlier firing's offset may run it after this one."""
+    if not last:
+        return [firing]
+    if not jitter_s:
+        return [replace(firing, last=True)]
+    done = replace(firing, jitter_s=0, last=True, complete_only=True)
+    return [firing, replace(done, deliver_at_s=firing.scheduled_s + jitter_s + 1)]
 
 
 def retirements(
@@ -285,7 +297,7 @@ def apply_misfire_policy(
     late_by_timer: dict[tuple[str, str, int], list[Firing]] = defaultdict(list)
     policies: dict[tuple[str, str, int], MisfirePolicy] = {}
     for firing, policy in firings:
-        if firing.scheduled_s >= now_s - MISFIRE_THRESHOLD_S:
+        if firing.complete_only or firing.scheduled_s >= now_s - MISFIRE_THRESHOLD_S:
             send.append(firing)
         else:
             timer_key = (firing.owner, firing.timer_id, firing.version)
@@ -307,5 +319,7 @@ def apply_misfire_policy(
             send.append(group[-1])
         elif group[-1].last:  # skip: not run, but its timer completes
             send.append(replace(group[-1], complete_only=True))
-    not_sent = len(firings) - sum(1 for f in send if not f.complete_only)
+    not_sent = sum(1 for f, _ in firings if not f.complete_only) - sum(
+        1 for f in send if not f.complete_only
+    )
     return send, not_sent, late

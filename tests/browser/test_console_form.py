@@ -1,15 +1,19 @@
 """The console's form in a real browser (Chromium): its fields, choices and patterns come from
-the API's document and the job types' schemas, not from the console's own code."""
+the API's document and the job types' schemas, not from the console's own code; the schedule
+fields (rate of seconds, jitter, run limits) and a completed timer in the views."""
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 from playwright.sync_api import expect
 
-from tests.browser.test_console import console
+from loadtest.stack import WebhookReceiver
+from tests.browser.test_console import console, wait_for
+from timer_service.jitter import jitter_offset
 
 
 def test_job_type_forms_come_from_their_schemas(stack: Any, page: Any) -> None:
@@ -63,6 +67,8 @@ def test_the_form_offers_the_choices_of_the_api_document(stack: Any, page: Any) 
     assert _choices(page, "#f-misfirePolicy") == _enum(spec["misfirePolicy"])
     assert _choices(page, "#f-delivery") == _enum(spec["delivery"])
     assert _choices(page, "#f-history") == ["", *_enum(spec["history"])]
+    assert _choices(page, "#f-onComplete") == _enum(spec["onComplete"])
+    expect(page.locator("#f-onComplete")).to_have_value(spec["onComplete"]["default"])
     expect(page.locator("#f-misfirePolicy")).to_have_value(spec["misfirePolicy"]["default"])
     expect(page.locator("#f-delivery")).to_have_value(spec["delivery"]["default"])
     # the id field holds the API's pattern: "." and ".." are not ids (RFC 3986 5.2.4)
@@ -112,3 +118,167 @@ def test_choices_pattern_and_page_size_come_from_the_document_not_the_console(
     assert len(listed) >= 2  # three timers or more, two a page
     for n in range(3):  # the list's screenshot shows the other tests' timers only
         httpx.delete(f"{stack.url}/periodic/paged-{n}")
+
+
+def _owner() -> str:
+    from timer_service_local.gateway import LOCAL_OWNER
+
+    return LOCAL_OWNER
+
+
+def _offset(timer_id: str, iso: str, jitter_s: int) -> int:
+    """The jitter offset of the firing scheduled at ``iso``, as the service derives it."""
+    scheduled_s = int(datetime.fromisoformat(iso).timestamp())
+    return jitter_offset(_owner(), timer_id, scheduled_s, jitter_s)
+
+
+def test_a_seconds_rate_with_jitter_and_a_run_limit_made_in_the_form_shows_them(
+    stack: Any, page: Any, receiver: WebhookReceiver
+) -> None:
+    # GIVEN the form, whose schedule help names the rate of seconds
+    page.goto(console(stack) + "#/new")
+    expect(page.locator("#f-schedule + .hint")).to_contain_text("rate(N seconds")
+    # WHEN a rate of seconds gets a jitter: its run times need the timer's id
+    page.fill("#f-schedule", "rate(10 seconds)")
+    page.fill("#f-timezone", "UTC")
+    page.fill("#f-jitterSeconds", "7")
+    expect(page.locator("#preview-note")).to_contain_text("set the id")
+    page.fill("#f-id", "every-ten")
+    page.fill("#f-maxFirings", "500")
+    page.select_option("#f-onComplete", "keep")
+    expect(page.locator("#preview-note")).not_to_contain_text("set the id")
+    # THEN the preview shows each firing's run time after the offset the service derives
+    preview = page.locator("#schedule-preview li")
+    expect(preview).to_have_count(5)
+    for text in preview.all_inner_texts():
+        local = re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", text)
+        assert local is not None, text
+        offset = _offset("every-ten", local.group(0), 7)
+        assert (f"runs {offset} s later" in text) if offset else ("runs" not in text), text
+    page.fill("#f-job-url", f"{receiver.url}/hook/every-ten")
+    expect(page.locator("#rearm-note")).to_have_count(0)  # a new timer: nothing to re-arm
+    expect(page.locator("#view")).not_to_contain_text("null")
+    page.click("#save")
+    # AND the timer view shows the fields as stored, and when each next firing runs
+    expect(page).to_have_url(re.compile(r"#/timers/every-ten$"))
+    stored = httpx.get(f"{stack.url}/periodic/every-ten").json()
+    assert (stored["schedule"], stored["jitterSeconds"], stored["maxFirings"]) == (
+        "rate(10 seconds)",
+        7,
+        500,
+    )
+    assert stored["onComplete"] == "keep"
+    expect(page.locator("#timer-state")).to_have_text("active")
+    expect(page.locator("#jitter-seconds")).to_contain_text("up to 7 s")
+    expect(page.locator("#max-firings")).to_have_text("500")
+    expect(page.locator("#firings-left")).to_have_text(re.compile(r"^(500|49\d)$"))
+    firings = page.locator("#next-firings li")
+    expect(firings).to_have_count(5)
+    for item in firings.all():
+        scheduled = re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", item.inner_text())
+        assert scheduled is not None
+        offset = _offset("every-ten", scheduled.group(0), 7)
+        expect(item.locator(".run-time")).to_have_count(1 if offset else 0)
+        if offset:
+            expect(item.locator(".run-time")).to_contain_text(f"(+{offset} s)")
+    # AND the list shows it active, with its firings left
+    page.goto(console(stack))
+    row = page.locator('tr[data-id="every-ten"]')
+    expect(row.locator("td.state .badge")).to_have_text("active")
+    expect(row.locator("td.state")).to_contain_text("firings left")
+    assert httpx.delete(f"{stack.url}/periodic/every-ten").status_code == 200
+
+
+def test_jitter_and_run_limit_mistakes_show_at_their_fields(stack: Any, page: Any) -> None:
+    page.goto(console(stack) + "#/new")
+    page.fill("#f-id", "limited")
+    page.fill("#f-job-url", "http://127.0.0.1:9/hook")
+    # WHEN numbers outside the document's bounds are entered: refused before any call
+    page.fill("#f-jitterSeconds", "901")
+    page.fill("#f-maxFirings", "0")
+    page.click("#save")
+    expect(page.locator("#error-jitterSeconds")).to_contain_text("0 to 900")
+    expect(page.locator("#f-jitterSeconds")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#error-maxFirings")).to_contain_text("1 to 1000000")
+    page.fill("#f-jitterSeconds", "2.5")
+    page.fill("#f-maxFirings", "")
+    page.click("#save")
+    expect(page.locator("#error-jitterSeconds")).to_contain_text("a whole number")
+    assert httpx.get(f"{stack.url}/periodic/limited").status_code == 404
+    # WHEN the API refuses a limit the document allows (a cron's is at most 100,000)
+    page.fill("#f-jitterSeconds", "")
+    page.fill("#f-schedule", "cron(0 9 * * ? *)")
+    page.fill("#f-maxFirings", "200000")
+    # THEN its 400 shows at the field it names: as typed (the preview), and on save
+    expect(page.locator("#error-maxFirings")).to_contain_text("100000")
+    page.click("#save")
+    expect(page.locator("#error-maxFirings")).to_contain_text("100000")
+    expect(page.locator("#f-maxFirings")).to_have_attribute("aria-invalid", "true")
+    assert httpx.get(f"{stack.url}/periodic/limited").status_code == 404
+    # AND a heartbeat has none of these fields
+    page.select_option("#f-kind", "heartbeat")
+    for name in ("jitterSeconds", "maxFirings", "onComplete"):
+        expect(page.locator(f"#f-{name}")).to_be_hidden()
+
+
+def test_a_timer_whose_last_firing_ran_shows_completed_and_saving_it_arms_it_again(
+    stack: Any, page: Any, receiver: WebhookReceiver
+) -> None:
+    # GIVEN a jittered rate(1 second) timer limited to 3 firings, which have run
+    timer = {
+        "schedule": "rate(1 second)",
+        "jobType": "webhook",
+        "job": {"url": f"{receiver.url}/hook/three-times"},
+        "history": "all",
+        "jitterSeconds": 4,
+        "maxFirings": 3,
+    }
+    assert httpx.put(f"{stack.url}/periodic/three-times", json=timer).status_code == 201
+    url = f"{stack.url}/periodic/three-times"
+
+    def runs() -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = httpx.get(f"{url}/runs").json()["items"]
+        return items
+
+    # (jitter may run an earlier firing after the last one, which completes the timer)
+    wait_for(lambda: httpx.get(url).json()["state"] == "completed" and len(runs()) == 3, 40)
+    # WHEN its page is shown
+    page.goto(console(stack) + "#/timers/three-times")
+    # THEN it reads completed, with no firing left and no pause or resume to offer
+    expect(page.locator("#timer-state .badge")).to_have_text("completed")
+    expect(page.locator("#firings-left")).to_have_text("0")
+    expect(page.locator("#next-firings")).to_contain_text("Completed")
+    expect(page.get_by_role("button", name="Pause")).to_have_count(0)
+    expect(page.get_by_role("button", name="Resume")).to_have_count(0)
+    # AND each run shows the jitter offset it ran after
+    expect(page.locator("tr.run")).to_have_count(3)
+    for run in runs():
+        row = page.locator("tr.run", has_text=_time(run["scheduledAt"]))
+        note = row.locator("td.lateness .offset")
+        if run["offsetSeconds"]:
+            expect(note).to_have_text(f"{run['offsetSeconds']} s of it jitter")
+        else:
+            expect(note).to_have_count(0)
+    # AND the list finds it by its state
+    page.goto(console(stack))
+    page.select_option("#filter-state", "completed")
+    row = page.locator('tr[data-id="three-times"]')
+    expect(row.locator("td.state .badge")).to_have_text("completed")
+    page.select_option("#filter-state", "active")
+    expect(row).to_be_hidden()
+    page.select_option("#filter-state", "")
+    # WHEN it is edited and saved: armed again, its 3 firings counted from then
+    page.goto(console(stack) + "#/edit/three-times")
+    expect(page.locator("#rearm-note")).to_be_visible()
+    expect(page.locator("#f-maxFirings")).to_have_value("3")
+    expect(page.locator("#f-jitterSeconds")).to_have_value("4")
+    page.click("#save")
+    expect(page).to_have_url(re.compile(r"#/timers/three-times$"))
+    wait_for(lambda: len(runs()) == 6, timeout_s=40)
+    assert httpx.get(url).json()["state"] == "completed"
+    assert httpx.delete(url).status_code == 200
+
+
+def _time(iso: str) -> str:
+    """The scheduled time as the runs table shows it (en-GB, UTC: the timer's zone)."""
+    return datetime.fromisoformat(iso).astimezone(UTC).strftime("%H:%M:%S")

@@ -167,3 +167,60 @@ def test_firings_left_of_a_cron_is_counted_up_to_a_hundred_and_of_a_rate_exactly
     world.put("rate", schedule="rate(1 second)", maxFirings=900_000)
     left = {t: world.service.get("alice", t).firings_left for t in ("few", "many", "rate")}
     assert left == {"few": 40, "many": None, "rate": 900_000}
+
+
+@pytest.mark.parametrize("on_complete", ["keep", "delete"])
+def test_every_firing_of_a_limited_jittered_timer_runs_whatever_on_complete_says(
+    on_complete: str,
+) -> None:
+    """Found by a review: the last firing ran (and deleted its timer) before an earlier one
+    whose jitter offset put it later; that one then found no timer and never ran."""
+    from timer_service.jitter import jitter_offset
+
+    world = World()
+    first_s, last_s = T0 + 61, T0 + 121
+    timer_id = next(
+        f"j{n}"
+        for n in range(10_000)
+        if first_s + jitter_offset("alice", f"j{n}", first_s, 900)
+        > last_s + jitter_offset("alice", f"j{n}", last_s, 900)
+    )
+    world.put(
+        timer_id,
+        schedule="rate(1 minute)",
+        jobType="counted",
+        jitterSeconds=900,
+        maxFirings=2,
+        onComplete=on_complete,
+    )
+    world.run_minutes(4)
+    sent = sorted((f for f, _ in world.queue.sent), key=lambda f: f.due_s)
+    # WHEN each message is delivered at its second, in that order
+    for firing in sent:
+        world.clock.set(max(world.clock.now(), firing.due_s))
+        world.delivery.deliver(firing, attempt=1, reads=world.delivery.reads([firing]))
+    # THEN both ran, and only then is the timer completed (or gone)
+    assert world.runs == {(timer_id, first_s): 1, (timer_id, last_s): 1}
+    if on_complete == "delete":
+        with pytest.raises(TimerNotFoundError):
+            world.service.get("alice", timer_id)
+    else:
+        assert world.service.get("alice", timer_id).completed_at is not None
+
+
+def test_a_timer_paused_past_its_last_firing_and_resumed_no_longer_counts() -> None:
+    """Found by a review: resumed after its last firing passed, it read completed but still
+    counted against the firing limit and the quota."""
+    world = World()
+    world.put("p", schedule="rate(1 minute)", jobType="counted", maxFirings=2)
+    world.service.set_enabled("alice", "p", enabled=False)
+    world.run_minutes(5)
+    world.deliver_sent()
+    world.service.set_enabled("alice", "p", enabled=True)
+    world.run_minutes(3)
+    world.deliver_sent()
+    view = world.service.get("alice", "p")
+    assert world.runs == {} and (view.state, view.firings_left) == ("completed", 0)
+    stored = world.store.get_timer("alice", "p")
+    assert stored is not None and stored.firing_weight == 0
+    assert view.completed_at is not None

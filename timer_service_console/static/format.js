@@ -1,4 +1,4 @@
-// Times and names as people read them.
+// Times, names and states as people read them.
 
 export function when(iso, zone) {
   if (!iso) return "";
@@ -19,4 +19,10 @@ export function relative(iso) {
 
 export function humanize(name) {
   return name.replace(/([a-z0-9])([A-Z])/g, "$1 $2").replace(/^./, (c) => c.toUpperCase());
+}
+
+// A timer's state (active, paused, completed): the API's, or from `enabled` for an API older
+// than the field (`timer-service console` may face a deployed stack of another version).
+export function stateOf(timer) {
+  return timer.state ?? (timer.enabled ? "active" : "paused");
 }

@@ -52,6 +52,16 @@ export function fieldErrors(formError) {
   return { field, setError, clear, forget };
 }
 
+// A whole number typed into `input`, within `range` ({min, max}) when given: [the number, or
+// undefined when left empty; the mistake as an error line, else ""].
+export function wholeNumber(input, path, range = null, unit = " of seconds") {
+  const text = input.value.trim();
+  const number = Number(text);
+  if (text === "") return [undefined, ""];
+  if (Number.isInteger(number) && (!range || (number >= range.min && number <= range.max))) return [number, ""];
+  return [undefined, `${path}: a whole number${unit}${range ? `, ${range.min} to ${range.max}` : ""}`];
+}
+
 // A form for a job type's config, generated from its JSON schema (pydantic's): `nodes` to show,
 // `read(setError)` the config as entered (undefined after reporting a mistake).
 export function schemaForm(schema, prefix, initial, field) {

@@ -6,8 +6,8 @@ import { api } from "./api.js";
 
 let reading = null;
 
-// The document's facts the console uses: choices with their default, the timer id pattern,
-// each list's largest page.
+// The document's facts the console uses: choices with their default, the bounds of whole-number
+// fields, the timer id pattern, each list's largest page.
 export function documented() {
   reading ??= api("GET", "/openapi.json").then(read, (error) => {
     reading = null; // tried again by the next view
@@ -49,12 +49,21 @@ function read(document) {
     if (!Array.isArray(options) || !options.length) throw missing(`the values of ${name}`);
     return Object.freeze({ values: Object.freeze([...options]), default: property.default ?? null });
   };
+  const bounds = (name) => {
+    const property = deref(spec.properties?.[name]);
+    const number = [property, ...(property.anyOf ?? []).map(deref)].find((s) => s.type === "integer");
+    if (!number || !Number.isInteger(number.minimum) || !Number.isInteger(number.maximum)) throw missing(`the bounds of ${name}`);
+    return Object.freeze({ min: number.minimum, max: number.maximum });
+  };
   const idPattern = parameter(put, "id", "/periodic/{id}").pattern;
   if (typeof idPattern !== "string") throw missing("the pattern of a timer id");
   return Object.freeze({
     misfirePolicy: choice("misfirePolicy"),
     delivery: choice("delivery"),
     history: choice("history"),
+    onComplete: choice("onComplete"),
+    jitterSeconds: bounds("jitterSeconds"),
+    maxFirings: bounds("maxFirings"),
     // JSON Schema patterns are ECMA-262 regular expressions, matched anywhere unless anchored
     timerId: new RegExp(idPattern, "u"),
     largestPage: Object.freeze({

@@ -1,10 +1,11 @@
 // Create (#/new) and edit (#/edit/ID) a timer: the schedule previewed as it is typed, the job's
-// fields from its type's schema, the choices from the API's document, errors by their field.
+// fields from its type's schema, the choices and bounds from the API's document, errors by their
+// field.
 
 import { api, ApiError, enc, failure, jobTypes } from "../api.js";
 import { h, view } from "../dom.js";
 import { when } from "../format.js";
-import { fieldErrors, schemaForm } from "../forms.js";
+import { fieldErrors, schemaForm, wholeNumber } from "../forms.js";
 import { navigate } from "../router.js";
 import { documented } from "../schema.js";
 
@@ -35,6 +36,11 @@ export async function editView(id) {
   const zoneList = h("datalist", { id: "zones" }, zones.map((z) => h("option", { value: z })));
   const startAt = h("input", { id: "f-startAt", name: "startAt", placeholder: "optional, e.g. 2027-01-01T09:00:00", value: timer?.startAt ?? "" });
   const endAt = h("input", { id: "f-endAt", name: "endAt", placeholder: "optional", value: timer?.endAt ?? "" });
+  const bounded = (id, name, range, value, placeholder) =>
+    h("input", { id, name, type: "number", min: range.min, max: range.max, step: "1", value, placeholder });
+  const jitter = bounded("f-jitterSeconds", "jitterSeconds", doc.jitterSeconds, timer?.jitterSeconds || "", "0: on its second");
+  const maxFirings = bounded("f-maxFirings", "maxFirings", doc.maxFirings, timer?.maxFirings ?? "", "no limit");
+  const onComplete = choice("f-onComplete", "onComplete", doc.onComplete, timer?.onComplete);
   const preview = h("ol", { class: "preview", id: "schedule-preview" });
   const previewNote = h("span", { class: "hint", id: "preview-note" });
   const jobType = h("select", { id: "f-jobType", name: "jobType" },
@@ -66,6 +72,10 @@ export async function editView(id) {
   }
   jobType.addEventListener("change", () => renderJob({}));
 
+  // The whole-number fields the preview takes, each checked against the document's bounds as
+  // typed (and on save): [path, input, bounds, unit].
+  const wholeFields = [["jitterSeconds", jitter, doc.jitterSeconds, " of seconds"], ["maxFirings", maxFirings, doc.maxFirings, ""]];
+
   let previewSeq = 0;
   let previewTimer = null;
   async function refreshPreview() {
@@ -75,14 +85,26 @@ export async function editView(id) {
     if (startAt.value.trim()) request.startAt = startAt.value.trim();
     if (endAt.value.trim()) request.endAt = endAt.value.trim();
     for (const path of ["schedule", "timezone", "startAt", "endAt"]) setError(path, "");
+    for (const [path, input, range, unit] of wholeFields) {
+      const [value, mistake] = wholeNumber(input, path, range, unit);
+      setError(path, mistake);
+      if (value) request[path] = value;
+    }
+    const jitterS = request.jitterSeconds;
+    // a firing's offset derives from the timer's id: without a valid one there are no run times
+    if (jitterS && idInput.value && doc.timerId.test(idInput.value)) request.id = idInput.value;
     try {
       const result = await api("POST", "/schedules/preview", request);
       if (seq !== previewSeq) return;
-      preview.replaceChildren(...result.nextFireTimesLocal.map((local, n) =>
-        h("li", {}, `${when(result.nextFireTimes[n], result.timezone)} · ${local}`)));
-      previewNote.textContent = result.nextFireTimes.length
-        ? `Next ${result.nextFireTimes.length} firings in ${result.timezone}`
-        : "No firing after now.";
+      const runs = result.nextRunTimes ?? [];
+      preview.replaceChildren(...result.nextFireTimesLocal.map((local, n) => {
+        const offset = runs[n] ? (Date.parse(runs[n]) - Date.parse(result.nextFireTimes[n])) / 1000 : 0;
+        return h("li", {}, `${when(result.nextFireTimes[n], result.timezone)} · ${local}`,
+          offset ? h("span", { class: "muted" }, ` · runs ${offset} s later, ${when(runs[n], result.timezone)}`) : null);
+      }));
+      previewNote.textContent = !result.nextFireTimes.length ? "No firing after now."
+        : `Next ${result.nextFireTimes.length} firings in ${result.timezone}${
+          jitterS && !result.nextRunTimes ? `; each runs up to ${jitterS} s later (set the id to see when)` : ""}`;
     } catch (error) {
       if (seq !== previewSeq) return;
       preview.replaceChildren();
@@ -95,16 +117,17 @@ export async function editView(id) {
     clearTimeout(previewTimer);
     previewTimer = setTimeout(refreshPreview, 250);
   }
-  for (const control of [schedule, zone, startAt, endAt]) control.addEventListener("input", schedulePreview);
+  for (const control of [schedule, zone, startAt, endAt, jitter, maxFirings, idInput]) control.addEventListener("input", schedulePreview);
 
   async function submit(event) {
     event.preventDefault();
     clear();
     let problems = 0;
-    const whole = (input, path) => {
-      const number = Number(input.value);
-      if (input.value.trim() === "" || !Number.isInteger(number)) {
-        setError(path, `${path}: a whole number of seconds`);
+    const whole = (input, path, range = null, unit = " of seconds") => {
+      const [number, mistake] = wholeNumber(input, path, range, unit);
+      const error = mistake || (number === undefined ? `${path}: a whole number${unit}` : "");
+      if (error) {
+        setError(path, error);
         problems++;
       }
       return number;
@@ -120,6 +143,8 @@ export async function editView(id) {
       if (startAt.value.trim()) spec.startAt = startAt.value.trim();
       if (endAt.value.trim()) spec.endAt = endAt.value.trim();
       if (catchUp.value.trim()) spec.catchUpWindow = whole(catchUp, "catchUpWindow");
+      for (const [path, input, range, unit] of wholeFields) if (input.value.trim()) spec[path] = whole(input, path, range, unit);
+      spec.onComplete = onComplete.value;
     }
     if (history.value) spec.history = history.value;
     if (callbackData.value.trim()) {
@@ -156,11 +181,14 @@ export async function editView(id) {
 
   // Either a schedule's fields or a heartbeat's are shown, by the kind chosen.
   const scheduled = [
-    field("Schedule", "schedule", schedule, "rate(5 minutes), cron(0 9 ? * MON-FRI *) or at(2027-01-01T09:00:00)"),
+    field("Schedule", "schedule", schedule, "rate(N seconds|minutes|hours|days), cron(0 9 ? * MON-FRI *) or at(2027-01-01T09:00:00)"),
     field("Time zone", "timezone", zone, "IANA name; cron and at() times are local to it"),
     h("div", { class: "full field" }, previewNote, preview),
     field("Start at", "startAt", startAt),
     field("End at", "endAt", endAt),
+    field("Jitter (s)", "jitterSeconds", jitter, `each firing runs up to this many seconds after its time (${doc.jitterSeconds.min}-${doc.jitterSeconds.max}), never early; the same offset on every retry`),
+    field("Max firings", "maxFirings", maxFirings, "it completes after this many scheduled firings, counted from when it is saved (manual triggers and backfills do not count)"),
+    field("On complete", "onComplete", onComplete, "keep: it stays, as completed; delete: it is removed once its last firing ran"),
   ].flat();
   const beating = [
     field("Period (s)", "heartbeat.periodSeconds", period, "the expected time between pings, 60 or more"),
@@ -192,7 +220,9 @@ export async function editView(id) {
     field("Enabled", "enabled", enabled),
     formError,
     h("div", { class: "actions full" }, h("a", { href: timer ? `#/timers/${enc(timer.id)}` : "#/" }, h("button", { type: "button" }, "Cancel")), save));
-  view.replaceChildren(h("h1", {}, timer ? `Edit ${timer.id}` : "New timer"), zoneList, form);
+  const rearm = timer?.state === "completed"
+    ? [h("p", { class: "muted", id: "rearm-note" }, "This timer completed: saving it arms it again, its maxFirings counted from then.")] : [];
+  view.replaceChildren(h("h1", {}, timer ? `Edit ${timer.id}` : "New timer"), ...rearm, zoneList, form);
   renderJob(timer?.job ?? {});
   showKind();
   refreshPreview();

@@ -1,10 +1,10 @@
-// One timer (#/timers/ID): its fields, next firings (a heartbeat's deadline) and runs, with
-// html_monitor's diffs; a backfill of a past interval.
+// One timer (#/timers/ID): its fields and state, next firings (when jittered, when they run; a
+// heartbeat's deadline) and runs, with html_monitor's diffs; a backfill of a past interval.
 
 import { api, ApiError, enc, failure } from "../api.js";
 import { sideBySide } from "../diff.js";
 import { badge, h, showBanner, view } from "../dom.js";
-import { relative, when } from "../format.js";
+import { relative, stateOf, when } from "../format.js";
 import { documented } from "../schema.js";
 import { rowActions } from "./timers.js";
 
@@ -34,7 +34,8 @@ export async function timerView(id) {
   const details = [
     ["Schedule", h("span", { class: "mono" }, timer.schedule)],
     ["Time zone", timer.timezone],
-    ["State", badge(timer.enabled ? "active" : "paused")],
+    ["State", h("span", { id: "timer-state" }, badge(stateOf(timer)),
+      timer.completedAt ? h("span", { class: "muted" }, ` at ${when(timer.completedAt, timer.timezone)}`) : null)],
     ["Job type", timer.jobType],
     ["Job", h("code", {}, JSON.stringify(timer.job))],
     ["Callback data", h("code", {}, JSON.stringify(timer.timerCallbackData))],
@@ -47,6 +48,10 @@ export async function timerView(id) {
       ["Misfire policy", timer.misfirePolicy],
       ["Catch-up window", h("span", { id: "catch-up-window" }, timer.catchUpWindow === null || timer.catchUpWindow === undefined ? "the stack's" : `${timer.catchUpWindow} s`)],
       ["Starts / ends", `${timer.startAt ? when(timer.startAt, timer.timezone) : "—"} / ${timer.endAt ? when(timer.endAt, timer.timezone) : "—"}`],
+      ["Jitter", h("span", { id: "jitter-seconds" }, timer.jitterSeconds ? `up to ${timer.jitterSeconds} s after each scheduled time` : "none: on the second")],
+      ["Max firings", h("span", { id: "max-firings" }, timer.maxFirings ?? "no limit")],
+      ["Firings left", h("span", { id: "firings-left" }, timer.firingsLeft ?? "no end")],
+      ["On complete", h("span", { id: "on-complete" }, timer.onComplete === "delete" ? "delete: removed once its last firing ran" : "keep")],
     ]),
     ["History", timer.history],
     ["Version", `${timer.version} (updated ${when(timer.updatedAt)})`],
@@ -59,15 +64,26 @@ export async function timerView(id) {
     h("div", { class: "card" },
       h("dl", { class: "kv" }, details.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]))),
     h("h2", {}, beat ? "Deadline" : "Next firings"),
-    beat ? deadline(timer, beat)
-      : timer.nextFireTimes.length
-        ? h("ol", { class: "preview", id: "next-firings" }, timer.nextFireTimes.map((t) =>
-          h("li", {}, `${when(t, timer.timezone)} (${timer.timezone}) · ${t} · ${relative(t)}`)))
-        : h("p", { class: "muted", id: "next-firings" }, timer.enabled ? "No firing left." : "Paused: no firing until resumed."),
+    beat ? deadline(timer, beat) : nextFirings(timer),
     beat ? null : backfillForm(timer),
     h("h2", {}, "Runs ", h("button", { type: "button", class: "small", onclick: () => timerView(id) }, "Refresh")),
     runsTable, noRuns, moreButton);
   await loadRuns();
+}
+
+// The next scheduled times; with jitter, each one's run time after its offset.
+function nextFirings(timer) {
+  if (!timer.nextFireTimes.length) {
+    const why = stateOf(timer) === "completed" ? "Completed: it fires no more. Edit and save it to arm it again."
+      : timer.enabled ? "No firing left." : "Paused: no firing until resumed.";
+    return h("p", { class: "muted", id: "next-firings" }, why);
+  }
+  const runs = timer.jitterSeconds ? timer.nextRunTimes ?? [] : [];
+  return h("ol", { class: "preview", id: "next-firings" }, timer.nextFireTimes.map((t, n) => {
+    const offset = runs[n] ? (Date.parse(runs[n]) - Date.parse(t)) / 1000 : 0;
+    return h("li", {}, `${when(t, timer.timezone)} (${timer.timezone}) · ${t} · ${relative(t)}`,
+      !offset ? null : h("span", { class: "run-time" }, ` · runs at ${when(runs[n], timer.timezone)} (+${offset} s)`));
+  }));
 }
 
 // What a heartbeat waits for: its first ping, the deadline a ping may still move, or the next
@@ -109,10 +125,11 @@ function runRows(run, zone) {
   const lateness = run.latenessMs === null || run.latenessMs === undefined ? "—" : `${Math.round(run.latenessMs)} ms`;
   const how = run.manual ? "triggered by hand" : run.backfill ? "backfill"
     : run.heartbeat === "missed" ? "missed deadline" : run.heartbeat === "recovered" ? "pinged again" : null;
+  const offset = run.offsetSeconds ? h("div", { class: "muted small offset" }, `${run.offsetSeconds} s of it jitter`) : null;
   const row = h("tr", { class: "run", dataset: { outcome: run.outcome } },
     h("td", {}, when(run.scheduledAt, zone), how ? h("div", { class: "muted small" }, how) : null),
     h("td", {}, badge(run.outcome)),
-    h("td", { class: "lateness" }, lateness),
+    h("td", { class: "lateness" }, lateness, offset),
     h("td", {}, String(run.attempt)),
     h("td", {}, run.summary));
   if (!run.diff) return [row];

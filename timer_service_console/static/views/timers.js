@@ -1,9 +1,9 @@
-// The timers list (#/): search and filters, each timer's next firing and last run, and the row
-// actions the timer's own page shares.
+// The timers list (#/): search and filters, each timer's state, next firing (when it runs, with
+// jitter) and last run, and the row actions the timer's own page shares.
 
 import { api, enc, failure, jobTypes, pool } from "../api.js";
 import { badge, confirmDialog, h, showBanner, view } from "../dom.js";
-import { relative, when } from "../format.js";
+import { humanize, relative, stateOf, when } from "../format.js";
 import { navigate, route } from "../router.js";
 import { documented } from "../schema.js";
 
@@ -33,9 +33,9 @@ export async function timersView() {
     h("option", { value: "" }, "All job types"),
     types.map((t) => h("option", { value: t.name, selected: params.get("type") === t.name }, t.name)));
   const stateFilter = h("select", { id: "filter-state", "aria-label": "State" },
-    h("option", { value: "" }, "Active and paused"),
-    h("option", { value: "active", selected: params.get("state") === "active" }, "Active"),
-    h("option", { value: "paused", selected: params.get("state") === "paused" }, "Paused"));
+    h("option", { value: "" }, "All states"),
+    ["active", "paused", "completed"].map((state) =>
+      h("option", { value: state, selected: params.get("state") === state }, humanize(state))));
   const body = h("tbody");
   const count = h("span", { class: "muted small" });
   const table = h("table", { id: "timers" },
@@ -61,18 +61,23 @@ export async function timersView() {
     const shown = timers.filter((t) =>
       (!q || t.id.toLowerCase().includes(q) || t.schedule.toLowerCase().includes(q)) &&
       (!typeFilter.value || t.jobType === typeFilter.value) &&
-      (!stateFilter.value || (stateFilter.value === "active") === t.enabled));
+      (!stateFilter.value || stateFilter.value === stateOf(t)));
     count.textContent = `${shown.length} of ${timers.length}${more ? "+" : ""} timers`;
     body.replaceChildren(...shown.map((timer) => {
       const last = h("td", { class: "last-run" }, h("span", { class: "muted" }, "…"));
       lastRun(timer, last);
       const next = timer.nextFireTimes[0];
+      const run = timer.jitterSeconds ? timer.nextRunTimes?.[0] : null; // its first run, after its offset
+      const left = timer.firingsLeft ?? null;
       return h("tr", { dataset: { id: timer.id } },
         h("td", {}, h("a", { href: `#/timers/${enc(timer.id)}`, class: "mono" }, timer.id)),
         h("td", {}, h("span", { class: "mono" }, timer.schedule), h("div", { class: "muted small" }, timer.timezone)),
         h("td", {}, timer.jobType),
-        h("td", {}, badge(timer.enabled ? "active" : "paused")),
-        h("td", { class: "next" }, next ? [when(next, timer.timezone), h("div", { class: "muted small" }, relative(next))] : h("span", { class: "muted" }, "none")),
+        h("td", { class: "state" }, badge(stateOf(timer)),
+          left !== null && stateOf(timer) !== "completed" ? h("div", { class: "muted small firings-left" }, `${left} firing${left === 1 ? "" : "s"} left`) : null),
+        h("td", { class: "next" }, next ? [when(next, timer.timezone), h("div", { class: "muted small" }, relative(next)),
+          run && run !== next ? h("div", { class: "muted small run-time" }, `runs at ${when(run, timer.timezone)} (jitter)`) : null]
+          : h("span", { class: "muted" }, "none")),
         last,
         h("td", {}, rowActions(timer, route)));
     }));
@@ -105,9 +110,10 @@ export function rowActions(timer, after) {
   }
   const path = `/periodic/${enc(timer.id)}`;
   return h("div", { class: "row-actions" },
-    timer.enabled
-      ? h("button", { type: "button", onclick: () => act("Pause", "POST", `${path}/pause`, () => `Paused ${timer.id}.`) }, "Pause")
-      : h("button", { type: "button", onclick: () => act("Resume", "POST", `${path}/resume`, () => `Resumed ${timer.id}.`) }, "Resume"),
+    stateOf(timer) === "completed" ? null // it fires no more: saving its edit arms it again
+      : timer.enabled
+        ? h("button", { type: "button", onclick: () => act("Pause", "POST", `${path}/pause`, () => `Paused ${timer.id}.`) }, "Pause")
+        : h("button", { type: "button", onclick: () => act("Resume", "POST", `${path}/resume`, () => `Resumed ${timer.id}.`) }, "Resume"),
     h("button", { type: "button", onclick: () => act("Trigger", "POST", `${path}/trigger`, (r) => `Triggered ${timer.id}: firing ${r.firingId}.`) }, "Trigger now"),
     h("a", { href: `#/edit/${enc(timer.id)}` }, h("button", { type: "button" }, "Edit")),
     h("button", {
