@@ -18,9 +18,10 @@ from tests.conftest import AwsResources
 
 
 class CountingServer:
-    """Answers each POST after 10 ms, counting the requests in flight and the most at once."""
+    """Answers each POST after ``delay_s``, counting the requests in flight and the most at
+    once."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay_s: float = 0.01) -> None:
         self.lock = threading.Lock()
         self.in_flight = self.most = 0
         self.seen: list[str] = []
@@ -34,7 +35,7 @@ class CountingServer:
                     server.in_flight += 1
                     server.most = max(server.most, server.in_flight)
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                time.sleep(0.01)
+                time.sleep(delay_s)
                 with server.lock:
                     server.seen.append(self.headers["X-Timer-Firing-Id"])
                     server.in_flight -= 1
