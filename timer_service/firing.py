@@ -8,6 +8,7 @@ from typing import Any
 
 from timer_service.clock import format_utc
 from timer_service.keys import IndexKey
+from timer_service.tracing import fallback_trace_id
 
 __all__ = ["Firing"]
 
@@ -39,6 +40,12 @@ class Firing:
         """``{owner}#{id}@{scheduledAt}``: the same for every delivery of this firing."""
         suffix = "~manual" if self.manual else "~backfill" if self.backfill else ""
         return f"{self.owner}#{self.timer_id}@{format_utc(self.scheduled_s)}{suffix}"
+
+    @property
+    def trace(self) -> str:
+        """Its W3C trace id: the one it was queued with, else (queued before firings carried
+        one) one derived from its id, the same on each delivery."""
+        return self.trace_id or fallback_trace_id(self.firing_id)
 
     @property
     def due_s(self) -> int:
