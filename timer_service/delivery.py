@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any, Literal
 
 from pydantic import ValidationError
@@ -96,6 +97,7 @@ class Delivery:
         sleep: Callable[[float], None] = time.sleep,
         egress: Egress | None = None,
         span: Span | None = None,
+        signing_secrets: Callable[[str], tuple[str, ...]] | None = None,
     ) -> None:
         self._store = store
         self._job_types = job_types
@@ -106,6 +108,8 @@ class Delivery:
         self._sleep = sleep
         self._egress = egress or Egress(allow_private=settings.allow_private_targets)
         self._span: Span = span or (lambda firing, trace: nullcontext())
+        # An owner's webhook signing secrets valid now (SigningSecretCache.valid).
+        self._signing_secrets = signing_secrets or (lambda owner: ())
 
     def reads(self, firings: Sequence[Firing]) -> TimerReads:
         """Reads of the timers of a batch of firings, each at its firing's second."""
@@ -170,6 +174,7 @@ class Delivery:
             http=self._egress,
             trace=trace,
             clock=self._clock,
+            signing_secrets=partial(self._signing_secrets, timer.owner),
         )
         deduplicated = timer.delivery == "deduplicated" and run_once is not None
         claimant = None
