@@ -12,7 +12,9 @@ if one conditional write marks it missed, which a ping that moved it first makes
 manual one does.
 
 Each run is written to the timer's history when its policy keeps that outcome, so a timer
-whose policy does not record an outcome costs no write for it.
+whose policy does not record an outcome costs no write for it. Each attempt is a span of the
+firing's W3C trace (:mod:`timer_service.tracing`): the job gets its ``traceparent``, the run
+keeps the trace id, and a ``span`` hook (an X-Ray subsegment in the Lambda) wraps the job.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any, Literal
 
 from pydantic import ValidationError
@@ -46,12 +50,16 @@ from timer_service.models import Timer
 from timer_service.runs import MAX_DIFF_CHARS, MAX_SUMMARY_CHARS, HistoryPolicy, Run, records
 from timer_service.settings import Settings
 from timer_service.store.base import TimerStore
+from timer_service.timer_reads import MAX_EARLY_WAIT_S, StoredJobState, TimerReads
+from timer_service.tracing import TraceParent
 
 __all__ = [
+    "MAX_EARLY_WAIT_S",
     "Delivered",
     "Delivery",
     "Outcome",
     "RunOnce",
+    "Span",
     "StoredJobState",
     "TimerReads",
 ]
@@ -61,8 +69,9 @@ logger = logging.getLogger(__name__)
 Outcome = Literal["delivered", "deleted", "paused", "stale", "duplicate", "pinged", "not_run"]
 RunOnce = Callable[[str, Callable[[], None]], None]
 """Runs the action at most once per firing id (powertools Idempotency in the Lambda)."""
+Span = Callable[[Firing, TraceParent], AbstractContextManager[object]]
+"""Wraps one attempt's job in a span of the firing's trace (an X-Ray subsegment in the Lambda)."""
 
-MAX_EARLY_WAIT_S = 2.0  # a message may arrive up to a second early: wait it out
 CLAIM_TTL_S = 86400  # a raced firing's claim outlives any retry of its copies
 
 
@@ -71,71 +80,6 @@ class Delivered:
     outcome: Outcome
     lateness_s: float | None = None
     result: JobResult | None = None  # what the job reported, when it ran
-
-
-class StoredJobState:
-    """A timer's job state in the timer store (see :class:`timer_service.job_types.JobState`)."""
-
-    def __init__(self, store: TimerStore, owner: str, timer_id: str) -> None:
-        self._store = store
-        self._owner = owner
-        self._timer_id = timer_id
-
-    def load(self) -> dict[str, Any] | None:
-        return self._store.get_job_state(self._owner, self._timer_id)
-
-    def save(self, state: dict[str, Any]) -> None:
-        self._store.put_job_state(self._owner, self._timer_id, state)
-
-
-class TimerReads:
-    """The timers of a batch's firings, each read strongly consistent at or after its
-    firing's second: firings due together share one batched read."""
-
-    def __init__(
-        self,
-        store: TimerStore,
-        clock: Clock,
-        sleep: Callable[[float], None],
-        firings: Sequence[Firing],
-    ) -> None:
-        self._store = store
-        self._clock = clock
-        self._sleep = sleep
-        self._firings = list(firings)
-        self._timers: dict[tuple[str, str], Timer] = {}
-        self._read_at_s: dict[tuple[str, str], float] = {}
-        self.reads = 0  # batched reads made
-
-    def timer_for(self, firing: Firing) -> Timer | None:
-        """Wait for the firing's second (if it is at most MAX_EARLY_WAIT_S away), then its
-        timer as it is now; None when deleted."""
-        wait_s = firing.due_s - self._clock.now()
-        if 0 < wait_s <= MAX_EARLY_WAIT_S:
-            self._sleep(wait_s)
-        if self._needs_read(firing, self._clock.now()):
-            self._read_due()
-        return self._timers.get((firing.owner, firing.timer_id))
-
-    def _needs_read(self, firing: Firing, now_s: float) -> bool:
-        """Not read since the firing became due; a firing too far ahead to be waited for
-        (a skewed clock) counts as due now."""
-        read_at_s = self._read_at_s.get((firing.owner, firing.timer_id))
-        if firing.due_s - now_s > MAX_EARLY_WAIT_S:
-            return read_at_s is None
-        return firing.due_s <= now_s and (read_at_s is None or read_at_s < firing.due_s)
-
-    def _read_due(self) -> None:
-        now_s = self._clock.now()
-        due = {(f.owner, f.timer_id) for f in self._firings if self._needs_read(f, now_s)}
-        found = self._store.get_timers(sorted(due))
-        self.reads += 1
-        for key in due:
-            self._read_at_s[key] = now_s
-            if key in found:
-                self._timers[key] = found[key]
-            else:
-                self._timers.pop(key, None)
 
 
 class Delivery:
@@ -152,6 +96,8 @@ class Delivery:
         metrics: Metrics | None = None,
         sleep: Callable[[float], None] = time.sleep,
         egress: Egress | None = None,
+        span: Span | None = None,
+        signing_secrets: Callable[[str], tuple[str, ...]] | None = None,
     ) -> None:
         self._store = store
         self._job_types = job_types
@@ -161,6 +107,9 @@ class Delivery:
         self._metrics = metrics or NullMetrics()
         self._sleep = sleep
         self._egress = egress or Egress(allow_private=settings.allow_private_targets)
+        self._span: Span = span or (lambda firing, trace: nullcontext())
+        # An owner's webhook signing secrets valid now (SigningSecretCache.valid).
+        self._signing_secrets = signing_secrets or (lambda owner: ())
 
     def reads(self, firings: Sequence[Firing]) -> TimerReads:
         """Reads of the timers of a batch of firings, each at its firing's second."""
@@ -211,6 +160,7 @@ class Delivery:
             )
             self._record(timer, firing, attempt, failed, now_s, now_s)
             raise
+        trace = TraceParent.start(firing.trace)  # this attempt's span of the firing's trace
         context = JobContext(
             firing=firing,
             timer=timer,
@@ -219,6 +169,9 @@ class Delivery:
             client=self._client,
             state=StoredJobState(self._store, timer.owner, timer.id),
             http=self._egress,
+            trace=trace,
+            clock=self._clock,
+            signing_secrets=partial(self._signing_secrets, timer.owner),
         )
         deduplicated = timer.delivery == "deduplicated" and run_once is not None
         claimant = None
@@ -236,7 +189,8 @@ class Delivery:
 
         def action() -> None:
             try:
-                result = self._run_job(job_type, config, context)
+                with self._span(firing, trace):
+                    result = self._run_job(job_type, config, context)
             except Exception as exc:
                 failed = JobResult(
                     outcome="error", summary=self._error_summary(exc, attempt, final=final)
@@ -370,6 +324,7 @@ class Delivery:
             else round((started_s - firing.scheduled_s) * 1000, 1),
             diff=diff,
             details=result.details,
+            trace_id=firing.trace,
         )
         expires_s = int(finished_s) + self._settings.run_history_days * 86400
         try:

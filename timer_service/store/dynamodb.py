@@ -47,6 +47,7 @@ from timer_service.store.codecs import (
 )
 from timer_service.store.dynamodb_heartbeats import DynamoHeartbeats
 from timer_service.store.dynamodb_history import DynamoHistory
+from timer_service.store.dynamodb_signing import DynamoSigningSecrets
 from timer_service.store.table import (
     BATCH_GET_SIZE,
     DEFAULT_BACKOFF,
@@ -71,7 +72,7 @@ __all__ = [
 ]
 
 
-class DynamoTimerStore(DynamoHeartbeats, DynamoHistory):
+class DynamoTimerStore(DynamoHeartbeats, DynamoHistory, DynamoSigningSecrets):
     """TimerStore on DynamoDB: conditional transactional writes, consistent reads."""
 
     def __init__(
