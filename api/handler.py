@@ -25,13 +25,11 @@ from api.answers import (
 )
 from api.edge import check_body, check_path_id, strict_json, treat_body_as_json
 from api.openapi import ApiAuth, DocumentedResolver
+from api.signing_secrets import register as register_signing_secrets
 from timer_service import __version__, wiring
 from timer_service.backfill import BackfillRequest, BackfillResult
 from timer_service.dead_letters import DeadLetterPage, RedriveRequest, RedriveResult
-from timer_service.errors import (
-    TimerServiceError,
-    UnauthorizedError,
-)
+from timer_service.errors import TimerServiceError, UnauthorizedError
 from timer_service.heartbeat import PING_TOKEN_PATTERN, PingResult
 from timer_service.models import (
     TIMER_ID_PATTERN,
@@ -91,6 +89,7 @@ wired = wiring.Wired()  # this instance's settings, clock and parts (tests set t
 _service = wired.part(lambda context: wiring.timer_service(context.settings, context.clock))
 _dead_letters = wired.part(lambda context: wiring.dead_letters(context.settings, context.clock))
 _heartbeats = wired.part(lambda context: wiring.heartbeats(context.settings, context.clock))
+_signing = wired.part(lambda context: wiring.signing_secrets(context.settings, context.clock))
 
 
 def _settings() -> Settings:
@@ -355,6 +354,8 @@ def _if_match() -> IfMatch:
 def _if_none_match() -> bool:
     return if_none_match(app.current_event.headers.get("If-None-Match"))
 
+
+register_signing_secrets(app, owner=_owner, secrets=_signing)  # /signing-secrets
 
 # --- errors: mapped to HTTP here and nowhere else ----------------------------------------
 

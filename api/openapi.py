@@ -32,7 +32,9 @@ ERRORS: dict[int, str] = {
     403: "Refused: a deployed stack's caller without valid credentials, a request from a web page"
     " the local stack does not take (its Host or Origin), or a create over the caller's timer"
     " quota",
-    404: "No such timer for the caller",
+    404: "No such timer (or signing secret) for the caller",
+    409: "The caller's signing secrets do not allow this now (an active one exists, or a"
+    " rotation is under way): the message says which to rotate or delete",
     412: "The timer is not at the If-Match version (or, with If-None-Match: *, it exists)",
     413: "The request body is too large",
     429: "Too many requests: retry after the Retry-After header's seconds",

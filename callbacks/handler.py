@@ -3,12 +3,15 @@
 The work is :class:`timer_service.delivery_policy.DeliveryPolicy`'s (open, deliver, retry
 alone or dead-letter); this module adapts SQS events to it, logs each firing and builds the
 policy from the environment. ``dead_letter_handler`` takes what SQS moved to the dead-letter
-queue (a callback that crashed or timed out on it).
+queue (a callback that crashed or timed out on it). With X-Ray on (the construct's ``tracing``),
+each firing's job runs in a subsegment annotated with its W3C ``traceId``, so the trace id a
+receiver got (or a run shows) finds it: ``annotation.traceId = "..."``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -25,6 +28,7 @@ from timer_service.job_types import PermanentJobError
 from timer_service.messages import SIGNATURE_ATTRIBUTE
 from timer_service.observability import EmfMetrics
 from timer_service.settings import Settings
+from timer_service.tracing import TraceParent
 
 logger = Logger(service="timer-callbacks")
 tracer = Tracer(service="timer-callbacks")
@@ -59,8 +63,20 @@ policy = wired.part(
         run_once=run_once(),
         metrics=EmfMetrics(metrics),
         observer=_observe,
+        span=_span,
     )
 )
+
+
+@contextmanager
+def _span(firing: Firing, trace: TraceParent) -> Iterator[None]:
+    """The firing's job in an X-Ray subsegment, found by its W3C trace id."""
+    with tracer.provider.in_subsegment("## firing") as subsegment:
+        subsegment.put_annotation("traceId", trace.trace_id)
+        subsegment.put_annotation("timerId", firing.timer_id)
+        subsegment.put_metadata("firingId", firing.firing_id)
+        subsegment.put_metadata("traceparent", trace.header)
+        yield
 
 
 def _observe(firing: Firing, result: Delivered | None, error: Exception | None) -> None:

@@ -44,6 +44,8 @@ def engine() -> TickEngine:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     shard = TickEvent.model_validate(event).shard
     logger.append_keys(shard=shard)
+    tracer.put_annotation(key="shard", value=shard)
     report = engine().tick(shard)
+    tracer.put_annotation(key="firingsSent", value=report.sent)
     logger.info("tick", extra={"report": report.__dict__})
     return report.__dict__

@@ -12,7 +12,9 @@ if one conditional write marks it missed, which a ping that moved it first makes
 manual one does.
 
 Each run is written to the timer's history when its policy keeps that outcome, so a timer
-whose policy does not record an outcome costs no write for it.
+whose policy does not record an outcome costs no write for it. Each attempt is a span of the
+firing's W3C trace (:mod:`timer_service.tracing`): the job gets its ``traceparent``, the run
+keeps the trace id, and a ``span`` hook (an X-Ray subsegment in the Lambda) wraps the job.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any, Literal
 
 from pydantic import ValidationError
@@ -49,13 +53,16 @@ from timer_service.runs import MAX_DIFF_CHARS, MAX_SUMMARY_CHARS, HistoryPolicy,
 from timer_service.settings import Settings
 from timer_service.store.base import TimerStore
 from timer_service.streaks import OVERLAP_LEASE_S, Streaks
-from timer_service.timer_reads import StoredJobState, TimerReads
+from timer_service.timer_reads import MAX_EARLY_WAIT_S, StoredJobState, TimerReads
+from timer_service.tracing import TraceParent
 
 __all__ = [
+    "MAX_EARLY_WAIT_S",
     "Delivered",
     "Delivery",
     "Outcome",
     "RunOnce",
+    "Span",
     "StoredJobState",
     "TimerReads",
 ]
@@ -67,6 +74,8 @@ Outcome = Literal[
 ]
 RunOnce = Callable[[str, Callable[[], None]], None]
 """Runs the action at most once per firing id (powertools Idempotency in the Lambda)."""
+Span = Callable[[Firing, TraceParent], AbstractContextManager[object]]
+"""Wraps one attempt's job in a span of the firing's trace (an X-Ray subsegment in the Lambda)."""
 
 CLAIM_TTL_S = 86400  # a raced firing's claim outlives any retry of its copies
 
@@ -92,6 +101,8 @@ class Delivery:
         metrics: Metrics | None = None,
         sleep: Callable[[float], None] = time.sleep,
         egress: Egress | None = None,
+        span: Span | None = None,
+        signing_secrets: Callable[[str], tuple[str, ...]] | None = None,
     ) -> None:
         self._store = store
         self._job_types = job_types
@@ -103,6 +114,9 @@ class Delivery:
         self._egress = egress or Egress(allow_private=settings.allow_private_targets)
         self._streaks = Streaks(store, job_types, self._metrics, self._notify)
         self._flow = FlowControl(store, clock, sleep, self._metrics)
+        self._span: Span = span or (lambda firing, trace: nullcontext())
+        # An owner's webhook signing secrets valid now (SigningSecretCache.valid).
+        self._signing_secrets = signing_secrets or (lambda owner: ())
 
     def reads(self, firings: Sequence[Firing]) -> TimerReads:
         """Reads of the timers of a batch of firings, each at its firing's second."""
@@ -144,6 +158,7 @@ class Delivery:
                     self.complete(firing, timer)
             return Delivered(outcome)
         assert timer is not None  # no reason to skip: the timer exists
+        trace = TraceParent.start(firing.trace)  # this attempt's span of the firing's trace
         context = JobContext(
             firing=firing,
             timer=timer,
@@ -152,6 +167,9 @@ class Delivery:
             client=self._client,
             state=StoredJobState(self._store, timer.owner, timer.id),
             http=self._egress,
+            trace=trace,
+            clock=self._clock,
+            signing_secrets=partial(self._signing_secrets, timer.owner),
         )
         try:
             job_type, config = self._job_of(timer)
@@ -189,7 +207,8 @@ class Delivery:
 
         def action() -> None:
             try:
-                result = self._run_job(job_type, config, context)
+                with self._span(firing, trace):
+                    result = self._run_job(job_type, config, context)
             except Exception as exc:
                 failed = JobResult(
                     outcome="error", summary=self._error_summary(exc, attempt, final=final)
@@ -345,6 +364,7 @@ class Delivery:
             else round((started_s - firing.scheduled_s) * 1000, 1),
             diff=diff,
             details=result.details,
+            trace_id=firing.trace,
         )
         expires_s = int(finished_s) + self._settings.run_history_days * 86400
         try:

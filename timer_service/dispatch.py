@@ -222,5 +222,6 @@ class InMemoryDispatchQueue:
         self.retried.append((firing, attempts_before, self.clock.now() + delay_s))
 
     def resend(self, firings: Sequence[Firing]) -> None:
-        self.calls += len(_batches(due_now(firings)))
-        self.sent += [(firing, self.clock.now()) for firing in firings]
+        messages = due_now(firings)
+        self.calls += len(_batches(messages))
+        self.sent += [(firing, self.clock.now()) for m in messages for firing in m.firings]

@@ -8,6 +8,9 @@ TimerServiceError
  ├── UnauthorizedError          no caller identity, or a wrong API key
  ├── TimerNotFoundError         no timer with that id for this owner
  ├── PingTokenNotFoundError     no heartbeat timer has that ping token
+ ├── SigningSecretNotFoundError no signing secret with that id for this owner
+ ├── SigningSecretConflictError a signing-secret change the owner's secrets do not allow now
+ │                              (a second active one, a second rotation under way)
  ├── VersionConflictError       the stored version differs from the one expected (If-Match)
  ├── QuotaExceededError         the owner has as many timers as allowed
  ├── FiringRateExceededError    the owner's timers would fire too often a minute
@@ -30,6 +33,8 @@ __all__ = [
     "PayloadTooLargeError",
     "PingTokenNotFoundError",
     "QuotaExceededError",
+    "SigningSecretConflictError",
+    "SigningSecretNotFoundError",
     "StoreError",
     "StoreMisconfiguredError",
     "TimerNotFoundError",
@@ -100,6 +105,21 @@ class PingTokenNotFoundError(TimerServiceError):
 
     def __init__(self) -> None:
         super().__init__("no heartbeat timer has this ping token", field="token")
+
+
+class SigningSecretNotFoundError(TimerServiceError):
+    """No signing secret with this id exists for the caller (or it is retired)."""
+
+    code = "not_found"
+
+    def __init__(self, secret_id: str) -> None:
+        super().__init__(f"signing secret {secret_id!r} does not exist", field="id")
+
+
+class SigningSecretConflictError(TimerServiceError):
+    """The owner's signing secrets do not allow this change now."""
+
+    code = "conflict"
 
 
 class VersionConflictError(TimerServiceError):

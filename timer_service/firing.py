@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from timer_service.clock import format_utc
 from timer_service.keys import IndexKey
+from timer_service.tracing import fallback_trace_id
 
 __all__ = ["Firing"]
 
@@ -30,12 +31,21 @@ class Firing:
     jitter_s: int = 0  # its jitter offset: it runs this long after its scheduled second
     last: bool = False  # the timer's last scheduled firing: its delivery completes the timer
     complete_only: bool = False  # a last firing its misfire policy does not run: completes only
+    # Its W3C trace (timer_service.tracing), given when it is first queued; not part of what
+    # the firing is: the API's copy and a ticker's of one raced firing are one firing.
+    trace_id: str | None = field(default=None, compare=False)
 
     @property
     def firing_id(self) -> str:
         """``{owner}#{id}@{scheduledAt}``: the same for every delivery of this firing."""
         suffix = "~manual" if self.manual else "~backfill" if self.backfill else ""
         return f"{self.owner}#{self.timer_id}@{format_utc(self.scheduled_s)}{suffix}"
+
+    @property
+    def trace(self) -> str:
+        """Its W3C trace id: the one it was queued with, else (queued before firings carried
+        one) one derived from its id, the same on each delivery."""
+        return self.trace_id or fallback_trace_id(self.firing_id)
 
     @property
     def due_s(self) -> int:
@@ -45,16 +55,17 @@ class Firing:
             return self.deliver_at_s
         return self.scheduled_s + self.jitter_s
 
-    def to_message(self) -> str:
-        return json.dumps(self.to_json(), separators=(",", ":"))
+    def to_message(self, *, trace: bool = True) -> str:
+        return json.dumps(self.to_json(trace=trace), separators=(",", ":"))
 
     @classmethod
     def from_message(cls, text: str) -> Firing:
         """The firing of a single-firing message (``messages.read`` reads packs too)."""
         return cls.from_json(json.loads(text))
 
-    def to_json(self) -> dict[str, Any]:
-        """The compact JSON object of the firing, as messages carry it."""
+    def to_json(self, *, trace: bool = True) -> dict[str, Any]:
+        """The compact JSON object of the firing, as messages carry it (without its trace id
+        when ``trace`` is False: a pack derives it, see timer_service.tracing)."""
         body: dict[str, Any] = {
             "o": self.owner,
             "i": self.timer_id,
@@ -79,6 +90,8 @@ class Firing:
             body["l"] = 1
         if self.complete_only:
             body["c"] = 1
+        if trace and self.trace_id is not None:
+            body["t"] = self.trace_id
         return body
 
     @classmethod
@@ -98,4 +111,5 @@ class Firing:
             jitter_s=int(body.get("j", 0)),
             last=bool(body.get("l", 0)),
             complete_only=bool(body.get("c", 0)),
+            trace_id=None if body.get("t") is None else str(body["t"]),
         )

@@ -20,11 +20,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
+from timer_service.clock import Clock, SystemClock
 from timer_service.dispatch import Firing
 from timer_service.errors import InvalidRequestError, TimerServiceError
 from timer_service.models import Timer
 from timer_service.runs import HistoryPolicy, RunOutcome
 from timer_service.settings import Settings
+from timer_service.tracing import TraceParent
 
 if TYPE_CHECKING:
     from timer_service.egress import Egress  # imports httpx: the API and ticker never need it
@@ -99,6 +101,12 @@ class JobContext:
     client: ClientFactory  # a boto3 client by service name, e.g. client("sqs")
     state: JobState
     http: Egress  # HTTP through the SSRF guard, with size caps and deadlines
+    # This attempt's span of the firing's W3C trace: send ``trace.header`` as ``traceparent``.
+    trace: TraceParent | None = None
+    clock: Clock = field(default_factory=SystemClock)  # the time, as the service tells it
+    # The owner's webhook signing secrets valid now (``whsec_...``, the active one first), read
+    # when called (a cache: timer_service.signing_secrets).
+    signing_secrets: Callable[[], tuple[str, ...]] = tuple
 
 
 JobHandler = Callable[[Any, JobContext], "JobResult | None"]

@@ -13,6 +13,7 @@
 | an owner's timer count       | ``C#{owner}``                       | ``C``                   |
 | a dead-lettered firing       | ``D#{owner}``                       | see below               |
 | a heartbeat's deadline state | ``P#{sha256 of its ping token}``    | ``P``                   |
+| an owner's signing secrets   | ``W#{owner}``                       | ``W``                   |
 
 A run's sort key is ``{createdS}#{scheduledS}#{kind}#{attempt}``, the kind ``s`` (scheduled),
 ``m`` (manual) or ``b`` (backfill): the timer's creation second first, so a timer created again
@@ -48,6 +49,7 @@ __all__ = [
     "registry_key",
     "run_partition",
     "shard_state_key",
+    "signing_secrets_key",
     "timer_key",
 ]
 
@@ -94,6 +96,11 @@ def firing_claim_key(firing_id: str) -> IndexKey:
 def heartbeat_key(ping_hash: str) -> IndexKey:
     """Found from the ping alone (its token's hash): a ping needs no read to find it."""
     return IndexKey(f"P#{ping_hash}", "P")
+
+
+def signing_secrets_key(owner: str) -> IndexKey:
+    """An owner's webhook signing secrets, all in one item: read once, changed conditionally."""
+    return IndexKey(f"W#{owner}", "W")
 
 
 def dead_letter_partition(owner: str) -> str:

@@ -1,7 +1,8 @@
 """The dispatch queue's messages: what a body holds, how firings share one, and its signature.
 
 A body is one firing (``{"o","i","v","s",...}``, see :meth:`Firing.to_json`); or a pack of
-firings (``{"p": [...]}``: due in the same second, or redriven together); or one firing sent
+firings (``{"p": [...]}``: due in the same second, or redriven together), with the seed its
+members' trace ids derive from (``"T"``, see :mod:`timer_service.tracing`); or one firing sent
 again after a failed delivery, with the deliveries it had so far (``{..., "a": 3}``). Every
 message the service sends carries an HMAC-SHA256 of its body, keyed by a secret only the
 service's functions hold, in the message attribute ``sig``: the callback runs only messages
@@ -16,9 +17,11 @@ import hashlib
 import hmac
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from timer_service.firing import Firing
+from timer_service.tracing import new_seed, new_trace_id, trace_id_of
 
 __all__ = [
     "PACK_MAX_BYTES",
@@ -37,6 +40,7 @@ PACK_MAX_FIRINGS = 100  # firings due in one second that share a message
 PACK_MAX_BYTES = 60_000  # a message stays within one 64 KB billing chunk
 SIGNATURE_ATTRIBUTE = "sig"
 _PACK_PREFIX = '{"p":['
+_PACK_OVERHEAD = len('{"T":"","p":[]}') + 32  # a pack's own bytes, its trace seed's included
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,7 @@ def messages_of(firings: Sequence[Firing]) -> list[Message]:
     backfilled: list[Firing] = []
     for firing in firings:
         if firing.raced or firing.manual:
-            messages.append(Message(firing.to_message(), firing.due_s, (firing,)))
+            messages.append(_message([firing]))
         elif firing.backfill:
             backfilled.append(firing)
         else:
@@ -77,28 +81,40 @@ def due_now(firings: Sequence[Firing]) -> list[Message]:
 
 
 def _packs(group: list[Firing]) -> list[Message]:
-    messages: list[Message] = []
-    pack: list[str] = []
-    members: list[Firing] = []
+    packs: list[list[Firing]] = []
     size = 0
     for firing in group:
-        text = firing.to_message()
-        if members and (len(members) == PACK_MAX_FIRINGS or size + len(text) + 1 > PACK_MAX_BYTES):
-            messages.append(_message(pack, members))
-            pack, members, size = [], [], 0
-        pack.append(text)
-        members.append(firing)
-        size += len(text) + 1
-    if members:
-        messages.append(_message(pack, members))
-    return messages
+        length = len(firing.to_message(trace=False)) + 1
+        if not packs or len(packs[-1]) == PACK_MAX_FIRINGS or size + length > PACK_MAX_BYTES:
+            packs.append([])
+            size = _PACK_OVERHEAD
+        packs[-1].append(firing)
+        size += length
+    return [_message(members) for members in packs]
 
 
-def _message(texts: list[str], members: list[Firing]) -> Message:
+def _message(members: list[Firing]) -> Message:
+    """Members without a trace get one: a lone firing its own id, a pack's member the one its
+    seed and position derive (no bytes of its own)."""
     second = min(firing.due_s for firing in members)
     if len(members) == 1:
-        return Message(texts[0], second, (members[0],))
-    return Message(_PACK_PREFIX + ",".join(texts) + "]}", second, tuple(members))
+        (firing,) = members
+        if firing.trace_id is None:
+            firing = replace(firing, trace_id=new_trace_id())
+        return Message(firing.to_message(), second, (firing,))
+    seed = new_seed()
+    traced: list[Firing] = []
+    texts: list[str] = []
+    for position, member in enumerate(members):
+        if member.trace_id is None:
+            traced.append(replace(member, trace_id=trace_id_of(seed, position)))
+            texts.append(member.to_message())
+        else:  # redriven: the trace it had
+            traced.append(member)
+            texts.append(member.to_message())
+    seeded = any(member.trace_id is None for member in members)
+    head = f'{{"T":"{seed}","p":[' if seeded else _PACK_PREFIX
+    return Message(head + ",".join(texts) + "]}", second, tuple(traced))
 
 
 def retry_message(firing: Firing, *, attempts_before: int) -> Message:
@@ -112,7 +128,7 @@ def read(body: str) -> Message:
     try:
         value = json.loads(body)
         if isinstance(value, dict) and isinstance(value.get("p"), list):
-            firings = tuple(Firing.from_json(member) for member in value["p"])
+            firings = tuple(_member(m, value.get("T"), n) for n, m in enumerate(value["p"]))
             if not firings:
                 raise ValueError("an empty pack")
             return Message(body, min(f.due_s for f in firings), firings)
@@ -123,6 +139,14 @@ def read(body: str) -> Message:
     if attempts < 0:
         raise ValueError("negative attempts")
     return Message(body, firing.due_s, (firing,), attempts)
+
+
+def _member(value: dict[str, Any], seed: Any, position: int) -> Firing:
+    """A pack's member, with the trace id its seed and position derive unless it has one."""
+    firing = Firing.from_json(value)
+    if firing.trace_id is None and isinstance(seed, str):
+        return replace(firing, trace_id=trace_id_of(seed, position))
+    return firing
 
 
 def firings_in(body: str) -> list[Firing]:

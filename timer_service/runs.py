@@ -95,6 +95,7 @@ class Run:
     backfill: bool = False
     heartbeat: HeartbeatRun | None = None  # a heartbeat timer's missed deadline, or recovery
     offset_s: int | None = None  # a jittered firing's offset after scheduled_s
+    trace_id: str | None = None  # the firing's W3C trace (timer_service.tracing)
 
     @property
     def sort_key(self) -> str:
@@ -141,6 +142,11 @@ class RunView(CamelModel):
     )
     diff: str | None = Field(default=None, description="html_monitor: unified diff of the text")
     details: dict[str, Any] = Field(default_factory=dict, description="job-type specific facts")
+    trace_id: str | None = Field(
+        default=None,
+        description="the firing's W3C trace id (a webhook's traceparent), the same on every"
+        " attempt of it",
+    )
 
     @classmethod
     def of(cls, run: Run) -> RunView:
@@ -159,6 +165,7 @@ class RunView(CamelModel):
             lateness_ms=run.lateness_ms,
             diff=run.diff,
             details=run.details,
+            trace_id=run.trace_id,
         )
 
 

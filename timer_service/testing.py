@@ -30,6 +30,7 @@ from timer_service.models import TimerSpec
 from timer_service.runs import Run
 from timer_service.service import TimerService
 from timer_service.settings import Settings
+from timer_service.signing_service import SigningSecretCache, SigningSecretService
 from timer_service.store.memory import InMemoryTimerStore
 from timer_service.views import TimerView
 
@@ -90,7 +91,10 @@ class JobHarness:
             egress=Egress(
                 allow_private=allow_private_targets, resolver=resolver, client=http_client
             ),
+            signing_secrets=SigningSecretCache(store=self.store, clock=self.clock, ttl_s=0).valid,
         )
+        # The owner's webhook signing secrets: ``harness.signing_secrets.create(OWNER).secret``.
+        self.signing_secrets = SigningSecretService(store=self.store, clock=self.clock)
         self.last_error: Exception | None = None
         self.last_delivery: Delivered | None = None
         self._last_fired_s: int | None = None

@@ -9,7 +9,8 @@ Protocol, per shard and minute (DESIGN.md):
    cost no write; late firings follow each timer's misfire policy; heartbeat items are
    checked against their deadlines (:mod:`timer_service.pings`);
 4. firings go to the queue in batches of ten with per-message delays (a ``fireAll`` timer's
-   late ones paced, one a second, see ``apply_misfire_policy``);
+   late ones paced, one a second, see ``apply_misfire_policy``), each starting its W3C trace as
+   it is packed (:mod:`timer_service.tracing`);
 5. one update sets ``done`` and gives the lease back. A crash before it re-sends the minutes
    on the next tick: delivery is at least once, and every firing carries its id for dedupe.
 

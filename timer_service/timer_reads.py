@@ -1,5 +1,9 @@
-"""What delivery reads: a batch's timers, each strongly consistent at its firing's second,
-and a timer's job state (re-exported by :mod:`timer_service.delivery`)."""
+"""The timers a batch of firings needs, read at their firings' seconds, and a timer's job state.
+
+The read of a timer is delivery's check that its firing is still wanted
+(:mod:`timer_service.delivery`): made strongly consistent at or after the firing's second, once
+for the firings of a batch that are due together.
+"""
 
 from __future__ import annotations
 

@@ -34,11 +34,12 @@ from timer_service.store.dynamodb import DynamoTimerStore
 
 if TYPE_CHECKING:
     # Imported where built: the ticker's cold start loads no job type (test_architecture).
-    from timer_service.delivery import RunOnce
+    from timer_service.delivery import RunOnce, Span
     from timer_service.delivery_policy import DeliveryPolicy, Observer
     from timer_service.metrics import Metrics
     from timer_service.pings import Heartbeats
     from timer_service.service import TimerService
+    from timer_service.signing_service import SigningSecretService
     from timer_service.tick import TickEngine
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "dispatch_queue",
     "message_signer",
     "resolved",
+    "signing_secrets",
     "tick_engine",
     "timer_service",
     "timer_store",
@@ -138,6 +140,13 @@ def timer_service(settings: Settings, clock: Clock) -> TimerService:
     )
 
 
+def signing_secrets(settings: Settings, clock: Clock) -> SigningSecretService:
+    """The API's webhook signing secrets (created, listed, rotated, deleted)."""
+    from timer_service.signing_service import SigningSecretService
+
+    return SigningSecretService(store=timer_store(settings), clock=clock)
+
+
 def heartbeats(settings: Settings, clock: Clock) -> Heartbeats:
     """The API's pings of heartbeat timers."""
     from timer_service.pings import Heartbeats
@@ -168,22 +177,28 @@ def delivery_policy(
     run_once: RunOnce | None = None,
     metrics: Metrics | None = None,
     observer: Observer | None = None,
+    span: Span | None = None,
 ) -> DeliveryPolicy:
     """What the callbacks do with a batch: deliver each firing at its second (``sleep``
-    waits for it on ``clock``), retry it alone, or dead-letter it."""
+    waits for it on ``clock``), retry it alone, or dead-letter it; each job in a ``span`` of
+    its firing's trace; webhooks signed with their owner's secrets (read once a minute)."""
     from timer_service.delivery import Delivery
     from timer_service.delivery_policy import DeliveryPolicy, RetryRule
     from timer_service.job_types import JobTypeRegistry
+    from timer_service.signing_service import SigningSecretCache
 
+    store = timer_store(settings)
     return DeliveryPolicy(
         delivery=Delivery(
-            store=timer_store(settings),
+            store=store,
             job_types=JobTypeRegistry.from_entry_points(),
             clock=clock,
             settings=settings,
             client=Clients(settings),
             metrics=metrics,
             sleep=sleep,
+            span=span,
+            signing_secrets=SigningSecretCache(store=store, clock=clock).valid,
         ),
         queue=dispatch_queue(settings, clock),
         dead_letters=dead_letters(settings, clock),

@@ -1,5 +1,12 @@
 """``webhook``: POST the firing as JSON to ``job.url``, signed, with timeouts and retries.
 
+Signed per Standard Webhooks (:mod:`timer_service.signing_secrets`): ``webhook-id`` (the firing
+id), ``webhook-timestamp`` (this try's second) and, when the owner has signing secrets,
+``webhook-signature`` (one ``v1,`` signature per valid secret); with ``traceparent``, this
+delivery's span of the firing's W3C trace. ``X-Timer-Signature`` (one stack-wide secret,
+``WEBHOOK_SIGNING_SECRET``) is deprecated: still sent this release, removed in the next. The
+service's headers win over the job's own of the same name, whatever its case.
+
 Every hop (the URL and each redirect) passes the SSRF guard, and the connection goes to the
 address that was checked (:class:`timer_service.egress.Egress`).
 """
@@ -18,6 +25,7 @@ from pydantic.alias_generators import to_camel
 from callbacks.job_types.headers import HeaderName, HeaderValue
 from timer_service.clock import format_utc
 from timer_service.job_types import JobContext, JobResult, JobType, PermanentJobError
+from timer_service.signing_secrets import signature_header
 
 __all__ = [
     "WebhookFailed",
@@ -67,27 +75,40 @@ def body_for(context: JobContext) -> bytes:
 
 
 def signature(secret: str, body: bytes) -> str:
-    """``sha256=<hex>``: HMAC-SHA256 of the exact body bytes."""
+    """``sha256=<hex>``: HMAC-SHA256 of the exact body bytes (``X-Timer-Signature``,
+    deprecated)."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def signed_headers(context: JobContext, body: bytes) -> dict[str, str]:
-    """JSON, the firing id, and the body's signature when a signing secret is set."""
+def signed_headers(
+    context: JobContext, body: bytes, secrets: tuple[str, ...] | None = None
+) -> dict[str, str]:
+    """JSON, the firing id, the Standard Webhooks headers (signed by ``secrets``, by default
+    the owner's valid ones), the traceparent, and the deprecated stack-wide signature."""
+    firing_id = context.firing.firing_id
+    timestamp_s = int(context.clock.now())
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
-        "X-Timer-Firing-Id": context.firing.firing_id,
+        "X-Timer-Firing-Id": firing_id,
+        "webhook-id": firing_id,
+        "webhook-timestamp": str(timestamp_s),
     }
-    if context.settings.webhook_signing_secret:
+    secrets = context.signing_secrets() if secrets is None else secrets
+    if secrets:
+        headers["webhook-signature"] = signature_header(secrets, firing_id, timestamp_s, body)
+    if context.trace is not None:
+        headers["traceparent"] = context.trace.header
+    if context.settings.webhook_signing_secret:  # deprecated: one release more
         headers["X-Timer-Signature"] = signature(context.settings.webhook_signing_secret, body)
     return headers
 
 
 def post(config: WebhookJob, context: JobContext) -> JobResult:
     """POST, retried in process on timeouts and 5xx while ``totalTimeoutSeconds`` lasts: the
-    deadline of the whole job, every try and pause included."""
+    deadline of the whole job, every try and pause included. Each try is signed at its second."""
     body = body_for(context)
-    headers = {**config.headers, **signed_headers(context, body)}
+    secrets = context.signing_secrets()  # read once for the tries
     deadline = time.monotonic() + config.total_timeout_seconds
     last_error: Exception | None = None
     tries = 0
@@ -98,8 +119,13 @@ def post(config: WebhookJob, context: JobContext) -> JobResult:
                 break
             time.sleep(pause)
         tries += 1
+        ours = signed_headers(context, body, secrets)
+        taken = {name.lower() for name in ours}
+        theirs = {k: v for k, v in config.headers.items() if k.lower() not in taken}
         try:
-            status = _post_once(config, context, headers, body, deadline - time.monotonic())
+            status = _post_once(
+                config, context, {**theirs, **ours}, body, deadline - time.monotonic()
+            )
         except WebhookFailed as exc:
             last_error = exc
             continue

@@ -57,7 +57,7 @@ TICKER_TABLE_ACTIONS = (
     "dynamodb:BatchGetItem",  # the deadline states of a minute's heartbeat items
 )
 CALLBACK_TABLE_ACTIONS = (
-    "dynamodb:GetItem",
+    "dynamodb:GetItem",  # job states; an owner's webhook signing secrets (once a minute)
     "dynamodb:BatchGetItem",
     "dynamodb:PutItem",
     "dynamodb:DeleteItem",

@@ -7,6 +7,8 @@ expressions" and "Amazon DynamoDB Transactions: How it works")."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from tests.contract.conftest import T0, at_entry, rate_entry, timer
@@ -223,6 +225,16 @@ def test_put_run_same_attempt_again_replaces_it(store: TimerStore) -> None:
     again = run(T0, manual=False)
     store.put_run(again, expires_s=T0 + 86400)
     assert store.list_runs("alice", "t", incarnation=T0, limit=5, before=None) == ([again], None)
+
+
+def test_a_run_keeps_its_trace_id(store: TimerStore) -> None:
+    # GIVEN a run of a traced firing, and one queued before firings carried traces
+    traced = replace(run(T0), trace_id="4bf92f3577b34da6a3ce929d0e0e4736")
+    store.put_run(traced, expires_s=T0 + 86400)
+    store.put_run(run(T0 + 60), expires_s=T0 + 86400)
+    # WHEN they are listed THEN each comes back with its trace id, or none
+    page, _ = store.list_runs("alice", "t", incarnation=T0, limit=5, before=None)
+    assert [r.trace_id for r in page] == [None, "4bf92f3577b34da6a3ce929d0e0e4736"]
 
 
 def test_job_state_round_trips_and_is_replaced(store: TimerStore) -> None:

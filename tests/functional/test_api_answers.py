@@ -122,10 +122,13 @@ class Operation:
         return BODIES.get(self.declared["operationId"])
 
     def on(self, timer_id: str) -> str:
-        """The path with ``timer_id`` for a timer's id, and a well-formed ping token made of it
-        (no heartbeat has it: an absent one)."""
-        token = base64.urlsafe_b64encode(hashlib.sha256(timer_id.encode()).digest()).rstrip(b"=")
-        return self.path.replace("{id}", timer_id).replace("{token}", token.decode())
+        """The path with ``timer_id`` for a timer's id, and a well-formed ping token or signing
+        secret id made of it (no heartbeat or secret has it: an absent one)."""
+        digest = hashlib.sha256(timer_id.encode()).digest()
+        token = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+        if self.path.startswith("/signing-secrets/"):
+            return self.path.replace("{id}", f"key_{digest.hex()[:16]}")
+        return self.path.replace("{id}", timer_id).replace("{token}", token)
 
 
 def operations(document: dict[str, Any]) -> list[Operation]:
@@ -178,6 +181,19 @@ def _aws_failing(call: Front, op: Operation) -> httpx.Response:
         return call(op.method, op.on("down"), json=op.body)
 
 
+def _conflicting(call: Front, op: Operation) -> httpx.Response:
+    """A second active signing secret, or a second rotation while one is under way."""
+    if not op.path.startswith("/signing-secrets") or op.method not in ("POST",):
+        return _absent(call, op)
+    call("POST", "/signing-secrets")  # made, or there already
+    active = [i for i in call("GET", "/signing-secrets").json()["items"] if i["state"] == "active"]
+    if op.path == "/signing-secrets":
+        return call("POST", "/signing-secrets")
+    call("POST", f"/signing-secrets/{active[0]['id']}/rotate")  # a rotation under way
+    active = [i for i in call("GET", "/signing-secrets").json()["items"] if i["state"] == "active"]
+    return call("POST", op.path.replace("{id}", active[0]["id"]))
+
+
 PROBES = (
     _malformed,
     _malformed_token,
@@ -188,6 +204,7 @@ PROBES = (
     _too_large,
     _too_many,
     _aws_failing,
+    _conflicting,
 )
 
 

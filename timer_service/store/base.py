@@ -12,6 +12,7 @@ from timer_service.heartbeat import HeartbeatState
 from timer_service.keys import IndexKey
 from timer_service.models import ShardRegistry, ShardState, Timer
 from timer_service.runs import Run
+from timer_service.signing_secrets import OwnerSecrets
 from timer_service.time_index import IndexEntry
 
 __all__ = ["MAX_JOB_STATE_BYTES", "TimerStore", "decode_job_state", "encode_job_state"]
@@ -266,6 +267,18 @@ class TimerStore(Protocol):
 
     def clear_heartbeat_idle(self, ping_hash: str, *, idle_since_s: int) -> None:
         """Clear the idle mark, if it is still ``idle_since_s`` (the heartbeat is watched)."""
+        ...
+
+    # --- webhook signing secrets (timer_service.signing_service) ---------------------------
+
+    def get_signing_secrets(self, owner: str) -> OwnerSecrets:
+        """The owner's signing secrets, read strongly consistent (none, version 0, when never
+        written)."""
+        ...
+
+    def put_signing_secrets(self, secrets: OwnerSecrets, *, expected_version: int) -> bool:
+        """Store ``secrets`` as the owner's (at ``secrets.version``), only if the stored ones
+        are still at ``expected_version`` (0: none stored); False, nothing written, otherwise."""
         ...
 
     # --- shard administration -----------------------------------------------------------

@@ -276,6 +276,8 @@ def run_item(run: Run, *, expires_s: int) -> Item:
     if run.heartbeat is not None:
         item["heartbeat"] = string(run.heartbeat)
     _put_number(item, "offsetS", run.offset_s)
+    if run.trace_id is not None:
+        item["traceId"] = string(run.trace_id)
     return item
 
 
@@ -298,6 +300,7 @@ def run_from_item(item: Item, owner: str, timer_id: str) -> Run:
         backfill=item.get("backfill", {"BOOL": False})["BOOL"],
         heartbeat=_get_string(item, "heartbeat"),  # type: ignore[arg-type]
         offset_s=_get_number(item, "offsetS"),
+        trace_id=_get_string(item, "traceId"),
     )
 
 

@@ -48,6 +48,7 @@ from timer_service.store.codecs import (
 from timer_service.store.dynamodb_flow import DynamoFlow
 from timer_service.store.dynamodb_heartbeats import DynamoHeartbeats
 from timer_service.store.dynamodb_history import DynamoHistory
+from timer_service.store.dynamodb_signing import DynamoSigningSecrets
 from timer_service.store.table import (
     BATCH_GET_SIZE,
     DEFAULT_BACKOFF,
@@ -72,7 +73,7 @@ __all__ = [
 ]
 
 
-class DynamoTimerStore(DynamoHeartbeats, DynamoHistory, DynamoFlow):
+class DynamoTimerStore(DynamoHeartbeats, DynamoHistory, DynamoFlow, DynamoSigningSecrets):
     """TimerStore on DynamoDB: conditional transactional writes, consistent reads."""
 
     def __init__(

@@ -18,15 +18,17 @@ from timer_service.heartbeat import HeartbeatState
 from timer_service.keys import IndexKey, heartbeat_key
 from timer_service.models import ShardRegistry, ShardState, Timer
 from timer_service.runs import Run
+from timer_service.signing_secrets import OwnerSecrets
 from timer_service.store.base import decode_job_state, encode_job_state
 from timer_service.store.memory_completion import MemoryCompletion
 from timer_service.store.memory_flow import MemoryFlow
+from timer_service.store.memory_signing import MemorySigningSecrets
 from timer_service.time_index import IndexEntry
 
 __all__ = ["InMemoryTimerStore"]
 
 
-class InMemoryTimerStore(MemoryCompletion, MemoryFlow):
+class InMemoryTimerStore(MemoryCompletion, MemoryFlow, MemorySigningSecrets):
     """TimerStore in process memory; thread-safe."""
 
     def __init__(self) -> None:
@@ -44,6 +46,7 @@ class InMemoryTimerStore(MemoryCompletion, MemoryFlow):
         self.running: dict[tuple[str, str], tuple[str, int]] = {}
         self.slots: dict[tuple[str, str], dict[str, int]] = {}
         self.rates: dict[tuple[str, str, int], int] = {}
+        self.signing_secrets: dict[str, OwnerSecrets] = {}  # by owner
         self.writes = 0  # write requests made: what a cost model counts
         self.reads = 0
 
