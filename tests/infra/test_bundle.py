@@ -73,7 +73,8 @@ def test_bundle_native_code_is_for_lambda_arm64(lambda_bundle: Path) -> None:
 def test_bundle_registers_every_built_in_job_type(lambda_bundle: Path) -> None:
     (entry_points,) = lambda_bundle.glob("timer_service-*.dist-info/entry_points.txt")
     text = entry_points.read_text()
-    for name in ("sqs", "webhook", "html_monitor", "ec2_instances", "sns", "lambda", "eventbridge"):
+    built_in = ("sqs", "webhook", "html_monitor", "ec2_instances", "sns", "lambda", "eventbridge")
+    for name in (*built_in, "notify"):
         assert f"{name} = " in text
     assert "http_check" not in text  # the example plugin is a dev package
 
@@ -106,6 +107,7 @@ def test_handlers_import_and_find_their_job_types_from_the_bundle_alone(host_bun
         "eventbridge",
         "html_monitor",
         "lambda",
+        "notify",
         "sns",
         "sqs",
         "webhook",
