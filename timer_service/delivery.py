@@ -183,7 +183,7 @@ class Delivery:
         of a raced firing."""
         timer = reads.timer_for(firing)
         if firing.complete_only:  # a last firing its misfire policy skipped
-            if timer is not None and timer.version == firing.version:
+            if timer is not None and timer.firing_version == firing.version:
                 now_s = self._clock.now()
                 skipped = JobResult(outcome="skipped", summary="not run: missed (misfire: skip)")
                 self._record(timer, firing, attempt, skipped, now_s, now_s)
@@ -394,6 +394,6 @@ def _skip_reason(firing: Firing, timer: Timer) -> Outcome | None:
         return "stale"
     if not timer.enabled and not (firing.manual or firing.backfill):  # both asked for now
         return "paused"
-    if timer.version != firing.version and not firing.heartbeat:
+    if timer.firing_version != firing.version and not firing.heartbeat:
         return "stale"
     return None

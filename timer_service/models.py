@@ -24,6 +24,7 @@ from timer_service.camel import CamelModel
 from timer_service.errors import InvalidScheduleError
 from timer_service.heartbeat import HeartbeatSpec
 from timer_service.jitter import MAX_JITTER_S
+from timer_service.labels import LabelMap
 from timer_service.runs import HistoryPolicy
 from timer_service.schedules import MAX_YEAR, MIN_YEAR, load_timezone, parse_schedule
 
@@ -231,6 +232,14 @@ class TimerSpec(_TimingFields):
             " the quota); delete: it is removed once its last firing has run"
         ),
     ] = "keep"
+    labels: Annotated[
+        LabelMap,
+        Field(
+            description="key -> value, for finding and acting on timers by what they are"
+            " (GET /periodic?label=, POST /periodic/bulk); changing only labels never moves"
+            " a firing"
+        ),
+    ] = Field(default_factory=dict)
 
     @field_validator("timer_callback_data")
     @classmethod
@@ -299,9 +308,18 @@ class Timer(BaseModel):
     on_complete: OnComplete = "keep"
     completed_s: int | None = None  # when its last firing ran: it no longer counts
     firing_weight: int = 0  # firings per minute counted against the owner's limit
+    labels: dict[str, str] = Field(default_factory=dict)
     version: int = 1
+    # The version its index items and firings carry, when writes that changed only its labels
+    # have moved `version` past it (None: `version`): such a write leaves its firings be.
+    schedule_version: int | None = None
     created_s: int
     updated_s: int
+
+    @property
+    def firing_version(self) -> int:
+        """The version its index items and firings carry: a firing of another is stale."""
+        return self.version if self.schedule_version is None else self.schedule_version
 
     @property
     def last_s(self) -> int | None:

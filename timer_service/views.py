@@ -69,6 +69,7 @@ class TimerView(CamelModel):
         default=None, description="scheduled firings to come, where bounded (else null)"
     )
     completed_at: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict, description="the timer's labels")
     version: int
     created_at: str
     updated_at: str
@@ -114,6 +115,7 @@ class TimerView(CamelModel):
             state=state,
             firings_left=firings_left,
             completed_at=None if timer.completed_s is None else format_utc(timer.completed_s),
+            labels=timer.labels,
             version=timer.version,
             created_at=format_utc(timer.created_s),
             updated_at=format_utc(timer.updated_s),

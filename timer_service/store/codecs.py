@@ -126,6 +126,9 @@ def timer_item(timer: Timer) -> Item:
         _put_number(item, name, value)
     if timer.on_complete != "keep":
         item["onComplete"] = string(timer.on_complete)
+    if timer.labels:
+        item["labels"] = {"M": {k: string(v) for k, v in timer.labels.items()}}
+    _put_number(item, "fv", timer.schedule_version)
     return item
 
 
@@ -156,7 +159,9 @@ def timer_from_item(item: Item) -> Timer:
         on_complete=_get_string(item, "onComplete") or "keep",
         completed_s=_get_number(item, "completedS"),
         firing_weight=_get_number(item, "fw") or 0,
+        labels={k: v["S"] for k, v in item.get("labels", {}).get("M", {}).items()},
         version=int(item["version"]["N"]),
+        schedule_version=_get_number(item, "fv"),
         created_s=int(item["createdS"]["N"]),
         updated_s=int(item["updatedS"]["N"]),
     )

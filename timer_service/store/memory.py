@@ -20,15 +20,17 @@ from timer_service.models import ShardRegistry, ShardState, Timer
 from timer_service.runs import Run
 from timer_service.store.base import decode_job_state, encode_job_state
 from timer_service.store.memory_completion import MemoryCompletion
+from timer_service.store.memory_labels import MemoryLabels
 from timer_service.time_index import IndexEntry
 
 __all__ = ["InMemoryTimerStore"]
 
 
-class InMemoryTimerStore(MemoryCompletion):
+class InMemoryTimerStore(MemoryLabels, MemoryCompletion):
     """TimerStore in process memory; thread-safe."""
 
     def __init__(self) -> None:
+        MemoryLabels.__init__(self)
         self._lock = threading.RLock()
         self.timers: dict[tuple[str, str], Timer] = {}
         self.index: dict[str, dict[str, IndexEntry]] = {}
@@ -69,6 +71,8 @@ class InMemoryTimerStore(MemoryCompletion):
             if change.firings > 0 and firing_limit is not None and firings > firing_limit:
                 raise FiringRateExceededError(firing_limit, adds=change.firings)
             self.timers[(timer.owner, timer.id)] = timer
+            old_labels = {} if replaces is None else replaces.labels
+            self._relabel(timer.owner, timer.id, old_labels, timer.labels)
             for key in remove:
                 self._drop(key)
             if index is not None:
@@ -86,7 +90,8 @@ class InMemoryTimerStore(MemoryCompletion):
     ) -> None:
         with self._lock:
             self._check_version(owner, timer_id, expected_version)
-            del self.timers[(owner, timer_id)]
+            gone = self.timers.pop((owner, timer_id))  # at `timer`'s version: its labels
+            self._relabel(owner, timer_id, gone.labels, {})
             for key in remove:
                 self._drop(key)
             self.job_states.pop((owner, timer_id), None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from timer_service.keys import IndexKey
@@ -25,6 +25,10 @@ class MemoryCompletion:
 
     def _drop(self, key: IndexKey) -> None: ...  # the store's
 
+    def _relabel(
+        self, owner: str, timer_id: str, old: Mapping[str, str], new: Mapping[str, str]
+    ) -> None: ...  # the store's (MemoryLabels)
+
     def complete_timer(
         self,
         timer: Timer,
@@ -44,6 +48,7 @@ class MemoryCompletion:
                 self.timers[(timer.owner, timer.id)] = done
                 return True
             del self.timers[(timer.owner, timer.id)]
+            self._relabel(timer.owner, timer.id, timer.labels, {})
             for key in remove:
                 self._drop(key)
             self.job_states.pop((timer.owner, timer.id), None)
