@@ -63,12 +63,18 @@ class InMemoryTimerStore(MemoryLabels, MemoryCompletion):
         with self._lock:
             self._check_version(timer.owner, timer.id, expected_version)
             change = write_change(timer, expected_version=expected_version, replaces=replaces)
-            others = [t for (o, i), t in self.timers.items() if o == timer.owner and i != timer.id]
+            quota = change.timers > 0 and count_limit is not None
+            rate = change.firings > 0 and firing_limit is not None
+            others = [  # counted only when a limit is checked: a scan of every timer
+                t
+                for (o, i), t in (self.timers.items() if quota or rate else ())
+                if o == timer.owner and i != timer.id
+            ]
             owned = sum(1 for t in others if t.completed_s is None)
-            if change.timers > 0 and count_limit is not None and owned >= count_limit:
+            if quota and count_limit is not None and owned >= count_limit:
                 raise QuotaExceededError(count_limit)
             firings = sum(t.firing_weight for t in others) + timer.firing_weight
-            if change.firings > 0 and firing_limit is not None and firings > firing_limit:
+            if rate and firing_limit is not None and firings > firing_limit:
                 raise FiringRateExceededError(firing_limit, adds=change.firings)
             self.timers[(timer.owner, timer.id)] = timer
             old_labels = {} if replaces is None else replaces.labels
