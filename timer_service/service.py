@@ -78,6 +78,10 @@ class TimerService(Relabelling, ManualFirings):
         self._max_timers = max_timers_per_owner
         self._max_firings = max_firings_per_minute
 
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
     def put(
         self,
         owner: str,
