@@ -16,27 +16,26 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, StrictInt, StrictStr
-from pydantic.alias_generators import to_camel
-
-from timer_service.camel import CamelModel
+from timer_service.bulk_requests import (
+    BULK_TIME_BUDGET_S,
+    DEFAULT_BULK_LIMIT,
+    MAX_BULK_IDS,
+    MAX_BULK_LIMIT,
+    BulkAction,
+    BulkFailure,
+    BulkRequest,
+    BulkResult,
+)
 from timer_service.errors import (
     InvalidRequestError,
     TimerNotFoundError,
     TimerServiceError,
     VersionConflictError,
 )
-from timer_service.labels import (
-    LABEL_KEY_PATTERN,
-    LabelMap,
-    check_labels,
-    matches,
-    relabelled,
-)
+from timer_service.labels import check_labels, matches, relabelled
 from timer_service.listing import TimerFilter
-from timer_service.models import TIMER_ID_PATTERN, TIMER_TOKEN_PATTERN, Timer
+from timer_service.models import Timer
 from timer_service.service import TimerService
 
 __all__ = [
@@ -50,75 +49,6 @@ __all__ = [
     "BulkResult",
     "run_bulk",
 ]
-
-DEFAULT_BULK_LIMIT = 100
-MAX_BULK_LIMIT = 200
-MAX_BULK_IDS = 1000
-BULK_TIME_BUDGET_S = 20.0  # a call stops acting after this long: API Gateway cuts at 29 s
-
-BulkAction = Literal["pause", "resume", "trigger", "delete", "relabel"]
-
-
-class BulkRequest(CamelModel):
-    """The body of ``POST /periodic/bulk``: an action and its timers (``selector`` or ``ids``)."""
-
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        populate_by_name=False,
-        extra="forbid",
-        frozen=True,
-        json_schema_extra={
-            "examples": [
-                {"action": "pause", "selector": {"team": "payments"}},
-                {"action": "relabel", "ids": ["a", "b"], "setLabels": {"tier": "gold"}},
-            ]
-        },
-    )
-
-    action: BulkAction
-    selector: Annotated[
-        LabelMap | None,
-        Field(description="the timers with every one of these labels (at least one)"),
-    ] = None
-    ids: Annotated[
-        list[Annotated[StrictStr, Field(pattern=TIMER_ID_PATTERN)]] | None,
-        Field(min_length=1, max_length=MAX_BULK_IDS, description="the timers of these ids"),
-    ] = None
-    set_labels: Annotated[LabelMap, Field(description="relabel: labels to set")] = Field(
-        default_factory=dict
-    )
-    remove_labels: Annotated[
-        list[Annotated[StrictStr, Field(pattern=LABEL_KEY_PATTERN)]],
-        Field(max_length=MAX_BULK_IDS, description="relabel: label keys to remove"),
-    ] = Field(default_factory=list)
-    limit: Annotated[
-        StrictInt,
-        Field(ge=1, le=MAX_BULK_LIMIT, description="timers this call acts on at most"),
-    ] = DEFAULT_BULK_LIMIT
-    next_token: Annotated[
-        StrictStr | None,
-        Field(pattern=TIMER_TOKEN_PATTERN, description="the last call's nextToken"),
-    ] = None
-
-
-class BulkFailure(CamelModel):
-    id: str
-    reason: str
-
-
-class BulkResult(CamelModel):
-    """What one call of a bulk action did; ``matched = changed + skipped + failed``."""
-
-    action: BulkAction
-    matched: int = Field(description="timers this call took up (ids: those it looked for)")
-    changed: int = Field(description="timers it changed (trigger: fired)")
-    skipped: int = Field(description="timers with nothing to do (already so, gone)")
-    failed: int = Field(description="timers it could not change (see failures)")
-    reasons: dict[str, int] = Field(description="skipped and failed timers, by reason")
-    failures: list[BulkFailure] = Field(description="each failed timer, with its reason")
-    next_token: str | None = Field(
-        description="send it back for the next slice; null: the action is done"
-    )
 
 
 class _Tally:
