@@ -374,6 +374,7 @@ def _timer_table(timer: TimerView) -> None:
         ("misfire policy", timer.misfire_policy),
         ("delivery", timer.delivery),
         ("history", timer.history),
+        ("labels", ", ".join(f"{k}={v}" for k, v in timer.labels.items()) or "-"),
         ("version", str(timer.version)),
         ("shard", str(timer.shard_id)),
         ("next firings", ", ".join(timer.next_fire_times[:TIMELINE]) or "none"),
