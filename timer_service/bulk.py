@@ -193,7 +193,11 @@ def _apply(
         try:
             skipped = act(timer)
         except VersionConflictError:
-            current = service.get_many(owner, [timer.id]).get(timer.id)
+            try:
+                current = service.get_many(owner, [timer.id]).get(timer.id)
+            except TimerServiceError as exc:  # not read again: left as it is, and said so
+                tally.fail(timer.id, exc.message)
+                return
             if current is None:
                 tally.skip("not found")
                 return
