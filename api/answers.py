@@ -128,7 +128,8 @@ def validation_answer(errors: Sequence[Any]) -> Response[Any]:
     """A request the models refused: a 400 naming the first field (``malformed_json`` for a
     body that is not JSON)."""
     first = dict(errors[0])
-    location = [str(part) for part in first.get("loc", ())]
+    # A refused key of a map (a label's) is named as the map's entry: labels.Team, not .[key].
+    location = [str(part) for part in first.get("loc", ()) if part != "[key]"]
     if first.get("type") == "json_invalid":
         reason = (first.get("ctx") or {}).get("error")
         message = "the body is not valid JSON" + (f": {reason}" if reason else "")

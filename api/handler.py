@@ -16,63 +16,52 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from api.answers import (
     edge_error,
     error_response,
-    if_match,
-    if_none_match,
     no_route_answer,
     status_of,
     timer_response,
     validation_answer,
 )
-from api.edge import check_body, check_path_id, strict_json, treat_body_as_json
-from api.openapi import ApiAuth, DocumentedResolver
+from api.app import (
+    app,
+    dead_letters,
+    heartbeats,
+    owner,
+    ping_url,
+    request_if_match,
+    request_if_none_match,
+    service,
+    settings,
+    signing_secrets,
+    use_service,
+    wired,
+)
+from api.edge import check_body, check_path_id, treat_body_as_json
 from api.signing_secrets import register as register_signing_secrets
-from timer_service import __version__, wiring
+from timer_service import __version__
 from timer_service.backfill import BackfillRequest, BackfillResult
+from timer_service.bulk import BulkRequest, BulkResult, run_bulk
 from timer_service.dead_letters import DeadLetterPage, RedriveRequest, RedriveResult
-from timer_service.errors import TimerServiceError, UnauthorizedError
+from timer_service.errors import TimerServiceError
 from timer_service.heartbeat import PING_TOKEN_PATTERN, PingResult
+from timer_service.labels import parse_selector
+from timer_service.listing import TimerFilter
 from timer_service.models import (
     TIMER_ID_PATTERN,
     TIMER_TOKEN_PATTERN,
     SchedulePreviewRequest,
     TimerSpec,
+    TimerState,
 )
 from timer_service.runs import RUN_TOKEN_PATTERN, RunPage
-from timer_service.service import DEFAULT_RUNS_PAGE_SIZE, MAX_PAGE_SIZE, IfMatch, TimerService
-from timer_service.settings import Settings
+from timer_service.service import DEFAULT_RUNS_PAGE_SIZE, MAX_PAGE_SIZE
 from timer_service.views import SchedulePreview, TimerPage, TimerView, TriggerView
+
+# The names tests and the local stack reach through this module: its parts are api.app's.
+__all__ = ["app", "lambda_handler", "service", "use_service", "wired"]
 
 logger = Logger(service="timer-api")
 tracer = Tracer(service="timer-api")
 
-
-def _api_auth() -> ApiAuth | None:
-    """How callers of this stack authenticate: as configured, else as this caller did (API
-    Gateway puts the key's id, or the IAM caller's ARN, in the request context)."""
-    configured = _settings().api_auth
-    if configured is not None:
-        return configured
-    identity = app.current_event.request_context.identity
-    if identity.api_key_id:
-        return "API_KEY"
-    if identity.access_key or (identity.user_arn or "").startswith("arn:"):
-        return "IAM"
-    return None
-
-
-app = DocumentedResolver(
-    enable_validation=True,
-    json_body_deserializer=strict_json,
-    api_auth=_api_auth,
-    open_paths=lambda: _settings().open_paths,
-)
-app.enable_swagger(
-    path="/docs",
-    title="Timer Service",
-    version=__version__,
-    description="Register timers by id; each fires on its second into a job type.",
-)
-app.undocumented_paths["/docs"] = {"GET"}
 
 TimerId = Annotated[str, Path(pattern=TIMER_ID_PATTERN, description="your id for the timer")]
 TimersToken = Annotated[
@@ -83,26 +72,6 @@ RunsToken = Annotated[
     str | None,
     Query(alias="nextToken", pattern=RUN_TOKEN_PATTERN, description="the last page's nextToken"),
 ]
-
-
-wired = wiring.Wired()  # this instance's settings, clock and parts (tests set theirs)
-_service = wired.part(lambda context: wiring.timer_service(context.settings, context.clock))
-_dead_letters = wired.part(lambda context: wiring.dead_letters(context.settings, context.clock))
-_heartbeats = wired.part(lambda context: wiring.heartbeats(context.settings, context.clock))
-_signing = wired.part(lambda context: wiring.signing_secrets(context.settings, context.clock))
-
-
-def _settings() -> Settings:
-    return wired.settings()
-
-
-def use_service(service: TimerService | None) -> None:
-    """Serve with ``service`` instead of the one built from the environment (tests, local)."""
-    _service.use(service)
-
-
-def service() -> TimerService:
-    return _service()
 
 
 # --- routes -------------------------------------------------------------------------------
@@ -136,16 +105,18 @@ def openapi() -> Response[str]:
     summary="Create or replace a timer",
 )
 def put_timer(id: TimerId, spec: TimerSpec) -> Response[TimerView]:
-    result = service().put(_owner(), id, spec, if_match=_if_match(), if_none_match=_if_none_match())
+    result = service().put(
+        owner(), id, spec, if_match=request_if_match(), if_none_match=request_if_none_match()
+    )
     view = result.view
     if result.ping_token is not None:  # shown once: only its hash is kept
-        view = view.model_copy(update={"ping_url": _ping_url(result.ping_token)})
+        view = view.model_copy(update={"ping_url": ping_url(result.ping_token)})
     return timer_response(view, 201 if result.created else 200)
 
 
 @app.operation("GET", "/periodic/<id>", errors=(404,), links_from_put=True, summary="Read a timer")
 def get_timer(id: TimerId) -> Response[TimerView]:
-    return timer_response(service().get(_owner(), id), 200)
+    return timer_response(service().get(owner(), id), 200)
 
 
 @app.operation(
@@ -157,15 +128,39 @@ def get_timer(id: TimerId) -> Response[TimerView]:
     summary="Delete a timer",
 )
 def delete_timer(id: TimerId) -> dict[str, str]:
-    return {"id": service().delete(_owner(), id, if_match=_if_match())}
+    return {"id": service().delete(owner(), id, if_match=request_if_match())}
 
 
-@app.operation("GET", "/periodic", summary="List your timers, by id")
+@app.operation(
+    "GET",
+    "/periodic",
+    summary="List your timers, by id; those with the labels, job type and state asked for",
+)
 def list_timers(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
     next_token: TimersToken = None,
+    label: Annotated[
+        list[str] | None,
+        Query(
+            max_length=20,
+            description="key:value, repeatable: timers with every pair (e.g. team:payments)",
+        ),
+    ] = None,
+    job_type: Annotated[str | None, Query(alias="jobType", max_length=64)] = None,
+    state: Annotated[TimerState | None, Query()] = None,
 ) -> TimerPage:
-    return service().list(_owner(), limit=limit, next_token=next_token)
+    where = TimerFilter(labels=parse_selector(label or ()), job_type=job_type, state=state)
+    return service().list(owner(), limit=limit, next_token=next_token, where=where)
+
+
+@app.operation(
+    "POST",
+    "/periodic/bulk",
+    summary="Pause, resume, trigger, delete or relabel the timers of a label selector or of"
+    " ids, a slice a call: call again with its nextToken until it is null",
+)
+def bulk_timers(request: BulkRequest) -> BulkResult:
+    return run_bulk(service(), owner(), request)
 
 
 @app.operation(
@@ -177,7 +172,7 @@ def list_timers(
     summary="Stop a timer firing until resumed",
 )
 def pause_timer(id: TimerId) -> Response[TimerView]:
-    view = service().set_enabled(_owner(), id, enabled=False, if_match=_if_match())
+    view = service().set_enabled(owner(), id, enabled=False, if_match=request_if_match())
     return timer_response(view, 200)
 
 
@@ -190,7 +185,7 @@ def pause_timer(id: TimerId) -> Response[TimerView]:
     summary="Let a paused timer fire again",
 )
 def resume_timer(id: TimerId) -> Response[TimerView]:
-    view = service().set_enabled(_owner(), id, enabled=True, if_match=_if_match())
+    view = service().set_enabled(owner(), id, enabled=True, if_match=request_if_match())
     return timer_response(view, 200)
 
 
@@ -203,7 +198,7 @@ def resume_timer(id: TimerId) -> Response[TimerView]:
     summary="Fire a timer now, outside its schedule",
 )
 def trigger_timer(id: TimerId) -> Response[TriggerView]:
-    result = service().trigger(_owner(), id)
+    result = service().trigger(owner(), id)
     view = TriggerView(id=result.id, firing_id=result.firing_id, scheduled_at=result.scheduled_at)
     return Response(
         status_code=202,
@@ -221,7 +216,7 @@ def trigger_timer(id: TimerId) -> Response[TriggerView]:
     summary="Fire each scheduled time of a past interval (from, to] once, now",
 )
 def backfill_timer(id: TimerId, request: BackfillRequest) -> Response[BackfillResult]:
-    result = service().backfill(_owner(), id, request)
+    result = service().backfill(owner(), id, request)
     return Response(
         status_code=202,
         content_type=content_types.APPLICATION_JSON,
@@ -242,7 +237,7 @@ PingToken = Annotated[
     summary="Ping a heartbeat timer (no other credential): its deadline moves on",
 )
 def ping(token: PingToken) -> PingResult:
-    return _heartbeats().ping(token)
+    return heartbeats().ping(token)
 
 
 @app.operation(
@@ -253,7 +248,7 @@ def ping(token: PingToken) -> PingResult:
     summary="Ping a heartbeat timer, as GET (a body is ignored)",
 )
 def ping_post(token: PingToken) -> PingResult:
-    return _heartbeats().ping(token)
+    return heartbeats().ping(token)
 
 
 @app.operation(
@@ -268,7 +263,7 @@ def list_runs(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_RUNS_PAGE_SIZE,
     next_token: RunsToken = None,
 ) -> RunPage:
-    return service().runs(_owner(), id, limit=limit, next_token=next_token)
+    return service().runs(owner(), id, limit=limit, next_token=next_token)
 
 
 @app.operation(
@@ -279,8 +274,8 @@ def list_runs(
 )
 def preview_schedule(request: SchedulePreviewRequest) -> SchedulePreview:
     # A timer's jitter offsets derive from its owner and id: only then is the owner needed.
-    owner = _owner() if request.jitter_seconds and request.id is not None else "preview"
-    return service().preview(request, owner)
+    caller = owner() if request.jitter_seconds and request.id is not None else "preview"
+    return service().preview(request, caller)
 
 
 @app.operation("GET", "/dlq", summary="Your firings in the dead-letter queue, newest first")
@@ -296,7 +291,7 @@ def list_dead_letters(
         ),
     ] = None,
 ) -> DeadLetterPage:
-    return _dead_letters().look(_owner(), limit=limit, token=next_token)
+    return dead_letters().look(owner(), limit=limit, token=next_token)
 
 
 @app.operation(
@@ -309,7 +304,7 @@ def redrive_dead_letters(
 ) -> RedriveResult:
     # A body that is not an object never gets here (strict_json refuses it); `null` is none.
     ids = None if request is None or request.firing_ids is None else set(request.firing_ids)
-    return _dead_letters().redrive(_owner(), firing_ids=ids)
+    return dead_letters().redrive(owner(), firing_ids=ids)
 
 
 @app.operation(
@@ -325,37 +320,7 @@ def list_job_types() -> list[dict[str, Any]]:
 # --- request and response helpers ---------------------------------------------------------
 
 
-def _owner() -> str:
-    """The caller: API key id, else IAM user ARN, from the request context."""
-    identity = app.current_event.request_context.identity
-    owner = identity.api_key_id or identity.user_arn or identity.caller
-    if not owner:
-        raise UnauthorizedError("the request carries no caller identity")
-    return owner
-
-
-def _header(name: str) -> str | None:
-    wanted = name.lower()
-    headers = app.current_event.headers or {}
-    return next((value for key, value in headers.items() if key.lower() == wanted), None)
-
-
-def _ping_url(token: str) -> str:
-    """Where this API is, as the request reached it (API Gateway sets X-Forwarded-Proto)."""
-    scheme = _header("X-Forwarded-Proto") or "http"
-    host = _header("Host") or "localhost"
-    return f"{scheme}://{host}{app.base_path()}/ping/{token}"
-
-
-def _if_match() -> IfMatch:
-    return if_match(app.current_event.headers.get("If-Match"))
-
-
-def _if_none_match() -> bool:
-    return if_none_match(app.current_event.headers.get("If-None-Match"))
-
-
-register_signing_secrets(app, owner=_owner, secrets=_signing)  # /signing-secrets
+register_signing_secrets(app, owner=owner, secrets=signing_secrets)  # /signing-secrets
 
 # --- errors: mapped to HTTP here and nowhere else ----------------------------------------
 
@@ -386,7 +351,7 @@ def _no_route(exc: NotFoundError) -> Response[Any]:
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
-        check_body(event, _settings().max_body_bytes)
+        check_body(event, settings().max_body_bytes)
         check_path_id(event)
     except TimerServiceError as exc:
         return edge_error(exc)

@@ -8,6 +8,7 @@
     dlq    one tenant's dead letters among many of another's: list and redrive times
     coldstart  each Lambda handler's import time from the bundle, on arm64 (qemu)
     client creates through AsyncTimerClient and TimerClient; its cost a call over httpx
+    labels a listing by label and a bulk action over 10,000 timers: reads, calls, seconds
 
 Every scenario prints a summary table, and writes its figures with ``--json PATH`` (stable
 keys) and a chart with ``--plot PATH.png`` where it has one.
@@ -22,7 +23,7 @@ from loadtest import harness
 
 
 def _scenarios() -> dict[str, ModuleType]:
-    from loadtest import api, client, coldstart, cost, dead_letters, e2e, html, scale
+    from loadtest import api, client, coldstart, cost, dead_letters, e2e, html, labels, scale
 
     return {
         "e2e": e2e,
@@ -33,6 +34,7 @@ def _scenarios() -> dict[str, ModuleType]:
         "dlq": dead_letters,
         "coldstart": coldstart,
         "client": client,
+        "labels": labels,
     }
 
 

@@ -43,6 +43,7 @@ class Meter:
         self.requests: Counter[str] = Counter()
         self.read_units = 0.0
         self.write_units = 0.0
+        self.items_read = 0  # items a Query, GetItem or BatchGetItem answered with
 
     def attach(self, *clients: Any) -> None:
         for each in clients:
@@ -61,6 +62,10 @@ class Meter:
         if model.service_model.service_name != "dynamodb":
             return
         reads, writes = _units(model.name, context.get("metered_params", {}), parsed)
+        self.items_read += len(parsed.get("Items", [])) + ("Item" in parsed)
+        batches = parsed.get("Responses")
+        if isinstance(batches, dict):  # BatchGetItem's, by table
+            self.items_read += sum(len(found) for found in batches.values())
         self.read_units += reads
         self.write_units += writes
 

@@ -176,7 +176,7 @@ def call_api(aws: AwsResources) -> ApiCall:
         *,
         raw_body: str | None = None,
         headers: dict[str, str] | None = None,
-        query: dict[str, str] | None = None,
+        query: dict[str, str | list[str]] | None = None,
         user: str | None = ALICE,
     ) -> ApiResponse:
         event = copy.deepcopy(load_event("rest_api_request.json"))
@@ -188,10 +188,15 @@ def call_api(aws: AwsResources) -> ApiCall:
         event["requestContext"]["identity"]["caller"] = user
         event["headers"].update(headers or {})
         event["multiValueHeaders"].update({k: [v] for k, v in (headers or {}).items()})
-        event["queryStringParameters"] = query
-        event["multiValueQueryStringParameters"] = (
-            None if query is None else {k: [v] for k, v in query.items()}
+        many = (
+            None
+            if query is None
+            else {k: v if isinstance(v, list) else [v] for k, v in query.items()}
         )
+        event["queryStringParameters"] = (
+            None if many is None else {k: v[-1] for k, v in many.items()}
+        )
+        event["multiValueQueryStringParameters"] = many
         event["body"] = (
             raw_body if raw_body is not None else (None if body is None else json.dumps(body))
         )

@@ -166,7 +166,7 @@ def complete_after_last(
     False when there is nothing to do: the timer is gone, changed or completed already."""
     if timer is None:
         timer = store.get_timer(firing.owner, firing.timer_id)
-    if timer is None or timer.version != firing.version or timer.completed_s is not None:
+    if timer is None or timer.firing_version != firing.version or timer.completed_s is not None:
         return False
     if timing_of(timer).next_fire_s(firing.scheduled_s + 1) is not None:
         return False  # not its last any more (a message from before a change of its bounds)

@@ -139,7 +139,7 @@ class Delivery:
         of a raced firing."""
         timer = reads.timer_for(firing)
         if firing.complete_only:  # after a jittered last firing, or one its policy skipped
-            if timer is not None and timer.version == firing.version:
+            if timer is not None and timer.firing_version == firing.version:
                 self.complete(firing, timer)
             return Delivered("not_run")
         if timer is not None and firing.heartbeat and not self._missed(firing, timer):
@@ -386,6 +386,6 @@ def _skip_reason(firing: Firing, timer: Timer) -> Outcome | None:
         return "stale"
     if not timer.enabled and not (firing.manual or firing.backfill):  # both asked for now
         return "paused"
-    if timer.version != firing.version and not firing.heartbeat:
+    if timer.firing_version != firing.version and not firing.heartbeat:
         return "stale"
     return None

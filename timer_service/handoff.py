@@ -110,7 +110,7 @@ def _firing(timer: Timer, fire_s: int, following: IndexEntry | None, *, last: bo
     firing = Firing(
         owner=timer.owner,
         timer_id=timer.id,
-        version=timer.version,
+        version=timer.firing_version,
         scheduled_s=fire_s,
         next_key=None if following is None else following.key,
         raced=True,

@@ -14,12 +14,16 @@
 | a dead-lettered firing       | ``D#{owner}``                       | see below               |
 | a heartbeat's deadline state | ``P#{sha256 of its ping token}``    | ``P``                   |
 | an owner's signing secrets   | ``W#{owner}``                       | ``W``                   |
+| one label of a timer         | ``L#{owner}#{key}={value}``         | ``{id}``                |
 
 A run's sort key is ``{createdS}#{scheduledS}#{kind}#{attempt}``, the kind ``s`` (scheduled),
 ``m`` (manual) or ``b`` (backfill): the timer's creation second first, so a timer created again
 under the same id starts an empty history. A dead letter's sort key is
 ``{scheduledS:011d}#{id}#{kind}`` (newest last); its ``dlpk`` (the partition again) puts it,
-and only it, in the sparse ``deadLetters`` index, which the operator's view scans.
+and only it, in the sparse ``deadLetters`` index, which the operator's view scans. A label's
+item is written and removed in the transaction that writes its timer, so a label's partition
+lists, by id, exactly the owner's timers that have it (a key holds no ``=``: the partition
+names one pair).
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ __all__ = [
     "heartbeat_key",
     "index_sort_key",
     "job_state_key",
+    "label_key",
+    "label_partition",
     "minute_partition",
     "owner_count_key",
     "owner_partition",
@@ -116,6 +122,14 @@ def dead_letter_key(
 
 def job_state_key(owner: str, timer_id: str) -> IndexKey:
     return IndexKey(f"J#{owner}#{timer_id}", "J")
+
+
+def label_partition(owner: str, key: str, value: str) -> str:
+    return f"L#{owner}#{key}={value}"
+
+
+def label_key(owner: str, key: str, value: str, timer_id: str) -> IndexKey:
+    return IndexKey(label_partition(owner, key, value), timer_id)
 
 
 def owner_partition(owner: str) -> str:

@@ -25,8 +25,10 @@ from timer_service.camel import CamelModel
 from timer_service.errors import InvalidScheduleError
 from timer_service.heartbeat import HeartbeatSpec
 from timer_service.jitter import MAX_JITTER_S
+from timer_service.labels import LabelMap
 from timer_service.runs import HistoryPolicy
 from timer_service.schedules import MAX_YEAR, MIN_YEAR, load_timezone, parse_schedule
+from timer_service.shards import MAX_SHARDS, ShardRegistry, ShardState
 
 __all__ = [
     "DEFAULT_SCHEDULE",
@@ -267,6 +269,14 @@ class TimerSpec(_TimingFields):
             " is skipped (recorded skipped) while the previous run of this timer has not ended"
         ),
     ] = "allow"
+    labels: Annotated[
+        LabelMap,
+        Field(
+            description="key -> value, for finding and acting on timers by what they are"
+            " (GET /periodic?label=, POST /periodic/bulk); changing only labels never moves"
+            " a firing"
+        ),
+    ] = Field(default_factory=dict)
 
     @field_validator("timer_callback_data")
     @classmethod
@@ -343,46 +353,21 @@ class Timer(BaseModel):
     max_concurrency: int | None = None
     max_per_second: int | None = None
     paused_reason: str | None = None  # why delivery paused it (pauseAfterFailures)
+    labels: dict[str, str] = Field(default_factory=dict)
     version: int = 1
+    # The version its index items and firings carry, when writes that changed only its labels
+    # have moved `version` past it (None: `version`): such a write leaves its firings be.
+    schedule_version: int | None = None
     created_s: int
     updated_s: int
+
+    @property
+    def firing_version(self) -> int:
+        """The version its index items and firings carry: a firing of another is stale."""
+        return self.version if self.schedule_version is None else self.schedule_version
 
     @property
     def last_s(self) -> int | None:
         """The last second it may fire: ``endAt`` or its ``maxFirings``-th firing."""
         bounds = [s for s in (self.end_s, self.max_fire_s) if s is not None]
         return min(bounds) if bounds else None
-
-
-#: The most shards a stack has: the registry item lists them all (DynamoDB items are at most
-#: 400 KB), and each is one EventBridge schedule and one tick a minute.
-MAX_SHARDS = 1000
-
-
-class ShardRegistry(BaseModel):
-    """Shards that take new timers (active) and shards that only tick until empty (draining)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    active: tuple[int, ...] = (0,)
-    draining: tuple[int, ...] = ()
-
-    @property
-    def all(self) -> tuple[int, ...]:
-        return tuple(sorted({*self.active, *self.draining}))
-
-
-class ShardState(BaseModel):
-    """A shard's tick progress: minutes claimed and done, its lease, the rate bases in use."""
-
-    model_config = ConfigDict(frozen=True)
-
-    shard: int
-    claimed: int | None = None  # highest epoch minute a ticker may be reading
-    done: int | None = None  # every minute up to this one has been sent
-    lease_owner: str | None = None
-    lease_until_s: float | None = None
-    bases: frozenset[int] = frozenset()  # base periods (minutes) the ticker reads
-    # Bases the ticker found empty, by the minute it marked them; retired after a full cycle
-    # more, unless a writer clears the mark first (see tick.py).
-    retiring: dict[int, int] = Field(default_factory=dict)

@@ -66,7 +66,7 @@ def heartbeat_entry(timer: Timer, ping_hash: str, fire_s: int) -> IndexEntry:
         shard=timer.shard,
         owner=timer.owner,
         timer_id=timer.id,
-        version=timer.version,
+        version=timer.firing_version,
         kind="heartbeat",
         second=fire_s % 60,
         misfire_policy="fireOnce",

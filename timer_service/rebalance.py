@@ -105,7 +105,7 @@ class Rebalancer:
         if timer.enabled:
             for key in remove:
                 entry = self._store.get_index_entry(key)
-                if entry is None or entry.version != timer.version:
+                if entry is None or entry.version != timer.firing_version:
                     continue
                 if entry.static_rate:
                     next_s = timing_of(timer).next_fire_s(after_s)

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping, Sequence
-from typing import Literal, TypeAlias
 
-from timer_service.backfill import BackfillRequest, BackfillResult, backfill_times, interval_of
-from timer_service.clock import Clock, format_utc
+from timer_service.clock import Clock
 from timer_service.completion import firing_weight, max_fire_s, state_of
-from timer_service.dispatch import DispatchQueue, Firing
+from timer_service.dispatch import DispatchQueue
 from timer_service.errors import (
     InvalidRequestError,
     TimerNotFoundError,
-    TimerServiceError,
     VersionConflictError,
 )
 from timer_service.handoff import write_timer
@@ -25,21 +23,24 @@ from timer_service.heartbeat import (
 )
 from timer_service.job_types import JobTypeRegistry
 from timer_service.keys import heartbeat_key
+from timer_service.listing import TimerFilter, list_timers
+from timer_service.manual_firings import ManualFirings
 from timer_service.models import TIMER_TOKEN_RE, SchedulePreviewRequest, Timer, TimerSpec
+from timer_service.relabelling import Relabelling
 from timer_service.runs import RunPage, RunView, run_token, sort_key_after
 from timer_service.sharding import choose_shard
 from timer_service.store.base import TimerStore
-from timer_service.time_index import (
-    live_index_keys,
-)
+from timer_service.time_index import live_index_keys
 from timer_service.timer_times import require_a_firing, timer_times
 from timer_service.timer_views import heartbeat_view, preview, timer_view
 from timer_service.timer_writes import (
+    IfMatch,
     PutResult,
     TriggerResult,
     again_if_raced,
     check_timer_id,
     no_schedule_fields,
+    only_labels_differ,
 )
 from timer_service.views import SchedulePreview, TimerPage, TimerView
 
@@ -57,11 +58,7 @@ DEFAULT_RUNS_PAGE_SIZE = 20
 NEXT_FIRE_COUNT = 5
 
 
-#: An If-Match precondition: a version, ``"*"`` (the timer exists) or none.
-IfMatch: TypeAlias = int | Literal["*"] | None
-
-
-class TimerService:
+class TimerService(Relabelling, ManualFirings):
     """The timer use cases; owner-scoped, optimistic versioning, time index kept in step."""
 
     def __init__(
@@ -80,6 +77,10 @@ class TimerService:
         self._queue = queue
         self._max_timers = max_timers_per_owner
         self._max_firings = max_firings_per_minute
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
 
     def put(
         self,
@@ -169,12 +170,16 @@ class TimerService:
             concurrency_key=spec.concurrency_key,
             max_concurrency=spec.max_concurrency,
             max_per_second=spec.max_per_second,
+            labels=spec.labels,
             version=1 if previous is None else previous.version + 1,
             created_s=now_s if previous is None else previous.created_s,
             updated_s=now_s,
         )
         timer = timer.model_copy(update={"max_fire_s": max_fire_s(timer, previous, now_s)})
         timer = timer.model_copy(update={"firing_weight": firing_weight(timer)})
+        if previous is not None and only_labels_differ(timer, previous):
+            self._write_labels(timer, previous)
+            return PutResult(self._view(timer, now_s), created=False, ping_token=None)
         if beat is None:
             require_a_firing(timer, now_s)
         else:
@@ -216,22 +221,49 @@ class TimerService:
         )
         return timer_id
 
-    def list(self, owner: str, *, limit: int = 50, next_token: str | None = None) -> TimerPage:
+    def list(
+        self,
+        owner: str,
+        *,
+        limit: int = 50,
+        next_token: str | None = None,
+        where: TimerFilter | None = None,
+    ) -> TimerPage:
+        """A page of the owner's timers by id, those ``where`` admits (a page may hold fewer
+        than ``limit`` and still a ``nextToken``: :mod:`timer_service.listing`)."""
         if not 1 <= limit <= MAX_PAGE_SIZE:
             raise InvalidRequestError(f"limit must be 1-{MAX_PAGE_SIZE}", field="limit")
         if next_token is not None and not TIMER_TOKEN_RE.fullmatch(next_token):
             raise InvalidRequestError(
                 "nextToken is not a token this API returned", field="nextToken"
             )
-        after_id = next_token  # the token is the last id of the page before
-        timers, last_id = self._store.list_timers(owner, limit=limit, after_id=after_id)
         now_s = int(self._clock.now())
+        timers, last_id = self.find(owner, where=where, limit=limit, after_id=next_token)
         beats = [timer.ping_hash for timer in timers if timer.ping_hash is not None]
         states = self._store.get_heartbeats(beats) if beats else {}
         return TimerPage(
             items=[self._view(timer, now_s, states) for timer in timers],
             next_token=last_id,
         )
+
+    def find(
+        self, owner: str, *, where: TimerFilter | None, limit: int, after_id: str | None
+    ) -> tuple[builtins.list[Timer], str | None]:
+        """The stored timers of a page of :meth:`list`, and the id to continue after."""
+        now_s = int(self._clock.now())
+        return list_timers(
+            self._store,
+            owner,
+            limit=limit,
+            after_id=after_id,
+            where=where or TimerFilter(),
+            now_s=now_s,
+        )
+
+    def get_many(self, owner: str, timer_ids: Sequence[str]) -> dict[str, Timer]:
+        """The owner's timers of ``timer_ids`` that exist, by id (read strongly consistent)."""
+        found = self._store.get_timers([(owner, check_timer_id(i)) for i in timer_ids])
+        return {timer_id: timer for (_, timer_id), timer in found.items()}
 
     def runs(
         self,
@@ -285,6 +317,7 @@ class TimerService:
             update={
                 "enabled": enabled,
                 "version": previous.version + 1,
+                "schedule_version": None,  # its firings change: those made before are stale
                 "updated_s": now_s,
                 "paused_reason": None,  # paused or resumed by hand now
                 "failures": 0 if enabled else previous.failures,
@@ -295,48 +328,6 @@ class TimerService:
         timer = timer.model_copy(update={"firing_weight": firing_weight(timer)})
         self._write(timer, previous, now_s)
         return self._view(timer, now_s)
-
-    def trigger(self, owner: str, timer_id: str) -> TriggerResult:
-        """Fire the timer now, outside its schedule, through the same queue and callbacks."""
-        timer = self._require(owner, timer_id)
-        if self._queue is None:
-            raise TimerServiceError("this service has no dispatch queue configured")
-        now_s = int(self._clock.now())
-        firing = Firing(
-            owner=owner, timer_id=timer_id, version=timer.version, scheduled_s=now_s, manual=True
-        )
-        self._queue.send([firing])
-        return TriggerResult(timer_id, firing.firing_id, format_utc(now_s))
-
-    def backfill(self, owner: str, timer_id: str, request: BackfillRequest) -> BackfillResult:
-        """Fire each scheduled time of the past interval ``(from, to]`` once, now, each marked
-        as a backfill with its own scheduled second; at most BACKFILL_MAX_FIRINGS a call."""
-        timer = self._require(owner, timer_id)
-        if self._queue is None:
-            raise TimerServiceError("this service has no dispatch queue configured")
-        if timer.ping_hash is not None:
-            raise InvalidRequestError(
-                f"{timer_id!r} is a heartbeat timer: it has no schedule to backfill", field="id"
-            )
-        start_s, end_s = interval_of(request, timer, int(self._clock.now()))
-        times, more = backfill_times(timer, start_s, end_s)
-        firings = [
-            Firing(
-                owner=owner, timer_id=timer_id, version=timer.version, scheduled_s=s, backfill=True
-            )
-            for s in times
-        ]
-        if firings:
-            self._queue.send(firings)
-        first, last = (format_utc(times[0]), format_utc(times[-1])) if times else (None, None)
-        return BackfillResult(
-            id=timer_id,
-            backfilled=len(firings),
-            first_scheduled_at=first,
-            last_scheduled_at=last,
-            more=more,
-            next_from=last if more else None,
-        )
 
     # --- internals ------------------------------------------------------------------
 

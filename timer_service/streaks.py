@@ -91,6 +91,7 @@ class Streaks:
             update={
                 "enabled": False,
                 "version": timer.version + 1,
+                "schedule_version": None,  # its firings change: those made before are stale
                 "updated_s": now_s,
                 "paused_reason": reason[:500],
             }

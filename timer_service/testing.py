@@ -119,7 +119,7 @@ class JobHarness:
         firing = Firing(
             owner=OWNER,
             timer_id=timer_id,
-            version=timer.version,
+            version=timer.firing_version,
             scheduled_s=int(self.clock.now()),
             manual=manual,
         )

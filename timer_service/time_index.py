@@ -164,7 +164,7 @@ def index_entry(timer: Timer, *, after_s: int) -> IndexEntry | None:
         "shard": timer.shard,
         "owner": timer.owner,
         "timer_id": timer.id,
-        "version": timer.version,
+        "version": timer.firing_version,
         "misfire_policy": timer.misfire_policy,
         "end_s": timer.last_s,
         "catch_up_window_s": timer.catch_up_window_s,

@@ -6,14 +6,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Literal, TypeAlias, TypeVar
 
 from timer_service.errors import InvalidRequestError, VersionConflictError
-from timer_service.models import TIMER_ID_RULE, TimerSpec, is_timer_id
+from timer_service.models import TIMER_ID_RULE, Timer, TimerSpec, is_timer_id
 from timer_service.views import TimerView
 
-__all__ = ["PutResult", "TriggerResult", "again_if_raced", "check_timer_id", "no_schedule_fields"]
+__all__ = [
+    "IfMatch",
+    "PutResult",
+    "TriggerResult",
+    "again_if_raced",
+    "check_timer_id",
+    "no_schedule_fields",
+    "only_labels_differ",
+]
 
+#: An If-Match precondition: a version, ``"*"`` (the timer exists) or none.
+IfMatch: TypeAlias = int | Literal["*"] | None
 _UNCONDITIONAL_ATTEMPTS = 3  # a write without a version that loses a race is applied again
 _T = TypeVar("_T")
 
@@ -65,3 +75,15 @@ def no_schedule_fields(spec: TimerSpec) -> None:
                 f"{alias}: a heartbeat timer has no schedule: it fires when a ping is late",
                 field=alias,
             )
+
+
+def only_labels_differ(timer: Timer, previous: Timer) -> bool:
+    """Whether writing ``timer`` over ``previous`` changes nothing but its labels (or
+    nothing): then its firings are left as they are."""
+    same = {
+        "labels": previous.labels,
+        "version": previous.version,
+        "schedule_version": previous.schedule_version,
+        "updated_s": previous.updated_s,
+    }
+    return timer.model_copy(update=same) == previous

@@ -86,6 +86,7 @@ class TimerView(CamelModel):
     paused_reason: str | None = Field(
         default=None, description="why the service paused it (pauseAfterFailures); null otherwise"
     )
+    labels: dict[str, str] = Field(default_factory=dict, description="the timer's labels")
     version: int
     created_at: str
     updated_at: str
@@ -139,6 +140,7 @@ class TimerView(CamelModel):
             max_per_second=timer.max_per_second,
             failures=timer.failures,
             paused_reason=timer.paused_reason,
+            labels=timer.labels,
             version=timer.version,
             created_at=format_utc(timer.created_s),
             updated_at=format_utc(timer.updated_s),

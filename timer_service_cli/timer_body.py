@@ -66,6 +66,11 @@ def put_body(args: argparse.Namespace) -> dict[str, Any]:
         body["timerCallbackData"] = _json_value(args.data, "--data")
     if args.paused:
         body["enabled"] = False
+    if getattr(args, "label", None):  # over the body's labels, as each flag is over its field
+        labels = body.get("labels", {})
+        if not isinstance(labels, dict):
+            raise UsageError("the body's labels must be a JSON object to add --label to")
+        body["labels"] = labels | dict(args.label)
     return body
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from timer_service_cli.output import print_table
 from timer_service_cli.timer_body import UsageError, positive_arg, put_body, version_arg
 from timer_service_cli.timer_target import API_KEY_ENV, timers_client
+from timer_service_cli.timers_bulk import add_bulk, add_list_filters, add_put_labels, list_filters
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -48,7 +49,7 @@ EXIT_CODES = {
     EXIT_OK: "done",
     EXIT_ERROR: "the API refused the request (a 4xx not below: 400, 401, 403, 413), or no stack"
     " to call (no local stack running, a stack that is not there, no AWS credentials, a URL"
-    " that answers but not as the API)",
+    " that answers but not as the API), or a bulk action left some timers failed",
     EXIT_USAGE: "a mistake on the command line: unknown option, a body that is not a JSON object",
     EXIT_NOT_FOUND: "no such timer (404 not_found)",
     EXIT_CONFLICT: "the timer is not as the condition said (412: --if-match, --if-none-match; 409)",
@@ -96,6 +97,7 @@ def configure(timers: argparse.ArgumentParser) -> None:
     put.add_argument(
         "--on-complete", choices=("keep", "delete"), help="delete: remove it once completed"
     )
+    add_put_labels(put)
     _if_match(put)
     put.add_argument(
         "--if-none-match", action="store_true", help="only create: exit 4 if the timer exists"
@@ -106,6 +108,7 @@ def configure(timers: argparse.ArgumentParser) -> None:
 
     listing = command("list", "list your timers, by id (every page)", _list)
     listing.add_argument("--limit", type=positive_arg, help="at most this many")
+    add_list_filters(listing)
 
     delete = command("delete", "delete a timer", _delete)
     delete.add_argument("id")
@@ -123,6 +126,8 @@ def configure(timers: argparse.ArgumentParser) -> None:
     runs = command("runs", "a timer's runs, newest first", _runs)
     runs.add_argument("id")
     runs.add_argument("--limit", type=positive_arg, default=20, help="at most this many (20)")
+
+    add_bulk(command, failed_exit=EXIT_ERROR)
 
     preview = command("preview", "the next firings of a schedule", _preview)
     preview.add_argument("schedule", help="e.g. 'cron(30 2 * * ? *)'")
@@ -259,7 +264,8 @@ def _get(client: TimerClient, args: argparse.Namespace) -> int:
 
 def _list(client: TimerClient, args: argparse.Namespace) -> int:
     page_size = min(100, args.limit or 100)
-    timers: Iterator[TimerView] = islice(client.iter_timers(page_size=page_size), args.limit)
+    found = client.iter_timers(page_size=page_size, **list_filters(args))
+    timers: Iterator[TimerView] = islice(found, args.limit)
     if _json_lines(args):
         for timer in timers:  # as they come: a script reads the first before the last page
             _print_json(timer)
@@ -368,6 +374,7 @@ def _timer_table(timer: TimerView) -> None:
         ("misfire policy", timer.misfire_policy),
         ("delivery", timer.delivery),
         ("history", timer.history),
+        ("labels", ", ".join(f"{k}={v}" for k, v in timer.labels.items()) or "-"),
         ("version", str(timer.version)),
         ("shard", str(timer.shard_id)),
         ("next firings", ", ".join(timer.next_fire_times[:TIMELINE]) or "none"),

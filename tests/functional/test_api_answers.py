@@ -34,6 +34,7 @@ BODIES: dict[str, Any] = {
     "preview_schedule": {"schedule": "rate(5 minutes)"},
     "redrive_dead_letters": {},
     "backfill_timer": {"from": "2026-11-01T00:00:00Z", "to": "2026-11-01T01:00:00Z"},
+    "bulk_timers": {"action": "pause", "selector": {"team": "payments"}},
 }
 
 

@@ -11,6 +11,7 @@ from typing import Any, Self, TypeVar
 
 import httpx
 
+from timer_service.bulk_requests import BulkAction, BulkRequest, BulkResult
 from timer_service.client.base import (
     DEFAULT_TIMEOUT_S,
     AuthChoice,
@@ -20,7 +21,7 @@ from timer_service.client.base import (
     wait_after_error,
     wait_after_status,
 )
-from timer_service.client.calls import Body, Call, Calls, IfMatch, PageTokens
+from timer_service.client.calls import Body, Call, Calls, IfMatch, PageTokens, bulk_body
 from timer_service.client.deployment import Deployment
 from timer_service.client.retry import RetryPolicy
 from timer_service.client.sync import preview_body
@@ -150,18 +151,73 @@ class AsyncTimerClient:
     async def delete(self, timer_id: str, *, if_match: IfMatch = None) -> None:
         await self.send(Calls.delete(timer_id, if_match=if_match))
 
-    async def list(self, *, limit: int | None = None, next_token: str | None = None) -> TimerPage:
-        return await self.send(Calls.list(limit, next_token))
+    async def list(
+        self,
+        *,
+        limit: int | None = None,
+        next_token: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        job_type: str | None = None,
+        state: str | None = None,
+    ) -> TimerPage:
+        return await self.send(
+            Calls.list(limit, next_token, labels=labels, job_type=job_type, state=state)
+        )
 
-    async def iter_timers(self, *, page_size: int = 100) -> AsyncIterator[TimerView]:
-        """Every timer of yours, by id, a page at a time: ``async for timer in ...``."""
+    async def iter_timers(
+        self,
+        *,
+        page_size: int = 100,
+        labels: Mapping[str, str] | None = None,
+        job_type: str | None = None,
+        state: str | None = None,
+    ) -> AsyncIterator[TimerView]:
+        """Every timer of yours (that has ``labels``, ...), by id, a page at a time:
+        ``async for timer in ...``."""
         token, tokens = None, PageTokens()
         while True:
-            page = await self.list(limit=page_size, next_token=token)
+            page = await self.list(
+                limit=page_size, next_token=token, labels=labels, job_type=job_type, state=state
+            )
             for timer in page.items:
                 yield timer
             if (token := tokens.follow(page.next_token)) is None:
                 return
+
+    async def bulk_call(self, request: BulkRequest | Mapping[str, Any]) -> BulkResult:
+        return await self.send(Calls.bulk(request))
+
+    async def bulk(
+        self,
+        action: BulkAction,
+        *,
+        selector: Mapping[str, str] | None = None,
+        ids: Collection[str] | None = None,
+        set_labels: Mapping[str, str] | None = None,
+        remove_labels: Collection[str] | None = None,
+        limit: int | None = None,
+        on_call: Callable[[BulkResult], None] | None = None,
+    ) -> BulkResult:
+        """As :meth:`TimerClient.bulk <timer_service.client.TimerClient.bulk>`: every slice,
+        to the end."""
+        results: builtins.list[BulkResult] = []
+        token, tokens = None, PageTokens()
+        while True:
+            body = bulk_body(
+                action,
+                selector=selector,
+                ids=ids,
+                set_labels=set_labels,
+                remove_labels=remove_labels,
+                limit=limit,
+                next_token=token,
+            )
+            result = await self.bulk_call(body)
+            results.append(result)
+            if on_call is not None:
+                on_call(result)
+            if (token := tokens.follow(result.next_token)) is None:
+                return BulkResult.total(results)
 
     async def pause(self, timer_id: str, *, if_match: IfMatch = None) -> TimerView:
         return await self.send(Calls.set_enabled(timer_id, enabled=False, if_match=if_match))

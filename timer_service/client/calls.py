@@ -13,13 +13,14 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from timer_service.bulk_requests import BulkRequest, BulkResult
 from timer_service.client.errors import BadRequestError, UnexpectedResponseError
 from timer_service.dead_letters import DeadLetterPage, RedriveResult
 from timer_service.models import TIMER_ID_RULE, SchedulePreviewRequest, is_timer_id
 from timer_service.runs import RunPage
 from timer_service.views import SchedulePreview, TimerPage, TimerView, TriggerView
 
-__all__ = ["Body", "Call", "Calls", "IfMatch", "PageTokens"]
+__all__ = ["Body", "Call", "Calls", "IfMatch", "PageTokens", "Params", "bulk_body"]
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -36,7 +37,7 @@ class Call(Generic[T]):
     path: str
     read: Callable[[httpx.Response], T]
     idempotent: bool  # whether a try that may have been carried out can be made again
-    params: dict[str, str | int] | None = None
+    params: dict[str, str | int | builtins.list[str]] | None = None
     content: bytes | None = None
     headers: dict[str, str] = field(default_factory=dict)
 
@@ -117,8 +118,11 @@ def _conditions(if_match: IfMatch = None, if_none_match: bool = False) -> dict[s
     return headers
 
 
-def _page(limit: int | None, next_token: str | None) -> dict[str, str | int] | None:
-    params: dict[str, str | int] = {}
+Params: TypeAlias = dict[str, str | int | list[str]]
+
+
+def _page(limit: int | None, next_token: str | None) -> Params | None:
+    params: Params = {}
     if limit is not None:
         params["limit"] = limit
     if next_token is not None:
@@ -127,6 +131,28 @@ def _page(limit: int | None, next_token: str | None) -> dict[str, str | int] | N
 
 
 _JSON = {"Content-Type": "application/json"}
+
+
+def bulk_body(
+    action: str,
+    *,
+    selector: Mapping[str, str] | None = None,
+    ids: Collection[str] | None = None,
+    set_labels: Mapping[str, str] | None = None,
+    remove_labels: Collection[str] | None = None,
+    limit: int | None = None,
+    next_token: str | None = None,
+) -> dict[str, Any]:
+    """The body of ``POST /periodic/bulk`` from the fields given (the API judges them)."""
+    fields: dict[str, Any] = {
+        "selector": None if selector is None else dict(selector),
+        "ids": None if ids is None else list(ids),
+        "setLabels": None if not set_labels else dict(set_labels),
+        "removeLabels": None if not remove_labels else list(remove_labels),
+        "limit": limit,
+        "nextToken": next_token,
+    }
+    return {"action": action} | {k: v for k, v in fields.items() if v is not None}
 
 
 class Calls:
@@ -160,9 +186,36 @@ class Calls:
         )
 
     @staticmethod
-    def list(limit: int | None = None, next_token: str | None = None) -> Call[TimerPage]:
+    def list(
+        limit: int | None = None,
+        next_token: str | None = None,
+        *,
+        labels: Mapping[str, str] | None = None,
+        job_type: str | None = None,
+        state: str | None = None,
+    ) -> Call[TimerPage]:
+        """A page of timers; with ``labels`` (every pair), ``job_type`` and ``state``, those
+        that have them (a page may then be short, or empty, and still have a nextToken)."""
+        params = _page(limit, next_token) or {}
+        if labels:
+            params["label"] = [f"{key}:{value}" for key, value in labels.items()]
+        if job_type is not None:
+            params["jobType"] = job_type
+        if state is not None:
+            params["state"] = state
+        return Call("GET", "/periodic", _model(TimerPage), idempotent=True, params=params or None)
+
+    @staticmethod
+    def bulk(request: BulkRequest | Mapping[str, Any]) -> Call[BulkResult]:
+        """One call of a bulk action: its next slice (send its ``nextToken`` back for more)."""
+        action = request.action if isinstance(request, BulkRequest) else request.get("action")
         return Call(
-            "GET", "/periodic", _model(TimerPage), idempotent=True, params=_page(limit, next_token)
+            "POST",
+            "/periodic/bulk",
+            _model(BulkResult),
+            idempotent=action != "trigger",  # a second try of a trigger fires them again
+            content=_body(request),
+            headers=dict(_JSON),
         )
 
     @staticmethod

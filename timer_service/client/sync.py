@@ -10,6 +10,7 @@ from typing import Any, Self, TypeVar
 
 import httpx
 
+from timer_service.bulk_requests import BulkAction, BulkRequest, BulkResult
 from timer_service.client.base import (
     DEFAULT_TIMEOUT_S,
     AuthChoice,
@@ -19,7 +20,7 @@ from timer_service.client.base import (
     wait_after_error,
     wait_after_status,
 )
-from timer_service.client.calls import Body, Call, Calls, IfMatch, PageTokens
+from timer_service.client.calls import Body, Call, Calls, IfMatch, PageTokens, bulk_body
 from timer_service.client.deployment import Deployment
 from timer_service.client.retry import RetryPolicy
 from timer_service.dead_letters import DeadLetter, DeadLetterPage, RedriveResult
@@ -172,13 +173,74 @@ class TimerClient:
     def delete(self, timer_id: str, *, if_match: IfMatch = None) -> None:
         self.send(Calls.delete(timer_id, if_match=if_match))
 
-    def list(self, *, limit: int | None = None, next_token: str | None = None) -> TimerPage:
-        """One page of your timers, by id (``limit`` 1-100, default 50)."""
-        return self.send(Calls.list(limit, next_token))
+    def list(
+        self,
+        *,
+        limit: int | None = None,
+        next_token: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        job_type: str | None = None,
+        state: str | None = None,
+    ) -> TimerPage:
+        """One page of your timers, by id (``limit`` 1-100, default 50); with ``labels`` (every
+        pair), ``job_type`` or ``state`` (active, paused, completed), those that have them: such
+        a page may be short, even empty, with a ``next_token`` still to follow."""
+        return self.send(
+            Calls.list(limit, next_token, labels=labels, job_type=job_type, state=state)
+        )
 
-    def iter_timers(self, *, page_size: int = 100) -> Iterator[TimerView]:
-        """Every timer of yours, by id, a page at a time."""
-        return _pages(lambda token: self.list(limit=page_size, next_token=token))
+    def iter_timers(
+        self,
+        *,
+        page_size: int = 100,
+        labels: Mapping[str, str] | None = None,
+        job_type: str | None = None,
+        state: str | None = None,
+    ) -> Iterator[TimerView]:
+        """Every timer of yours (with ``labels``, ``job_type``, ``state``: that has them), by
+        id, a page at a time."""
+        return _pages(
+            lambda token: self.list(
+                limit=page_size, next_token=token, labels=labels, job_type=job_type, state=state
+            )
+        )
+
+    def bulk_call(self, request: BulkRequest | Mapping[str, Any]) -> BulkResult:
+        """One call of a bulk action (``POST /periodic/bulk``): its next slice of timers."""
+        return self.send(Calls.bulk(request))
+
+    def bulk(
+        self,
+        action: BulkAction,
+        *,
+        selector: Mapping[str, str] | None = None,
+        ids: Collection[str] | None = None,
+        set_labels: Mapping[str, str] | None = None,
+        remove_labels: Collection[str] | None = None,
+        limit: int | None = None,
+        on_call: Callable[[BulkResult], None] | None = None,
+    ) -> BulkResult:
+        """Pause, resume, trigger, delete or relabel every timer of ``selector`` (labels, all
+        to match) or ``ids``, a slice a call, each call from the last one's token, to the end;
+        ``on_call(result)`` after each call (a progress bar). What they did together."""
+        results: builtins.list[BulkResult] = []
+        token, tokens = None, PageTokens()
+        while True:
+            body = bulk_body(
+                action,
+                selector=selector,
+                ids=ids,
+                set_labels=set_labels,
+                remove_labels=remove_labels,
+                limit=limit,
+                next_token=token,
+            )
+            result = self.bulk_call(body)
+            results.append(result)
+            if on_call is not None:
+                on_call(result)
+            if (token := tokens.follow(result.next_token)) is None:
+                return BulkResult.total(results)
 
     def pause(self, timer_id: str, *, if_match: IfMatch = None) -> TimerView:
         return self.send(Calls.set_enabled(timer_id, enabled=False, if_match=if_match))

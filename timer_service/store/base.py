@@ -59,7 +59,9 @@ class TimerStore(Protocol):
         replaces: Timer | None = None,
         firing_limit: int | None = None,
     ) -> None:
-        """Write ``timer``, delete the ``remove`` index items, then put ``index``. The owner's
+        """Write ``timer``, delete the ``remove`` index items, then put ``index``; its label
+        items change from those of ``replaces`` (the timer as read: give it when
+        ``expected_version`` is) to those of ``timer``, in the same write. The owner's
         counts change by ``completion.count_change(timer, replaces)`` (a new timer: one more
         timer and its firings a minute); with ``firing_limit``, FiringRateExceededError when
         its firings a minute would pass it; with ``count_limit``,
@@ -76,9 +78,9 @@ class TimerStore(Protocol):
         remove: Sequence[IndexKey],
         timer: Timer | None = None,
     ) -> None:
-        """Delete the timer (at ``expected_version``), the ``remove`` index items and the
-        timer's job state; it no longer counts towards its owner's timers (``timer``, as read:
-        what it counted; without it, one timer)."""
+        """Delete the timer (at ``expected_version``), the ``remove`` index items, the
+        timer's job state and label items; it no longer counts towards its owner's timers
+        (``timer``, as read: what it counted and its labels; without it, one timer)."""
         ...
 
     def complete_timer(
@@ -174,6 +176,14 @@ class TimerStore(Protocol):
     ) -> tuple[list[Timer], str | None]:
         """Up to ``limit`` of the owner's timers by id after ``after_id``, and the last id
         when more may follow."""
+        ...
+
+    def list_labelled(
+        self, owner: str, key: str, value: str, *, limit: int, after_id: str | None
+    ) -> tuple[list[str], str | None]:
+        """Up to ``limit`` ids of the owner's timers labelled ``key=value``, by id after
+        ``after_id``, read strongly consistent (its label items alone: no timer is read); and
+        the last id when more may follow."""
         ...
 
     def get_index_entry(self, key: IndexKey) -> IndexEntry | None:

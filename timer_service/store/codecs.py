@@ -138,6 +138,9 @@ def timer_item(timer: Timer) -> Item:
         item["flowKey"] = string(timer.concurrency_key)
     _put_number(item, "flowMax", timer.max_concurrency)
     _put_number(item, "flowRate", timer.max_per_second)
+    if timer.labels:
+        item["labels"] = {"M": {k: string(v) for k, v in timer.labels.items()}}
+    _put_number(item, "fv", timer.schedule_version)
     return item
 
 
@@ -176,7 +179,9 @@ def timer_from_item(item: Item) -> Timer:
         concurrency_key=_get_string(item, "flowKey"),
         max_concurrency=_get_number(item, "flowMax"),
         max_per_second=_get_number(item, "flowRate"),
+        labels={k: v["S"] for k, v in item.get("labels", {}).get("M", {}).items()},
         version=int(item["version"]["N"]),
+        schedule_version=_get_number(item, "fv"),
         created_s=int(item["createdS"]["N"]),
         updated_s=int(item["updatedS"]["N"]),
     )

@@ -18,12 +18,8 @@ from timer_service.errors import (
     VersionConflictError,
 )
 from timer_service.keys import (
-    OWNER_INDEX,
-    OWNER_INDEX_PK,
-    OWNER_INDEX_SK,
     PK,
     IndexKey,
-    owner_partition,
     registry_key,
     shard_state_key,
     timer_key,
@@ -48,6 +44,7 @@ from timer_service.store.codecs import (
 from timer_service.store.dynamodb_flow import DynamoFlow
 from timer_service.store.dynamodb_heartbeats import DynamoHeartbeats
 from timer_service.store.dynamodb_history import DynamoHistory
+from timer_service.store.dynamodb_listing import DynamoListing
 from timer_service.store.dynamodb_signing import DynamoSigningSecrets
 from timer_service.store.table import (
     BATCH_GET_SIZE,
@@ -73,7 +70,9 @@ __all__ = [
 ]
 
 
-class DynamoTimerStore(DynamoHeartbeats, DynamoHistory, DynamoFlow, DynamoSigningSecrets):
+class DynamoTimerStore(
+    DynamoHeartbeats, DynamoHistory, DynamoFlow, DynamoSigningSecrets, DynamoListing
+):
     """TimerStore on DynamoDB: conditional transactional writes, consistent reads."""
 
     def __init__(
@@ -110,6 +109,7 @@ class DynamoTimerStore(DynamoHeartbeats, DynamoHistory, DynamoFlow, DynamoSignin
             count_limit=count_limit,
             change=change,
             firing_limit=firing_limit,
+            replaces=replaces,
         )
         try:
             self._write(actions)
@@ -147,6 +147,7 @@ class DynamoTimerStore(DynamoHeartbeats, DynamoHistory, DynamoFlow, DynamoSignin
             expected_version=expected_version,
             remove=remove,
             change=CountChange(timers=-1) if timer is None else count_change(None, timer),
+            labels=None if timer is None else timer.labels,
         )
         try:
             self._write(actions)
@@ -178,30 +179,6 @@ class DynamoTimerStore(DynamoHeartbeats, DynamoHistory, DynamoFlow, DynamoSignin
                 )
         except ConditionFailed:
             pass  # another claimant's, or none: nothing to give back
-
-    def list_timers(
-        self, owner: str, *, limit: int, after_id: str | None
-    ) -> tuple[list[Timer], str | None]:
-        request: dict[str, Any] = {
-            "TableName": self._name,
-            "IndexName": OWNER_INDEX,
-            "KeyConditionExpression": "#p = :p",
-            "ExpressionAttributeNames": {"#p": OWNER_INDEX_PK},
-            "ExpressionAttributeValues": {":p": string(owner_partition(owner))},
-            "Limit": limit + 1,
-        }
-        if after_id is not None:
-            request["ExclusiveStartKey"] = {
-                **key_item(timer_key(owner, after_id)),
-                OWNER_INDEX_PK: string(owner_partition(owner)),
-                OWNER_INDEX_SK: string(after_id),
-            }
-        with self._table.errors():
-            response = self._client.query(**request)
-        timers = [timer_from_item(item) for item in response["Items"]]
-        if len(timers) > limit:
-            return timers[:limit], timers[limit - 1].id
-        return timers, None
 
     def get_index_entry(self, key: IndexKey) -> IndexEntry | None:
         item = self._get(key)

@@ -19,6 +19,7 @@ from timer_service.keys import (
     completed_key,
     firing_claim_key,
     job_state_key,
+    label_key,
     owner_count_key,
     shard_state_key,
     timer_key,
@@ -39,6 +40,7 @@ from timer_service.store.heartbeat_requests import (
     ping_heartbeat,
     put_heartbeat,
 )
+from timer_service.store.shard_requests import begin_tick, end_tick, ensure_base, retire_base
 from timer_service.time_index import IndexEntry
 
 __all__ = [
@@ -51,6 +53,7 @@ __all__ = [
     "delete_timer",
     "end_tick",
     "ensure_base",
+    "label_changes",
     "mark_heartbeat_missed",
     "move_timer",
     "ping_heartbeat",
@@ -116,6 +119,21 @@ def _delete(table: str, key: IndexKey) -> Request:
     return {"Delete": {"TableName": table, "Key": key_item(key)}}
 
 
+def label_changes(
+    table: str, owner: str, timer_id: str, old: Mapping[str, str], new: Mapping[str, str]
+) -> list[Request]:
+    """The timer's label items from ``old`` to ``new``: the pairs gone deleted, the new put
+    (one key-only item each, :func:`timer_service.keys.label_key`); a kept pair costs nothing."""
+    gone = [(k, v) for k, v in sorted(old.items()) if new.get(k) != v]
+    added = [(k, v) for k, v in sorted(new.items()) if old.get(k) != v]
+    actions = [_delete(table, label_key(owner, k, v, timer_id)) for k, v in gone]
+    actions += [
+        {"Put": {"TableName": table, "Item": key_item(label_key(owner, k, v, timer_id))}}
+        for k, v in added
+    ]
+    return actions
+
+
 def save_timer(
     table: str,
     timer: Timer,
@@ -126,15 +144,19 @@ def save_timer(
     count_limit: int | None,
     change: CountChange | None = None,
     firing_limit: int | None = None,
+    replaces: Timer | None = None,
 ) -> list[Request]:
-    """The timer's put first (its condition: the version), its index items, and last the
-    owner's counts when they change (a new timer: ``change`` defaults to one more)."""
+    """The timer's put first (its condition: the version), its index items, its label items
+    (from those of ``replaces``, the timer as read), and last the owner's counts when they
+    change (a new timer: ``change`` defaults to one more)."""
     put: Request = {"TableName": table, "Item": timer_item(timer)}
     actions: list[Request] = [{"Put": put | _version_condition(expected_version)}]
     new_key = None if index is None else index.key
     actions += [_delete(table, key) for key in dict.fromkeys(remove) if key != new_key]
     if index is not None:
         actions.append({"Put": {"TableName": table, "Item": index_item(index)}})
+    old_labels = {} if replaces is None else replaces.labels
+    actions += label_changes(table, timer.owner, timer.id, old_labels, timer.labels)
     if change is None:
         change = write_change(timer, expected_version=expected_version, replaces=None)
     counts = _count_update(table, timer.owner, change, count_limit, firing_limit)
@@ -151,14 +173,16 @@ def delete_timer(
     expected_version: int,
     remove: Sequence[IndexKey],
     change: CountChange = _ONE_TIMER_LESS,
+    labels: Mapping[str, str] | None = None,
 ) -> list[Request]:
-    """The timer's delete first (its condition: the version), its items, its job state, and
-    the owner's count."""
+    """The timer's delete first (its condition: the version), its items, its job state, its
+    ``labels``' items, and the owner's count."""
     delete: Request = {"TableName": table, "Key": key_item(timer_key(owner, timer_id))}
     actions: list[Request] = [{"Delete": delete | _version_condition(expected_version)}]
     actions += [
         _delete(table, key) for key in dict.fromkeys([*remove, job_state_key(owner, timer_id)])
     ]
+    actions += label_changes(table, owner, timer_id, labels or {}, {})
     counts = _count_update(table, owner, change, None)
     if counts is not None:
         actions.append({"Update": counts})
@@ -190,6 +214,7 @@ def complete_timer(
             expected_version=timer.version,
             remove=remove,
             change=change,
+            labels=timer.labels,
         )
         actions[0]["Delete"].update(condition)
         note = {
@@ -253,93 +278,6 @@ def delete_stale(table: str, key: IndexKey, version: int) -> Request:
         "Key": key_item(key),
         "ConditionExpression": "v = :v",
         "ExpressionAttributeValues": {":v": number(version)},
-    }
-
-
-def begin_tick(
-    table: str, shard: int, *, token: str, now_s: float, lease_s: float, claim: int, first: int
-) -> Request:
-    """Take the lease (free, expired or ours) and raise ``claimed``, never lower it."""
-    return {
-        "TableName": table,
-        "Key": key_item(shard_state_key(shard)),
-        "UpdateExpression": (
-            "SET leaseOwner = :me, leaseUntil = :until, done = if_not_exists(done, :d), "
-            "claimed = :c, retiringSince = if_not_exists(retiringSince, :none)"
-        ),
-        "ConditionExpression": (
-            "(attribute_not_exists(leaseOwner) OR leaseOwner = :me OR leaseUntil < :now)"
-            " AND (attribute_not_exists(claimed) OR claimed <= :c)"
-        ),
-        "ExpressionAttributeValues": {
-            ":me": string(token),
-            ":until": {"N": repr(now_s + lease_s)},
-            ":now": {"N": repr(now_s)},
-            ":d": number(first - 1),
-            ":c": number(claim),
-            ":none": {"M": {}},
-        },
-        "ReturnValues": "ALL_NEW",
-    }
-
-
-def end_tick(
-    table: str, shard: int, *, token: str, done: int, mark: Mapping[int, int], unmark: Sequence[int]
-) -> Request:
-    """Record ``done`` and give the lease back, if it is still ours; (un)mark bases."""
-    if mark and unmark:
-        raise ValueError("mark and unmark in one call: both change `retiring`")
-    sets, removes = ["done = :d"], ["leaseOwner", "leaseUntil"]
-    values: dict[str, Any] = {":d": number(done), ":me": string(token)}
-    names: dict[str, str] = {}
-    tail = ""
-    for n, (base, minute) in enumerate(sorted(mark.items())):
-        names[f"#b{n}"] = str(base)
-        sets.append(f"retiringSince.#b{n} = :m{n}")
-        values[f":m{n}"] = number(minute)
-    if mark:
-        tail = " ADD retiring :marked"
-        values[":marked"] = numbers(mark)
-    for n, base in enumerate(sorted(unmark)):
-        names[f"#u{n}"] = str(base)
-        removes.append(f"retiringSince.#u{n}")
-    if unmark:
-        tail = " DELETE retiring :cleared"
-        values[":cleared"] = numbers(unmark)
-    request: Request = {
-        "TableName": table,
-        "Key": key_item(shard_state_key(shard)),
-        "UpdateExpression": f"SET {', '.join(sets)} REMOVE {', '.join(removes)}{tail}",
-        "ConditionExpression": "leaseOwner = :me",
-        "ExpressionAttributeValues": values,
-    }
-    if names:
-        request["ExpressionAttributeNames"] = names
-    return request
-
-
-def ensure_base(table: str, shard: int, base: int) -> Request:
-    return {
-        "TableName": table,
-        "Key": key_item(shard_state_key(shard)),
-        "UpdateExpression": "ADD bases :b DELETE retiring :b",
-        "ExpressionAttributeValues": {":b": numbers([base])},
-    }
-
-
-def retire_base(table: str, shard: int, base: int, *, marked_minute: int) -> Request:
-    """Drop ``base`` if it is still marked retiring since ``marked_minute``."""
-    return {
-        "TableName": table,
-        "Key": key_item(shard_state_key(shard)),
-        "UpdateExpression": "DELETE bases :b, retiring :b REMOVE retiringSince.#b",
-        "ConditionExpression": "contains(retiring, :one) AND retiringSince.#b = :m",
-        "ExpressionAttributeNames": {"#b": str(base)},
-        "ExpressionAttributeValues": {
-            ":b": numbers([base]),
-            ":one": number(base),
-            ":m": number(marked_minute),
-        },
     }
 
 

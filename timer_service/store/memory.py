@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any
 
 from timer_service.completion import write_change
 from timer_service.errors import (
@@ -19,19 +18,20 @@ from timer_service.keys import IndexKey, heartbeat_key
 from timer_service.models import ShardRegistry, ShardState, Timer
 from timer_service.runs import Run
 from timer_service.signing_secrets import OwnerSecrets
-from timer_service.store.base import decode_job_state, encode_job_state
 from timer_service.store.memory_completion import MemoryCompletion
 from timer_service.store.memory_flow import MemoryFlow
+from timer_service.store.memory_labels import MemoryLabels
 from timer_service.store.memory_signing import MemorySigningSecrets
 from timer_service.time_index import IndexEntry
 
 __all__ = ["InMemoryTimerStore"]
 
 
-class InMemoryTimerStore(MemoryCompletion, MemoryFlow, MemorySigningSecrets):
+class InMemoryTimerStore(MemoryLabels, MemoryCompletion, MemoryFlow, MemorySigningSecrets):
     """TimerStore in process memory; thread-safe."""
 
     def __init__(self) -> None:
+        MemoryLabels.__init__(self)
         self._lock = threading.RLock()
         self.timers: dict[tuple[str, str], Timer] = {}
         self.index: dict[str, dict[str, IndexEntry]] = {}
@@ -68,14 +68,22 @@ class InMemoryTimerStore(MemoryCompletion, MemoryFlow, MemorySigningSecrets):
         with self._lock:
             self._check_version(timer.owner, timer.id, expected_version)
             change = write_change(timer, expected_version=expected_version, replaces=replaces)
-            others = [t for (o, i), t in self.timers.items() if o == timer.owner and i != timer.id]
+            quota = change.timers > 0 and count_limit is not None
+            rate = change.firings > 0 and firing_limit is not None
+            others = [  # counted only when a limit is checked: a scan of every timer
+                t
+                for (o, i), t in (self.timers.items() if quota or rate else ())
+                if o == timer.owner and i != timer.id
+            ]
             owned = sum(1 for t in others if t.completed_s is None)
-            if change.timers > 0 and count_limit is not None and owned >= count_limit:
+            if quota and count_limit is not None and owned >= count_limit:
                 raise QuotaExceededError(count_limit)
             firings = sum(t.firing_weight for t in others) + timer.firing_weight
-            if change.firings > 0 and firing_limit is not None and firings > firing_limit:
+            if rate and firing_limit is not None and firings > firing_limit:
                 raise FiringRateExceededError(firing_limit, adds=change.firings)
             self.timers[(timer.owner, timer.id)] = timer
+            old_labels = {} if replaces is None else replaces.labels
+            self._relabel(timer.owner, timer.id, old_labels, timer.labels)
             for key in remove:
                 self._drop(key)
             if index is not None:
@@ -93,7 +101,8 @@ class InMemoryTimerStore(MemoryCompletion, MemoryFlow, MemorySigningSecrets):
     ) -> None:
         with self._lock:
             self._check_version(owner, timer_id, expected_version)
-            del self.timers[(owner, timer_id)]
+            gone = self.timers.pop((owner, timer_id))  # at `timer`'s version: its labels
+            self._relabel(owner, timer_id, gone.labels, {})
             for key in remove:
                 self._drop(key)
             self.job_states.pop((owner, timer_id), None)
@@ -110,38 +119,6 @@ class InMemoryTimerStore(MemoryCompletion, MemoryFlow, MemorySigningSecrets):
             if self.claims.get(firing_id) == claimant:
                 del self.claims[firing_id]
                 self.writes += 1
-
-    def put_run(self, run: Run, *, expires_s: int) -> None:
-        with self._lock:
-            self.runs.setdefault((run.owner, run.timer_id), {})[run.sort_key] = run
-            self.writes += 1
-
-    def list_runs(
-        self, owner: str, timer_id: str, *, incarnation: int, limit: int, before: str | None
-    ) -> tuple[list[Run], str | None]:
-        with self._lock:
-            self.reads += 1
-            prefix = f"{incarnation:010d}#"
-            keys = sorted(
-                (k for k in self.runs.get((owner, timer_id), {}) if k.startswith(prefix)),
-                reverse=True,
-            )
-            if before is not None:
-                keys = [k for k in keys if k < before]
-            page = [self.runs[(owner, timer_id)][k] for k in keys[:limit]]
-        return page, (page[-1].sort_key if len(keys) > limit else None)
-
-    def get_job_state(self, owner: str, timer_id: str) -> dict[str, Any] | None:
-        with self._lock:
-            self.reads += 1
-            blob = self.job_states.get((owner, timer_id))
-        return None if blob is None else decode_job_state(blob)
-
-    def put_job_state(self, owner: str, timer_id: str, state: dict[str, Any]) -> None:
-        blob = encode_job_state(state)
-        with self._lock:
-            self.job_states[(owner, timer_id)] = blob
-            self.writes += 1
 
     def list_timers(
         self, owner: str, *, limit: int, after_id: str | None

@@ -1,13 +1,16 @@
-"""The completion part of the in-memory store, with the DynamoDB adapter's semantics."""
+"""A timer's history in the in-memory store (runs, job state, completion, its failing streak
+and run marks), with the DynamoDB adapter's semantics."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from timer_service.keys import IndexKey
 from timer_service.models import Timer
+from timer_service.runs import Run
+from timer_service.store.base import decode_job_state, encode_job_state
 
 __all__ = ["MemoryCompletion"]
 
@@ -20,11 +23,16 @@ class MemoryCompletion:
     job_states: dict[tuple[str, str], Any]
     # Timers deleted on completion: (incarnation, until when their runs are shown).
     completed: dict[tuple[str, str], tuple[int, int]]
+    runs: dict[tuple[str, str], dict[str, Run]]
     running: dict[tuple[str, str], tuple[str, int]]  # overlap: skip: (firing id, until)
     writes: int
     reads: int
 
     def _drop(self, key: IndexKey) -> None: ...  # the store's
+
+    def _relabel(
+        self, owner: str, timer_id: str, old: Mapping[str, str], new: Mapping[str, str]
+    ) -> None: ...  # the store's (MemoryLabels)
 
     def complete_timer(
         self,
@@ -45,6 +53,7 @@ class MemoryCompletion:
                 self.timers[(timer.owner, timer.id)] = done
                 return True
             del self.timers[(timer.owner, timer.id)]
+            self._relabel(timer.owner, timer.id, timer.labels, {})
             for key in remove:
                 self._drop(key)
             self.job_states.pop((timer.owner, timer.id), None)
@@ -98,3 +107,35 @@ class MemoryCompletion:
             self.reads += 1
             found = self.completed.get((owner, timer_id))
             return None if found is None else found[0]
+
+    def put_run(self, run: Run, *, expires_s: int) -> None:
+        with self._lock:
+            self.runs.setdefault((run.owner, run.timer_id), {})[run.sort_key] = run
+            self.writes += 1
+
+    def list_runs(
+        self, owner: str, timer_id: str, *, incarnation: int, limit: int, before: str | None
+    ) -> tuple[list[Run], str | None]:
+        with self._lock:
+            self.reads += 1
+            prefix = f"{incarnation:010d}#"
+            keys = sorted(
+                (k for k in self.runs.get((owner, timer_id), {}) if k.startswith(prefix)),
+                reverse=True,
+            )
+            if before is not None:
+                keys = [k for k in keys if k < before]
+            page = [self.runs[(owner, timer_id)][k] for k in keys[:limit]]
+        return page, (page[-1].sort_key if len(keys) > limit else None)
+
+    def get_job_state(self, owner: str, timer_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            self.reads += 1
+            blob = self.job_states.get((owner, timer_id))
+        return None if blob is None else decode_job_state(blob)
+
+    def put_job_state(self, owner: str, timer_id: str, state: dict[str, Any]) -> None:
+        blob = encode_job_state(state)
+        with self._lock:
+            self.job_states[(owner, timer_id)] = blob
+            self.writes += 1
