@@ -72,7 +72,7 @@ class Streaks:
         limit = timer.pause_after_failures
         if limit is not None and failures >= limit and timer.enabled:
             why = f"paused after {failures} failed runs in a row; the last: {reason}"
-            if self._pause(timer, why, now_s) and alerts is not None:
+            if self._pause(timer, why, now_s, failures) and alerts is not None:
                 self._notice(alerts, "paused", why, context)
 
     def succeeded(self, timer: Timer, firing: Firing, context: JobContext) -> None:
@@ -86,9 +86,10 @@ class Streaks:
             summary = f"runs succeed again after {timer.failures} failures"
             self._notice(alerts, "recovered", summary, context)
 
-    def _pause(self, timer: Timer, reason: str, now_s: int) -> bool:
+    def _pause(self, timer: Timer, reason: str, now_s: int, failures: int) -> bool:
         paused = timer.model_copy(
             update={
+                "failures": failures,  # the count as it is now, not as the timer was read
                 "enabled": False,
                 "version": timer.version + 1,
                 "schedule_version": None,  # its firings change: those made before are stale

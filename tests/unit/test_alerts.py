@@ -102,6 +102,7 @@ def test_pause_after_failures_pauses_with_a_reason_and_says_so() -> None:
     view = world.service.get("alice", "t")
     assert (view.enabled, view.state) == (False, "paused")
     assert view.paused_reason is not None and "4 failed runs in a row" in view.paused_reason
+    assert view.failures == 4  # the streak as it was when it paused, not as first read
     assert [event for event, _ in notices] == ["failing", "paused"]
     assert view.next_fire_times == []  # its index items went with the pause
     # AND a resume clears the reason and the streak
