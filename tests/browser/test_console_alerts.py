@@ -61,8 +61,9 @@ def test_alerts_overlap_and_a_concurrency_key_made_in_the_form_show_on_the_timer
     page.fill("#f-maxConcurrency", "5")
     page.fill("#f-maxPerSecond", "20")
     page.click("#save")
-    # THEN the timer has them as entered
-    expect(page).to_have_url(re.compile(r"#/timers/guarded-hook$"))
+    # THEN the timer has them as entered (the API's first Apprise URL imports Apprise to check
+    # it: seconds, on a busy machine)
+    expect(page).to_have_url(re.compile(r"#/timers/guarded-hook$"), timeout=30_000)
     stored = httpx.get(f"{stack.url}/periodic/guarded-hook").json()
     assert stored["alerts"] == {
         "webhookUrl": f"{receiver.url}/hook/alerts",
