@@ -55,7 +55,7 @@ export async function editView(id) {
   const history = choice("f-history", "history", doc.history, timer?.history ?? "",
     h("option", { value: "" }, "the job type's default"));
   const enabled = h("input", { id: "f-enabled", name: "enabled", type: "checkbox", checked: timer ? timer.enabled : true });
-  const flow = alertsFields(timer, doc, field, setError);
+  const alertsAndFlow = alertsFields(timer, doc, field, setError);
   const save = h("button", { type: "submit", class: "primary", id: "save" }, timer ? "Save changes" : "Create timer");
 
   function renderJob(initial) {
@@ -150,7 +150,7 @@ export async function editView(id) {
         problems++;
       }
     }
-    if (!flow.read(spec, whole)) problems++;
+    if (!alertsAndFlow.read(spec, whole)) problems++;
     const job = jobForm.read(setError);
     if (job === undefined) problems++;
     else spec.job = job;
@@ -213,7 +213,7 @@ export async function editView(id) {
     afterOutage,
     field("Delivery", "delivery", delivery, "deduplicated: never runs twice for a firing (a write per firing)"),
     field("History", "history", history, "which runs the run history keeps"),
-    flow.nodes,
+    alertsAndFlow.nodes,
     field("Enabled", "enabled", enabled),
     formError,
     h("div", { class: "actions full" }, h("a", { href: timer ? `#/timers/${enc(timer.id)}` : "#/" }, h("button", { type: "button" }, "Cancel")), save));
