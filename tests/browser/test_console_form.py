@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from loadtest.stack import WebhookReceiver
 from tests.browser.test_console import console, wait_for
+from timer_service.completion import MAX_CRON_FIRINGS
 from timer_service.jitter import jitter_offset
 
 
@@ -205,14 +206,14 @@ def test_jitter_and_run_limit_mistakes_show_at_their_fields(stack: Any, page: An
     page.click("#save")
     expect(page.locator("#error-jitterSeconds")).to_contain_text("a whole number")
     assert httpx.get(f"{stack.url}/periodic/limited").status_code == 404
-    # WHEN the API refuses a limit the document allows (a cron's is at most 100,000)
+    # WHEN the API refuses a limit the document allows (a cron's is at most MAX_CRON_FIRINGS)
     page.fill("#f-jitterSeconds", "")
     page.fill("#f-schedule", "cron(0 9 * * ? *)")
-    page.fill("#f-maxFirings", "200000")
+    page.fill("#f-maxFirings", str(2 * MAX_CRON_FIRINGS))
     # THEN its 400 shows at the field it names: as typed (the preview), and on save
-    expect(page.locator("#error-maxFirings")).to_contain_text("100000")
+    expect(page.locator("#error-maxFirings")).to_contain_text(f"at most {MAX_CRON_FIRINGS}")
     page.click("#save")
-    expect(page.locator("#error-maxFirings")).to_contain_text("100000")
+    expect(page.locator("#error-maxFirings")).to_contain_text(f"at most {MAX_CRON_FIRINGS}")
     expect(page.locator("#f-maxFirings")).to_have_attribute("aria-invalid", "true")
     assert httpx.get(f"{stack.url}/periodic/limited").status_code == 404
     # AND a heartbeat has none of these fields

@@ -114,6 +114,9 @@ def test_console_for_a_deployed_stack_signs_its_calls(
         assert httpx.get(f"{proxy.url}/periodic").status_code == 403
         forged = {"X-Requested-By": "timer-service-console", "Origin": "http://evil.example"}
         assert httpx.get(f"{proxy.url}/periodic", headers=forged).status_code == 403
+        for method, path in [("POST", "/signing-secrets"), ("DELETE", "/signing-secrets/key_0")]:
+            assert httpx.request(method, proxy.url + path, headers=forged).status_code == 403
+        assert httpx.get(f"{stack.url}/signing-secrets").json()["items"] == []
         rebound = {"X-Requested-By": "timer-service-console", "Host": "evil.example"}
         assert httpx.get(f"{proxy.url}/periodic", headers=rebound).status_code == 421
     finally:

@@ -69,6 +69,39 @@ def test_a_page_of_another_origin_cannot_pause_or_trigger_a_timer(
     assert [r for r in receiver.requests if r.path == "/hook/guarded"] == []
 
 
+def test_a_page_of_another_origin_cannot_create_rotate_or_retire_signing_secrets(
+    stack: Any, page: Any, pages: PageServer
+) -> None:
+    # GIVEN a signing secret, and a page of another origin that tries each change: a no-cors
+    # fetch POST (no preflight), a form POST, and a DELETE (a preflight no answer allows)
+    made = httpx.post(f"{stack.url}/signing-secrets")
+    assert made.status_code == 201
+    key = made.json()["id"]
+    secrets = f"{stack.url}/signing-secrets"
+    pages.set(
+        "/secrets.html",
+        f"""<!doctype html><html><body>
+        <form id="rotate" method="POST" action="{secrets}/{key}/rotate"></form>
+        <script>
+        Promise.allSettled([
+          fetch("{secrets}", {{method: "POST", mode: "no-cors"}}),
+          fetch("{secrets}/{key}", {{method: "DELETE"}}),
+        ]).then((r) => {{ document.title = r.map((x) => x.status).join(" "); }});
+        </script></body></html>""",
+    )
+    # WHEN Chromium opens it
+    page.goto(f"{pages.url}/secrets.html")
+    page.wait_for_function("document.title.includes(' ')")
+    assert page.title() == "fulfilled rejected"  # the DELETE never went: no CORS allows it
+    with page.expect_navigation():
+        page.evaluate("document.getElementById('rotate').submit()")
+    # THEN the stack refused them: the one secret is as it was, and no other was made
+    assert "cross_origin_request" in page.content()
+    listed = httpx.get(secrets).json()["items"]
+    assert [(s["id"], s["state"]) for s in listed] == [(key, "active")]
+    assert httpx.delete(f"{secrets}/{key}").status_code == 200
+
+
 def test_the_console_itself_still_changes_timers(stack: Any, page: Any) -> None:
     assert httpx.put(f"{stack.url}/periodic/own-page", json={}).status_code == 201
     page.goto(f"{stack.url}/console/#/timers/own-page")

@@ -7,6 +7,7 @@ import { route, startRouter } from "./router.js";
 import { documented } from "./schema.js";
 import { deadLettersView } from "./views/dead-letters.js";
 import { editView } from "./views/edit.js";
+import { signingSecretsView } from "./views/signing-secrets.js";
 import { timerView } from "./views/timer.js";
 import { timersView } from "./views/timers.js";
 
@@ -18,4 +19,5 @@ startRouter([
   [/^#\/edit\/(.+)$/, (id) => editView(decodeURIComponent(id)), "timers"],
   [/^#\/timers\/(.+)$/, (id) => timerView(decodeURIComponent(id)), "timers"],
   [/^#\/dlq$/, deadLettersView, "dlq"],
+  [/^#\/signing-secrets$/, () => signingSecretsView(), "secrets"],
 ]);

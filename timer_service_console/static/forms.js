@@ -52,6 +52,13 @@ export function fieldErrors(formError) {
   return { field, setError, clear, forget };
 }
 
+// A select of a documented choice (schema.js), at `current` or else the API's default.
+export function choice(id, name, documentedChoice, current, ...first) {
+  const selected = current === undefined ? documentedChoice.default : current;
+  return h("select", { id, name }, ...first,
+    documentedChoice.values.map((v) => h("option", { value: v, selected: selected === v }, v)));
+}
+
 // A whole number typed into `input`, within `range` ({min, max}) when given: [the number, or
 // undefined when left empty; the mistake as an error line, else ""].
 export function wholeNumber(input, path, range = null, unit = " of seconds") {
@@ -113,7 +120,7 @@ export function schemaForm(schema, prefix, initial, field) {
       return [control, () => control.checked];
     }
     if (prop.type === "integer" || prop.type === "number") {
-      const control = h("input", { id, name: key, type: "number", step: prop.type === "integer" ? "1" : "any", value: current ?? "", placeholder: prop.default ?? "" });
+      const control = h("input", { id, name: key, type: "number", step: prop.type === "integer" ? "1" : "any", min: prop.minimum, max: prop.maximum, value: current ?? "", placeholder: prop.default ?? "" });
       return [control, () => {
         if (control.value === "") return undefined;
         const number = Number(control.value);

@@ -49,12 +49,29 @@ function read(document) {
     if (!Array.isArray(options) || !options.length) throw missing(`the values of ${name}`);
     return Object.freeze({ values: Object.freeze([...options]), default: property.default ?? null });
   };
-  const bounds = (name) => {
-    const property = deref(spec.properties?.[name]);
-    const number = [property, ...(property.anyOf ?? []).map(deref)].find((s) => s.type === "integer");
+  const typed = (property, type) => [property, ...(property.anyOf ?? []).map(deref)].find((s) => s.type === type);
+  const range = (property, name) => {
+    const number = typed(property, "integer");
     if (!number || !Number.isInteger(number.minimum) || !Number.isInteger(number.maximum)) throw missing(`the bounds of ${name}`);
-    return Object.freeze({ min: number.minimum, max: number.maximum });
+    return Object.freeze({ min: number.minimum, max: number.maximum, default: number.default ?? property.default ?? null });
   };
+  const bounds = (name) => range(deref(spec.properties?.[name]), name);
+  const pattern = (name) => {
+    const text = typed(deref(spec.properties?.[name]), "string")?.pattern;
+    if (typeof text !== "string") throw missing(`the pattern of ${name}`);
+    return new RegExp(text, "u");
+  };
+  // an object's schema, as forms.js's schemaForm takes it (its references resolved by $defs)
+  const object = (name) => {
+    const found = typed(deref(spec.properties?.[name]), "object");
+    if (!found?.properties) throw missing(`the fields of ${name}`);
+    return Object.freeze({ ...found, $defs: schemas });
+  };
+  // Fields of a stack older than them are null: the console leaves them out of its form (the
+  // API refuses a field it does not know); `timer-service console` may face such a stack.
+  const optional = (read, name) => (spec.properties?.[name] ? read(name) : null);
+  const rotate = document?.paths?.["/signing-secrets/{id}/rotate"]?.post;
+  const rotateBody = rotate ? typed(deref(rotate.requestBody?.content?.["application/json"]?.schema), "object") : null;
   const idPattern = parameter(put, "id", "/periodic/{id}").pattern;
   if (typeof idPattern !== "string") throw missing("the pattern of a timer id");
   return Object.freeze({
@@ -64,6 +81,15 @@ function read(document) {
     onComplete: choice("onComplete"),
     jitterSeconds: bounds("jitterSeconds"),
     maxFirings: bounds("maxFirings"),
+    // alerts, pauses, overlap and flow control (views/alerts.js)
+    alerts: optional(object, "alerts"),
+    pauseAfterFailures: optional(bounds, "pauseAfterFailures"),
+    overlap: optional(choice, "overlap"),
+    concurrencyKey: optional(pattern, "concurrencyKey"),
+    maxConcurrency: optional(bounds, "maxConcurrency"),
+    maxPerSecond: optional(bounds, "maxPerSecond"),
+    // a rotation's grace period (views/signing-secrets.js)
+    graceSeconds: rotate ? range(deref(rotateBody?.properties?.graceSeconds), "graceSeconds") : null,
     // JSON Schema patterns are ECMA-262 regular expressions, matched anywhere unless anchored
     timerId: new RegExp(idPattern, "u"),
     largestPage: Object.freeze({

@@ -5,19 +5,13 @@
 import { api, ApiError, enc, failure, jobTypes } from "../api.js";
 import { h, view } from "../dom.js";
 import { when } from "../format.js";
-import { fieldErrors, schemaForm, wholeNumber } from "../forms.js";
+import { choice, fieldErrors, schemaForm, wholeNumber } from "../forms.js";
 import { navigate } from "../router.js";
 import { documented } from "../schema.js";
+import { alertsFields } from "./alerts.js";
 
 const FIRST_JOB_TYPE = "webhook"; // a new timer starts with it: a URL is all it needs
 const zones = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
-
-// A select of a documented choice, at `current` or else the API's default.
-function choice(id, name, documentedChoice, current, ...first) {
-  const selected = current === undefined ? documentedChoice.default : current;
-  return h("select", { id, name }, ...first,
-    documentedChoice.values.map((v) => h("option", { value: v, selected: selected === v }, v)));
-}
 
 export async function editView(id) {
   const [types, timer, doc] = await Promise.all([
@@ -61,6 +55,7 @@ export async function editView(id) {
   const history = choice("f-history", "history", doc.history, timer?.history ?? "",
     h("option", { value: "" }, "the job type's default"));
   const enabled = h("input", { id: "f-enabled", name: "enabled", type: "checkbox", checked: timer ? timer.enabled : true });
+  const alertsAndFlow = alertsFields(timer, doc, field, setError);
   const save = h("button", { type: "submit", class: "primary", id: "save" }, timer ? "Save changes" : "Create timer");
 
   function renderJob(initial) {
@@ -155,6 +150,7 @@ export async function editView(id) {
         problems++;
       }
     }
+    if (!alertsAndFlow.read(spec, whole)) problems++;
     const job = jobForm.read(setError);
     if (job === undefined) problems++;
     else spec.job = job;
@@ -217,6 +213,7 @@ export async function editView(id) {
     afterOutage,
     field("Delivery", "delivery", delivery, "deduplicated: never runs twice for a firing (a write per firing)"),
     field("History", "history", history, "which runs the run history keeps"),
+    alertsAndFlow.nodes,
     field("Enabled", "enabled", enabled),
     formError,
     h("div", { class: "actions full" }, h("a", { href: timer ? `#/timers/${enc(timer.id)}` : "#/" }, h("button", { type: "button" }, "Cancel")), save));

@@ -6,6 +6,7 @@ import { sideBySide } from "../diff.js";
 import { badge, h, showBanner, view } from "../dom.js";
 import { relative, stateOf, when } from "../format.js";
 import { documented } from "../schema.js";
+import { alertsDetails, pausedNotice } from "./alerts.js";
 import { rowActions } from "./timers.js";
 
 const RUNS_PAGE = 20; // runs a page, at most the API's largest
@@ -54,18 +55,20 @@ export async function timerView(id) {
       ["On complete", h("span", { id: "on-complete" }, timer.onComplete === "delete" ? "delete: removed once its last firing ran" : "keep")],
     ]),
     ["History", timer.history],
+    ...alertsDetails(timer),
     ["Version", `${timer.version} (updated ${when(timer.updatedAt)})`],
     ["Shard", `${timer.shardId}`],
   ];
   view.replaceChildren(
     h("p", { class: "small" }, h("a", { href: "#/" }, "← Timers")),
     h("h1", {}, "Timer ", h("span", { class: "mono" }, timer.id)),
+    ...pausedNotice(timer),
     h("div", { class: "toolbar" }, rowActions(timer, () => timerView(id))),
     h("div", { class: "card" },
       h("dl", { class: "kv" }, details.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]))),
     h("h2", {}, beat ? "Deadline" : "Next firings"),
     beat ? deadline(timer, beat) : nextFirings(timer),
-    beat ? null : backfillForm(timer),
+    beat ? "" : backfillForm(timer), // (replaceChildren would show a null as text)
     h("h2", {}, "Runs ", h("button", { type: "button", class: "small", onclick: () => timerView(id) }, "Refresh")),
     runsTable, noRuns, moreButton);
   await loadRuns();
