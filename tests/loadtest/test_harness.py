@@ -68,11 +68,14 @@ def test_scale_reports_throughput_cpu_and_a_curve(tmp_path: Path) -> None:
     assert curve[1]["efficiency_vs_machine"] == pytest.approx(
         curve[1]["efficiency"] / machine["2"], abs=0.002
     )
-    # The same tick with a tenth of its firings from rate(1 second) timers: 5 timers, 60 each.
+    # The same tick with a tenth of its firings from rate(1 second) timers (5 timers, 60 each),
+    # in turns with one without
     seconds = figures["second_rate"]
     assert isinstance(seconds, dict) and seconds["share"] == 0.1
     assert (seconds["second_rate_timers"], seconds["firings_per_tick"]) == (5, 3000)
     assert seconds["cpu_us_per_firing"] > 0 and seconds["tick_seconds"] > 0
+    assert seconds["without"]["firings_per_tick"] == 3000
+    assert seconds["without"]["cpu_us_per_firing"] > 0
 
 
 def test_cost_prices_each_side_next_to_eventbridge(tmp_path: Path) -> None:
