@@ -11,9 +11,12 @@ firing), which frees its place in the owner's quota, or deletes it with ``onComp
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import islice
 from typing import Literal
 
 from timer_service.errors import InvalidRequestError
+from timer_service.firing import Firing
+from timer_service.jitter import jitter_offset
 from timer_service.models import MAX_FIRINGS, Timer
 from timer_service.schedules import CronSchedule, RateSchedule, parse_schedule
 from timer_service.time_index import timing_of
@@ -23,6 +26,7 @@ __all__ = [
     "MAX_FIRINGS",
     "CountChange",
     "State",
+    "completes",
     "count_change",
     "firing_weight",
     "firings_left",
@@ -96,6 +100,29 @@ def firings_left(timer: Timer, now_s: int) -> int | None:
 
 def _is_at(timer: Timer) -> bool:
     return timer.schedule.startswith("at(")
+
+
+def completes(timer: Timer, firing: Firing, now_s: float) -> bool:
+    """Whether the run (or failure, or skip) of ``firing`` is the one that completes ``timer``:
+    its last scheduled firing. With jitter, firings run in the order they are due, not
+    scheduled: the one due last, or the last scheduled once that time has passed (the others
+    ran late, or were skipped), so no firing finds its timer already deleted."""
+    timing = timing_of(timer)
+    jitter_s = timer.jitter_s
+    if timing.next_fire_s(firing.scheduled_s + jitter_s + 1) is not None:
+        return False  # not among its last (a message from before a change of its bounds)
+    if not jitter_s:
+        return firing.last
+    # The firing due last was scheduled within the jitter of the last one, and so of this one.
+    fires = list(islice(timing.iter_from(firing.scheduled_s - jitter_s), 2 * jitter_s + 2))
+    due_s, scheduled_s = max(
+        (s + jitter_offset(timer.owner, timer.id, s, jitter_s), s)
+        for s in fires
+        if s >= fires[-1] - jitter_s
+    )
+    if scheduled_s == firing.scheduled_s:
+        return True
+    return firing.last and (firing.complete_only or now_s >= due_s)
 
 
 def state_of(timer: Timer, now_s: int) -> State:

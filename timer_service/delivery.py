@@ -27,6 +27,7 @@ from pydantic import ValidationError
 
 from timer_service.aws_errors import is_permanent
 from timer_service.clock import Clock
+from timer_service.completion import completes
 from timer_service.connection_guard import guarded
 from timer_service.egress import Egress
 from timer_service.errors import StoreError, TimerServiceError
@@ -45,7 +46,7 @@ from timer_service.models import Timer
 from timer_service.runs import MAX_DIFF_CHARS, MAX_SUMMARY_CHARS, HistoryPolicy, Run, records
 from timer_service.settings import Settings
 from timer_service.store.base import TimerStore
-from timer_service.time_index import live_index_keys, timing_of
+from timer_service.time_index import live_index_keys
 
 __all__ = [
     "Delivered",
@@ -270,17 +271,17 @@ class Delivery:
         return firing.due_s - self._clock.now()
 
     def complete(self, firing: Firing, timer: Timer | None = None) -> None:
-        """After a timer's last firing ran (or failed for good, or was not run): the timer is
-        completed, or deleted with ``onComplete: delete``; one write, once per timer."""
-        if not firing.last:
+        """After a timer's last firing ran, failed for good or was not run (``completes``): the
+        timer is completed, or deleted with ``onComplete: delete``; one write, once per timer."""
+        if not firing.last and not firing.jitter_s:  # without an offset, not due last either
             return
         if timer is None:
             timer = self._store.get_timer(firing.owner, firing.timer_id)
         if timer is None or timer.version != firing.version or timer.completed_s is not None:
             return
-        if timing_of(timer).next_fire_s(firing.scheduled_s + 1) is not None:
-            return  # not its last any more (a message from before a change of its bounds)
         now_s = int(self._clock.now())
+        if not completes(timer, firing, now_s):
+            return
         if self._store.complete_timer(
             timer,
             completed_s=now_s,
