@@ -48,6 +48,8 @@ __all__ = ["STOP_SLACK_S", "QueueReceiver", "configure", "plot", "report", "run"
 # A firing due this little before a delete or pause began may still be on its way (its delivery
 # reads the timer when it runs, within the lateness goal): it may run or not.
 STOP_SLACK_S = 2.0
+STRAGGLER_WAIT_S = 120.0
+STRAGGLER_QUIET_S = 5.0
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -220,13 +222,37 @@ def _measure(
                 int(max(0, time.time() - base_s)), wait_until_s - base_s, "waiting for firings"
             )
         time.sleep(0.2)
+    # Firings still on their way (a loaded machine): wait while they keep arriving.
+    extra_s = _wait_for_stragglers(lambda: tally(plans, stopped, receiver, base_s, end_s), receiver)
     completion = mix.completion(api, plans)
     if cleanup:  # a stack that stays: nothing of this run keeps firing or blocks the next
         for timer_id in ids:
             with contextlib.suppress(NotFoundError):
                 api.delete(timer_id)
     figures = tally(plans, stopped, receiver, base_s, end_s)
-    return {"timers": len(plans), "create_seconds": round(create_s, 1)} | figures | completion
+    return (
+        {"timers": len(plans), "create_seconds": round(create_s, 1)}
+        | figures
+        | completion
+        | {"extra_wait_seconds": round(extra_s, 1)}
+    )
+
+
+def _wait_for_stragglers(
+    count: Callable[[], dict[str, Any]], receiver: WebhookReceiver | QueueReceiver
+) -> float:
+    """After the window: wait while firings are missing and some arrived in the last
+    STRAGGLER_QUIET_S, at most STRAGGLER_WAIT_S; the seconds waited. Only what never comes
+    is lost (late ones show in the lateness)."""
+    started = time.monotonic()
+    seen, quiet_since = len(receiver.requests), time.monotonic()
+    while count()["lost"] and time.monotonic() - started < STRAGGLER_WAIT_S:
+        time.sleep(1)
+        if len(receiver.requests) != seen:
+            seen, quiet_since = len(receiver.requests), time.monotonic()
+        elif time.monotonic() - quiet_since >= STRAGGLER_QUIET_S:
+            break
+    return time.monotonic() - started
 
 
 def tally(
@@ -275,6 +301,9 @@ def tally(
         "firings_expected": len(wanted),
         "firings_received": len(received),
         "lost": len(wanted - received),
+        "lost_sample": [  # the first few: which timer, which second
+            f"{timer_id}@{mix.iso(s)}" for timer_id, s in sorted(wanted - received)[:10]
+        ],
         "duplicates": sum(n - 1 for n in arrivals.values()),
         "fired_after_delete": after_stop,
         "fired_after_completion": after_completion,
@@ -339,22 +368,14 @@ def report(figures: dict[str, Any], console: Any) -> None:
         table.add_row(f"lateness {name}", f"{value} ms", "<= 1000 ms" if name == "p99" else "")
     for kind, values in figures["lateness_ms_by_kind"].items():
         table.add_row(
-            f"  p99 (max), {KIND_NAMES[kind]}",
+            f"  p99 (max), {mix.KIND_NAMES[kind]}",
             f"{values['p99']} ms ({values['max']} ms), {values['firings']} firings",
             "<= 1000 ms",
         )
     console.print(table)
     console.print("lateness = receipt - (scheduledAt + the firing's jitter offset)")
-
-
-KIND_NAMES = {
-    "one": "one-shots",
-    "rate": "rate(1 minute)",
-    "cron": "crons",
-    "sec": "rates of seconds",
-    "jit": "jittered",
-    "max": "maxFirings",
-}
+    if figures.get("lost_sample"):
+        console.print(f"lost (the first {len(figures['lost_sample'])}): {figures['lost_sample']}")
 
 
 def plot(figures: dict[str, Any], path: Path) -> None:
@@ -365,7 +386,7 @@ def plot(figures: dict[str, Any], path: Path) -> None:
 
     figure, axis = plt.subplots(figsize=(7, 3.5))
     axis.hist([s * 1000 for s in figures["lateness_s"]], bins=50)
-    axis.set_xlabel("lateness (ms): webhook receipt - scheduledAt")
+    axis.set_xlabel("lateness (ms): webhook receipt - (scheduledAt + jitter offset)")
     axis.set_ylabel("firings")
     axis.set_title(f"{figures['firings_received']} firings over {figures['spread_seconds']} s")
     figure.tight_layout()

@@ -27,6 +27,7 @@ from timer_service.schedules import RateSchedule, parse_schedule
 
 __all__ = [
     "KINDS",
+    "KIND_NAMES",
     "MAX_FIRINGS",
     "Plan",
     "bodies",
@@ -39,7 +40,15 @@ __all__ = [
     "plan_of",
 ]
 
-KINDS = ("one", "rate", "cron", "sec", "jit", "max")
+KIND_NAMES = {
+    "one": "one-shots",
+    "rate": "rate(1 minute)",
+    "cron": "crons",
+    "sec": "rates of seconds",
+    "jit": "jittered",
+    "max": "maxFirings",
+}
+KINDS = tuple(KIND_NAMES)
 MAX_FIRINGS = 10  # the most a ``max`` timer has: fewer when the window is short
 PREVIEW_COUNT = 20  # the most firings a preview shows
 

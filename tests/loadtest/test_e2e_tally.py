@@ -132,5 +132,6 @@ def test_tally_counts_a_missing_firing_as_lost() -> None:
     plans = {"one-1": Plan([BASE_S + 3], BASE_S + 60)}
     # WHEN tallied
     figures = _tally(plans, [])
-    # THEN it is lost and there is no lateness to show
+    # THEN it is lost, named, and there is no lateness to show
     assert (figures["lost"], figures["firings_received"], figures["lateness_ms"]) == (1, 0, {})
+    assert figures["lost_sample"] == [f"one-1@{format_utc(BASE_S + 3)}"]
