@@ -18,21 +18,21 @@ On a stack that stays (``--url``, ``--stack``) the run deletes its timers at the
 call goes through :class:`timer_service.client.TimerClient`, shared by the creating threads
 (one connection pool).
 
-The first firing is ``--lead-seconds`` ahead (default: long enough that every timer exists
-before the ticker claims its minute, so firings go through the ticker and the queue; a lead of
-a few seconds sends them through the API's own hand-off instead).
+The first firing is ``--lead-seconds`` ahead (default: at the start of a minute the ticker
+claims only after every timer is created, so firings go through the ticker and the queue; a
+lead of a few seconds sends them through the API's own hand-off instead, each a raced message
+of its own).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import math
+import sys
 import tempfile
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -40,14 +40,14 @@ from typing import Any
 
 from loadtest import e2e_mix as mix
 from loadtest.e2e_mix import Plan
+from loadtest.e2e_tally import tally
 from loadtest.stack import QueueReceiver, WebhookReceiver, start_stack
-from timer_service.client import NotFoundError, TimerClient
+from timer_service.client import NotFoundError, PreconditionFailedError, TimerClient
 
-__all__ = ["STOP_SLACK_S", "QueueReceiver", "configure", "plot", "report", "run", "tally"]
+__all__ = ["QueueReceiver", "configure", "plot", "report", "run"]
 
-# A firing due this little before a delete or pause began may still be on its way (its delivery
-# reads the timer when it runs, within the lateness goal): it may run or not.
-STOP_SLACK_S = 2.0
+# Creates a second, at worst, by --concurrency clients on a busy machine: the default lead.
+CREATE_S_PER_TIMER = 0.05
 STRAGGLER_WAIT_S = 120.0
 STRAGGLER_QUIET_S = 5.0
 
@@ -77,11 +77,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="the local stack's firings a minute per tenant (default: what the mix needs)",
     )
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
 
 
 def run(args: argparse.Namespace, progress: Any = None) -> dict[str, Any]:
@@ -121,6 +116,10 @@ def run(args: argparse.Namespace, progress: Any = None) -> dict[str, Any]:
                 cleanup=stack is None,
             )
         return {"scenario": "e2e"} | figures | {"firing_weight": weight, "firing_limit": limit}
+    except Exception:
+        if stack is not None:  # what the stack said last: why a call failed
+            print("\n".join(stack.output[-30:]), file=sys.stderr)
+        raise
     finally:
         if stack is not None:
             stack.stop()
@@ -166,8 +165,11 @@ def _measure(
     cleanup: bool = False,
 ) -> dict[str, Any]:
     count = args.timers
-    lead_s = args.lead_seconds if args.lead_seconds is not None else 75 + 0.02 * count
-    base_s = math.ceil(time.time() + lead_s)
+    if args.lead_seconds is not None:
+        base_s = math.ceil(time.time() + args.lead_seconds)
+    else:  # the minute after the one a ticker claims by the time the last create is done
+        created_by_s = time.time() + 10 + CREATE_S_PER_TIMER * count
+        base_s = (int(created_by_s) // 60 + 2) * 60
     end_s = base_s + args.spread_seconds
     bodies = mix.bodies(args, base_s, end_s)
     for timer_id in bodies:
@@ -176,10 +178,17 @@ def _measure(
     lock = threading.Lock()
     created = [0]
 
+    run_started_s = int(time.time())
+
     def create(chunk: list[str]) -> None:
         for timer_id in chunk:
             # Only a create: a timer left by an earlier run would fire outside the window.
-            timer = api.put(timer_id, bodies[timer_id], if_none_match=True)
+            try:
+                timer = api.put(timer_id, bodies[timer_id], if_none_match=True)
+            except PreconditionFailedError:  # a retried create whose first try went through?
+                timer = api.get(timer_id)
+                if mix.epoch(timer.created_at) < run_started_s:
+                    raise
             plan = mix.plan_of(api, timer, base_s, end_s)
             with lock:
                 plans[timer_id] = plan
@@ -253,90 +262,6 @@ def _wait_for_stragglers(
         elif time.monotonic() - quiet_since >= STRAGGLER_QUIET_S:
             break
     return time.monotonic() - started
-
-
-def tally(
-    plans: dict[str, Plan],
-    stopped: dict[str, tuple[float, float]],
-    receiver: WebhookReceiver | QueueReceiver,
-    base_s: int,
-    end_s: int,
-) -> dict[str, Any]:
-    """What arrived against the plans: received, lost, doubled, early, after a stop or after
-    completion, lateness (against each firing's due time) overall and by kind."""
-    # A firing due well before its timer's delete or pause began must run; one due after it
-    # was answered must not (delivery reads the timer at its due time); between, either.
-    wanted = {
-        (timer_id, s)
-        for timer_id, plan in plans.items()
-        for s in plan.fires
-        if timer_id not in stopped or plan.due_s(s) < stopped[timer_id][0] - STOP_SLACK_S
-    }
-    arrivals: Counter[tuple[str, int]] = Counter()
-    lateness: dict[str, list[float]] = {kind: [] for kind in mix.KINDS}
-    early = after_stop = after_completion = 0
-    for request in receiver.requests:
-        body = json.loads(request.body)
-        firing = (str(body["timerId"]), mix.epoch(body["scheduledAt"]))
-        plan = plans.get(firing[0])
-        if plan is None:
-            continue
-        if plan.last_s is not None and firing[1] > plan.last_s:
-            after_completion += 1
-            continue
-        if not base_s <= firing[1] < plan.until_s:
-            continue
-        arrivals[firing] += 1
-        due_s = plan.due_s(firing[1])
-        if firing[0] in stopped and due_s > stopped[firing[0]][1]:
-            after_stop += 1
-            continue
-        if arrivals[firing] == 1:
-            lateness[mix.kind_of(firing[0])].append(request.at_s - due_s)
-            early += request.at_s < due_s
-    received = {f for f in arrivals if f in wanted}
-    limited = [(i, p) for i, p in plans.items() if p.max_firings is not None]
-    every = [s for kind in mix.KINDS for s in lateness[kind]]
-    return {
-        "firings_expected": len(wanted),
-        "firings_received": len(received),
-        "lost": len(wanted - received),
-        "lost_sample": [  # the first few: which timer, which second
-            f"{timer_id}@{mix.iso(s)}" for timer_id, s in sorted(wanted - received)[:10]
-        ],
-        "duplicates": sum(n - 1 for n in arrivals.values()),
-        "fired_after_delete": after_stop,
-        "fired_after_completion": after_completion,
-        "deleted_or_paused": len(stopped),
-        "early": early,
-        "second_rate_firings": sum(1 for timer_id, _ in wanted if plans[timer_id].second_rate),
-        "jittered_firings": sum(1 for timer_id, s in wanted if plans[timer_id].offsets),
-        "max_firings_timers": len(limited),
-        "max_firings_ran_exactly": sum(
-            1
-            for timer_id, plan in limited
-            if {s for (i, s) in received if i == timer_id} == set(plan.fires)
-        ),
-        "lateness_ms": _percentiles(every),
-        "lateness_ms_by_kind": {
-            kind: {"firings": len(values)} | _percentiles(values)
-            for kind, values in lateness.items()
-            if values
-        },
-        "lateness_s": [round(s, 4) for s in every],
-        "spread_seconds": end_s - base_s,
-    }
-
-
-def _percentiles(values: list[float]) -> dict[str, float]:
-    if not values:
-        return {}
-    return {
-        "p50": round(percentile(values, 0.50) * 1000, 1),
-        "p95": round(percentile(values, 0.95) * 1000, 1),
-        "p99": round(percentile(values, 0.99) * 1000, 1),
-        "max": round(max(values) * 1000, 1),
-    }
 
 
 def report(figures: dict[str, Any], console: Any) -> None:

@@ -8,8 +8,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from loadtest import e2e_mix
-from loadtest.e2e import STOP_SLACK_S, tally
 from loadtest.e2e_mix import Plan
+from loadtest.e2e_tally import STOP_SLACK_S, tally
 from loadtest.stack import Received
 from timer_service.clock import format_utc
 from timer_service.jitter import jitter_offset
