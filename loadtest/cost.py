@@ -9,16 +9,17 @@ callback side adds what Lambda's SQS event source does for each batch of up to 1
 (one receive, one delete, one invocation). Lambda compute is the measured CPU time of the
 handler code at the function's memory (ticker 1,024 MB, callback 512 MB).
 
-Two workloads: ``--timers`` rate(1 minute) timers (one tick in which all fire), and
-``--mixed-timers`` timers over ``--periods`` distinct rate periods (1 to N minutes) ticked
-for ``--minutes`` minutes. Prices: ``timer_service.pricing`` (us-east-1, each with its source
-and date).
+Three workloads: ``--timers`` rate(1 minute) timers (one tick in which all fire);
+``--second-timers`` rate(1 second) timers (one tick: each fires 60 times in its minute, one
+Query item read for 60 firings); and one timer for each of ``--periods`` distinct rate periods
+(1 to N minutes) ticked for ``--minutes`` minutes. Callback batches hold messages due in the
+same second (as the event source receives them once SQS makes them visible), up to ten.
+Prices: ``timer_service.pricing`` (us-east-1, each with its source and date).
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from collections import Counter
@@ -46,6 +47,12 @@ class CountJob(BaseModel):
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timers", type=int, default=1000, help="rate(1 minute) timers")
+    parser.add_argument(
+        "--second-timers",
+        type=int,
+        default=1000,
+        help="rate(1 second) timers, priced against the rate(1 minute) ones",
+    )
     parser.add_argument("--periods", type=int, default=1000, help="distinct rate periods")
     parser.add_argument("--minutes", type=int, default=5, help="ticks of the mixed workload")
     parser.add_argument(
@@ -72,11 +79,17 @@ def run(args: argparse.Namespace, progress: Any = None) -> dict[str, Any]:
     try:
         with fake_credentials(), EmbeddedAws() as aws:
             if progress is not None:
-                progress(0, 2, "rate(1 minute) timers")
-            uniform = _workload(aws.url, "uniform", [1] * args.timers, minutes=1)
+                progress(0, 3, "rate(1 minute) timers")
+            uniform = _workload(aws.url, "uniform", ["rate(1 minute)"] * args.timers, minutes=1)
             if progress is not None:
-                progress(1, 2, f"{args.periods} distinct periods")
-            periods = [1 + n for n in range(args.periods)]  # one timer per period: a tick's reads
+                progress(1, 3, "rate(1 second) timers")
+            seconds = _workload(
+                aws.url, "seconds", ["rate(1 second)"] * args.second_timers, minutes=1
+            )
+            if progress is not None:
+                progress(2, 3, f"{args.periods} distinct periods")
+            # One timer per period: a tick's reads.
+            periods = [_minutes(1 + n) for n in range(args.periods)]
             mixed = _workload(aws.url, "mixed", periods, minutes=args.minutes)
     finally:
         sys.setrecursionlimit(limit)
@@ -93,6 +106,7 @@ def run(args: argparse.Namespace, progress: Any = None) -> dict[str, Any]:
         "all_in_deduplicated": round(mixed_ticker + dedup_extra, 4),
     }
     idle = idle_month_usd(shards=args.shards)
+    minute_usd, second_usd = uniform["usd"], seconds["usd"]
     return {
         "scenario": "cost",
         "firings_uniform": uniform["firings"],
@@ -103,6 +117,15 @@ def run(args: argparse.Namespace, progress: Any = None) -> dict[str, Any]:
         "write_units_per_1000_firings": uniform["write_units_per_1000"],
         "usd_per_million_firings": uniform["usd"],
         "usd_per_million_firings_mixed": mixed_usd,
+        "firings_rate_1_second": seconds["firings"],
+        "usd_per_million_firings_rate_1_second": second_usd,
+        "requests_per_1000_firings_rate_1_second": seconds["per_1000"],
+        "read_units_per_1000_firings_rate_1_second": seconds["read_units_per_1000"],
+        "write_units_per_1000_firings_rate_1_second": seconds["write_units_per_1000"],
+        # rate(1 second) over rate(1 minute), per firing: 1.0 is the same price
+        "rate_1_second_vs_1_minute": {
+            side: round(second_usd[side] / minute_usd[side], 3) for side in minute_usd
+        },
         "usd_per_million_eventbridge_scheduler": round(eventbridge_scheduler_usd_per_million(), 4),
         "usd_per_million_step_functions": round(step_functions_usd_per_million(), 4),
         "idle_usd_per_month": {k: round(v, 2) for k, v in idle.items()},
@@ -112,7 +135,11 @@ def run(args: argparse.Namespace, progress: Any = None) -> dict[str, Any]:
     }
 
 
-def _workload(endpoint: str, table: str, periods: list[int], *, minutes: int) -> dict[str, Any]:
+def _minutes(period: int) -> str:
+    return "rate(1 minute)" if period == 1 else f"rate({period} minutes)"
+
+
+def _workload(endpoint: str, table: str, schedules: list[str], *, minutes: int) -> dict[str, Any]:
     from callbacks.idempotency import firing_config, make_run_once
     from timer_service.aws import client
     from timer_service.clock import FixedClock
@@ -146,8 +173,7 @@ def _workload(endpoint: str, table: str, periods: list[int], *, minutes: int) ->
     noop = JobType(name="count", config_model=CountJob, handler=lambda config, context: None)
     registry = JobTypeRegistry([noop])
     service = TimerService(store=store, clock=clock, job_types=registry, queue=queue)
-    for n, period in enumerate(periods):
-        schedule = "rate(1 minute)" if period == 1 else f"rate({period} minutes)"
+    for n, schedule in enumerate(schedules):
         service.put(
             "load",
             f"t{n:05d}",
@@ -183,13 +209,11 @@ def _workload(endpoint: str, table: str, periods: list[int], *, minutes: int) ->
     config.register_lambda_context(LocalContext())
     run_once = make_run_once(f"{table}-idempotency", dynamodb, config)
     sides: dict[str, dict[str, Any]] = {}
+    batches = _callback_batches(messages)
     for mode in ("atLeastOnce", "deduplicated"):
         callback_cpu = 0.0
         with meter.window() as callback:
-            for start in range(0, len(messages), CALLBACK_BATCH):
-                batch = [
-                    f for body in messages[start : start + CALLBACK_BATCH] for f in firings_in(body)
-                ]
+            for batch in batches:
                 started = time.process_time()
                 reads = delivery.reads(batch)
                 for firing in batch:
@@ -203,7 +227,7 @@ def _workload(endpoint: str, table: str, periods: list[int], *, minutes: int) ->
                     else:
                         delivery.deliver(firing, attempt=1, reads=reads)
                 callback_cpu += time.process_time() - started
-        invocations = math.ceil(len(messages) / CALLBACK_BATCH)
+        invocations = len(batches)
         callback["requests"]["sqs:ReceiveMessage"] = invocations
         callback["requests"]["sqs:DeleteMessageBatch"] = invocations
         callback["requests"]["lambda:Invoke"] = invocations
@@ -251,6 +275,23 @@ def _workload(endpoint: str, table: str, periods: list[int], *, minutes: int) ->
     }
 
 
+def _callback_batches(messages: list[str]) -> list[list[Any]]:
+    """The firings of each callback invocation: up to CALLBACK_BATCH messages due in the same
+    second (SQS makes a delayed message visible at its second; a batch holds what is visible)."""
+    from timer_service.dispatch import firings_in
+
+    batches: list[list[Any]] = []
+    second, count = None, 0
+    due = [(min(f.due_s for f in firings), firings) for firings in map(firings_in, messages)]
+    for due_s, firings in sorted(due, key=lambda pair: pair[0]):
+        if due_s != second or count == CALLBACK_BATCH:
+            batches.append([])
+            second, count = due_s, 0
+        batches[-1] += firings
+        count += 1
+    return batches
+
+
 class _Override:
     """A batch's timer reads with one timer's delivery mode changed."""
 
@@ -269,39 +310,46 @@ def report(figures: dict[str, Any], console: Any) -> None:
     table = Table(
         "USD per million firings",
         "rate(1 minute)",
+        "rate(1 second)",
         f"{figures['distinct_periods']} periods",
         "goal",
     )
     uniform, mixed = figures["usd_per_million_firings"], figures["usd_per_million_firings_mixed"]
+    seconds = figures["usd_per_million_firings_rate_1_second"]
+    for name, key, goal in (
+        ("ticker side (into SQS)", "ticker", "<= 0.06"),
+        ("all-in, atLeastOnce", "all_in", "<= 0.30"),
+        ("all-in, deduplicated", "all_in_deduplicated", ""),
+    ):
+        table.add_row(name, f"{uniform[key]:.4f}", f"{seconds[key]:.4f}", f"{mixed[key]:.4f}", goal)
+    table.add_row("EventBridge Scheduler -> SQS", f"{eventbridge:.2f}", "", "", "")
     table.add_row(
-        "ticker side (into SQS)", f"{uniform['ticker']:.4f}", f"{mixed['ticker']:.4f}", "<= 0.06"
-    )
-    table.add_row(
-        "all-in, atLeastOnce", f"{uniform['all_in']:.4f}", f"{mixed['all_in']:.4f}", "<= 0.30"
-    )
-    table.add_row(
-        "all-in, deduplicated",
-        f"{uniform['all_in_deduplicated']:.4f}",
-        f"{mixed['all_in_deduplicated']:.4f}",
-        "",
-    )
-    table.add_row("EventBridge Scheduler -> SQS", f"{eventbridge:.2f}", "", "")
-    table.add_row(
-        "Step Functions wait state", f"{figures['usd_per_million_step_functions']:.2f}", "", ""
+        "Step Functions wait state", f"{figures['usd_per_million_step_functions']:.2f}", "", "", ""
     )
     table.add_row(
         "ratio to EventBridge (ticker / all-in)",
-        f"{eventbridge / uniform['ticker']:.0f}x / {eventbridge / uniform['all_in']:.1f}x",
-        f"{eventbridge / mixed['ticker']:.0f}x / {eventbridge / mixed['all_in']:.1f}x",
+        *(
+            f"{eventbridge / usd['ticker']:.0f}x / {eventbridge / usd['all_in']:.1f}x"
+            for usd in (uniform, seconds, mixed)
+        ),
         ">= 20x / 5x",
     )
     console.print(table)
-    requests = Table("requests per 1,000 firings (rate(1 minute))", "count")
-    for name, count in figures["requests_per_1000_firings"].items():
-        requests.add_row(name, str(count))
-    requests.add_row("DynamoDB read units", str(figures["read_units_per_1000_firings"]))
-    requests.add_row("DynamoDB write units", str(figures["write_units_per_1000_firings"]))
-    console.print(requests)
+    ratio = figures["rate_1_second_vs_1_minute"]
+    console.print(
+        f"a rate(1 second) firing ({figures['firings_rate_1_second']:,} in the tick) costs"
+        f" {ratio['all_in']:.3f} x a rate(1 minute) one all-in,"
+        f" {ratio['all_in_deduplicated']:.3f} x deduplicated, {ratio['ticker']:.3f} x ticker side"
+        " (goal all-in: within 10 %)"
+    )
+    for title, suffix in (("rate(1 minute)", ""), ("rate(1 second)", "_rate_1_second")):
+        requests = Table(f"requests per 1,000 firings ({title})", "count")
+        for name, count in figures[f"requests_per_1000_firings{suffix}"].items():
+            requests.add_row(name, str(count))
+        for unit in ("read", "write"):
+            units = figures[f"{unit}_units_per_1000_firings{suffix}"]
+            requests.add_row(f"DynamoDB {unit} units", str(units))
+        console.print(requests)
     console.print(
         f"idle stack, {figures['idle_shards']} shards: "
         f"${figures['idle_usd_per_month_total']:.2f} a month {figures['idle_usd_per_month']}"

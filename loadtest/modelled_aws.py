@@ -4,6 +4,7 @@ a modelled latency, for requests that real boto3 clients serialise and sign."""
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import math
 import random
@@ -40,9 +41,18 @@ class _Raw:
 
 
 class ModelledAws:
-    """Answers the tick's DynamoDB and SQS requests as AWS would, after a modelled latency."""
+    """Answers the tick's DynamoDB and SQS requests as AWS would, after a modelled latency.
 
-    def __init__(self, shard: int, firings: int) -> None:
+    The shard's base-1 partition holds timers whose firings in the ticked minute add up to
+    ``firings``: ``rate(1 minute)`` timers, and with ``second_share`` that share of the firings
+    from ``rate(1 second)`` timers (60 each), their items spread evenly among the others."""
+
+    @staticmethod
+    def second_rate_timers(firings: int, second_share: float) -> int:
+        """How many rate(1 second) timers give ``second_share`` of ``firings``."""
+        return round(firings * second_share / 60)
+
+    def __init__(self, shard: int, firings: int, *, second_share: float = 0.0) -> None:
         from timer_service.keys import IndexKey, index_sort_key, rate_partition
         from timer_service.store.dynamodb import index_item
         from timer_service.time_index import IndexEntry
@@ -56,19 +66,28 @@ class ModelledAws:
         self._after: dict[str, int] = {}  # a page's LastEvaluatedKey sort key -> the next page
         page: list[str] = []
         size = 0
-        for n in range(firings):
-            second = n % 60
+        seconds = self.second_rate_timers(firings, second_share)
+        minutes = firings - 60 * seconds
+        if minutes < 0:
+            raise ValueError(f"{firings} firings cannot hold {seconds} rate(1 second) timers")
+        # (place, id, second, period): the second rates evenly among the others, as their
+        # sort keys would put them
+        items = heapq.merge(
+            ((n, f"t{n:07d}", n % 60, 60) for n in range(minutes)),
+            ((n * minutes / seconds - 0.5, f"s{n:07d}", n % 60, 1) for n in range(seconds)),
+        )
+        for _, timer_id, second, period_s in items:
             entry = IndexEntry(
-                key=IndexKey(self._partition, index_sort_key(second, "load", f"t{n:07d}")),
+                key=IndexKey(self._partition, index_sort_key(second, "load", timer_id)),
                 shard=shard,
                 owner="load",
-                timer_id=f"t{n:07d}",
+                timer_id=timer_id,
                 version=1,
                 kind="rate",
                 second=second,
                 misfire_policy="fireOnce",
                 first_fire_s=(T0_MINUTE - 60) * 60 + second,
-                period_s=60,
+                period_s=period_s,
             )
             text = json.dumps(index_item(entry), separators=(",", ":"))
             if size + len(text) > QUERY_PAGE_BYTES:

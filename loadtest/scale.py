@@ -6,7 +6,10 @@ answer parsed at their real CPU cost. Only the network send is replaced (botocor
 ``before-send`` event) by a canned DynamoDB or SQS answer, returned after a modelled AWS
 latency (defaults below, lognormal around the median). The shard holds ``--firings`` rate
 timers that all fire in the ticked minute (one base partition, pages of up to 1 MB), and a
-Query page is never faster than DynamoDB's per-partition read limit allows.
+Query page is never faster than DynamoDB's per-partition read limit allows. With
+``--second-share`` the same tick is timed with that share of its firings from
+``rate(1 second)`` timers (one item in the same partition, 60 firings each in the minute),
+in turns with ticks without them in the same workers, so both see the same machine.
 
 Each shard is a process of its own, as each shard's tick is its own Lambda invocation; N
 shards run in waves of at most ``--parallel`` processes (default: this machine's cores), so no
@@ -65,6 +68,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--parallel", type=int, default=os.cpu_count() or 1, help="shard processes at once"
     )
     parser.add_argument(
+        "--second-share",
+        type=float,
+        default=0.1,
+        help="share of the firings from rate(1 second) timers, timed next to none (0: skip)",
+    )
+    parser.add_argument(
         "--calibrate-seconds",
         type=float,
         default=2.0,
@@ -81,6 +90,7 @@ def run(args: argparse.Namespace, progress: Any = None) -> dict[str, Any]:
         machine = {
             level: _machine_efficiency(pool, level, args.calibrate_seconds) for level in levels
         }
+    seconds = _second_rates(args)
     first_alone: list[ShardResult] = []  # the headline: one shard alone, the first point's
     for shards in counts:
         # Each point in fresh worker processes, against one shard alone measured just before
@@ -126,6 +136,38 @@ def run(args: argparse.Namespace, progress: Any = None) -> dict[str, Any]:
         "parallel_processes": args.parallel,
         "machine_parallel_efficiency": {str(k): round(v, 3) for k, v in machine.items()},
         "latency_model_ms": LATENCY_MS,
+        "second_rate": seconds,
+    }
+
+
+def _second_rates(args: argparse.Namespace) -> dict[str, Any] | None:
+    """One shard's tick with ``--second-share`` of its firings from rate(1 second) timers, and
+    without, in turns in the same fresh workers (both see the same machine): the median of
+    three of each (None when the share is 0)."""
+    if args.second_share <= 0:
+        return None
+    runs: dict[float, list[ShardResult]] = {0.0: [], args.second_share: []}
+    with _pool(args) as pool:
+        for _ in range(3):
+            for share, results in runs.items():
+                results.append(pool.submit(_tick_one, 0, args.firings, share).result())
+
+    def figures(results: list[ShardResult]) -> dict[str, Any]:
+        median = sorted(results, key=lambda r: r.tick_s)[1]
+        return {
+            "firings_per_tick": median.firings,
+            "firings_per_minute_per_shard": round(median.firings * 60 / median.tick_s),
+            "tick_seconds": round(median.tick_s, 2),
+            "cpu_us_per_firing": round(median.cpu_s / median.firings * 1e6, 1),
+            "requests_per_tick": median.requests,
+        }
+
+    # (no memory figure: in turns, a worker's peak is its biggest tick so far)
+    return {
+        "share": args.second_share,
+        "second_rate_timers": ModelledAws.second_rate_timers(args.firings, args.second_share),
+        **figures(runs[args.second_share]),
+        "without": figures(runs[0.0]),
     }
 
 
@@ -191,7 +233,7 @@ def _warm(firings: int) -> None:
     _tick_one(0, firings)
 
 
-def _tick_one(shard: int, firings: int) -> ShardResult:
+def _tick_one(shard: int, firings: int, second_share: float = 0.0) -> ShardResult:
     import boto3
     from botocore.config import Config
 
@@ -201,7 +243,7 @@ def _tick_one(shard: int, firings: int) -> ShardResult:
     from timer_service.store.dynamodb import DynamoTimerStore
     from timer_service.tick import TickEngine
 
-    aws = ModelledAws(shard, firings)
+    aws = ModelledAws(shard, firings, second_share=second_share)
     if not _CLIENTS:
         # Once per process, as a ticker Lambda creates its clients once per container; each
         # tick's requests go to that tick's model.
@@ -258,6 +300,9 @@ def report(figures: dict[str, Any], console: Any) -> None:
     for name, count in sorted(figures["requests_per_tick"].items()):
         table.add_row(f"  {name}", f"{count:,}", "")
     console.print(table)
+    seconds = figures.get("second_rate")
+    if seconds:
+        _report_second_rates(seconds, console)
     curve = Table(
         "shards",
         "firings per minute",
@@ -279,6 +324,30 @@ def report(figures: dict[str, Any], console: Any) -> None:
             f"This machine runs {processes} CPU-bound processes that share nothing at"
             f" {share:.0%} of {processes} x one alone (a pure-Python reference workload)."
         )
+
+
+def _report_second_rates(seconds: dict[str, Any], console: Any) -> None:
+    from rich.table import Table
+
+    without = seconds["without"]
+    table = Table(
+        "one shard's tick, in turns (median of 3 each)",
+        "rate(1 minute) only",
+        f"{seconds['share']:.0%} from rate(1 second)",
+        "goal",
+    )
+    for name, key, shape, goal in (
+        ("firings in the tick", "firings_per_tick", "{:,}", ""),
+        ("tick wall time", "tick_seconds", "{} s", "<= 60 s"),
+        ("firings per minute per shard", "firings_per_minute_per_shard", "{:,}", ">= 600,000"),
+        ("CPU per firing (boto3 included)", "cpu_us_per_firing", "{} us", "<= 100 us"),
+    ):
+        table.add_row(name, shape.format(without[key]), shape.format(seconds[key]), goal)
+    table.add_row("  rate(1 second) timers (60 each)", "", f"{seconds['second_rate_timers']:,}", "")
+    for name in sorted({*without["requests_per_tick"], *seconds["requests_per_tick"]}):
+        counts = (without["requests_per_tick"], seconds["requests_per_tick"])
+        table.add_row(f"  {name}", *(f"{c.get(name, 0):,}" for c in counts), "")
+    console.print(table)
 
 
 def plot(figures: dict[str, Any], path: Any) -> None:

@@ -1,4 +1,5 @@
-"""Drives the local stack from outside, as a user would: a subprocess and a webhook receiver."""
+"""Drives a stack from outside, as a user would: the local one as a subprocess, a webhook
+receiver, and a drain of a deployed stack's output queue."""
 
 from __future__ import annotations
 
@@ -18,7 +19,14 @@ from typing import Any
 
 import httpx
 
-__all__ = ["Received", "StackProcess", "WebhookReceiver", "descendants", "start_stack"]
+__all__ = [
+    "QueueReceiver",
+    "Received",
+    "StackProcess",
+    "WebhookReceiver",
+    "descendants",
+    "start_stack",
+]
 
 CLI = Path(sys.executable).parent / "timer-service"
 START_TIMEOUT_S = 60
@@ -173,3 +181,50 @@ class WebhookReceiver:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+class QueueReceiver:
+    """Drains a deployed stack's output queue (what the ``sqs`` job type sends) in a thread;
+    each message is recorded as the webhook receiver records a request."""
+
+    def __init__(self, queue_url: str, region: str) -> None:
+        import os
+
+        from timer_service.aws import client
+
+        self._sqs = client("sqs", region, os.environ.get("AWS_ENDPOINT_URL"))
+        self._url = queue_url
+        self.requests: list[Received] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._drain, daemon=True, name="output-queue")
+        self._thread.start()
+
+    def _drain(self) -> None:
+        while not self._stop.is_set():
+            messages = self._sqs.receive_message(
+                QueueUrl=self._url,
+                MaxNumberOfMessages=10,
+                WaitTimeSeconds=1,
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+            at_s = time.time()
+            for message in messages:
+                attributes = message.get("MessageAttributes", {})
+                body = {
+                    name: attributes[name]["StringValue"]
+                    for name in ("timerId", "scheduledAt")
+                    if name in attributes
+                }
+                self.requests.append(Received("/", {}, json.dumps(body).encode(), at_s))
+            if messages:
+                self._sqs.delete_message_batch(
+                    QueueUrl=self._url,
+                    Entries=[
+                        {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]}
+                        for n, m in enumerate(messages)
+                    ],
+                )
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)

@@ -22,30 +22,31 @@ def run(tmp_path: Path, *args: str) -> dict[str, object]:
 
 def test_e2e_counts_every_firing_through_the_api(tmp_path: Path) -> None:
     # A few seconds ahead: the API hands these over itself (their minute is already claimed).
+    # One-shots, rates of seconds (a quarter deleted while firing), jittered and maxFirings
+    # timers; the stack's firing limit lowered to what the mix needs, which it must not trip.
     figures = run(
         tmp_path,
         "e2e",
-        "--timers",
-        "24",
-        "--spread-seconds",
-        "6",
-        "--lead-seconds",
-        "4",
-        "--rate-share",
-        "0",
-        "--cron-share",
-        "0",
-        "--sample",
-        "0.25",
-        "--plot",
-        str(tmp_path / "lateness.png"),
+        *("--timers", "24", "--spread-seconds", "12", "--lead-seconds", "8"),
+        *("--rate-share", "0", "--cron-share", "0", "--second-rate-share", "0.25"),
+        *("--jitter-share", "0.25", "--jitter-seconds", "3", "--max-firings-share", "0.25"),
+        *("--sample", "0.25", "--firing-limit", "500"),
+        *("--plot", str(tmp_path / "lateness.png")),
     )
-    assert figures["firings_expected"] == 24 - figures["deleted_or_paused"]  # type: ignore[operator]
+    assert figures["timers"] == 24 and figures["firing_limit"] == 500
+    assert figures["firing_weight"] == 6 + 3 * 12 + 3 * 60 + 3 * 6 + 3 + 3 * 12 + 3 * 60
     assert figures["firings_received"] == figures["firings_expected"]
-    for key in ("lost", "duplicates", "early", "fired_after_delete"):
+    for key in ("lost", "duplicates", "early", "fired_after_delete", "fired_after_completion"):
         assert figures[key] == 0, key
+    assert figures["deleted_or_paused"] >= 2  # a quarter of "sec-" (and of the one-shots)
+    assert figures["second_rate_firings"] > 60 and figures["jittered_firings"] > 3
+    assert figures["max_firings_ran_exactly"] == figures["max_firings_timers"] == 6
+    assert figures["on_complete_delete"] == {"timers": 4, "gone": 4}
+    assert figures["on_complete_keep"] == {"timers": 2, "completed": 2}
     lateness = figures["lateness_ms"]
     assert isinstance(lateness, dict) and set(lateness) == {"p50", "p95", "p99", "max"}
+    by_kind = figures["lateness_ms_by_kind"]
+    assert isinstance(by_kind, dict) and set(by_kind) == {"one", "sec", "jit", "max"}
     assert (tmp_path / "lateness.png").stat().st_size > 1000
 
 
@@ -67,12 +68,35 @@ def test_scale_reports_throughput_cpu_and_a_curve(tmp_path: Path) -> None:
     assert curve[1]["efficiency_vs_machine"] == pytest.approx(
         curve[1]["efficiency"] / machine["2"], abs=0.002
     )
+    # The same tick with a tenth of its firings from rate(1 second) timers (5 timers, 60 each),
+    # in turns with one without
+    seconds = figures["second_rate"]
+    assert isinstance(seconds, dict) and seconds["share"] == 0.1
+    assert (seconds["second_rate_timers"], seconds["firings_per_tick"]) == (5, 3000)
+    assert seconds["cpu_us_per_firing"] > 0 and seconds["tick_seconds"] > 0
+    assert seconds["without"]["firings_per_tick"] == 3000
+    assert seconds["without"]["cpu_us_per_firing"] > 0
 
 
 def test_cost_prices_each_side_next_to_eventbridge(tmp_path: Path) -> None:
-    figures = run(tmp_path, "cost", "--timers", "60", "--periods", "12", "--minutes", "2")
+    figures = run(
+        tmp_path,
+        "cost",
+        *("--timers", "60", "--second-timers", "10", "--periods", "12", "--minutes", "2"),
+    )
     usd = figures["usd_per_million_firings"]
     assert isinstance(usd, dict) and 0 < usd["ticker"] < usd["all_in"] < usd["all_in_deduplicated"]
+    # rate(1 second): 10 timers, 60 firings each in the tick, one item read a minute for 60
+    seconds = figures["usd_per_million_firings_rate_1_second"]
+    assert isinstance(seconds, dict) and 0 < seconds["ticker"] < usd["ticker"]
+    assert figures["firings_rate_1_second"] == 600
+    ratio = figures["rate_1_second_vs_1_minute"]
+    assert isinstance(ratio, dict)
+    assert ratio["all_in"] == pytest.approx(seconds["all_in"] / usd["all_in"], abs=0.001)
+    per_1000 = figures["requests_per_1000_firings_rate_1_second"]
+    assert isinstance(per_1000, dict)
+    # firings due in different seconds reach different callback batches: one a second here
+    assert per_1000["sqs:ReceiveMessage"] == per_1000["dynamodb:BatchGetItem"] == 100
     assert figures["usd_per_million_eventbridge_scheduler"] == pytest.approx(1.40)
     requests = figures["requests_per_1000_firings"]
     assert isinstance(requests, dict) and requests["sqs:SendMessageBatch"] > 0
