@@ -8,7 +8,11 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from timer_service_local.moto_patches import fast_transactions, visibility_zero_releases
+from timer_service_local.moto_patches import (
+    atomic_writes,
+    fast_transactions,
+    visibility_zero_releases,
+)
 
 __all__ = ["EmbeddedAws", "fake_credentials"]
 
@@ -21,6 +25,7 @@ class EmbeddedAws:
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto logs every request
         fast_transactions()
+        atomic_writes()
         visibility_zero_releases()
         self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
         self.url = ""

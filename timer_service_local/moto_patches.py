@@ -11,11 +11,40 @@ touched items if applying one fails. Same answers, same errors, O(items touched)
 from __future__ import annotations
 
 import copy
+import threading
 from typing import Any
 
-__all__ = ["cached_module_list", "fast_transactions", "visibility_zero_releases"]
+__all__ = [
+    "atomic_writes",
+    "cached_module_list",
+    "fast_transactions",
+    "visibility_zero_releases",
+]
 
 _PATCHED = "_timer_service_fast"
+
+
+_ATOMIC = "_timer_service_atomic"
+_WRITES = threading.RLock()
+
+
+def atomic_writes() -> None:
+    """Make moto's DynamoDB writes atomic, as DynamoDB's are: moto's server answers requests on
+    several threads and checks a write's condition, then applies it, with nothing between, so two
+    conditional writes of one item (two tickers taking one lease) could both pass."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+        original = getattr(DynamoDBBackend, name)
+        if getattr(original, _ATOMIC, False):
+            continue
+
+        def serialized(*args: Any, __original: Any = original, **kwargs: Any) -> Any:
+            with _WRITES:
+                return __original(*args, **kwargs)
+
+        setattr(serialized, _ATOMIC, True)
+        setattr(DynamoDBBackend, name, serialized)
 
 
 def fast_transactions() -> None:
