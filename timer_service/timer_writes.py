@@ -61,7 +61,9 @@ class TriggerResult:
 
 
 def no_schedule_fields(spec: TimerSpec) -> None:
-    """InvalidRequestError naming a schedule field given with ``heartbeat``."""
+    """InvalidRequestError naming a schedule field given with ``heartbeat``; the run-limit and
+    jitter fields at their defaults (what GET shows for a heartbeat) are taken."""
+    defaults = {"jitter_seconds": 0, "max_firings": None, "on_complete": "keep"}
     for name, alias in (
         ("schedule", "schedule"),
         ("start_at", "startAt"),
@@ -70,7 +72,8 @@ def no_schedule_fields(spec: TimerSpec) -> None:
         ("max_firings", "maxFirings"),
         ("on_complete", "onComplete"),
     ):
-        if name in spec.model_fields_set:
+        at_default = name in defaults and getattr(spec, name) == defaults[name]
+        if name in spec.model_fields_set and not at_default:
             raise InvalidRequestError(
                 f"{alias}: a heartbeat timer has no schedule: it fires when a ping is late",
                 field=alias,

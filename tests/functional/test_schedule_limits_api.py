@@ -99,3 +99,16 @@ def test_preview_shows_run_times_for_a_named_jittered_timer(call_api: ApiCall) -
         "POST", "/schedules/preview", {"schedule": "rate(5 seconds)", "maxFirings": 2}
     )
     assert len(limited.body["nextFireTimes"]) == 2
+
+
+@pytest.mark.parametrize(
+    "extra", [{"jitterSeconds": 0}, {"onComplete": "keep"}, {"maxFirings": None}]
+)
+def test_a_heartbeat_takes_the_default_values_get_shows_for_it(
+    call_api: ApiCall, extra: dict[str, Any]
+) -> None:
+    """Found by the review: these defaults, as GET shows them, were refused with a heartbeat."""
+    answer = call_api("PUT", "/periodic/beat", {"heartbeat": {"periodSeconds": 3600}, **extra})
+    assert answer.status == 201, answer.body
+    view = call_api("GET", "/periodic/beat").body
+    assert (view["jitterSeconds"], view["onComplete"], view["maxFirings"]) == (0, "keep", None)
