@@ -113,6 +113,7 @@ def test_the_new_fields_follow_the_document_and_are_left_out_where_it_lacks_them
     next(o for o in spec["maxConcurrency"]["anyOf"] if o.get("type") == "integer")["maximum"] = 7
     page.route("**/openapi.json", lambda route: route.fulfill(json=document))
     page.goto(console(stack) + "#/new")
+    page.locator("#f-overlap").wait_for()  # the form is drawn once the document is read
     # THEN the form offers what it says
     assert _choices(page, "#f-overlap") == ["allow", "skip", "queue"]
     expect(page.locator("#f-overlap")).to_have_value("skip")
