@@ -7,6 +7,7 @@ for the firings of a batch that are due together.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -52,6 +53,7 @@ class TimerReads:
         self._firings = list(firings)
         self._timers: dict[tuple[str, str], Timer] = {}
         self._read_at_s: dict[tuple[str, str], float] = {}
+        self._lock = threading.Lock()
         self.reads = 0  # batched reads made
 
     def timer_for(self, firing: Firing) -> Timer | None:
@@ -60,9 +62,10 @@ class TimerReads:
         wait_s = firing.due_s - self._clock.now()
         if 0 < wait_s <= MAX_EARLY_WAIT_S:
             self._sleep(wait_s)
-        if self._needs_read(firing, self._clock.now()):
-            self._read_due()
-        return self._timers.get((firing.owner, firing.timer_id))
+        with self._lock:  # a pack's firings run at once: the first reads for all of them
+            if self._needs_read(firing, self._clock.now()):
+                self._read_due()
+            return self._timers.get((firing.owner, firing.timer_id))
 
     def _needs_read(self, firing: Firing, now_s: float) -> bool:
         """Not read since the firing became due; a firing too far ahead to be waited for

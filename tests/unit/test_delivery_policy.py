@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Sequence
 
@@ -16,7 +17,7 @@ from timer_service.delivery_policy import DeliveryPolicy, Received, RetryRule
 from timer_service.dispatch import DispatchError, Firing, InMemoryDispatchQueue
 from timer_service.job_types import JobContext, JobType, JobTypeRegistry, PermanentJobError
 from timer_service.messages import MessageSigner, messages_of, retry_message
-from timer_service.models import TimerSpec
+from timer_service.models import Timer, TimerSpec
 from timer_service.service import TimerService
 from timer_service.settings import Settings
 from timer_service.store.dead_letters import InMemoryDeadLetterStore
@@ -95,6 +96,27 @@ def test_a_pack_retries_only_its_failed_firing_alone_with_its_attempt() -> None:
     retry = retry_message(firing, attempts_before=1)
     assert box.policy.handle([received(retry.body)]) == []
     assert box.queue.retried[-1][1:] == (2, T0 + 10 + 20)
+
+
+def test_a_pack_s_firings_share_one_read_of_their_timers_though_they_run_at_once() -> None:
+    # GIVEN a pack of 20 firings due now, and a store that takes a while to answer a read
+    box = Box()
+    firings = [box.put(f"t{n}") for n in range(20)]
+    (pack,) = messages_of(firings)
+    read = box.store.get_timers
+    calls: list[int] = []
+
+    def slow_read(keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Timer]:
+        calls.append(len(keys))
+        time.sleep(0.05)  # long enough for every worker to ask before the first answer
+        return read(keys)
+
+    box.store.get_timers = slow_read  # type: ignore[method-assign]
+    # WHEN the pack runs (its firings on workers of their own)
+    assert box.policy.handle([received(pack.body)]) == []
+    # THEN every firing ran, after one batched read of the 20 timers, not one per worker
+    assert box.runs == {f"t{n}": 1 for n in range(20)}
+    assert calls == [20]
 
 
 def test_the_last_attempt_dead_letters_and_says_so() -> None:
