@@ -170,3 +170,18 @@ def test_deleting_on_completion_removes_it_and_its_items_and_keeps_its_incarnati
     runs, _ = store.list_runs("alice", "a", incarnation=T0, limit=10, before=None)
     assert [r.firing_id for r in runs] == ["f"]
     store.save_timer(timer("b"), expected_version=None, remove=[], index=None, count_limit=1)
+
+
+def test_deleting_a_timer_forgets_the_note_an_earlier_one_left_on_completion(
+    store: TimerStore,
+) -> None:
+    """Found by the review: after an id was reused and the new timer deleted, the old timer's
+    runs were listed again."""
+    store.save_timer(timer("a"), expected_version=None, remove=[], index=None)
+    assert store.complete_timer(
+        timer("a"), completed_s=T0 + 300, delete=True, remove=[], runs_until_s=T0 + 86400
+    )
+    store.save_timer(timer("a", created_s=T0 + 400), expected_version=None, remove=[], index=None)
+    assert store.completed_incarnation("alice", "a") == T0  # still there while it is replaced
+    store.delete_timer("alice", "a", expected_version=1, remove=[])
+    assert store.completed_incarnation("alice", "a") is None

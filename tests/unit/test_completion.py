@@ -224,3 +224,23 @@ def test_a_timer_paused_past_its_last_firing_and_resumed_no_longer_counts() -> N
     stored = world.store.get_timer("alice", "p")
     assert stored is not None and stored.firing_weight == 0
     assert view.completed_at is not None
+
+
+def test_a_timer_deleted_after_being_created_again_does_not_list_its_predecessors_runs() -> None:
+    """Found by the review (its test): the self-deleted predecessor's runs came back."""
+    world = World()
+    world.put(
+        "temp",
+        schedule="rate(1 minute)",
+        maxFirings=2,
+        onComplete="delete",
+        history="all",
+        jobType="counted",
+    )
+    deliver_minutes(world, 5)
+    assert [r.outcome for r in world.service.runs("alice", "temp").items] == ["ok", "ok"]
+    world.put("temp", schedule="rate(1 hour)", jobType="counted")
+    assert world.service.runs("alice", "temp").items == []
+    world.service.delete("alice", "temp")
+    with pytest.raises(TimerNotFoundError):
+        world.service.runs("alice", "temp")

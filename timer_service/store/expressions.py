@@ -174,14 +174,17 @@ def delete_timer(
     remove: Sequence[IndexKey],
     change: CountChange = _ONE_TIMER_LESS,
     labels: Mapping[str, str] | None = None,
+    forget_completed: bool = True,
 ) -> list[Request]:
     """The timer's delete first (its condition: the version), its items, its job state, its
-    ``labels``' items, and the owner's count."""
+    ``labels``' items, and the owner's count; with ``forget_completed``, the note an earlier
+    timer of the id left when it deleted itself on completion (its runs go unlisted with it)."""
     delete: Request = {"TableName": table, "Key": key_item(timer_key(owner, timer_id))}
     actions: list[Request] = [{"Delete": delete | _version_condition(expected_version)}]
-    actions += [
-        _delete(table, key) for key in dict.fromkeys([*remove, job_state_key(owner, timer_id)])
-    ]
+    gone = [*remove, job_state_key(owner, timer_id)]
+    if forget_completed:
+        gone.append(completed_key(owner, timer_id))
+    actions += [_delete(table, key) for key in dict.fromkeys(gone)]
     actions += label_changes(table, owner, timer_id, labels or {}, {})
     counts = _count_update(table, owner, change, None)
     if counts is not None:
@@ -215,6 +218,7 @@ def complete_timer(
             remove=remove,
             change=change,
             labels=timer.labels,
+            forget_completed=False,  # this delete writes the note
         )
         actions[0]["Delete"].update(condition)
         note = {

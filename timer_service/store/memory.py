@@ -106,6 +106,7 @@ class InMemoryTimerStore(MemoryLabels, MemoryCompletion, MemoryFlow, MemorySigni
             for key in remove:
                 self._drop(key)
             self.job_states.pop((owner, timer_id), None)
+            self.completed.pop((owner, timer_id), None)  # an earlier timer's note goes too
             self.writes += 1
 
     def claim_firing(self, firing_id: str, *, claimant: str, expires_s: int) -> bool:
