@@ -254,12 +254,7 @@ class DynamoTimerStore(
 
     def retire_base(self, shard: int, base: int, *, marked_minute: int) -> bool:
         request = expressions.retire_base(self._name, shard, base, marked_minute=marked_minute)
-        try:
-            with self._table.errors():
-                self._client.update_item(**request)
-        except ConditionFailed:
-            return False
-        return True
+        return self._table.holds(self._client.update_item, request)
 
     def query_index(self, partition: str) -> list[IndexEntry]:
         entries: list[IndexEntry] = []
@@ -278,20 +273,14 @@ class DynamoTimerStore(
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def put_successor(self, entry: IndexEntry) -> bool:
-        try:
-            with self._table.errors():
-                self._client.put_item(**expressions.put_successor(self._name, entry))
-        except ConditionFailed:
-            return False
-        return True
+        return self._table.holds(
+            self._client.put_item, expressions.put_successor(self._name, entry)
+        )
 
     def delete_stale(self, key: IndexKey, version: int) -> bool:
-        try:
-            with self._table.errors():
-                self._client.delete_item(**expressions.delete_stale(self._name, key, version))
-        except ConditionFailed:
-            return False
-        return True
+        return self._table.holds(
+            self._client.delete_item, expressions.delete_stale(self._name, key, version)
+        )
 
     # --- shard administration -----------------------------------------------------------
 

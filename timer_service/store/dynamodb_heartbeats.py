@@ -54,12 +54,7 @@ class DynamoHeartbeats:
 
     def mark_heartbeat_missed(self, ping_hash: str, *, deadline_s: int) -> bool:
         request = expressions.mark_heartbeat_missed(self._name, ping_hash, deadline_s=deadline_s)
-        try:
-            with self._table.errors():
-                self._client.update_item(**request)
-        except ConditionFailed:
-            return False
-        return True
+        return self._table.holds(self._client.update_item, request)
 
     def clear_heartbeat_idle(self, ping_hash: str, *, idle_since_s: int) -> None:
         request = expressions.clear_heartbeat_idle(self._name, ping_hash, idle_since_s=idle_since_s)

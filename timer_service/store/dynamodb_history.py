@@ -72,25 +72,21 @@ class DynamoHistory:
         return int(answer["Attributes"]["failures"]["N"])
 
     def clear_failures(self, timer: Timer, *, failures: int) -> bool:
-        return self._update_if(streak_requests.clear_failures(self._name, timer, failures=failures))
+        return self._table.holds(
+            self._client.update_item,
+            streak_requests.clear_failures(self._name, timer, failures=failures),
+        )
 
     def claim_run(self, timer: Timer, firing_id: str, *, now_s: int, until_s: int) -> bool:
         request = streak_requests.claim_run(
             self._name, timer, firing_id, now_s=now_s, until_s=until_s
         )
-        return self._update_if(request)
+        return self._table.holds(self._client.update_item, request)
 
     def release_run(self, timer: Timer, firing_id: str) -> None:
-        self._update_if(streak_requests.release_run(self._name, timer, firing_id))
-
-    def _update_if(self, request: dict[str, Any]) -> bool:
-        """A conditional UpdateItem; False when its condition did not hold."""
-        try:
-            with self._table.errors():
-                self._client.update_item(**request)
-        except ConditionFailed:
-            return False
-        return True
+        self._table.holds(
+            self._client.update_item, streak_requests.release_run(self._name, timer, firing_id)
+        )
 
     def completed_incarnation(self, owner: str, timer_id: str) -> int | None:
         item = self._get(completed_key(owner, timer_id))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from timer_service.keys import PK, IndexKey, signing_secrets_key
 from timer_service.signing_secrets import OwnerSecrets, SigningSecret
 from timer_service.store.codecs import Item, key_item, number, string
-from timer_service.store.table import ConditionFailed, DynamoTable
+from timer_service.store.table import DynamoTable
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -72,9 +72,4 @@ class DynamoSigningSecrets:
             request["ConditionExpression"] = "#ver = :ver"
             request["ExpressionAttributeNames"] = {"#ver": "ver"}
             request["ExpressionAttributeValues"] = {":ver": number(expected_version)}
-        try:
-            with self._table.errors():
-                self._client.put_item(**request)
-        except ConditionFailed:
-            return False
-        return True
+        return self._table.holds(self._client.put_item, request)

@@ -147,6 +147,16 @@ class DynamoTable:
         """A context in which ClientErrors of this table are translated."""
         return translated(self.name)
 
+    def holds(self, call: Callable[..., Any], request: dict[str, Any]) -> bool:
+        """Make the conditional write ``call(**request)`` (the client's put_item, update_item
+        or delete_item); False when its condition did not hold and nothing was written."""
+        try:
+            with self.errors():
+                call(**request)
+        except ConditionFailed:
+            return False
+        return True
+
     def batch_get(self, keys: list[Item]) -> list[Item]:
         """The items of up to 100 ``keys`` that exist, read strongly consistent."""
         request = {self.name: {"Keys": keys, "ConsistentRead": True}}
