@@ -10,11 +10,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from timer_service.dispatch import DispatchQueue, Firing
-from timer_service.jitter import jitter_offset
 from timer_service.keys import heartbeat_key
 from timer_service.models import ShardState, Timer
 from timer_service.store.base import TimerStore
-from timer_service.tick import last_firings
+from timer_service.tick import scheduled_firings
 from timer_service.time_index import IndexEntry, index_entry, live_index_keys, successor, timing_of
 
 __all__ = ["RACE_HORIZON_S", "write_timer"]
@@ -107,13 +106,13 @@ def _send_claimed_firings(
 def _firing(timer: Timer, fire_s: int, following: IndexEntry | None, *, last: bool) -> list[Firing]:
     """A firing the API sends because its minute was claimed: the ticker's read may have
     seen the write too, so it is marked raced (delivered once, by a claim)."""
-    firing = Firing(
-        owner=timer.owner,
-        timer_id=timer.id,
-        version=timer.firing_version,
-        scheduled_s=fire_s,
-        next_key=None if following is None else following.key,
+    return scheduled_firings(
+        timer.owner,
+        timer.id,
+        timer.firing_version,
+        fire_s,
+        following=following,
         raced=True,
-        jitter_s=jitter_offset(timer.owner, timer.id, fire_s, timer.jitter_s),
+        jitter_s=timer.jitter_s,
+        last=last,
     )
-    return last_firings(firing, timer.jitter_s, last=last)

@@ -51,6 +51,7 @@ __all__ = [
     "apply_misfire_policy",
     "last_firings",
     "retirements",
+    "scheduled_firings",
 ]
 
 logger = logging.getLogger(__name__)
@@ -229,18 +230,45 @@ class TickEngine:
                 nexts.append(following)
             raced = entry.api_written_s is not None and entry.api_written_s >= race_horizon_s
             for fire_s in times:  # several for a rate of seconds
-                firing = Firing(
-                    owner=entry.owner,
-                    timer_id=entry.timer_id,
-                    version=entry.version,
-                    scheduled_s=fire_s,
-                    next_key=None if following is None else following.key,
-                    raced=raced,
-                    jitter_s=jitter_offset(entry.owner, entry.timer_id, fire_s, entry.jitter_s),
-                )
-                last = is_last_firing(entry, fire_s, following)
-                due += [_Due(entry, f) for f in last_firings(firing, entry.jitter_s, last=last)]
+                due += [
+                    _Due(entry, firing)
+                    for firing in scheduled_firings(
+                        entry.owner,
+                        entry.timer_id,
+                        entry.version,
+                        fire_s,
+                        following=following,
+                        raced=raced,
+                        jitter_s=entry.jitter_s,
+                        last=is_last_firing(entry, fire_s, following),
+                    )
+                ]
         return due, nexts
+
+
+def scheduled_firings(
+    owner: str,
+    timer_id: str,
+    version: int,
+    fire_s: int,
+    *,
+    following: IndexEntry | None,
+    raced: bool,
+    jitter_s: int,
+    last: bool,
+) -> list[Firing]:
+    """The firing of a timer's scheduled second, as the ticker or the API's hand-off sends it:
+    with its jitter offset, and, when it is the timer's last, what completes the timer."""
+    firing = Firing(
+        owner=owner,
+        timer_id=timer_id,
+        version=version,
+        scheduled_s=fire_s,
+        next_key=None if following is None else following.key,
+        raced=raced,
+        jitter_s=jitter_offset(owner, timer_id, fire_s, jitter_s),
+    )
+    return last_firings(firing, jitter_s, last=last)
 
 
 def last_firings(firing: Firing, jitter_s: int, *, last: bool) -> list[Firing]:
