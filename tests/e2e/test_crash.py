@@ -61,7 +61,10 @@ def test_every_answered_change_is_back_after_a_sigkill_during_puts(
     threads = [threading.Thread(target=client, args=(w,)) for w in range(WORKERS)]
     for thread in threads:
         thread.start()
-    time.sleep(3)
+    deadline = time.monotonic() + 60  # on a loaded machine the first answers take seconds
+    while len(answered) < 20 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.5)  # and some more writes in flight
     stack.kill()  # mid-request for every client
     stop.set()
     for thread in threads:
