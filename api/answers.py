@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 
 from timer_service.dispatch import DispatchError
 from timer_service.errors import (
+    FiringBurstExceededError,
     FiringRateExceededError,
     InvalidRequestError,
     PayloadTooLargeError,
@@ -45,6 +46,7 @@ _STATUS: list[tuple[type[TimerServiceError], int]] = [
     (PayloadTooLargeError, 413),
     (QuotaExceededError, 403),
     (FiringRateExceededError, 400),  # not a throttle: retrying would not help
+    (FiringBurstExceededError, 429),  # a throttle: Retry-After says when
     (InvalidRequestError, 400),
     (UnauthorizedError, 401),
     (TimerNotFoundError, 404),

@@ -41,7 +41,7 @@ from timer_service import __version__
 from timer_service.backfill import BackfillRequest, BackfillResult
 from timer_service.bulk import BulkRequest, BulkResult, run_bulk
 from timer_service.dead_letters import DeadLetterPage, RedriveRequest, RedriveResult
-from timer_service.errors import TimerServiceError
+from timer_service.errors import FiringBurstExceededError, TimerServiceError
 from timer_service.heartbeat import PING_TOKEN_PATTERN, PingResult
 from timer_service.labels import parse_selector
 from timer_service.listing import TimerFilter
@@ -330,7 +330,10 @@ def _domain_error(exc: TimerServiceError) -> Response[Any]:
     status = status_of(exc, default=500)
     if status >= 500:
         logger.warning("store unavailable", extra={"error": exc.message})
-    return error_response(status, exc.code, exc.message, exc.field)
+    response = error_response(status, exc.code, exc.message, exc.field)
+    if isinstance(exc, FiringBurstExceededError):
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+    return response
 
 
 @app.exception_handler(RequestValidationError)

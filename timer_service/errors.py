@@ -25,6 +25,7 @@ Outbound HTTP has its own branch, EgressError, in :mod:`timer_service.egress`.
 from __future__ import annotations
 
 __all__ = [
+    "FiringBurstExceededError",
     "FiringRateExceededError",
     "InvalidRequestError",
     "InvalidScheduleError",
@@ -174,6 +175,22 @@ class FiringRateExceededError(TimerServiceError):
             field="schedule",
         )
         self.limit = limit
+
+
+class FiringBurstExceededError(TimerServiceError):
+    """The owner's requests sent as many firings outside their schedules this minute as allowed
+    (hand-offs of fast rates, backfills, bulk triggers): a throttle, retried after a wait."""
+
+    code = "firing_burst_exceeded"
+
+    def __init__(self, limit: int, *, count: int, retry_after_s: int) -> None:
+        super().__init__(
+            f"this request would send {count} firings outside their schedules and your requests"
+            f" may send at most {limit} a minute: try again in {retry_after_s} s",
+            field="schedule",
+        )
+        self.limit = limit
+        self.retry_after_s = retry_after_s
 
 
 class StoreError(TimerServiceError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from timer_service.bursts import handoff_bound, take_burst
 from timer_service.dispatch import DispatchQueue, Firing
 from timer_service.keys import heartbeat_key
 from timer_service.models import ShardState, Timer
@@ -31,10 +32,18 @@ def write_timer(
     now_s: int,
     count_limit: int | None,
     firing_limit: int | None = None,
+    lookahead_minutes: int = 1,
 ) -> None:
     """Write ``timer`` (replacing ``previous``) with its index item, make sure its shard's ticker
-    reads the item's rate base, then send any firing in a minute the ticker already claimed."""
+    reads the item's rate base, then send any firing in a minute the ticker already claimed.
+
+    The hand-off's firings come out of the owner's budget of unscheduled firings
+    (:mod:`timer_service.bursts`), taken before anything is written: a fast rate's is up to two
+    minutes of firings per write."""
     entry = index_entry(timer, after_s=now_s)
+    if queue is not None and entry is not None and entry.kind != "heartbeat":
+        bound = handoff_bound(timer, now_s=now_s, lookahead_minutes=lookahead_minutes)
+        take_burst(store, timer.owner, bound, now_s=now_s, firing_limit=firing_limit)
     if entry is not None:
         entry = replace(entry, api_written_s=now_s)
     remove = [] if previous is None else live_index_keys(previous, now_s=now_s)

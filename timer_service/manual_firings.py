@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from timer_service.backfill import BackfillRequest, BackfillResult, backfill_times, interval_of
+from timer_service.bursts import take_burst
 from timer_service.clock import Clock, format_utc
 from timer_service.dispatch import DispatchQueue, Firing
 from timer_service.errors import InvalidRequestError, TimerServiceError
 from timer_service.models import Timer
+from timer_service.store.base import TimerStore
 from timer_service.timer_writes import TriggerResult
 
 __all__ = ["ManualFirings"]
@@ -21,6 +23,8 @@ class ManualFirings:
 
     _clock: Clock
     _queue: DispatchQueue | None
+    _store: TimerStore
+    _max_firings: int | None
 
     if TYPE_CHECKING:  # the service's
 
@@ -45,6 +49,13 @@ class ManualFirings:
             )
             for timer in timers
         ]
+        take_burst(
+            self._store,
+            timers[0].owner if timers else "",
+            len(firings),
+            now_s=now_s,
+            firing_limit=self._max_firings,
+        )
         if firings:
             self._queue.send(firings)
         return [TriggerResult(f.timer_id, f.firing_id, format_utc(now_s)) for f in firings]
@@ -59,8 +70,10 @@ class ManualFirings:
             raise InvalidRequestError(
                 f"{timer_id!r} is a heartbeat timer: it has no schedule to backfill", field="id"
             )
-        start_s, end_s = interval_of(request, timer, int(self._clock.now()))
+        now_s = int(self._clock.now())
+        start_s, end_s = interval_of(request, timer, now_s)
         times, more = backfill_times(timer, start_s, end_s)
+        take_burst(self._store, owner, len(times), now_s=now_s, firing_limit=self._max_firings)
         firings = [
             Firing(
                 owner=owner,

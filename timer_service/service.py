@@ -70,6 +70,7 @@ class TimerService(Relabelling, ManualFirings):
         queue: DispatchQueue | None = None,
         max_timers_per_owner: int | None = None,
         max_firings_per_minute: int | None = None,
+        lookahead_minutes: int = 1,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -77,6 +78,7 @@ class TimerService(Relabelling, ManualFirings):
         self._queue = queue
         self._max_timers = max_timers_per_owner
         self._max_firings = max_firings_per_minute
+        self._lookahead_minutes = lookahead_minutes  # the tickers': how far they claim
 
     @property
     def clock(self) -> Clock:
@@ -358,6 +360,7 @@ class TimerService(Relabelling, ManualFirings):
             now_s=now_s,
             count_limit=self._max_timers,
             firing_limit=self._max_firings,
+            lookahead_minutes=self._lookahead_minutes,
         )
 
     def _view(

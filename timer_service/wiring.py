@@ -137,6 +137,7 @@ def timer_service(settings: Settings, clock: Clock) -> TimerService:
         queue=queue,
         max_timers_per_owner=settings.max_timers_per_owner,
         max_firings_per_minute=settings.max_firings_per_minute,
+        lookahead_minutes=settings.lookahead_minutes,
     )
 
 

@@ -112,3 +112,27 @@ def test_a_heartbeat_takes_the_default_values_get_shows_for_it(
     assert answer.status == 201, answer.body
     view = call_api("GET", "/periodic/beat").body
     assert (view["jitterSeconds"], view["onComplete"], view["maxFirings"]) == (0, "keep", None)
+
+
+def test_backfills_past_the_minute_s_budget_are_a_429_with_retry_after(
+    call_api: ApiCall, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from timer_service.bursts import BURST_FLOOR
+    from timer_service.settings import Settings
+
+    set_settings(
+        monkeypatch, **(Settings.from_env().model_dump() | {"max_firings_per_minute": 100})
+    )
+    body = {"schedule": "rate(1 second)", "startAt": "2026-01-01T00:00:00Z", "enabled": False}
+    assert call_api("PUT", "/periodic/fast", body).status == 201
+    interval = {"from": "2026-01-01T00:00:00Z", "to": "2026-01-01T00:10:00Z"}  # 600 firings
+    first = call_api("POST", "/periodic/fast/backfill", interval)
+    assert first.status == 202 and first.body["backfilled"] == 600, first.body
+    again = call_api("POST", "/periodic/fast/backfill", interval)  # 1,200 > BURST_FLOOR
+    if again.status == 202:  # the minute turned between the two: the next one is refused
+        again = call_api("POST", "/periodic/fast/backfill", interval)
+    assert again.status == 429, again.body
+    error = again.body["error"]
+    assert (error["code"], error["field"]) == ("firing_burst_exceeded", "schedule")
+    assert str(BURST_FLOOR) in error["message"]
+    assert 1 <= int(again.headers["Retry-After"]) <= 60

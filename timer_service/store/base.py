@@ -129,8 +129,9 @@ class TimerStore(Protocol):
         """Give ``holder``'s slot of ``key`` back."""
         ...
 
-    def take_rate(self, owner: str, key: str, second: int, *, limit: int) -> bool:
-        """Count one run of ``key`` in epoch ``second``; False when ``limit`` ran in it."""
+    def take_rate(self, owner: str, key: str, second: int, *, limit: int, count: int = 1) -> bool:
+        """Count ``count`` runs of ``key`` in epoch ``second``; False (nothing counted) when
+        that would pass ``limit`` in it."""
         ...
 
     def completed_incarnation(self, owner: str, timer_id: str) -> int | None:

@@ -55,18 +55,20 @@ class DynamoFlow:
                 ExpressionAttributeNames={"#h": holder},
             )
 
-    def take_rate(self, owner: str, key: str, second: int, *, limit: int) -> bool:
+    def take_rate(self, owner: str, key: str, second: int, *, limit: int, count: int = 1) -> bool:
+        if count > limit:  # a first count: the condition would let it through
+            return False
         try:
             with self._table.errors():
                 self._client.update_item(
                     TableName=self._name,
                     Key=key_item(rate_key(owner, key, second)),
-                    UpdateExpression="ADD n :one SET #ttl = :ttl",
-                    ConditionExpression="attribute_not_exists(n) OR n < :limit",
+                    UpdateExpression="ADD n :count SET #ttl = :ttl",
+                    ConditionExpression="attribute_not_exists(n) OR n <= :most",
                     ExpressionAttributeNames={"#ttl": TTL_ATTRIBUTE},
                     ExpressionAttributeValues={
-                        ":one": number(1),
-                        ":limit": number(limit),
+                        ":count": number(count),
+                        ":most": number(limit - count),  # no arithmetic in a condition
                         ":ttl": number(second + RATE_TTL_S),
                     },
                 )

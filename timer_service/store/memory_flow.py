@@ -35,11 +35,11 @@ class MemoryFlow:
             self.writes += 1
             self.slots.get((owner, key), {}).pop(holder, None)
 
-    def take_rate(self, owner: str, key: str, second: int, *, limit: int) -> bool:
+    def take_rate(self, owner: str, key: str, second: int, *, limit: int, count: int = 1) -> bool:
         with self._lock:
             self.writes += 1
             taken = self.rates.get((owner, key, second), 0)
-            if taken >= limit:
+            if taken + count > limit:
                 return False
-            self.rates[(owner, key, second)] = taken + 1
+            self.rates[(owner, key, second)] = taken + count
             return True
