@@ -1,10 +1,11 @@
 """Bulk actions in the console (Chromium): over the list's label filter (a selector) or ticked
 rows, driven through ``POST /periodic/bulk`` a slice a call to the end, with a progress bar, a
-confirmation before deleting, the final counts, and a cancel that stops after the current slice.
-What they did is checked through the API, not only on the page."""
+confirmation before deleting, the final counts and failures, and a cancel that stops after the
+current slice. What they did is checked through the API, not only on the page."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -14,9 +15,11 @@ import pytest
 from playwright.sync_api import expect
 
 from loadtest.stack import WebhookReceiver
+from tests.browser.conftest import screenshot
 from tests.browser.test_console import console, wait_for
 from timer_service.bulk_requests import DEFAULT_BULK_LIMIT
 from timer_service.client import TimerClient
+from timer_service.labels import MAX_LABELS
 
 MATCHING = 250  # team:fleet env:prod: more than two of the API's slices
 assert MATCHING > 2 * DEFAULT_BULK_LIMIT
@@ -35,6 +38,7 @@ WATCH_PROGRESS = """() => {
 @pytest.fixture(scope="module")
 def fleet(stack: Any, receiver: WebhookReceiver) -> Iterator[TimerClient]:
     """The 270 timers, put 8 at a time (there is no bulk create)."""
+
     def put(timer_id: str) -> None:
         env = "dev" if timer_id in DEV else "prod"
         body = {
@@ -84,51 +88,72 @@ def test_bulk_pause_over_a_label_filter_shows_progress_and_pauses_only_the_match
 
     # WHEN a resume is cancelled while its first slice is on its way
     held: list[Any] = []
-    page.route("**/periodic/bulk", lambda route: held.append(route))
+    page.route("**/periodic/bulk", held.append)
     calls: list[str] = []
     page.on("request", lambda r: calls.append(r.url) if r.url.endswith("/periodic/bulk") else None)
     page.select_option("#bulk-action", "resume")
     page.click("#bulk-run")
     wait_for(lambda: held or page.wait_for_timeout(50))
     page.click("#bulk-cancel")
-    page.unroute("**/periodic/bulk")
-    held[0].continue_()
+    held[0].continue_()  # a call after it would be held too, and counted
     # THEN it stops after that slice, and says so
     expect(result).to_contain_text("Cancelled", timeout=30_000)
     expect(result).to_contain_text(f"{DEFAULT_BULK_LIMIT} of {MATCHING}")
     page.wait_for_timeout(500)  # no further call follows
     assert len(calls) == 1, calls
+    page.unroute("**/periodic/bulk")
     assert _ids(fleet, labels={"team": "fleet", "env": "prod"}, state="active") == set(
         sorted(PROD)[:DEFAULT_BULK_LIMIT]
     )
 
 
-def test_bulk_delete_of_ticked_timers_asks_first_and_removes_exactly_those(
-    stack: Any, page: Any, fleet: TimerClient
+def test_bulk_relabel_and_delete_of_ticked_timers_show_failures_and_delete_after_asking(
+    stack: Any, page: Any, fleet: TimerClient, receiver: WebhookReceiver
 ) -> None:
-    # GIVEN the dev timers listed, three of them ticked
+    # GIVEN the dev timers, one of them with as many labels as a timer may have
+    doomed = [DEV[1], DEV[7], DEV[12]]
+    crowded = {"team": "fleet", "env": "dev"} | {f"x{n}": "1" for n in range(MAX_LABELS - 2)}
+    body = {
+        "schedule": "rate(1 day)",
+        "jobType": "webhook",
+        "job": {"url": f"{receiver.url}/hook/fleet"},
+        "labels": crowded,
+    }
+    answer = httpx.put(f"{stack.url}/periodic/{DEV[12]}", json=body)
+    assert answer.status_code == 200, answer.text
+    # AND the list of them, three ticked
     page.goto(console(stack) + "#/?label=team:fleet&label=env:dev")
     expect(page.locator("#timers tbody tr")).to_have_count(OTHERS)
-    doomed = [DEV[1], DEV[7], DEV[12]]
     for timer_id in doomed:
         page.check(f'tr[data-id="{timer_id}"] input.pick')
     expect(page.locator("#bulk-scope-ids")).to_be_checked()
     expect(page.locator("#bulk-picked")).to_contain_text("3 ticked")
+    # WHEN they are relabelled: the crowded one cannot take another label
+    page.select_option("#bulk-action", "relabel")
+    page.fill("#bulk-set", "tier:gold")
+    page.click("#bulk-run")
+    result = page.locator("#bulk-result")
+    expect(result).to_contain_text("2 changed, 0 skipped, 1 failed")
+    failures = page.locator("#bulk-failures li")
+    expect(failures).to_have_text([re.compile(rf"^{DEV[12]}: .*at most {MAX_LABELS}")])
+    assert _ids(fleet, labels={"team": "fleet", "tier": "gold"}) == {DEV[1], DEV[7]}
+    expect(page.locator(f'tr[data-id="{DEV[1]}"] td.labels')).to_contain_text("tier:gold")
+    # WHEN they are deleted and the confirmation cancelled: nothing is deleted
     page.select_option("#bulk-action", "delete")
-    # WHEN it is run and the confirmation cancelled: nothing is deleted
     page.click("#bulk-run")
     expect(page.locator("#confirm-text")).to_contain_text("Delete 3 timers")
     page.locator("#confirm-dialog").get_by_role("button", name="Cancel").click()
-    expect(page.locator("#bulk-result")).to_be_empty()
+    expect(result).to_contain_text("relabel")
     assert _ids(fleet, labels={"team": "fleet", "env": "dev"}) == set(DEV)
     # WHEN it is run again and confirmed
     page.click("#bulk-run")
     page.locator("#confirm-ok").click()
     # THEN exactly those three are gone, through the API and from the list
-    expect(page.locator("#bulk-result")).to_contain_text("3 changed")
+    expect(result).to_contain_text("delete: 3 matched, 3 changed")
     assert _ids(fleet, labels={"team": "fleet", "env": "dev"}) == set(DEV) - set(doomed)
     for timer_id in doomed:
         assert httpx.get(f"{stack.url}/periodic/{timer_id}").status_code == 404
     expect(page.locator("#timers tbody tr")).to_have_count(OTHERS - 3)
     expect(page.locator("#bulk-picked")).to_contain_text("0 ticked")
+    screenshot(page, "console-bulk")
     assert len(_ids(fleet, labels={"team": "fleet", "env": "prod"})) == MATCHING

@@ -12,6 +12,7 @@ import httpx
 from playwright.sync_api import expect
 
 from loadtest.stack import WebhookReceiver
+from tests.browser.conftest import screenshot
 from tests.browser.test_console import console
 
 # id -> labels; the filter team:pay env:prod matches exactly f-a and f-d
@@ -25,7 +26,9 @@ FILTERED = {
 
 
 def _rows(page: Any) -> list[str]:
-    ids: list[str] = page.eval_on_selector_all("#timers tbody tr", "rs => rs.map(r => r.dataset.id)")
+    ids: list[str] = page.eval_on_selector_all(
+        "#timers tbody tr", "rs => rs.map(r => r.dataset.id)"
+    )
     return ids
 
 
@@ -110,6 +113,7 @@ def test_the_list_filtered_by_two_labels_job_type_and_state_keeps_its_filter_on_
         assert _rows(page) == ["f-a", "f-d"]
         assert _query(page)["label"] == ["team:pay", "env:prod"]
         expect(page.locator('tr[data-id="f-d"] td.labels')).to_contain_text("tier:gold")
+        screenshot(page, "console-labels")
         # AND a reload keeps it
         page.reload()
         expect(page.locator("#filter-labels")).to_have_value("team:pay env:prod")
