@@ -14,7 +14,7 @@ import { timersView } from "./views/timers.js";
 offerKeyChange(route);
 documented().catch(() => {}); // read while the first view loads; a view that needs it reports a failure
 startRouter([
-  [/^#?\/?$/, timersView, "timers"],
+  [/^#?\/?(?:\?(.*))?$/, (query) => timersView(query ?? ""), "timers"], // the list, its filter in the query
   [/^#\/new$/, () => editView(null), "new"],
   [/^#\/edit\/(.+)$/, (id) => editView(decodeURIComponent(id)), "timers"],
   [/^#\/timers\/(.+)$/, (id) => timerView(decodeURIComponent(id)), "timers"],

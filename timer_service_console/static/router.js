@@ -1,4 +1,4 @@
-// Views by the URL's hash (#/, #/new, #/timers/ID, ...): each renders into the page's <main>.
+// Views by the URL's hash (#/ and #/?its filter, #/new, #/timers/ID, ...): each renders into the page's <main>.
 
 import { failure } from "./api.js";
 import { h, showBanner, view } from "./dom.js";

@@ -88,6 +88,8 @@ function read(document) {
     concurrencyKey: optional(pattern, "concurrencyKey"),
     maxConcurrency: optional(bounds, "maxConcurrency"),
     maxPerSecond: optional(bounds, "maxPerSecond"),
+    // a timer's labels (views/labels.js): whether the API takes them
+    labels: Boolean(spec.properties?.labels),
     // a rotation's grace period (views/signing-secrets.js)
     graceSeconds: rotate ? range(deref(rotateBody?.properties?.graceSeconds), "graceSeconds") : null,
     // JSON Schema patterns are ECMA-262 regular expressions, matched anywhere unless anchored

@@ -9,6 +9,7 @@ import { choice, fieldErrors, schemaForm, wholeNumber } from "../forms.js";
 import { navigate } from "../router.js";
 import { documented } from "../schema.js";
 import { alertsFields } from "./alerts.js";
+import { labelsFields } from "./labels.js";
 
 const FIRST_JOB_TYPE = "webhook"; // a new timer starts with it: a URL is all it needs
 const zones = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
@@ -17,7 +18,14 @@ export async function editView(id) {
   const [types, timer, doc] = await Promise.all([
     jobTypes(), id ? api("GET", `/periodic/${enc(id)}`) : null, documented()]);
   const formError = h("p", { class: "field-error full", id: "form-error" });
-  const { field, setError, clear, forget } = fieldErrors(formError);
+  const fields = fieldErrors(formError);
+  const { field, forget } = fields;
+  const labels = doc.labels ? labelsFields(timer) : null; // its errors at the label they name
+  const setError = (path, message) => labels?.setError(path, message) || fields.setError(path, message);
+  const clear = () => {
+    fields.clear();
+    labels?.clear();
+  };
   let jobForm = null;
 
   const idInput = h("input", { id: "f-id", name: "id", required: true, value: timer?.id ?? "", readonly: Boolean(timer), autocomplete: "off" });
@@ -151,6 +159,7 @@ export async function editView(id) {
       }
     }
     if (!alertsAndFlow.read(spec, whole)) problems++;
+    if (labels && !labels.read(spec)) problems++;
     const job = jobForm.read(setError);
     if (job === undefined) problems++;
     else spec.job = job;
@@ -210,6 +219,7 @@ export async function editView(id) {
     field("Job type", "jobType", jobType, jobTypeHint),
     jobBox,
     field("Callback data", "timerCallbackData", callbackData, "any JSON, handed to every firing"),
+    labels ? labels.nodes : [],
     afterOutage,
     field("Delivery", "delivery", delivery, "deduplicated: never runs twice for a firing (a write per firing)"),
     field("History", "history", history, "which runs the run history keeps"),

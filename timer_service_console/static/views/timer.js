@@ -7,6 +7,8 @@ import { badge, h, showBanner, view } from "../dom.js";
 import { relative, stateOf, when } from "../format.js";
 import { documented } from "../schema.js";
 import { alertsDetails, pausedNotice } from "./alerts.js";
+import { labelChips } from "./labels.js";
+import { filterHash } from "./timer-filters.js";
 import { rowActions } from "./timers.js";
 
 const RUNS_PAGE = 20; // runs a page, at most the API's largest
@@ -38,6 +40,8 @@ export async function timerView(id) {
     ["State", h("span", { id: "timer-state" }, badge(stateOf(timer)),
       timer.completedAt ? h("span", { class: "muted" }, ` at ${when(timer.completedAt, timer.timezone)}`) : null)],
     ["Job type", timer.jobType],
+    ...(timer.labels === undefined ? [] // an API older than labels
+      : [["Labels", h("span", { id: "labels" }, labelChips(timer.labels, (pair) => filterHash({ labels: [pair] })))]]),
     ["Job", h("code", {}, JSON.stringify(timer.job))],
     ["Callback data", h("code", {}, JSON.stringify(timer.timerCallbackData))],
     ["Delivery", timer.delivery],
