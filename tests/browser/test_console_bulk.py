@@ -88,7 +88,11 @@ def test_bulk_pause_over_a_label_filter_shows_progress_and_pauses_only_the_match
 
     # WHEN a resume is cancelled while its first slice is on its way
     held: list[Any] = []
-    page.route("**/periodic/bulk", held.append)
+
+    def hold(route: Any) -> None:  # (Playwright takes a function, not a bound method)
+        held.append(route)
+
+    page.route("**/periodic/bulk", hold)
     calls: list[str] = []
     page.on("request", lambda r: calls.append(r.url) if r.url.endswith("/periodic/bulk") else None)
     page.select_option("#bulk-action", "resume")

@@ -75,7 +75,7 @@ export function bulkPanel(scope, onDone) {
   function update(ticksChanged = false) {
     const total = scope.total();
     selectorLabel.textContent = scope.selector
-      ? `every timer with ${selectorText}${total === null ? "" : ` (${total})`}` : `a label filter's timers: ${scope.why}`;
+      ? `every timer with ${selectorText}${total === null ? "" : ` (${total})`}` : `the label filter's timers (${scope.why})`;
     picked.textContent = `${scope.picked.size} ticked`;
     if (!running) {
       if (ticksChanged && scope.picked.size) byIds.checked = true;

@@ -57,7 +57,7 @@ export function filterControls(filter, types, onSearch) {
   });
   const labelsError = h("p", { class: "field-error", id: "error-filter-labels" });
   const labels = h("input", {
-    type: "search", id: "filter-labels", class: "mono", placeholder: "labels: team:payments env:prod",
+    type: "search", id: "filter-labels", class: "mono", placeholder: "labels, e.g. team:pay env:prod",
     value: filter.labels.join(" "), "aria-label": "Labels, every one to match", "aria-describedby": labelsError.id,
     autocomplete: "off", spellcheck: "false",
   });

@@ -57,7 +57,7 @@ export async function timersView(query = "") {
   const narrowed = filter.jobType || filter.state;
   const bulk = bulkPanel({
     selector: filter.labels.length && !narrowed && !refused ? labelMap : null,
-    why: !filter.labels.length ? "filter by labels to act on them all" : "the job type and state filters do not narrow a selector: tick the timers instead",
+    why: !filter.labels.length ? "filter by labels first" : "not with a job type or state filter, which the API's selector does not take: tick them instead",
     total: () => (more ? null : timers.length),
     picked,
   }, async () => {
@@ -79,6 +79,16 @@ export async function timersView(query = "") {
       : h("span", { title: `${run.summary}\n${when(run.startedAt)}` }, badge(run.outcome), " ", h("span", { class: "muted small" }, relative(run.startedAt))));
   }
 
+  // A row's last run is asked for as it comes near the screen: a list of hundreds (a label's, for
+  // a bulk action) would otherwise make a call a timer before any is looked at.
+  const rowTimer = new WeakMap(); // last-run cell -> its timer
+  const nearScreen = new IntersectionObserver((entries) => {
+    for (const entry of entries.filter((e) => e.isIntersecting)) {
+      nearScreen.unobserve(entry.target);
+      lastRun(rowTimer.get(entry.target), entry.target);
+    }
+  }, { rootMargin: "800px 0px" });
+
   let shown = [];
   function ticked(changed) {
     pickAll.checked = shown.length > 0 && shown.every((t) => picked.has(t.id));
@@ -92,7 +102,8 @@ export async function timersView(query = "") {
 
   function row(timer) {
     const last = h("td", { class: "last-run" }, h("span", { class: "muted" }, "…"));
-    lastRun(timer, last);
+    rowTimer.set(last, timer);
+    nearScreen.observe(last);
     const next = timer.nextFireTimes[0];
     const run = timer.jitterSeconds ? timer.nextRunTimes?.[0] : null; // its first run, after its offset
     const left = timer.firingsLeft ?? null;
@@ -123,6 +134,7 @@ export async function timersView(query = "") {
     const q = controls.search();
     shown = timers.filter((t) => !q || t.id.toLowerCase().includes(q) || t.schedule.toLowerCase().includes(q));
     count.textContent = `${shown.length} of ${timers.length}${more ? "+" : ""} timers`;
+    nearScreen.disconnect(); // the rows drawn before: gone
     body.replaceChildren(...shown.map(row));
     const filtered = filter.labels.length || filter.jobType || filter.state || refused;
     empty.replaceChildren(timers.length || filtered ? "No timer matches." : "No timers yet. ",
