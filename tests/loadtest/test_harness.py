@@ -146,7 +146,7 @@ def test_e2e_on_a_deployed_stack_signs_its_calls_and_drains_the_output_queue(
             "--spread-seconds",
             "4",
             "--lead-seconds",
-            "4",
+            "20",  # its creates go through the deployed-shape API: seconds on a loaded machine
             "--rate-share",
             "0",
             "--cron-share",
