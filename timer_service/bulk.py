@@ -28,6 +28,7 @@ from timer_service.bulk_requests import (
     BulkResult,
 )
 from timer_service.errors import (
+    FiringBurstExceededError,
     InvalidRequestError,
     TimerNotFoundError,
     TimerServiceError,
@@ -135,6 +136,8 @@ def _trigger(service: TimerService, targets: list[tuple[str, Timer | None]], tal
         tally.skip("not found")
     try:
         tally.changed = len(service.trigger_timers(live))
+    except FiringBurstExceededError:  # a 429 for the whole call: the same token again later
+        raise
     except TimerServiceError as exc:  # not sent: none of them fired
         for timer in live:
             tally.fail(timer.id, exc.message)

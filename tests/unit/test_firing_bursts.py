@@ -86,3 +86,34 @@ def test_the_budget_follows_a_higher_firing_limit() -> None:
     )
     for _ in range(5):
         assert world.service.backfill("alice", "fast", request).backfilled == 1000
+
+
+def test_a_bulk_trigger_past_the_budget_is_refused_whole_and_goes_on_from_its_token() -> None:
+    from timer_service.bulk import BulkRequest, run_bulk
+
+    world = World(max_firings=BURST_FLOOR, start_s=T0 + 30)
+    for n in range(900):
+        world.put(f"t{n:05d}", schedule="rate(1 hour)", labels={"team": "pay"})
+    world.put("old", schedule="rate(1 hour)", startAt="2026-01-01T00:00:00Z")
+    backfill = BackfillRequest.model_validate(
+        {"from": "2026-01-01T00:00:00Z", "to": "2026-01-26T00:00:00Z"}
+    )
+    assert world.service.backfill("alice", "old", backfill).backfilled == 600
+    body: dict[str, object] = {"action": "trigger", "selector": {"team": "pay"}, "limit": 100}
+    token, fired = None, 0
+    with pytest.raises(FiringBurstExceededError) as refused:  # a 429: the same call again later
+        while True:
+            result = run_bulk(
+                world.service, "alice", BulkRequest.model_validate(body | {"nextToken": token})
+            )
+            assert not result.failures, result.failures  # never half a slice marked failed
+            fired, token = fired + result.changed, result.next_token
+    assert fired == BURST_FLOOR - 600 and api_sent(world) == BURST_FLOOR
+    world.clock.advance(refused.value.retry_after_s)
+    while token is not None:  # the refused slice again, from its token, then the rest
+        result = run_bulk(
+            world.service, "alice", BulkRequest.model_validate(body | {"nextToken": token})
+        )
+        fired, token = fired + result.changed, result.next_token
+    triggered = {f.timer_id for f, _ in world.queue.sent if f.timer_id != "old"}
+    assert fired == 900 == len(triggered) and api_sent(world) == 1_500
