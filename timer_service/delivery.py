@@ -386,6 +386,6 @@ def _skip_reason(firing: Firing, timer: Timer) -> Outcome | None:
         return "stale"
     if not timer.enabled and not (firing.manual or firing.backfill):  # both asked for now
         return "paused"
-    if timer.firing_version != firing.version and not firing.heartbeat:
+    if not firing.heartbeat and not timer.runs_firing_of(firing.version, firing.scheduled_s):
         return "stale"
     return None

@@ -17,7 +17,7 @@ from timer_service.store.base import TimerStore
 from timer_service.tick import scheduled_firings
 from timer_service.time_index import IndexEntry, index_entry, live_index_keys, successor, timing_of
 
-__all__ = ["RACE_HORIZON_S", "write_timer"]
+__all__ = ["RACE_HORIZON_S", "hand_over", "write_timer"]
 
 # A ticker claims at most a few minutes ahead; firings later than this cannot be claimed yet.
 RACE_HORIZON_S = 300
@@ -40,9 +40,10 @@ def write_timer(
     The hand-off's firings come out of the owner's budget of unscheduled firings
     (:mod:`timer_service.bursts`), taken before anything is written: a fast rate's is up to two
     minutes of firings per write."""
-    entry = index_entry(timer, after_s=now_s)
+    timer, from_s = hand_over(timer, previous, now_s)
+    entry = index_entry(timer, after_s=from_s)
     if queue is not None and entry is not None and entry.kind != "heartbeat":
-        bound = handoff_bound(timer, now_s=now_s, lookahead_minutes=lookahead_minutes)
+        bound = handoff_bound(timer, now_s=from_s, lookahead_minutes=lookahead_minutes)
         take_burst(store, timer.owner, bound, now_s=now_s, firing_limit=firing_limit)
     if entry is not None:
         entry = replace(entry, api_written_s=now_s)
@@ -69,7 +70,34 @@ def write_timer(
         if base not in state.bases or base in state.retiring:
             store.ensure_base(timer.shard, base)
             state = store.get_shard_state(timer.shard)
-    _send_claimed_firings(store, queue, timer, entry, now_s, state)
+    _send_claimed_firings(store, queue, timer, entry, from_s, state)
+
+
+def hand_over(timer: Timer, previous: Timer | None, now_s: int) -> tuple[Timer, int]:
+    """``timer`` marked with the firings of ``previous`` that still run, and the second its
+    own firings start from.
+
+    The second of the write is run by one version only: by ``previous`` when it is due then
+    (its firing may have run before the write, or arrive after it: either way once), else by
+    ``timer``. Firings ``previous`` had due before then still run if they arrive late, once.
+    A second replace in the same second keeps the first one's hand-over."""
+    live = (
+        previous is not None
+        and previous.enabled
+        and previous.ping_hash is None
+        and previous.completed_s is None
+    )
+    if previous is None or not live:
+        return timer.model_copy(update={"prior_version": None, "prior_until_s": None}), now_s
+    if previous.prior_until_s == now_s:  # replaced in this second already: it has none here
+        version = previous.prior_version
+        until_s = now_s
+    else:
+        version = previous.firing_version
+        due_now = timing_of(previous).next_fire_s(now_s) == now_s
+        until_s = now_s if due_now else now_s - 1
+    marked = timer.model_copy(update={"prior_version": version, "prior_until_s": until_s})
+    return marked, until_s + 1
 
 
 def _send_claimed_firings(

@@ -358,6 +358,11 @@ class Timer(BaseModel):
     # The version its index items and firings carry, when writes that changed only its labels
     # have moved `version` past it (None: `version`): such a write leaves its firings be.
     schedule_version: int | None = None
+    # A replace hands over between two seconds: firings of the version it replaced (its firing
+    # version, `prior_version`) scheduled at or before `prior_until_s` still run, once; the new
+    # version's start after it (timer_service.handoff.hand_over).
+    prior_version: int | None = None
+    prior_until_s: int | None = None
     created_s: int
     updated_s: int
 
@@ -365,6 +370,17 @@ class Timer(BaseModel):
     def firing_version(self) -> int:
         """The version its index items and firings carry: a firing of another is stale."""
         return self.version if self.schedule_version is None else self.schedule_version
+
+    def runs_firing_of(self, version: int, scheduled_s: int) -> bool:
+        """Whether a firing of ``version`` scheduled at ``scheduled_s`` is one of this
+        timer's: its own, or one the version it replaced had due before the hand-over."""
+        if version == self.firing_version:
+            return True
+        return (
+            version == self.prior_version
+            and self.prior_until_s is not None
+            and scheduled_s <= self.prior_until_s
+        )
 
     @property
     def last_s(self) -> int | None:

@@ -87,6 +87,8 @@ def only_labels_differ(timer: Timer, previous: Timer) -> bool:
         "labels": previous.labels,
         "version": previous.version,
         "schedule_version": previous.schedule_version,
+        "prior_version": previous.prior_version,
+        "prior_until_s": previous.prior_until_s,
         "updated_s": previous.updated_s,
     }
     return timer.model_copy(update=same) == previous

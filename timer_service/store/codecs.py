@@ -141,6 +141,8 @@ def timer_item(timer: Timer) -> Item:
     if timer.labels:
         item["labels"] = {"M": {k: string(v) for k, v in timer.labels.items()}}
     _put_number(item, "fv", timer.schedule_version)
+    _put_number(item, "pv", timer.prior_version)
+    _put_number(item, "pvS", timer.prior_until_s)
     return item
 
 
@@ -182,6 +184,8 @@ def timer_from_item(item: Item) -> Timer:
         labels={k: v["S"] for k, v in item.get("labels", {}).get("M", {}).items()},
         version=int(item["version"]["N"]),
         schedule_version=_get_number(item, "fv"),
+        prior_version=_get_number(item, "pv"),
+        prior_until_s=_get_number(item, "pvS"),
         created_s=int(item["createdS"]["N"]),
         updated_s=int(item["updatedS"]["N"]),
     )
