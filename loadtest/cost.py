@@ -14,6 +14,9 @@ Three workloads: ``--timers`` rate(1 minute) timers (one tick in which all fire)
 Query item read for 60 firings); and one timer for each of ``--periods`` distinct rate periods
 (1 to N minutes) ticked for ``--minutes`` minutes. Callback batches hold messages due in the
 same second (as the event source receives them once SQS makes them visible), up to ten.
+Flow control: ``--flow-timers`` rate(1 minute) timers sharing a ``concurrencyKey``, once with
+``maxConcurrency`` and once with ``maxPerSecond`` (limits none of them reaches), priced next to
+timers without a key: the callback's writes and conditional writes per firing.
 Prices: ``timer_service.pricing`` (us-east-1, each with its source and date).
 """
 
@@ -29,6 +32,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from loadtest import BENCHMARK_SIGNING_KEY
+from loadtest.cost_report import report
 from loadtest.metering import Meter, RecordingSqs
 
 __all__ = ["configure", "report", "run"]
@@ -37,6 +41,8 @@ T0 = int(datetime(2030, 1, 1, tzinfo=UTC).timestamp())
 TICKER_GB = 1.0
 CALLBACK_GB = 0.5
 CALLBACK_BATCH = 10  # messages per invocation (the event source's batch size)
+FLOW_LIMIT = 1000  # the flow workloads' limit: above what they run at once or in a second
+WRITES = ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem")
 
 
 class CountJob(BaseModel):
@@ -62,6 +68,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="firings per shard-minute at which the mixed workload is priced",
     )
     parser.add_argument("--shards", type=int, default=4, help="for the idle month")
+    parser.add_argument(
+        "--flow-timers", type=int, default=200, help="timers sharing a concurrencyKey"
+    )
 
 
 def run(args: argparse.Namespace, progress: Any = None) -> dict[str, Any]:
@@ -79,18 +88,33 @@ def run(args: argparse.Namespace, progress: Any = None) -> dict[str, Any]:
     try:
         with fake_credentials(), EmbeddedAws() as aws:
             if progress is not None:
-                progress(0, 3, "rate(1 minute) timers")
+                progress(0, 4, "rate(1 minute) timers")
             uniform = _workload(aws.url, "uniform", ["rate(1 minute)"] * args.timers, minutes=1)
             if progress is not None:
-                progress(1, 3, "rate(1 second) timers")
+                progress(1, 4, "rate(1 second) timers")
             seconds = _workload(
                 aws.url, "seconds", ["rate(1 second)"] * args.second_timers, minutes=1
             )
             if progress is not None:
-                progress(2, 3, f"{args.periods} distinct periods")
+                progress(2, 4, f"{args.periods} distinct periods")
             # One timer per period: a tick's reads.
             periods = [_minutes(1 + n) for n in range(args.periods)]
             mixed = _workload(aws.url, "mixed", periods, minutes=args.minutes)
+            if progress is not None:
+                progress(3, 4, "flow control")
+            flow = {
+                name: _workload(
+                    aws.url,
+                    f"flow-{name}",
+                    ["rate(1 minute)"] * args.flow_timers,
+                    minutes=1,
+                    spec={"concurrencyKey": "api.example.com", limit: FLOW_LIMIT},
+                )
+                for name, limit in (
+                    ("max_concurrency", "maxConcurrency"),
+                    ("max_per_second", "maxPerSecond"),
+                )
+            }
     finally:
         sys.setrecursionlimit(limit)
     # A tick's cost is a fixed part (its lease, claim and base reads, an invocation) and a part
@@ -132,6 +156,21 @@ def run(args: argparse.Namespace, progress: Any = None) -> dict[str, Any]:
         "idle_usd_per_month_total": round(sum(idle.values()), 2),
         "idle_shards": args.shards,
         "distinct_periods": args.periods,
+        # A firing's callback writes, per flow-control setting (without_key: the rate(1 minute)
+        # workload's timers, which have none)
+        "flow_control": {
+            "timers": args.flow_timers,
+            "without_key": _flow_figures(uniform),
+            **{name: _flow_figures(figures) for name, figures in flow.items()},
+        },
+    }
+
+
+def _flow_figures(workload: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "firings": workload["firings"],
+        "usd_per_million_all_in": workload["usd"]["all_in"],
+        **workload["callback_writes"],
     }
 
 
@@ -139,7 +178,14 @@ def _minutes(period: int) -> str:
     return "rate(1 minute)" if period == 1 else f"rate({period} minutes)"
 
 
-def _workload(endpoint: str, table: str, schedules: list[str], *, minutes: int) -> dict[str, Any]:
+def _workload(
+    endpoint: str,
+    table: str,
+    schedules: list[str],
+    *,
+    minutes: int,
+    spec: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     from callbacks.idempotency import firing_config, make_run_once
     from timer_service.aws import client
     from timer_service.clock import FixedClock
@@ -177,7 +223,7 @@ def _workload(endpoint: str, table: str, schedules: list[str], *, minutes: int) 
         service.put(
             "load",
             f"t{n:05d}",
-            TimerSpec.model_validate({"schedule": schedule, "jobType": "count"}),
+            TimerSpec.model_validate({"schedule": schedule, "jobType": "count", **(spec or {})}),
         )
     engine = TickEngine(store=store, queue=queue, clock=clock)
     # Steady state: the timers were created well before (a firing of a timer written within
@@ -245,6 +291,8 @@ def _workload(endpoint: str, table: str, schedules: list[str], *, minutes: int) 
 
     count = len(firings)
     per_million = 1e6 / count
+    callback = sides["atLeastOnce"]
+    writes = sum(callback["requests"].get(f"dynamodb:{name}", 0) for name in WRITES)
     ticker_usd = usd(ticker) * per_million
     per_1000: Counter[str] = Counter()
     for side in (ticker, sides["atLeastOnce"]):
@@ -267,6 +315,11 @@ def _workload(endpoint: str, table: str, schedules: list[str], *, minutes: int) 
         "write_units_per_1000": round(
             (ticker["write_units"] + sides["atLeastOnce"]["write_units"]) * 1000 / count, 2
         ),
+        "callback_writes": {
+            "writes_per_firing": round(writes / count, 3),
+            "conditional_writes_per_firing": round(callback["conditional_writes"] / count, 3),
+            "write_units_per_firing": round(callback["write_units"] / count, 3),
+        },
         "usd": {
             "ticker": round(ticker_usd, 4),
             "all_in": round(ticker_usd + usd(sides["atLeastOnce"]) * per_million, 4),
@@ -301,56 +354,3 @@ class _Override:
 
     def timer_for(self, firing: Any) -> Any:
         return self._timer
-
-
-def report(figures: dict[str, Any], console: Any) -> None:
-    from rich.table import Table
-
-    eventbridge = figures["usd_per_million_eventbridge_scheduler"]
-    table = Table(
-        "USD per million firings",
-        "rate(1 minute)",
-        "rate(1 second)",
-        f"{figures['distinct_periods']} periods",
-        "goal",
-    )
-    uniform, mixed = figures["usd_per_million_firings"], figures["usd_per_million_firings_mixed"]
-    seconds = figures["usd_per_million_firings_rate_1_second"]
-    for name, key, goal in (
-        ("ticker side (into SQS)", "ticker", "<= 0.06"),
-        ("all-in, atLeastOnce", "all_in", "<= 0.30"),
-        ("all-in, deduplicated", "all_in_deduplicated", ""),
-    ):
-        table.add_row(name, f"{uniform[key]:.4f}", f"{seconds[key]:.4f}", f"{mixed[key]:.4f}", goal)
-    table.add_row("EventBridge Scheduler -> SQS", f"{eventbridge:.2f}", "", "", "")
-    table.add_row(
-        "Step Functions wait state", f"{figures['usd_per_million_step_functions']:.2f}", "", "", ""
-    )
-    table.add_row(
-        "ratio to EventBridge (ticker / all-in)",
-        *(
-            f"{eventbridge / usd['ticker']:.0f}x / {eventbridge / usd['all_in']:.1f}x"
-            for usd in (uniform, seconds, mixed)
-        ),
-        ">= 20x / 5x",
-    )
-    console.print(table)
-    ratio = figures["rate_1_second_vs_1_minute"]
-    console.print(
-        f"a rate(1 second) firing ({figures['firings_rate_1_second']:,} in the tick) costs"
-        f" {ratio['all_in']:.3f} x a rate(1 minute) one all-in,"
-        f" {ratio['all_in_deduplicated']:.3f} x deduplicated, {ratio['ticker']:.3f} x ticker side"
-        " (goal all-in: within 10 %)"
-    )
-    for title, suffix in (("rate(1 minute)", ""), ("rate(1 second)", "_rate_1_second")):
-        requests = Table(f"requests per 1,000 firings ({title})", "count")
-        for name, count in figures[f"requests_per_1000_firings{suffix}"].items():
-            requests.add_row(name, str(count))
-        for unit in ("read", "write"):
-            units = figures[f"{unit}_units_per_1000_firings{suffix}"]
-            requests.add_row(f"DynamoDB {unit} units", str(units))
-        console.print(requests)
-    console.print(
-        f"idle stack, {figures['idle_shards']} shards: "
-        f"${figures['idle_usd_per_month_total']:.2f} a month {figures['idle_usd_per_month']}"
-    )

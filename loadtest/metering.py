@@ -44,6 +44,7 @@ class Meter:
         self.read_units = 0.0
         self.write_units = 0.0
         self.items_read = 0  # items a Query, GetItem or BatchGetItem answered with
+        self.conditional_writes = 0  # writes (or transaction actions) with a condition
 
     def attach(self, *clients: Any) -> None:
         for each in clients:
@@ -68,6 +69,7 @@ class Meter:
             self.items_read += sum(len(found) for found in batches.values())
         self.read_units += reads
         self.write_units += writes
+        self.conditional_writes += _conditions(model.name, context.get("metered_params", {}))
 
     def snapshot(self) -> tuple[Counter[str], float, float]:
         return Counter(self.requests), self.read_units, self.write_units
@@ -75,6 +77,7 @@ class Meter:
     @contextmanager
     def window(self) -> Iterator[dict[str, Any]]:
         requests, reads, writes = self.snapshot()
+        conditional = self.conditional_writes
         result: dict[str, Any] = {}
         yield result
         delta = Counter(self.requests)
@@ -82,6 +85,18 @@ class Meter:
         result["requests"] = {k: v for k, v in delta.items() if v}
         result["read_units"] = self.read_units - reads
         result["write_units"] = self.write_units - writes
+        result["conditional_writes"] = self.conditional_writes - conditional
+
+
+def _conditions(operation: str, params: dict[str, Any]) -> int:
+    """How many conditional writes a request is: a write with a ``ConditionExpression``, or
+    each such action (and each ``ConditionCheck``) of a transaction."""
+    if operation in ("PutItem", "UpdateItem", "DeleteItem"):
+        return int("ConditionExpression" in params)
+    if operation == "TransactWriteItems":
+        actions = [next(iter(a.values())) for a in params.get("TransactItems", [])]
+        return sum(1 for a in actions if "ConditionExpression" in a)
+    return 0
 
 
 def _units(operation: str, params: dict[str, Any], parsed: dict[str, Any]) -> tuple[float, float]:

@@ -83,6 +83,7 @@ def test_cost_prices_each_side_next_to_eventbridge(tmp_path: Path) -> None:
         tmp_path,
         "cost",
         *("--timers", "60", "--second-timers", "10", "--periods", "12", "--minutes", "2"),
+        *("--flow-timers", "20"),
     )
     usd = figures["usd_per_million_firings"]
     assert isinstance(usd, dict) and 0 < usd["ticker"] < usd["all_in"] < usd["all_in_deduplicated"]
@@ -101,6 +102,22 @@ def test_cost_prices_each_side_next_to_eventbridge(tmp_path: Path) -> None:
     requests = figures["requests_per_1000_firings"]
     assert isinstance(requests, dict) and requests["sqs:SendMessageBatch"] > 0
     assert figures["idle_usd_per_month_total"] > 0  # type: ignore[operator]
+    # Flow control (issue 20): a firing without a concurrencyKey writes nothing in the callback;
+    # with one, each limit costs one conditional write a firing (maxConcurrency also gives its
+    # slot back, unconditionally), counted on the requests the real code made. The key's very
+    # first run also makes its item: one try that finds no map, the map, the try again (so 20
+    # firings make 21 conditional tries)
+    flow = figures["flow_control"]
+    assert isinstance(flow, dict) and flow["timers"] == 20
+    assert flow["without_key"]["writes_per_firing"] == 0
+    assert flow["without_key"]["conditional_writes_per_firing"] == 0
+    for name in ("max_concurrency", "max_per_second"):
+        assert flow[name]["firings"] == 20
+        assert flow[name]["usd_per_million_all_in"] > flow["without_key"]["usd_per_million_all_in"]
+    assert flow["max_per_second"]["conditional_writes_per_firing"] == 1
+    assert flow["max_per_second"]["writes_per_firing"] == 1
+    assert flow["max_concurrency"]["conditional_writes_per_firing"] == (20 + 1) / 20
+    assert flow["max_concurrency"]["writes_per_firing"] == (2 * 20 + 2) / 20
 
 
 def test_html_extracts_real_pages(tmp_path: Path) -> None:
