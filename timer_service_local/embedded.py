@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from timer_service_local.moto_patches import (
     atomic_writes,
     fast_transactions,
+    no_queue_scans,
     visibility_zero_releases,
 )
 
@@ -27,6 +28,7 @@ class EmbeddedAws:
         fast_transactions()
         atomic_writes()
         visibility_zero_releases()
+        no_queue_scans()
         self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
         self.url = ""
 

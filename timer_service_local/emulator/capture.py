@@ -70,6 +70,7 @@ def install() -> None:
     from timer_service_local.moto_patches import (
         cached_module_list,
         fast_transactions,
+        no_queue_scans,
         visibility_zero_releases,
     )
 
@@ -78,6 +79,7 @@ def install() -> None:
     fast_transactions()
     cached_module_list()
     visibility_zero_releases()
+    no_queue_scans()
 
     # Every DynamoDB request is one change (reads too: moto's tables are not thread-safe).
     _wrap(DynamoHandler, "call_action", _request)
