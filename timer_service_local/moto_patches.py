@@ -201,7 +201,8 @@ def no_queue_scans() -> None:
     ``ContentBasedDeduplication`` (a FIFO queue's), and ``receive_message`` for
     ``MessageRetentionPeriod``, through ``get_queue_attributes``, twice for each message it
     returns (a receive of 10 from 1,000 messages took 0.8 s, under the emulator's lock)."""
-    from moto.sqs.models import Queue, SQSBackend, unix_time
+    from moto.core.utils import unix_time
+    from moto.sqs.models import Queue, SQSBackend
 
     original_send = SQSBackend.send_message
     if getattr(original_send, _PATCHED, False):
@@ -223,7 +224,8 @@ def no_queue_scans() -> None:
     def is_message_valid_based_on_retention_period(
         self: SQSBackend, queue_name: str, message: Any
     ) -> bool:
-        retention_s = int(self.get_queue(queue_name).message_retention_period)
+        queue = self.get_queue(queue_name)
+        retention_s = int(queue.message_retention_period)  # type: ignore[attr-defined]
         return bool(retention_s + message.sent_timestamp / 1000 > unix_time())
 
     setattr(send_message, _PATCHED, True)
