@@ -166,8 +166,12 @@ def complete_after_last(
     False when there is nothing to do: the timer is gone, changed or completed already."""
     if timer is None:
         timer = store.get_timer(firing.owner, firing.timer_id)
-    if timer is None or timer.firing_version != firing.version or timer.completed_s is not None:
-        return False
+    if (
+        timer is None
+        or not timer.runs_firing_of(firing.version, firing.scheduled_s)
+        or timer.completed_s is not None
+    ):
+        return False  # a firing its replace handed over completes it if it fires no more
     if timing_of(timer).next_fire_s(firing.scheduled_s + 1) is not None:
         return False  # not its last any more (a message from before a change of its bounds)
     return store.complete_timer(

@@ -139,7 +139,7 @@ class Delivery:
         of a raced firing."""
         timer = reads.timer_for(firing)
         if firing.complete_only:  # after a jittered last firing, or one its policy skipped
-            if timer is not None and timer.firing_version == firing.version:
+            if timer is not None and timer.runs_firing_of(firing.version, firing.scheduled_s):
                 self.complete(firing, timer)
             return Delivered("not_run")
         if timer is not None and firing.heartbeat and not self._missed(firing, timer):

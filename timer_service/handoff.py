@@ -80,24 +80,34 @@ def hand_over(timer: Timer, previous: Timer | None, now_s: int) -> tuple[Timer, 
     The second of the write is run by one version only: by ``previous`` when it is due then
     (its firing may have run before the write, or arrive after it: either way once), else by
     ``timer``. Firings ``previous`` had due before then still run if they arrive late, once.
-    A second replace in the same second keeps the first one's hand-over."""
-    live = (
-        previous is not None
-        and previous.enabled
-        and previous.ping_hash is None
-        and previous.completed_s is None
-    )
-    if previous is None or not live:
-        return timer.model_copy(update={"prior_version": None, "prior_until_s": None}), now_s
-    if previous.prior_until_s == now_s:  # replaced in this second already: it has none here
-        version = previous.prior_version
-        until_s = now_s
+    A second write in the same second keeps the first one's hand-over; after a pause or a
+    completion in this second of a version due now, the second is not run again."""
+    written_now = previous is not None and now_s in (previous.updated_s, previous.completed_s)
+    if previous is None or previous.ping_hash is not None:
+        return _marked(timer, None, None), now_s
+    if not previous.enabled or previous.completed_s is not None:
+        # its firings are skipped; one due now may have run before it was paused or completed
+        ran_now = written_now and _due_at(previous, now_s)
+        return _marked(timer, None, None), now_s + 1 if ran_now else now_s
+    if (
+        written_now
+        and previous.prior_version is not None
+        and previous.prior_until_s is not None
+        and previous.prior_until_s >= now_s - 1
+    ):  # replaced in this second already: it has no firing of its own before the hand-over
+        version, until_s = previous.prior_version, previous.prior_until_s
     else:
         version = previous.firing_version
-        due_now = timing_of(previous).next_fire_s(now_s) == now_s
-        until_s = now_s if due_now else now_s - 1
-    marked = timer.model_copy(update={"prior_version": version, "prior_until_s": until_s})
-    return marked, until_s + 1
+        until_s = now_s if _due_at(previous, now_s) else now_s - 1
+    return _marked(timer, version, until_s), until_s + 1
+
+
+def _due_at(timer: Timer, second: int) -> bool:
+    return timing_of(timer).next_fire_s(second) == second
+
+
+def _marked(timer: Timer, version: int | None, until_s: int | None) -> Timer:
+    return timer.model_copy(update={"prior_version": version, "prior_until_s": until_s})
 
 
 def _send_claimed_firings(

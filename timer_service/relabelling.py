@@ -71,7 +71,13 @@ class Relabelling:
         """Write a change of ``previous``'s labels alone: its index items and firings stay
         (they carry its firing version), so no firing moves, is lost or is added."""
         self._store.save_timer(
-            timer.model_copy(update={"schedule_version": previous.firing_version}),
+            timer.model_copy(
+                update={
+                    "schedule_version": previous.firing_version,
+                    "prior_version": previous.prior_version,  # and its hand-over, if any
+                    "prior_until_s": previous.prior_until_s,
+                }
+            ),
             expected_version=previous.version,
             remove=[],
             index=None,

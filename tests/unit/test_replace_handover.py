@@ -46,6 +46,16 @@ def start(world: World, schedule: str) -> None:
     world.runs.clear()
 
 
+def in_flight(schedule: str, *, now_s: int, delivered_until_s: int) -> World:
+    """The timer's world at ``now_s``, its firings up to ``delivered_until_s`` delivered (the
+    later ones still on their way)."""
+    world = World(start_s=T0)
+    start(world, schedule)
+    world.clock.set(now_s)
+    deliver_due(world, until_s=delivered_until_s)
+    return world
+
+
 def replace(world: World, schedule: str, data: int = 2) -> None:
     world.put("t", schedule=schedule, jobType="counted", timerCallbackData={"v": data})
 
@@ -58,10 +68,7 @@ def expected_seconds(schedule: str) -> set[int]:
 @pytest.mark.parametrize("schedule", SCHEDULES[:2])
 def test_the_old_versions_firing_ran_before_the_put_is_not_run_again(schedule: str) -> None:
     # GIVEN the old version has run every second up to and including 12:11:30
-    world = World(start_s=T0)
-    start(world, schedule)
-    world.clock.set(REPLACE_S)
-    deliver_due(world, until_s=REPLACE_S)
+    world = in_flight(schedule, now_s=REPLACE_S, delivered_until_s=REPLACE_S)
     assert runs_of(world)[REPLACE_S] == 1
     # WHEN the timer is replaced in that second, and every message left is delivered
     replace(world, schedule)
@@ -75,10 +82,7 @@ def test_the_old_versions_firing_ran_before_the_put_is_not_run_again(schedule: s
 @pytest.mark.parametrize("schedule", SCHEDULES)
 def test_the_old_versions_firing_arriving_after_the_put_still_runs_once(schedule: str) -> None:
     # GIVEN the old version's firing for 12:11:30 has not arrived when the PUT lands
-    world = World(start_s=T0)
-    start(world, schedule)
-    world.clock.set(REPLACE_S)
-    deliver_due(world, until_s=REPLACE_S - 1)
+    world = in_flight(schedule, now_s=REPLACE_S, delivered_until_s=REPLACE_S - 1)
     replace(world, schedule)
     # WHEN the rest arrives (the old version's 12:11:30 first)
     world.deliver_sent()
@@ -89,10 +93,7 @@ def test_the_old_versions_firing_arriving_after_the_put_still_runs_once(schedule
 
 
 def test_two_replaces_in_the_second_of_a_firing_run_it_once() -> None:
-    world = World(start_s=T0)
-    start(world, "rate(1 second)")
-    world.clock.set(REPLACE_S)
-    deliver_due(world, until_s=REPLACE_S - 1)
+    world = in_flight("rate(1 second)", now_s=REPLACE_S, delivered_until_s=REPLACE_S - 1)
     replace(world, "rate(1 second)", data=2)
     replace(world, "rate(1 second)", data=3)
     world.deliver_sent()
@@ -104,12 +105,75 @@ def test_two_replaces_in_the_second_of_a_firing_run_it_once() -> None:
 def test_a_replace_that_stops_the_timer_firing_each_second_runs_no_old_firing_after_it() -> None:
     # GIVEN a second rate replaced by an hourly one at 12:11:30: the old version's firings of
     # 12:11:31 on are stale, and 12:11:30's (already due) runs once
-    world = World(start_s=T0)
-    start(world, "rate(1 second)")
-    world.clock.set(REPLACE_S)
-    deliver_due(world, until_s=REPLACE_S - 1)
+    world = in_flight("rate(1 second)", now_s=REPLACE_S, delivered_until_s=REPLACE_S - 1)
     replace(world, "rate(1 hour)")
     world.deliver_sent()
     runs = runs_of(world)
     assert [s for s in runs if s > REPLACE_S] == []
     assert runs[REPLACE_S] == 1
+
+
+# --- found by the review: other writes in the second of the hand-over -------------------------
+
+
+def twice_or_missing(world: World, schedule: str) -> dict[int, int]:
+    runs = runs_of(world)
+    counts = {s: runs.get(s, 0) for s in expected_seconds(schedule)}
+    return {s: n for s, n in counts.items() if n != 1} | {s: n for s, n in runs.items() if n > 1}
+
+
+def test_a_labels_only_put_after_a_replace_keeps_the_hand_over() -> None:
+    # GIVEN a replace at 12:11:30 whose old 12:11:30 firing has not arrived yet
+    world = in_flight("rate(1 second)", now_s=REPLACE_S, delivered_until_s=REPLACE_S - 1)
+    replace(world, "rate(1 second)")
+    # WHEN the same spec is PUT again with labels only
+    world.put(
+        "t",
+        schedule="rate(1 second)",
+        jobType="counted",
+        timerCallbackData={"v": 2},
+        labels={"team": "ops"},
+    )
+    world.deliver_sent()
+    assert twice_or_missing(world, "rate(1 second)") == {}
+
+
+def test_a_second_replace_in_the_second_keeps_a_hand_over_of_a_version_not_due_then() -> None:
+    # GIVEN rate(5 seconds) (due at :30), replaced at :31 while its :30 firing is on its way
+    world = in_flight("rate(5 seconds)", now_s=REPLACE_S + 1, delivered_until_s=REPLACE_S - 1)
+    replace(world, "rate(5 seconds)", data=2)
+    replace(world, "rate(5 seconds)", data=3)
+    world.deliver_sent()
+    assert twice_or_missing(world, "rate(5 seconds)") == {}
+
+
+@pytest.mark.parametrize(
+    "writes", [["pause", "put"], ["pause", "resume"], ["put", "pause", "resume"]]
+)
+def test_a_pause_in_the_second_a_firing_ran_does_not_let_the_next_write_run_it_again(
+    writes: list[str],
+) -> None:
+    # GIVEN the 12:11:30 firing ran; WHEN the timer is paused, then replaced or resumed, in
+    # that second THEN 12:11:30 ran once, and the seconds after run once each
+    world = in_flight("rate(1 second)", now_s=REPLACE_S, delivered_until_s=REPLACE_S)
+    for write in writes:
+        if write == "put":
+            replace(world, "rate(1 second)")
+        else:
+            world.service.set_enabled("alice", "t", enabled=write == "resume")
+    world.deliver_sent()
+    runs = runs_of(world)
+    assert runs[REPLACE_S] == 1
+    if writes[-1] != "pause":
+        assert twice_or_missing(world, "rate(1 second)") == {}
+
+
+def test_an_at_timer_replaced_in_its_own_second_completes_by_the_handed_over_firing() -> None:
+    at = "at(2026-11-22T12:11:30)"
+    world = in_flight(
+        at, now_s=REPLACE_S, delivered_until_s=REPLACE_S - 1
+    )  # its firing is on its way
+    world.put("t", schedule=at, jobType="counted", onComplete="delete")
+    world.deliver_sent()
+    assert runs_of(world) == Counter({REPLACE_S: 1})
+    assert ("alice", "t") not in world.store.timers  # completed, and so deleted
