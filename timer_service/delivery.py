@@ -384,6 +384,8 @@ def _skip_reason(firing: Firing, timer: Timer) -> Outcome | None:
     deadline is checked against its state, not a version: any version watches it."""
     if firing.heartbeat and timer.ping_hash is None:
         return "stale"
+    if firing.incarnation is not None and firing.incarnation != timer.created_s:
+        return "stale"  # a timer of the id deleted since: this one is another
     if not timer.enabled and not (firing.manual or firing.backfill):  # both asked for now
         return "paused"
     if not firing.heartbeat and not timer.runs_firing_of(firing.version, firing.scheduled_s):

@@ -34,6 +34,9 @@ class Firing:
     # Its W3C trace (timer_service.tracing), given when it is first queued; not part of what
     # the firing is: the API's copy and a ticker's of one raced firing are one firing.
     trace_id: str | None = field(default=None, compare=False)
+    # The incarnation of the timer it belongs to (its creation second): a timer deleted and
+    # created again under the id does not run it. None: sent without one (an older message).
+    incarnation: int | None = field(default=None, compare=False)
 
     @property
     def firing_id(self) -> str:
@@ -92,6 +95,8 @@ class Firing:
             body["c"] = 1
         if trace and self.trace_id is not None:
             body["t"] = self.trace_id
+        if self.incarnation is not None:
+            body["g"] = self.incarnation
         return body
 
     @classmethod
@@ -112,4 +117,5 @@ class Firing:
             last=bool(body.get("l", 0)),
             complete_only=bool(body.get("c", 0)),
             trace_id=None if body.get("t") is None else str(body["t"]),
+            incarnation=None if body.get("g") is None else int(body["g"]),
         )

@@ -162,4 +162,5 @@ def _firing(timer: Timer, fire_s: int, following: IndexEntry | None, *, last: bo
         raced=True,
         jitter_s=timer.jitter_s,
         last=last,
+        incarnation=timer.created_s,
     )

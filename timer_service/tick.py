@@ -241,6 +241,7 @@ class TickEngine:
                         raced=raced,
                         jitter_s=entry.jitter_s,
                         last=is_last_firing(entry, fire_s, following),
+                        incarnation=entry.created_s,
                     )
                 ]
         return due, nexts
@@ -256,6 +257,7 @@ def scheduled_firings(
     raced: bool,
     jitter_s: int,
     last: bool,
+    incarnation: int | None = None,
 ) -> list[Firing]:
     """The firing of a timer's scheduled second, as the ticker or the API's hand-off sends it:
     with its jitter offset, and, when it is the timer's last, what completes the timer."""
@@ -267,6 +269,7 @@ def scheduled_firings(
         next_key=None if following is None else following.key,
         raced=raced,
         jitter_s=jitter_offset(owner, timer_id, fire_s, jitter_s),
+        incarnation=incarnation,
     )
     return last_firings(firing, jitter_s, last=last)
 

@@ -19,7 +19,7 @@ minute are found by arithmetic on the anchor (:func:`fire_times_in_minute`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from timer_service.keys import IndexKey, index_sort_key, minute_partition, rate_partition
@@ -92,6 +92,9 @@ class IndexEntry:
     catch_up_window_s: int | None = None  # fireAll: the timer's own window (None: the stack's)
     ping_hash: str | None = None  # heartbeat: the key of its deadline state (timer_service.pings)
     jitter_s: int = 0  # each firing runs this much later at most (timer_service.jitter)
+    # The timer's incarnation (its creation second), which its firings carry: a timer created
+    # again under the id does not run them (None: an item written before they carried it).
+    created_s: int | None = field(default=None, compare=False)
 
     @property
     def static_rate(self) -> bool:
@@ -169,6 +172,7 @@ def index_entry(timer: Timer, *, after_s: int) -> IndexEntry | None:
         "end_s": timer.last_s,
         "catch_up_window_s": timer.catch_up_window_s,
         "jitter_s": timer.jitter_s,
+        "created_s": timer.created_s,
     }
     if isinstance(schedule, RateSchedule):
         assert timer.first_fire_s is not None

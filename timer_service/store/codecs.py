@@ -213,6 +213,7 @@ _INDEX_NUMBERS = (
     ("w", "api_written_s"),
     ("u", "catch_up_window_s"),
     ("j", "jitter_s"),
+    ("g", "created_s"),
 )
 
 
