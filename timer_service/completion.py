@@ -168,8 +168,7 @@ def complete_after_last(
         timer = store.get_timer(firing.owner, firing.timer_id)
     if (
         timer is None
-        or firing.incarnation not in (None, timer.created_s)  # another timer of the id
-        or not timer.runs_firing_of(firing.version, firing.scheduled_s)
+        or not timer.runs_firing_of(firing.version, firing.scheduled_s, firing.incarnation)
         or timer.completed_s is not None
     ):
         return False  # a firing its replace handed over completes it if it fires no more

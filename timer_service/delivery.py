@@ -139,7 +139,9 @@ class Delivery:
         of a raced firing."""
         timer = reads.timer_for(firing)
         if firing.complete_only:  # after a jittered last firing, or one its policy skipped
-            if timer is not None and timer.runs_firing_of(firing.version, firing.scheduled_s):
+            if timer is not None and timer.runs_firing_of(
+                firing.version, firing.scheduled_s, firing.incarnation
+            ):
                 self.complete(firing, timer)
             return Delivered("not_run")
         if timer is not None and firing.heartbeat and not self._missed(firing, timer):
@@ -384,10 +386,10 @@ def _skip_reason(firing: Firing, timer: Timer) -> Outcome | None:
     deadline is checked against its state, not a version: any version watches it."""
     if firing.heartbeat and timer.ping_hash is None:
         return "stale"
-    if firing.incarnation is not None and firing.incarnation != timer.created_s:
-        return "stale"  # a timer of the id deleted since: this one is another
     if not timer.enabled and not (firing.manual or firing.backfill):  # both asked for now
         return "paused"
-    if not firing.heartbeat and not timer.runs_firing_of(firing.version, firing.scheduled_s):
+    if not firing.heartbeat and not timer.runs_firing_of(
+        firing.version, firing.scheduled_s, firing.incarnation
+    ):
         return "stale"
     return None

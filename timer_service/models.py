@@ -371,9 +371,14 @@ class Timer(BaseModel):
         """The version its index items and firings carry: a firing of another is stale."""
         return self.version if self.schedule_version is None else self.schedule_version
 
-    def runs_firing_of(self, version: int, scheduled_s: int) -> bool:
+    def runs_firing_of(
+        self, version: int, scheduled_s: int, incarnation: int | None = None
+    ) -> bool:
         """Whether a firing of ``version`` scheduled at ``scheduled_s`` is one of this
-        timer's: its own, or one the version it replaced had due before the hand-over."""
+        timer's: its own, or one the version it replaced had due before the hand-over; never
+        one of another incarnation (a timer of the id deleted since; None: not known)."""
+        if incarnation not in (None, self.created_s):
+            return False
         if version == self.firing_version:
             return True
         return (
