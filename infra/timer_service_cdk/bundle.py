@@ -45,7 +45,7 @@ __all__ = [
     "find_uv",
 ]
 
-LAMBDA_PLATFORM = "aarch64-manylinux2014"
+LAMBDA_PLATFORM = "aarch64-manylinux_2_28"  # Lambda python3.13 runs on Amazon Linux 2023: glibc 2.34
 LAMBDA_PYTHON = "3.13"
 DISTRIBUTION = "timer-service"
 # In the project's wheel, never needed by a Lambda: the construct, the CLI, the console, the
