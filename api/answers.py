@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 
 from timer_service.dispatch import DispatchError
 from timer_service.errors import (
+    FeedNotFoundError,
     FiringBurstExceededError,
     FiringRateExceededError,
     InvalidRequestError,
@@ -51,6 +52,7 @@ _STATUS: list[tuple[type[TimerServiceError], int]] = [
     (UnauthorizedError, 401),
     (TimerNotFoundError, 404),
     (PingTokenNotFoundError, 404),
+    (FeedNotFoundError, 404),
     (SigningSecretNotFoundError, 404),
     (SigningSecretConflictError, 409),
     (VersionConflictError, 412),

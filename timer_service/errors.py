@@ -8,6 +8,7 @@ TimerServiceError
  ├── UnauthorizedError          no caller identity, or a wrong API key
  ├── TimerNotFoundError         no timer with that id for this owner
  ├── PingTokenNotFoundError     no heartbeat timer has that ping token
+ ├── FeedNotFoundError          no feed has that token (or the caller has no such feed)
  ├── SigningSecretNotFoundError no signing secret with that id for this owner
  ├── SigningSecretConflictError a signing-secret change the owner's secrets do not allow now
  │                              (a second active one, a second rotation under way)
@@ -25,6 +26,7 @@ Outbound HTTP has its own branch, EgressError, in :mod:`timer_service.egress`.
 from __future__ import annotations
 
 __all__ = [
+    "FeedNotFoundError",
     "FiringBurstExceededError",
     "FiringRateExceededError",
     "InvalidRequestError",
@@ -106,6 +108,16 @@ class PingTokenNotFoundError(TimerServiceError):
 
     def __init__(self) -> None:
         super().__init__("no heartbeat timer has this ping token", field="token")
+
+
+class FeedNotFoundError(TimerServiceError):
+    """A feed URL's token no feed has (never had, revoked, rotated, or its timer deleted); or
+    the caller has no feed of that timer or label to revoke."""
+
+    code = "not_found"
+
+    def __init__(self, message: str = "no feed has this token", *, field: str = "token") -> None:
+        super().__init__(message, field=field)
 
 
 class SigningSecretNotFoundError(TimerServiceError):

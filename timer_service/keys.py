@@ -15,6 +15,8 @@
 | a heartbeat's deadline state | ``P#{sha256 of its ping token}``    | ``P``                   |
 | an owner's signing secrets   | ``W#{owner}``                       | ``W``                   |
 | one label of a timer         | ``L#{owner}#{key}={value}``         | ``{id}``                |
+| a feed's token               | ``K#{sha256 of its feed token}``    | ``K``                   |
+| a feed's scope (its token)   | ``E#{owner}``                       | ``t#{id}``, ``l#{k}={v}`` |
 
 A run's sort key is ``{createdS}#{scheduledS}#{kind}#{attempt}``, the kind ``s`` (scheduled),
 ``m`` (manual) or ``b`` (backfill): the timer's creation second first, so a timer created again
@@ -23,7 +25,8 @@ under the same id starts an empty history. A dead letter's sort key is
 and only it, in the sparse ``deadLetters`` index, which the operator's view scans. A label's
 item is written and removed in the transaction that writes its timer, so a label's partition
 lists, by id, exactly the owner's timers that have it (a key holds no ``=``: the partition
-names one pair).
+names one pair). A feed's scope item names its current token's hash: the token's item is
+served only while it does, and a timer's delete removes its scope item in the same transaction.
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ __all__ = [
     "completed_key",
     "dead_letter_key",
     "dead_letter_partition",
+    "feed_key",
+    "feed_scope_key",
     "firing_claim_key",
     "heartbeat_key",
     "index_sort_key",
@@ -102,6 +107,16 @@ def firing_claim_key(firing_id: str) -> IndexKey:
 def heartbeat_key(ping_hash: str) -> IndexKey:
     """Found from the ping alone (its token's hash): a ping needs no read to find it."""
     return IndexKey(f"P#{ping_hash}", "P")
+
+
+def feed_key(token_hash: str) -> IndexKey:
+    """Found from a feed URL alone (its token's hash), as a heartbeat's ping is."""
+    return IndexKey(f"K#{token_hash}", "K")
+
+
+def feed_scope_key(owner: str, scope: str) -> IndexKey:
+    """The owner's feed of a timer or a label (``timer_service.feeds.feed_scope``): its token."""
+    return IndexKey(f"E#{owner}", scope)
 
 
 def signing_secrets_key(owner: str) -> IndexKey:

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from timer_service.errors import JobStateTooLargeError
+from timer_service.feeds import FeedGrant
 from timer_service.heartbeat import HeartbeatState
 from timer_service.keys import IndexKey
 from timer_service.models import ShardRegistry, ShardState, Timer
@@ -290,6 +291,33 @@ class TimerStore(Protocol):
     def put_signing_secrets(self, secrets: OwnerSecrets, *, expected_version: int) -> bool:
         """Store ``secrets`` as the owner's (at ``secrets.version``), only if the stored ones
         are still at ``expected_version`` (0: none stored); False, nothing written, otherwise."""
+        ...
+
+    # --- feeds (timer_service.feed_service) ----------------------------------------------
+
+    def get_feed(self, token_hash: str) -> FeedGrant | None:
+        """The feed whose token hashes to ``token_hash``, while its scope names it (a token
+        its scope no longer names is deleted); None otherwise."""
+        ...
+
+    def get_feed_scope(self, owner: str, scope: str) -> FeedGrant | None:
+        """The owner's feed of ``scope`` (``timer_service.feeds.feed_scope``), strongly
+        consistent; None when there is none."""
+        ...
+
+    def put_feed(self, grant: FeedGrant, *, replaces: FeedGrant | None) -> bool:
+        """Make ``grant`` its scope's feed, in place of ``replaces`` (None: the scope has no
+        feed), whose token then names nothing; a timer's feed only while the timer is at
+        ``grant.incarnation``. False, nothing written, when the scope or the timer is not so."""
+        ...
+
+    def delete_feed(self, grant: FeedGrant) -> bool:
+        """End ``grant``'s feed, if its scope still names its token (else False). A timer's
+        delete ends the timer's feed too, in the same write."""
+        ...
+
+    def list_feeds(self, owner: str) -> list[FeedGrant]:
+        """The owner's feeds, by scope (labels' then timers', each by name)."""
         ...
 
     # --- shard administration -----------------------------------------------------------

@@ -13,10 +13,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from timer_service.completion import CountChange, count_change, write_change
+from timer_service.feeds import feed_scope
 from timer_service.keys import (
     TTL_ATTRIBUTE,
     IndexKey,
     completed_key,
+    feed_scope_key,
     firing_claim_key,
     job_state_key,
     label_key,
@@ -177,11 +179,16 @@ def delete_timer(
     forget_completed: bool = True,
 ) -> list[Request]:
     """The timer's delete first (its condition: the version), its items, its job state, its
-    ``labels``' items, and the owner's count; with ``forget_completed``, the note an earlier
-    timer of the id left when it deleted itself on completion (its runs go unlisted with it)."""
+    ``labels``' items, its feed's scope (its feed URL ends), and the owner's count; with
+    ``forget_completed``, the note an earlier timer of the id left when it deleted itself on
+    completion (its runs go unlisted with it)."""
     delete: Request = {"TableName": table, "Key": key_item(timer_key(owner, timer_id))}
     actions: list[Request] = [{"Delete": delete | _version_condition(expected_version)}]
-    gone = [*remove, job_state_key(owner, timer_id)]
+    gone = [
+        *remove,
+        job_state_key(owner, timer_id),
+        feed_scope_key(owner, feed_scope("timer", timer_id)),
+    ]
     if forget_completed:
         gone.append(completed_key(owner, timer_id))
     actions += [_delete(table, key) for key in dict.fromkeys(gone)]

@@ -19,6 +19,7 @@ from timer_service.models import ShardRegistry, ShardState, Timer
 from timer_service.runs import Run
 from timer_service.signing_secrets import OwnerSecrets
 from timer_service.store.memory_completion import MemoryCompletion
+from timer_service.store.memory_feeds import MemoryFeeds
 from timer_service.store.memory_flow import MemoryFlow
 from timer_service.store.memory_labels import MemoryLabels
 from timer_service.store.memory_signing import MemorySigningSecrets
@@ -27,11 +28,14 @@ from timer_service.time_index import IndexEntry
 __all__ = ["InMemoryTimerStore"]
 
 
-class InMemoryTimerStore(MemoryLabels, MemoryCompletion, MemoryFlow, MemorySigningSecrets):
+class InMemoryTimerStore(  # MemoryFeeds first: its _forget_feed, not MemoryCompletion's stub
+    MemoryFeeds, MemoryLabels, MemoryCompletion, MemoryFlow, MemorySigningSecrets
+):
     """TimerStore in process memory; thread-safe."""
 
     def __init__(self) -> None:
         MemoryLabels.__init__(self)
+        MemoryFeeds.__init__(self)
         self._lock = threading.RLock()
         self.timers: dict[tuple[str, str], Timer] = {}
         self.index: dict[str, dict[str, IndexEntry]] = {}
@@ -103,6 +107,7 @@ class InMemoryTimerStore(MemoryLabels, MemoryCompletion, MemoryFlow, MemorySigni
             self._check_version(owner, timer_id, expected_version)
             gone = self.timers.pop((owner, timer_id))  # at `timer`'s version: its labels
             self._relabel(owner, timer_id, gone.labels, {})
+            self._forget_feed(owner, timer_id)
             for key in remove:
                 self._drop(key)
             self.job_states.pop((owner, timer_id), None)

@@ -30,6 +30,8 @@ class MemoryCompletion:
 
     def _drop(self, key: IndexKey) -> None: ...  # the store's
 
+    def _forget_feed(self, owner: str, timer_id: str) -> None: ...  # the store's (MemoryFeeds)
+
     def _relabel(
         self, owner: str, timer_id: str, old: Mapping[str, str], new: Mapping[str, str]
     ) -> None: ...  # the store's (MemoryLabels)
@@ -54,6 +56,7 @@ class MemoryCompletion:
                 return True
             del self.timers[(timer.owner, timer.id)]
             self._relabel(timer.owner, timer.id, timer.labels, {})
+            self._forget_feed(timer.owner, timer.id)
             for key in remove:
                 self._drop(key)
             self.job_states.pop((timer.owner, timer.id), None)
