@@ -4,7 +4,8 @@
 text extraction the monitor compares; benchmarks and plugins may call it directly.
 """
 
+from callbacks.html_monitor.config import HtmlMonitorJob
 from callbacks.html_monitor.extract import extract_text
-from callbacks.html_monitor.job import HtmlMonitorJob, check, job_type
+from callbacks.html_monitor.job import check, job_type
 
 __all__ = ["HtmlMonitorJob", "check", "extract_text", "job_type"]

@@ -13,22 +13,24 @@ from __future__ import annotations
 import difflib
 import gzip
 import hashlib
-import json
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
-
+from callbacks.html_monitor.config import HtmlMonitorJob
 from callbacks.html_monitor.extract import (
     IgnorePatternError,
     NestingTooDeepError,
-    check_pattern,
-    check_selector,
     decode_html,
     extract,
 )
-from callbacks.html_monitor.notify import Notice, NotifyConfig, send
-from callbacks.job_types.headers import HeaderName, HeaderValue
+from callbacks.html_monitor.json_filter import FilterError, filtered_text, is_json_content_type
+from callbacks.html_monitor.notify import Notice, send
+from callbacks.html_monitor.text_rules import (
+    Budget,
+    PatternTimeout,
+    extract_matches,
+    first_match,
+    without_matching,
+)
 from timer_service.errors import JobStateTooLargeError
 from timer_service.job_types import JobContext, JobResult, JobType
 from timer_service.keys import SNAPSHOT_PREFIX
@@ -36,36 +38,10 @@ from timer_service.keys import SNAPSHOT_PREFIX
 __all__ = ["HtmlMonitorJob", "check", "job_type"]
 
 USER_AGENT = "timer-service-html-monitor/1"
-Selector = Annotated[str, Field(min_length=1, max_length=500), AfterValidator(check_selector)]
-Selectors = Annotated[list[Selector], Field(max_length=20)]
-Pattern = Annotated[str, Field(min_length=1, max_length=500), AfterValidator(check_pattern)]
 
 
-class HtmlMonitorJob(BaseModel):
-    """What to watch and whom to tell."""
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
-
-    url: AnyHttpUrl
-    include: Selectors = Field(
-        default_factory=list, description="CSS selectors of the parts to compare; default: body"
-    )
-    exclude: Selectors = Field(
-        default_factory=list, description="CSS selectors removed before include applies"
-    )
-    ignore_text: Annotated[list[Pattern], Field(max_length=50)] = Field(
-        default_factory=list, description="regular expressions: matching lines are ignored"
-    )
-    headers: dict[HeaderName, HeaderValue] = Field(default_factory=dict, max_length=32)
-    timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 15.0
-    max_bytes: Annotated[int, Field(ge=1024, le=10 * 1024 * 1024)] = 2 * 1024 * 1024
-    notify: NotifyConfig = Field(default_factory=NotifyConfig)
-    alert_after_failures: Annotated[int, Field(ge=1, le=100)] = 3
-
-    def fingerprint(self) -> str:
-        """What decides the compared text: a new one starts a new baseline."""
-        relevant = [str(self.url), self.include, self.exclude, self.ignore_text]
-        return hashlib.sha256(json.dumps(relevant).encode()).hexdigest()[:32]
+class _Failed(Exception):
+    """The check failed with this reason (an ``error`` run)."""
 
 
 def check(config: HtmlMonitorJob, context: JobContext) -> JobResult:
@@ -77,15 +53,7 @@ def check(config: HtmlMonitorJob, context: JobContext) -> JobResult:
         state = {"config": config.fingerprint()}
     url = str(config.url)
     try:
-        response = context.http.request(
-            "GET",
-            url,
-            headers={**config.headers, **_conditional_headers(state), "User-Agent": USER_AGENT},
-            connect_timeout_s=min(config.timeout_seconds, 10.0),
-            read_timeout_s=config.timeout_seconds,
-            total_timeout_s=config.timeout_seconds,
-            max_bytes=config.max_bytes,
-        )
+        response = _fetch(config, context, state)
     except EgressError as exc:
         return _failed(config, context, state, exc.message)
     if response.status == 304 and "text" in state:
@@ -102,27 +70,40 @@ def check(config: HtmlMonitorJob, context: JobContext) -> JobResult:
             state.update(validators)
             state["dirty"] = True
         return _unchanged(config, context, state, "byte-identical: not parsed")
-    html = decode_html(response.body, response.headers.get("content-type"))
+    budget = Budget()
     try:
-        extracted = extract(
-            html, include=config.include, exclude=config.exclude, ignore_text=config.ignore_text
+        page_text, product = _page_text(config, response.body, response.headers, budget)
+        blocked = first_match(page_text.splitlines(), config.block_text, budget, "blockText")
+        text = (
+            extract_matches(page_text, config.extract_text, budget)
+            if config.extract_text
+            else page_text
         )
-    except (IgnorePatternError, NestingTooDeepError) as exc:
+        if product is not None:
+            text = product.text()
+    except (_Failed, FilterError, PatternTimeout, IgnorePatternError, NestingTooDeepError) as exc:
         return _failed(config, context, state, str(exc))
-    if config.include and extracted.matched == 0:
-        return _failed(config, context, state, "the include selectors matched nothing")
-    text = extracted.text
+    state.update(validators, raw=raw_hash)
+    if blocked is not None and "text" in state:
+        state["dirty"] = True
+        return _unchanged(
+            config, context, state, f"blockText matched {blocked[:200]!r}: no change recorded"
+        )
+    newly_met, details = _conditions(config, state, product)
     text_hash = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
     previous_hash = state.get("text")
-    state.update(validators, raw=raw_hash)
     if previous_hash is None:
+        notified = _notify_conditions(config, context, newly_met, product, None)
         _recovered(config, context, state, url)
         _save(context, state, text)
         lines = text.count("\n") + 1 if text else 0
+        summary = f"baseline recorded: {lines} line{'' if lines == 1 else 's'}"
+        if newly_met:
+            summary += "; " + _met_summary(newly_met, product)
         return JobResult(
             outcome="ok",
-            summary=f"baseline recorded: {lines} line{'' if lines == 1 else 's'}",
-            details={"lines": lines},
+            summary=summary,
+            details={"lines": lines, **details, **({"notified": notified} if newly_met else {})},
         )
     if text_hash == previous_hash:
         state["dirty"] = True
@@ -130,15 +111,146 @@ def check(config: HtmlMonitorJob, context: JobContext) -> JobResult:
     old_text = _snapshot_text(state, context)
     diff, added, removed = _diff(old_text, text)
     summary = f"{added} line{'' if added == 1 else 's'} added, {removed} removed"
-    reached = send(config.notify, Notice("changed", url, summary, diff), context)
+    if product is not None:
+        notified = _notify_conditions(config, context, newly_met, product, diff)
+        if newly_met:
+            summary = _met_summary(newly_met, product)
+    else:
+        try:
+            triggered = _triggered(config, diff, budget)
+        except PatternTimeout as exc:
+            return _failed(config, context, state, str(exc))
+        if triggered is False:
+            details["triggered"] = False
+            notified = []
+        else:
+            notified = send(config.notify, Notice("changed", url, summary, diff), context)
     _recovered(config, context, state, url)
     _save(context, state, text)
     return JobResult(
         outcome="changed",
         summary=summary,
         diff=diff,
-        details={"added": added, "removed": removed, "notified": reached},
+        details={"added": added, "removed": removed, "notified": notified, **details},
     )
+
+
+def _fetch(config: HtmlMonitorJob, context: JobContext, state: dict[str, Any]) -> Any:
+    headers = {**config.headers, **_conditional_headers(state), "User-Agent": USER_AGENT}
+    if config.fetcher == "browser":
+        from callbacks.html_monitor.browser import render
+
+        return render(
+            str(config.url),
+            egress=context.http,
+            headers={**config.headers, "User-Agent": USER_AGENT},
+            timeout_s=config.timeout_seconds,
+            max_bytes=config.max_bytes,
+        )
+    return context.http.request(
+        "GET",
+        str(config.url),
+        headers=headers,
+        connect_timeout_s=min(config.timeout_seconds, 10.0),
+        read_timeout_s=config.timeout_seconds,
+        total_timeout_s=config.timeout_seconds,
+        max_bytes=config.max_bytes,
+    )
+
+
+def _page_text(
+    config: HtmlMonitorJob, body: bytes, headers: Any, budget: Budget
+) -> tuple[str, Any]:
+    """The page's compared text before extractText, and its product values if watched."""
+    content_type = headers.get("content-type")
+    as_json = config.format == "json" or (
+        config.format == "auto"
+        and (bool(config.json_path or config.jq) or is_json_content_type(content_type))
+    )
+    if as_json:
+        if config.watches_product:
+            raise _Failed("conditions read a product page (HTML); the response is JSON")
+        text = filtered_text(body, json_path=config.json_path, jq=config.jq)
+        lines = without_matching(text.splitlines(), config.ignore_text, budget, "ignoreText")
+        return "\n".join(lines), None
+    html = decode_html(body, content_type)
+    extracted = extract(
+        html, include=config.include, exclude=config.exclude, ignore_text=config.ignore_text
+    )
+    if config.include and extracted.matched == 0:
+        raise _Failed("the include selectors matched nothing")
+    product = None
+    if config.watches_product:
+        from selectolax.lexbor import LexborHTMLParser
+
+        from callbacks.html_monitor.product import read_product
+
+        product = read_product(
+            LexborHTMLParser(html),
+            price_selector=config.price_selector,
+            availability_selector=config.availability_selector,
+        )
+        if product.source == "none":
+            raise _Failed(
+                "no price or availability found: the page has no schema.org Product offer"
+                " and priceSelector/availabilitySelector matched nothing"
+            )
+    return extracted.text, product
+
+
+def _conditions(
+    config: HtmlMonitorJob, state: dict[str, Any], product: Any
+) -> tuple[list[Any], dict[str, Any]]:
+    """The conditions that turned true at this check, and the values for the run history."""
+    if product is None:
+        return [], {}
+    before = state.get("met") or [False] * len(config.conditions)
+    met = [condition.holds(product) for condition in config.conditions]
+    state["met"] = met
+    newly = [
+        c for c, now, was in zip(config.conditions, met, before, strict=False) if now and not was
+    ]
+    details = {
+        "values": product.values(),
+        "conditions": [
+            {"condition": c.describe(), "met": now}
+            for c, now in zip(config.conditions, met, strict=True)
+        ],
+    }
+    return newly, details
+
+
+def _met_summary(newly_met: list[Any], product: Any) -> str:
+    names = ", ".join(condition.describe() for condition in newly_met)
+    price = (
+        f"{product.price} {product.currency or ''}".strip() if product.price is not None else "none"
+    )
+    return f"now true: {names} (price {price}, availability {product.availability or 'unknown'})"
+
+
+def _notify_conditions(
+    config: HtmlMonitorJob,
+    context: JobContext,
+    newly_met: list[Any],
+    product: Any,
+    diff: str | None,
+) -> list[str]:
+    if not newly_met:
+        return []
+    notice = Notice("condition", str(config.url), _met_summary(newly_met, product), diff)
+    return send(config.notify, notice, context)
+
+
+def _triggered(config: HtmlMonitorJob, diff: str | None, budget: Budget) -> bool | None:
+    """Whether an added line matches triggerText (None without triggerText)."""
+    if not config.trigger_text:
+        return None
+    added = [
+        line[1:]
+        for line in (diff or "").splitlines()
+        if line.startswith("+") and not line.startswith("+++")
+    ]
+    return first_match(added, config.trigger_text, budget, "triggerText") is not None
 
 
 def _conditional_headers(state: dict[str, Any]) -> dict[str, str]:
@@ -247,6 +359,9 @@ job_type = JobType(
     name="html_monitor",
     config_model=HtmlMonitorJob,
     handler=check,
-    summary="watch a web page's text (CSS selectors, ignored lines); notify and record each change",
+    summary=(
+        "watch a web page or JSON API (CSS selectors, JSONPath/jq, text and price conditions);"
+        " notify and record each change"
+    ),
     default_history="changes-and-errors",
 )

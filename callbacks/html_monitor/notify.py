@@ -22,7 +22,7 @@ __all__ = ["Notice", "NotifyConfig", "NotifyFailed", "send"]
 MAX_SNS_MESSAGE_BYTES = 250 * 1024
 NOTIFY_TIMEOUT_S = 10.0
 
-Event = Literal["changed", "failing", "recovered", "paused", "fired"]
+Event = Literal["changed", "condition", "failing", "recovered", "paused", "fired"]
 
 
 class NotifyFailed(Exception):
