@@ -138,9 +138,26 @@ function runRows(run, zone) {
     h("td", {}, badge(run.outcome)),
     h("td", { class: "lateness" }, lateness, offset),
     h("td", {}, String(run.attempt)),
-    h("td", {}, run.summary));
+    h("td", {}, run.summary, watched(run.details)));
   if (!run.diff) return [row];
   const diffRow = h("tr", { class: "diff-row" }, h("td", { colspan: 5 },
     h("details", { open: true }, h("summary", {}, "What changed"), sideBySide(run.diff))));
   return [row, diffRow];
+}
+
+// What an html_monitor price watch read (its values and conditions), and a change that
+// triggerText kept from notifying.
+function watched(details) {
+  if (!details) return null;
+  const parts = [];
+  const values = details.values;
+  if (values) {
+    const price = values.price === null ? "no price" : `price ${values.price}${values.currency ? ` ${values.currency}` : ""}`;
+    parts.push(h("span", { class: "values" }, `${price} · ${values.availability ?? "availability unknown"} (${values.source})`));
+  }
+  for (const { condition, met } of details.conditions ?? []) {
+    parts.push(h("span", { class: `condition ${met ? "met" : "unmet"}` }, `${met ? "✓" : "✗"} ${condition}`));
+  }
+  if (details.triggered === false) parts.push(h("span", { class: "muted" }, "not notified: no triggerText line was added"));
+  return parts.length ? h("div", { class: "small watched" }, parts) : null;
 }
