@@ -15,6 +15,8 @@ from timer_service.settings import Settings
 __all__ = [
     "app",
     "dead_letters",
+    "feed_url",
+    "feeds",
     "header",
     "heartbeats",
     "owner",
@@ -60,6 +62,7 @@ wired = wiring.Wired()  # this instance's settings, clock and parts (tests set t
 _service = wired.part(lambda context: wiring.timer_service(context.settings, context.clock))
 dead_letters = wired.part(lambda context: wiring.dead_letters(context.settings, context.clock))
 heartbeats = wired.part(lambda context: wiring.heartbeats(context.settings, context.clock))
+feeds = wired.part(lambda context: wiring.feeds(context.settings, context.clock))
 signing_secrets = wired.part(
     lambda context: wiring.signing_secrets(context.settings, context.clock)
 )
@@ -93,11 +96,19 @@ def header(name: str) -> str | None:
     return next((value for key, value in headers.items() if key.lower() == wanted), None)
 
 
-def ping_url(token: str) -> str:
+def _public_url(path: str) -> str:
     """Where this API is, as the request reached it (API Gateway sets X-Forwarded-Proto)."""
     scheme = header("X-Forwarded-Proto") or "http"
     host = header("Host") or "localhost"
-    return f"{scheme}://{host}{app.base_path()}/ping/{token}"
+    return f"{scheme}://{host}{app.base_path()}{path}"
+
+
+def ping_url(token: str) -> str:
+    return _public_url(f"/ping/{token}")
+
+
+def feed_url(token: str) -> str:
+    return _public_url(f"/feeds/{token}")
 
 
 def request_if_match() -> IfMatch:

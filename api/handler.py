@@ -24,6 +24,8 @@ from api.answers import (
 from api.app import (
     app,
     dead_letters,
+    feed_url,
+    feeds,
     heartbeats,
     owner,
     ping_url,
@@ -36,6 +38,7 @@ from api.app import (
     wired,
 )
 from api.edge import check_body, check_path_id, treat_body_as_json
+from api.feeds import register as register_feeds
 from api.signing_secrets import register as register_signing_secrets
 from timer_service import __version__
 from timer_service.backfill import BackfillRequest, BackfillResult
@@ -321,6 +324,7 @@ def list_job_types() -> list[dict[str, Any]]:
 
 
 register_signing_secrets(app, owner=owner, secrets=signing_secrets)  # /signing-secrets
+register_feeds(app, owner=owner, feeds=feeds, feed_url=feed_url)  # /feeds, /periodic/{id}/feed
 
 # --- errors: mapped to HTTP here and nowhere else ----------------------------------------
 

@@ -108,9 +108,11 @@ class FeedService:
         self._require(owner, check_timer_id(timer_id))
         self._revoke(owner, "timer", timer_id, field="id")
 
-    def revoke_label_feed(self, owner: str, label: str) -> None:
+    def revoke_label_feed(self, owner: str, label: str) -> str:
+        """End the label's feed; the label as ``key=value``."""
         key, value = parse_label(label)
         self._revoke(owner, "label", f"{key}={value}", field="label")
+        return f"{key}={value}"
 
     def list(self, owner: str) -> builtins.list[FeedGrant]:
         return self._store.list_feeds(owner)

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     # Imported where built: the ticker's cold start loads no job type (test_architecture).
     from timer_service.delivery import RunOnce, Span
     from timer_service.delivery_policy import DeliveryPolicy, Observer
+    from timer_service.feed_service import FeedService
     from timer_service.metrics import Metrics
     from timer_service.pings import Heartbeats
     from timer_service.service import TimerService
@@ -51,6 +52,7 @@ __all__ = [
     "dead_letters",
     "delivery_policy",
     "dispatch_queue",
+    "feeds",
     "message_signer",
     "resolved",
     "signing_secrets",
@@ -146,6 +148,13 @@ def signing_secrets(settings: Settings, clock: Clock) -> SigningSecretService:
     from timer_service.signing_service import SigningSecretService
 
     return SigningSecretService(store=timer_store(settings), clock=clock)
+
+
+def feeds(settings: Settings, clock: Clock) -> FeedService:
+    """The API's feeds of changes (made, revoked, served by token)."""
+    from timer_service.feed_service import FeedService
+
+    return FeedService(store=timer_store(settings), clock=clock)
 
 
 def heartbeats(settings: Settings, clock: Clock) -> Heartbeats:

@@ -23,6 +23,7 @@ from timer_service_cli.output import print_table
 from timer_service_cli.timer_body import UsageError, positive_arg, put_body, version_arg
 from timer_service_cli.timer_target import API_KEY_ENV, timers_client
 from timer_service_cli.timers_bulk import add_bulk, add_list_filters, add_put_labels, list_filters
+from timer_service_cli.timers_feeds import add_feeds
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -128,6 +129,7 @@ def configure(timers: argparse.ArgumentParser) -> None:
     runs.add_argument("--limit", type=positive_arg, default=20, help="at most this many (20)")
 
     add_bulk(command, failed_exit=EXIT_ERROR)
+    add_feeds(command)
 
     preview = command("preview", "the next firings of a schedule", _preview)
     preview.add_argument("schedule", help="e.g. 'cron(30 2 * * ? *)'")

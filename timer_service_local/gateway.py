@@ -37,6 +37,8 @@ __all__ = ["LOCAL_OWNER", "Gateway", "GatewayApp", "build_event"]  # build_event
 LOCAL_OWNER = "local"
 OPEN_PATHS = frozenset({"/health", "/docs", "/openapi.json"})  # no API key needed
 PING_PATH = re.compile(r"/ping/[^/?]+")  # nor here: GET|POST|HEAD /ping/{token}, as deployed
+FEED_PATH = re.compile(r"/feeds/[^/?]+")  # nor GET|HEAD /feeds/{token}: a feed reader's
+FEED_METHODS = frozenset({"GET", "HEAD"})
 BODY_TIMEOUT_S = 30.0  # a client that stops sending its body is answered 408
 CORS_ALLOW_HEADERS = "Content-Type, X-Api-Key, If-Match, If-None-Match, Authorization"
 CORS_EXPOSE_HEADERS = "ETag, Location, Retry-After"
@@ -119,6 +121,7 @@ class GatewayApp:
             elapsed_ms = (time.perf_counter() - started) * 1000
             # A ping's token is its credential: the request log shows where, not which.
             shown = PING_PATH.sub("/ping/…", target) if "/ping/" in target else target
+            shown = FEED_PATH.sub("/feeds/…", shown) if "/feeds/" in shown else shown
             self._on_request(method, shown, status, elapsed_ms)
 
     async def _answer(
@@ -135,7 +138,8 @@ class GatewayApp:
         api_key_id = None
         owner: str | None = LOCAL_OWNER
         ping = PING_PATH.fullmatch(path) is not None
-        if ping:  # a heartbeat's ping: its token is its credential
+        ping |= method in FEED_METHODS and FEED_PATH.fullmatch(path) is not None
+        if ping:  # a heartbeat's ping, a feed's read: the token in its URL is its credential
             open_path, owner = True, None
         if self._api_keys and not open_path:
             given = headers.get("X-Api-Key")

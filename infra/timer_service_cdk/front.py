@@ -1,6 +1,6 @@
 """The REST API in front of the API function: IAM (SigV4) or API keys with a usage plan,
 throttled, with access logs and execution logs that expire, API Gateway's own refusals in the
-API's one error shape, and a heartbeat's ping route outside IAM and API keys."""
+API's one error shape, and a heartbeat's ping route and a feed's read outside IAM and API keys."""
 
 from __future__ import annotations
 
@@ -95,6 +95,28 @@ def _ping_route(api: apigateway.LambdaRestApi, function: lambda_.Function) -> No
     acknowledge(token, "APIG4")
 
 
+FEED_READ_METHODS = ("GET", "HEAD")  # what a feed reader sends
+
+
+def _feed_route(api: apigateway.LambdaRestApi, function: lambda_.Function) -> None:
+    """``GET|HEAD /feeds/{token}``, a feed of changes, outside IAM and API keys: a feed reader
+    signs nothing, and the token in the URL is the credential (the function checks it). ``/feeds``
+    itself, which makes and revokes feeds, keeps the API's authorization (an explicit resource
+    hides ``{proxy+}`` for its path), as do the token path's other methods."""
+    feeds = apigateway.Resource(api.root, "feeds", parent=api.root, path_part="feeds")
+    integration = apigateway.LambdaIntegration(function)
+    feeds.add_method("ANY", integration)  # the API's default authorization
+    token = feeds.add_resource("{token}")
+    for method in FEED_READ_METHODS:
+        token.add_method(
+            method,
+            integration,
+            authorization_type=apigateway.AuthorizationType.NONE,
+            api_key_required=False,
+        )
+    acknowledge(token, "APIG4")
+
+
 def rest_api(
     scope: Construct,
     function: lambda_.Function,
@@ -158,6 +180,7 @@ def rest_api(
             response_headers={"Retry-After": f"'{RETRY_AFTER_S}'"} if kind == "THROTTLED" else None,
         )
     _ping_route(api, function)
+    _feed_route(api, function)
     acknowledge(api, "APIG2")
     acknowledge(api, "COG4")
     acknowledge(api, "APIG3")

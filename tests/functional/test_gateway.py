@@ -334,3 +334,28 @@ def test_a_keyed_gateway_passes_a_heartbeat_ping_without_a_key_and_nothing_else(
         assert not [line for line in logged if token in line]  # the token is its credential
     finally:
         served.stop()
+
+
+def test_a_keyed_gateway_passes_a_feed_read_without_a_key_and_no_other_feed_call(
+    recorder: Recorder,
+) -> None:
+    # GIVEN a local stack with API keys, whose feed URLs feed readers fetch with no key
+    logged: list[str] = []
+    app = GatewayApp(recorder, api_keys=["k1"], on_request=lambda m, t, s, ms: logged.append(t))
+    served = Gateway(app, port=0).start()
+    try:
+        token = "B" * 43
+        # WHEN a reader fetches a feed THEN it reaches the API with no identity
+        for method in ("GET", "HEAD"):
+            answer = httpx.request(method, f"{served.url}/feeds/{token}")
+            assert answer.status_code == 200, (method, answer.text)
+        assert [e["requestContext"]["identity"]["userArn"] for e in recorder.events] == [None] * 2
+        # AND managing feeds still takes a key
+        assert httpx.post(f"{served.url}/feeds", json={"label": "a=b"}).status_code == 401
+        assert httpx.get(f"{served.url}/feeds").status_code == 401
+        assert httpx.delete(f"{served.url}/feeds/{token}").status_code == 401
+        assert httpx.post(f"{served.url}/periodic/t/feed").status_code == 401
+        assert httpx.get(f"{served.url}/feeds/{token}/more").status_code == 401
+        assert not [line for line in logged if token in line]  # the token is its credential
+    finally:
+        served.stop()

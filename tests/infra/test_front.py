@@ -9,10 +9,10 @@ from typing import Any
 from tests.infra.conftest import Synthesized
 
 
-def ping_methods(stack: Synthesized) -> dict[str, dict[str, Any]]:
-    """The methods of ``/ping/{token}``, by logical id."""
+def ping_methods(stack: Synthesized, parent: str = "ping") -> dict[str, dict[str, Any]]:
+    """The methods of ``/ping/{token}`` (or ``/{parent}/{token}``), by logical id."""
     resources = stack.resources("AWS::ApiGateway::Resource")
-    (ping,) = [k for k, r in resources.items() if r["Properties"]["PathPart"] == "ping"]
+    (ping,) = [k for k, r in resources.items() if r["Properties"]["PathPart"] == parent]
     (token,) = [
         k
         for k, r in resources.items()
@@ -25,16 +25,21 @@ def ping_methods(stack: Synthesized) -> dict[str, dict[str, Any]]:
     }
 
 
+def public_methods(stack: Synthesized) -> dict[str, dict[str, Any]]:
+    """The methods whose token in the URL is the credential: a ping's and a feed's read."""
+    return ping_methods(stack) | ping_methods(stack, "feeds")
+
+
 def test_api_requires_iam_by_default_and_api_keys_with_a_usage_plan(
     default_stack: Synthesized, api_key_stack: Synthesized
 ) -> None:
-    pings = ping_methods(default_stack)  # a heartbeat's ping: its token is its credential
+    pings = public_methods(default_stack)  # a ping, a feed: the token is their credential
     methods = [
         m for k, m in default_stack.resources("AWS::ApiGateway::Method").items() if k not in pings
     ]
     assert {m["Properties"]["AuthorizationType"] for m in methods} == {"AWS_IAM"}
     assert default_stack.resources("AWS::ApiGateway::UsagePlan") == {}
-    keyed_pings = ping_methods(api_key_stack)
+    keyed_pings = public_methods(api_key_stack)
     keyed = [
         m
         for k, m in api_key_stack.resources("AWS::ApiGateway::Method").items()
@@ -62,6 +67,32 @@ def test_the_ping_route_takes_no_iam_or_api_key_and_reaches_the_api_function(
                 part for part in method["Integration"]["Uri"]["Fn::Join"][1] if "Fn::GetAtt" in part
             ]
             assert target["Fn::GetAtt"][0].startswith("TimersApiFunction")
+
+
+def test_the_feed_read_takes_no_iam_or_api_key_and_managing_feeds_does(
+    default_stack: Synthesized, api_key_stack: Synthesized
+) -> None:
+    for stack, authorized in ((default_stack, "AWS_IAM"), (api_key_stack, "NONE")):
+        # GIVEN the methods of /feeds/{token} and of /feeds
+        reads = [m["Properties"] for m in ping_methods(stack, "feeds").values()]
+        resources = stack.resources("AWS::ApiGateway::Resource")
+        (feeds,) = [k for k, r in resources.items() if r["Properties"]["PathPart"] == "feeds"]
+        managing = [
+            m["Properties"]
+            for m in stack.resources("AWS::ApiGateway::Method").values()
+            if m["Properties"]["ResourceId"] == {"Ref": feeds}
+        ]
+        # THEN a feed reader's GET and HEAD need nothing, and reach the API function
+        assert sorted(m["HttpMethod"] for m in reads) == ["GET", "HEAD"]
+        for method in reads:
+            assert method["AuthorizationType"] == "NONE"
+            assert method.get("ApiKeyRequired", False) is False
+            assert method["Integration"]["Type"] == "AWS_PROXY"
+        # AND making, listing and revoking feeds keep the API's authorization
+        assert [m["HttpMethod"] for m in managing] == ["ANY"]
+        assert managing[0]["AuthorizationType"] == authorized
+        assert managing[0].get("ApiKeyRequired", False) is (stack is api_key_stack)
+        assert managing[0]["Integration"]["Type"] == "AWS_PROXY"
 
 
 def test_api_gateway_execution_logs_expire(default_stack: Synthesized) -> None:

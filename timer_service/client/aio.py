@@ -26,6 +26,7 @@ from timer_service.client.deployment import Deployment
 from timer_service.client.retry import RetryPolicy
 from timer_service.client.sync import preview_body
 from timer_service.dead_letters import DeadLetter, DeadLetterPage, RedriveResult
+from timer_service.feeds import FeedPage, FeedView
 from timer_service.models import SchedulePreviewRequest
 from timer_service.runs import RunPage, RunView
 from timer_service.views import SchedulePreview, TimerPage, TimerView, TriggerView
@@ -241,6 +242,23 @@ class AsyncTimerClient:
                 yield run
             if (token := tokens.follow(page.next_token)) is None:
                 return
+
+    # --- feeds of changes ----------------------------------------------------------------
+
+    async def open_feed(self, timer_id: str) -> FeedView:
+        return await self.send(Calls.open_feed(timer_id))
+
+    async def revoke_feed(self, timer_id: str) -> None:
+        await self.send(Calls.revoke_feed(timer_id))
+
+    async def open_label_feed(self, label: str) -> FeedView:
+        return await self.send(Calls.open_label_feed(label))
+
+    async def revoke_label_feed(self, label: str) -> None:
+        await self.send(Calls.revoke_label_feed(label))
+
+    async def feeds(self) -> FeedPage:
+        return await self.send(Calls.feeds())
 
     # --- the rest of the API --------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from timer_service.bulk_requests import BulkRequest, BulkResult
 from timer_service.client.errors import BadRequestError, UnexpectedResponseError
 from timer_service.dead_letters import DeadLetterPage, RedriveResult
+from timer_service.feeds import FeedPage, FeedView
 from timer_service.models import TIMER_ID_RULE, SchedulePreviewRequest, is_timer_id
 from timer_service.runs import RunPage
 from timer_service.views import SchedulePreview, TimerPage, TimerView, TriggerView
@@ -248,6 +249,36 @@ class Calls:
             idempotent=True,
             params=_page(limit, next_token),
         )
+
+    # A feed's URL (its token) is in the answer that made it only. Made again, a feed has a
+    # new URL and the last ends: a second try of a lost answer leaves one URL, the one answered.
+
+    @staticmethod
+    def open_feed(timer_id: str) -> Call[FeedView]:
+        return Call("POST", _timer_path(timer_id, "/feed"), _model(FeedView), idempotent=True)
+
+    @staticmethod
+    def revoke_feed(timer_id: str) -> Call[None]:
+        return Call("DELETE", _timer_path(timer_id, "/feed"), _nothing, idempotent=True)
+
+    @staticmethod
+    def open_label_feed(label: str) -> Call[FeedView]:
+        return Call(
+            "POST",
+            "/feeds",
+            _model(FeedView),
+            idempotent=True,
+            content=_body({"label": label}),
+            headers=dict(_JSON),
+        )
+
+    @staticmethod
+    def revoke_label_feed(label: str) -> Call[None]:
+        return Call("DELETE", "/feeds", _nothing, idempotent=True, params={"label": label})
+
+    @staticmethod
+    def feeds() -> Call[FeedPage]:
+        return Call("GET", "/feeds", _model(FeedPage), idempotent=True)
 
     @staticmethod
     def preview(request: SchedulePreviewRequest | Mapping[str, Any]) -> Call[SchedulePreview]:

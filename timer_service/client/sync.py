@@ -24,6 +24,7 @@ from timer_service.client.calls import Body, Call, Calls, IfMatch, PageTokens, b
 from timer_service.client.deployment import Deployment
 from timer_service.client.retry import RetryPolicy
 from timer_service.dead_letters import DeadLetter, DeadLetterPage, RedriveResult
+from timer_service.feeds import FeedPage, FeedView
 from timer_service.models import SchedulePreviewRequest
 from timer_service.runs import RunPage, RunView
 from timer_service.views import SchedulePreview, TimerPage, TimerView, TriggerView
@@ -260,6 +261,28 @@ class TimerClient:
 
     def iter_runs(self, timer_id: str, *, page_size: int = 100) -> Iterator[RunView]:
         return _pages(lambda token: self.runs(timer_id, limit=page_size, next_token=token))
+
+    # --- feeds of changes ----------------------------------------------------------------
+
+    def open_feed(self, timer_id: str) -> FeedView:
+        """A new URL of the timer's Atom feed of changes (``feed_url``: in this answer only);
+        the last one ends."""
+        return self.send(Calls.open_feed(timer_id))
+
+    def revoke_feed(self, timer_id: str) -> None:
+        """End the timer's feed: its URL answers 404."""
+        self.send(Calls.revoke_feed(timer_id))
+
+    def open_label_feed(self, label: str) -> FeedView:
+        """A new URL of the feed of your timers with ``label`` (``key=value``); the last ends."""
+        return self.send(Calls.open_label_feed(label))
+
+    def revoke_label_feed(self, label: str) -> None:
+        self.send(Calls.revoke_label_feed(label))
+
+    def feeds(self) -> FeedPage:
+        """Your feeds, never their URLs."""
+        return self.send(Calls.feeds())
 
     # --- the rest of the API --------------------------------------------------------------
 
