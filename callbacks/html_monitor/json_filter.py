@@ -19,6 +19,7 @@ import functools
 import json
 import os
 import pickle
+import re
 import select
 import signal
 import time
@@ -39,6 +40,16 @@ __all__ = [
 FILTER_BUDGET_S = 1.0  # all filters of one response
 MAX_SELECTED = 10_000  # values one filter may select
 _REGEX_FUNCTIONS = ("match(", "search(")
+# jq builtins that reach outside the document (the process environment holds the function's
+# AWS credentials; modules and inputs read files and streams; halt ends the process), refused
+# at PUT as changedetection.io refuses them (html_tools._JQ_BLOCKED_PATTERNS). The forked child
+# that runs every jq program also has an empty environment.
+_JQ_BLOCKED = re.compile(
+    r"\$ENV\b|\$__loc__\b|\$__prog_args\b|\$JQ_BUILD_CONFIGURATION\b|"
+    r'(?<![\w$."])(env|include|import|'
+    r"inputs?|input_filename|debug|stderr|halt|halt_error|builtins|modulemeta|get_search_list|"
+    r"get_jq_origin|get_prog_origin|input_line_number)\b"
+)
 
 
 class FilterError(ValueError):
@@ -68,6 +79,10 @@ def check_jq(program: str) -> str:
     """``program`` if jq compiles it; ValueError otherwise."""
     import jq
 
+    if blocked := _JQ_BLOCKED.search(program):
+        raise ValueError(
+            f"{program!r} uses {blocked.group(0)!r}, which reads outside the document: not allowed"
+        )
     try:
         jq.compile(program)
     except ValueError as exc:
@@ -155,6 +170,7 @@ def _bounded(run: Callable[[], list[Any]], name: str, deadline: float) -> list[A
     pid = os.fork()
     if pid == 0:  # the child: compute, send, and leave without running any cleanup
         os.close(read_end)
+        os.environ.clear()  # unsetenv(3) each: jq's `env` and `$ENV` see nothing
         try:
             outcome: tuple[str, Any] = ("ok", run())
         except FilterError as exc:

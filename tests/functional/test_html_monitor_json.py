@@ -146,6 +146,7 @@ def test_bad_filters_are_refused_at_put_naming_the_field(
         ({"jsonPath": ["$.a[?(@.b == 1"]}, "jsonPath"),
         ({"jsonPath": ["store.book"]}, "jsonPath"),  # RFC 9535: a query starts with $
         ({"jq": [".a |||"]}, "jq"),
+        ({"jq": ["$ENV.AWS_SECRET_ACCESS_KEY"]}, "reads outside the document"),
         ({"format": "html", "jq": [".a"]}, "job"),
     ]
     for extra, field in cases:

@@ -1,0 +1,70 @@
+"""html_monitor's JSON filters against outside truth: the JSONPath Compliance Test Suite
+(github.com/jsonpath-standard/jsonpath-compliance-test-suite, cts.json at 7be7c1f, BSD-2;
+copied to tests/data/jsonpath/), RFC 9535's own test suite, run through what a timer's
+`jsonPath` goes through (validation at PUT, selection at the check); and jq programs that
+would reach outside the document."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from callbacks.html_monitor.json_filter import (
+    FilterError,
+    check_jq,
+    check_json_path,
+    select_values,
+)
+
+CTS = json.loads((Path(__file__).parents[1] / "data" / "jsonpath" / "cts.json").read_text())
+CASES = CTS["tests"]
+
+
+def _id(case: dict[str, Any]) -> str:
+    return str(case["name"])
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.get("invalid_selector")], ids=_id)
+def test_a_query_the_suite_calls_invalid_is_refused_at_put(case: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="is not an RFC 9535 JSONPath query"):
+        check_json_path(case["selector"])
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if not c.get("invalid_selector")], ids=_id)
+def test_a_valid_query_selects_what_the_suite_says(case: dict[str, Any]) -> None:
+    assert check_json_path(case["selector"]) == case["selector"]
+    expected = case.get("results", [case.get("result")])  # several when order is not fixed
+    try:
+        ((_, values),) = select_values(case["document"], json_path=[case["selector"]])
+    except FilterError:
+        values = []  # selected nothing: the check reports it; the suite expects []
+    assert values in expected
+
+
+@pytest.mark.parametrize(
+    "program",
+    ["env", "$ENV.AWS_SECRET_ACCESS_KEY", "env | .AWS_SESSION_TOKEN", "[inputs]", "input",
+     'import "x" as x; .', 'include "x"; .', ".a | debug", "halt_error", "$__loc__",
+     '"\\(env)"'],
+)  # fmt: skip
+def test_jq_programs_that_read_outside_the_document_are_refused(program: str) -> None:
+    with pytest.raises(ValueError, match="reads outside the document"):
+        check_jq(program)
+
+
+@pytest.mark.parametrize("program", [".env", '."env"', 'select(.name == "env")', ".input"])
+def test_jq_fields_named_like_those_builtins_are_allowed(program: str) -> None:
+    assert check_jq(program) == program
+
+
+def test_a_jq_program_stored_before_the_check_existed_still_sees_no_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "the-function's-own")
+    ((_, values),) = select_values({"a": 1}, jq=["[env, $ENV] | map(length)"])
+    assert values == [[0, 0]]
+    assert os.environ["AWS_SECRET_ACCESS_KEY"] == "the-function's-own"  # the parent keeps it
