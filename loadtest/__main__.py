@@ -4,6 +4,7 @@
     scale  one shard's tick against a modelled AWS with real boto3: firings per minute
     cost   AWS requests and capacity per firing on the real handlers, priced, vs EventBridge
     html   html_monitor's text extraction vs changedetection.io's
+    html-browser  html_monitor's browser fetcher: 200 renders of a JavaScript page, speed, memory
     api    the local stack as a user meets it: request latency, stop time, crash loss
     dlq    one tenant's dead letters among many of another's: list and redrive times
     coldstart  each Lambda handler's import time from the bundle, on arm64 (qemu)
@@ -23,13 +24,25 @@ from loadtest import harness
 
 
 def _scenarios() -> dict[str, ModuleType]:
-    from loadtest import api, client, coldstart, cost, dead_letters, e2e, html, labels, scale
+    from loadtest import (
+        api,
+        client,
+        coldstart,
+        cost,
+        dead_letters,
+        e2e,
+        html,
+        html_browser,
+        labels,
+        scale,
+    )
 
     return {
         "e2e": e2e,
         "scale": scale,
         "cost": cost,
         "html": html,
+        "html-browser": html_browser,
         "api": api,
         "dlq": dead_letters,
         "coldstart": coldstart,

@@ -95,6 +95,7 @@ def checked_stack_props() -> dict[str, Any]:
         "nag": False,
         "callback_policy_statements": lambda scope: job_type_statements(),
         "webhook_signing_secret": webhook_secret_parameter,
+        "browser_fetcher": True,  # html_monitor's fetcher: "browser" invokes it
     }
 
 

@@ -45,7 +45,9 @@ __all__ = [
     "find_uv",
 ]
 
-LAMBDA_PLATFORM = "aarch64-manylinux_2_28"  # Lambda python3.13 runs on Amazon Linux 2023: glibc 2.34
+LAMBDA_PLATFORM = (
+    "aarch64-manylinux_2_28"  # Lambda python3.13 runs on Amazon Linux 2023: glibc 2.34
+)
 LAMBDA_PYTHON = "3.13"
 DISTRIBUTION = "timer-service"
 # In the project's wheel, never needed by a Lambda: the construct, the CLI, the console, the
@@ -201,6 +203,7 @@ class LambdaBundle:
     platform: str = LAMBDA_PLATFORM
     python_version: str = LAMBDA_PYTHON
     extra_requirements: Sequence[str] = ()
+    extras: Sequence[str] = ()  # the project's optional dependency groups to add ("browser")
 
     def requirements(self) -> list[str]:
         """The pinned runtime requirements (without the project itself)."""
@@ -213,6 +216,7 @@ class LambdaBundle:
                 "--no-hashes",
                 "--no-emit-project",
                 "--no-emit-workspace",
+                *(f"--extra={extra}" for extra in self.extras),
                 "--format",
                 "requirements-txt",
                 cwd=self.project_dir,

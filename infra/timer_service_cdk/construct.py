@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import AssetHashType, CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import AssetHashType, CfnOutput, Duration, RemovalPolicy, Size, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -27,15 +27,17 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from callbacks.html_monitor.browser import BROWSER_FUNCTION_ENV
 from timer_service.keys import PK, SK, TTL_ATTRIBUTE
 from timer_service.provisioning import TABLE_INDEXES
 from timer_service.settings import Settings
+from timer_service_cdk.browser_bundle import browser_code
 from timer_service_cdk.bundle import LambdaBundle, bundling_options
 from timer_service_cdk.front import LOG_RETENTION, ApiAuth, UsagePlanLimits, rest_api
 from timer_service_cdk.grants import JobTypeGrants
 from timer_service_cdk.monitoring import Monitoring, Watched
 from timer_service_cdk.nag import acknowledge
-from timer_service_cdk.permissions import grant, secret_arn
+from timer_service_cdk.permissions import allow, grant, secret_arn
 from timer_service_cdk.props import check_props
 from timer_service_cdk.ticking import shard_registry, tick_schedules
 
@@ -49,6 +51,10 @@ CALLBACK_TIMEOUT = Duration.minutes(3)
 TICKER_TIMEOUT = Duration.seconds(70)  # one minute's work; the lease (90 s) outlives it
 API_TIMEOUT = Duration.seconds(29)  # API Gateway's integration limit
 DEAD_LETTER_TIMEOUT = Duration.seconds(60)
+# A page's timeoutSeconds (at most 60) and a cold start's unpacking of Chromium (about 10 s).
+BROWSER_TIMEOUT = Duration.seconds(90)
+BROWSER_MEMORY_MB = 2048
+BROWSER_TMP_MB = 1024  # Chromium and Node.js unpacked: about 360 MB
 
 
 class TimerService(Construct):
@@ -78,6 +84,11 @@ class TimerService(Construct):
         environment: more environment variables for the three functions.
         code: the Lambda code; default: the bundle built from this project.
         runtime: the Python runtime (default 3.13); the bundle's wheels follow it.
+        browser_fetcher: make the function that renders ``html_monitor``'s
+            ``fetcher: "browser"`` pages (x86_64, 2 GB, Chromium from @sparticuz/chromium); the
+            callbacks may invoke it and nothing else. Off: such a check is an ``error`` run.
+        browser_code: that function's code; default: ``code`` when given, else the browser
+            bundle built from this project (``npm`` fetches Chromium once).
         tracing: X-Ray active tracing of the functions and the API stage (off by default: it
             is billed per trace, about $5 per million beyond the free tier).
         output_prefix: prefix of the stack outputs (``ApiUrl``, ``TableName``, ...).
@@ -105,6 +116,8 @@ class TimerService(Construct):
         code: lambda_.Code | None = None,
         runtime: lambda_.Runtime | None = None,
         tracing: bool = False,
+        browser_fetcher: bool = False,
+        browser_code: lambda_.Code | None = None,
         output_prefix: str = "",
     ) -> None:
         super().__init__(scope, construct_id)
@@ -237,17 +250,27 @@ class TimerService(Construct):
             DEAD_LETTER_TIMEOUT,
             256,
         )
+        self.browser_function = (
+            self._browser_function(common_env, browser_code or code) if browser_fetcher else None
+        )
         # The callbacks sign webhooks and must not invoke the service's own functions.
         callback_settings = Settings(
             service_functions=tuple(
                 f.function_name
-                for f in (self.api_function, self.ticker_function, self.dead_letter_function)
+                for f in (
+                    self.api_function,
+                    self.ticker_function,
+                    self.dead_letter_function,
+                    *([self.browser_function] if self.browser_function else []),
+                )
             ),
             webhook_signing_secret_arn=None
             if webhook_signing_secret is None
             else secret_arn(webhook_signing_secret),
         )
         callback_env = {**common_env, **callback_settings.to_env()}
+        if self.browser_function is not None:
+            callback_env[BROWSER_FUNCTION_ENV] = self.browser_function.function_name
         self.callback_function = self._function(
             "CallbackFunction",
             "callbacks.handler.lambda_handler",
@@ -262,6 +285,12 @@ class TimerService(Construct):
             callback_policy_statements=callback_policy_statements,
             webhook_signing_secret=webhook_signing_secret,
         )
+        if self.browser_function is not None:
+            allow(
+                self.callback_function,
+                ("lambda:InvokeFunction",),
+                self.browser_function.function_arn,
+            )
         self.dead_letter_function.add_event_source(
             event_sources.SqsEventSource(
                 self.dlq, batch_size=10, max_concurrency=2, report_batch_item_failures=True
@@ -309,6 +338,22 @@ class TimerService(Construct):
 
     # --- parts ---------------------------------------------------------------------------
 
+    def _browser_function(
+        self, environment: Mapping[str, str], code: lambda_.Code | None
+    ) -> lambda_.Function:
+        """The function that renders pages: x86_64 (the only Chromium build on npm), 2 GB."""
+        private = Settings.env_name("allow_private_targets")
+        return self._function(
+            "BrowserFunction",
+            "callbacks.html_monitor.browser_handler.lambda_handler",
+            {k: v for k, v in environment.items() if k == private or k.startswith("POWERTOOLS")},
+            BROWSER_TIMEOUT,
+            BROWSER_MEMORY_MB,
+            code=code or browser_code(_code_source(), self.runtime),
+            architecture=lambda_.Architecture.X86_64,
+            ephemeral_storage_mb=BROWSER_TMP_MB,
+        )
+
     def _function(
         self,
         construct_id: str,
@@ -316,6 +361,10 @@ class TimerService(Construct):
         environment: Mapping[str, str],
         timeout: Duration,
         memory_mb: int,
+        *,
+        code: lambda_.Code | None = None,
+        architecture: lambda_.Architecture = lambda_.Architecture.ARM_64,
+        ephemeral_storage_mb: int | None = None,
     ) -> lambda_.Function:
         log_group = logs.LogGroup(
             self,
@@ -335,15 +384,18 @@ class TimerService(Construct):
             self,
             construct_id,
             runtime=self.runtime,
-            architecture=lambda_.Architecture.ARM_64,
+            architecture=architecture,
             handler=handler,
-            code=self.code,
+            code=code or self.code,
             timeout=timeout,
             memory_size=memory_mb,
             environment=dict(environment),
             tracing=lambda_.Tracing.ACTIVE if self.tracing else lambda_.Tracing.DISABLED,
             log_group=log_group,
             role=role,
+            ephemeral_storage_size=None
+            if ephemeral_storage_mb is None
+            else Size.mebibytes(ephemeral_storage_mb),
         )
         if self.tracing:
             acknowledge(role, "IAM5", "Resource::*")
@@ -375,6 +427,8 @@ class TimerService(Construct):
         }
         if self.api_key is not None:
             values["ApiKeyId"] = self.api_key.key_id
+        if self.browser_function is not None:
+            values["BrowserFunctionName"] = self.browser_function.function_name
         for name, value in values.items():
             CfnOutput(stack, f"{prefix}{name}", value=value)
 
