@@ -76,16 +76,13 @@ class Front:
 PING_METHODS = ("GET", "POST", "HEAD")  # Healthchecks.io's: a plain curl or wget of the URL
 
 
-def _ping_route(api: apigateway.LambdaRestApi, function: lambda_.Function) -> None:
-    """``/ping/{token}`` for heartbeat timers, outside IAM and API keys: a cron job's ``curl``
-    has neither, and the token in the URL is the credential (the function checks it). API
-    Gateway matches it before ``{proxy+}``; the stage's throttling still applies."""
-    # A proxying LambdaRestApi refuses root.add_resource; a Resource made on the root is the same
-    # resource, as add_resource would have made it.
-    ping = apigateway.Resource(api.root, "ping", parent=api.root, path_part="ping")
-    token = ping.add_resource("{token}")
-    integration = apigateway.LambdaIntegration(function)
-    for method in PING_METHODS:
+def _token_route(
+    parent: apigateway.Resource, integration: apigateway.Integration, methods: tuple[str, ...]
+) -> None:
+    """``{parent}/{token}`` outside IAM and API keys for ``methods``: the token in the URL is
+    the credential (the function checks it); the stage's throttling still applies."""
+    token = parent.add_resource("{token}")
+    for method in methods:
         token.add_method(
             method,
             integration,
@@ -93,28 +90,28 @@ def _ping_route(api: apigateway.LambdaRestApi, function: lambda_.Function) -> No
             api_key_required=False,
         )
     acknowledge(token, "APIG4")
+
+
+def _ping_route(api: apigateway.LambdaRestApi, function: lambda_.Function) -> None:
+    """``/ping/{token}`` for heartbeat timers: a cron job's ``curl`` has no credential. API
+    Gateway matches it before ``{proxy+}``."""
+    # A proxying LambdaRestApi refuses root.add_resource; a Resource made on the root is the same
+    # resource, as add_resource would have made it.
+    ping = apigateway.Resource(api.root, "ping", parent=api.root, path_part="ping")
+    _token_route(ping, apigateway.LambdaIntegration(function), PING_METHODS)
 
 
 FEED_READ_METHODS = ("GET", "HEAD")  # what a feed reader sends
 
 
 def _feed_route(api: apigateway.LambdaRestApi, function: lambda_.Function) -> None:
-    """``GET|HEAD /feeds/{token}``, a feed of changes, outside IAM and API keys: a feed reader
-    signs nothing, and the token in the URL is the credential (the function checks it). ``/feeds``
+    """``GET|HEAD /feeds/{token}``, a feed of changes: a feed reader signs nothing. ``/feeds``
     itself, which makes and revokes feeds, keeps the API's authorization (an explicit resource
     hides ``{proxy+}`` for its path), as do the token path's other methods."""
     feeds = apigateway.Resource(api.root, "feeds", parent=api.root, path_part="feeds")
     integration = apigateway.LambdaIntegration(function)
     feeds.add_method("ANY", integration)  # the API's default authorization
-    token = feeds.add_resource("{token}")
-    for method in FEED_READ_METHODS:
-        token.add_method(
-            method,
-            integration,
-            authorization_type=apigateway.AuthorizationType.NONE,
-            api_key_required=False,
-        )
-    acknowledge(token, "APIG4")
+    _token_route(feeds, integration, FEED_READ_METHODS)
 
 
 def rest_api(
