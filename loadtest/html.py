@@ -166,6 +166,9 @@ def compare(
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pages", type=Path, default=DEFAULT_PAGES, help="a tree of HTML pages")
+    parser.add_argument(
+        "--json-documents", type=int, default=100, help="botocore service models (0: none)"
+    )
     parser.add_argument("--limit", type=int, default=None, help="the first N pages only")
     parser.add_argument("--venv", type=Path, default=DEFAULT_VENV, help="changedetection.io's")
     parser.add_argument(
@@ -176,7 +179,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, progress: Any = None) -> dict[str, Any]:
     if progress is not None:
         progress(0, None, "extracting")
-    return compare(args.pages, limit=args.limit, venv_dir=None if args.ours_only else args.venv)
+    venv_dir = None if args.ours_only else args.venv
+    figures = compare(args.pages, limit=args.limit, venv_dir=venv_dir)
+    if args.json_documents:
+        from loadtest.html_json import compare_json
+
+        if progress is not None:
+            progress(0, None, "filtering JSON")
+        python = None if venv_dir is None else changedetection_python(venv_dir)
+        figures["json"] = compare_json(python, limit=args.json_documents)
+    return figures
 
 
 def report(figures: dict[str, Any], console: Any) -> None:
@@ -197,6 +209,26 @@ def report(figures: dict[str, Any], console: Any) -> None:
             "unchanged page (hash only)", f"{figures['unchanged_page_cpu_ms_per_page']} ms", ""
         )
     console.print(table)
+    if json_figures := figures.get("json"):
+        table = Table(
+            f"JSON: {json_figures['documents']} documents, {json_figures['megabytes']} MB,"
+            f" {json_figures['checks']} checks",
+            "ours",
+            "changedetection.io",
+        )
+        theirs = json_figures.get("changedetection_cpu_ms_per_check")
+        table.add_row(
+            "CPU per check",
+            f"{json_figures['ours_cpu_ms_per_check']} ms",
+            "-" if theirs is None else f"{theirs} ms ({json_figures['cpu_ratio']}x ours)",
+        )
+        if theirs is not None:
+            table.add_row(
+                "identical selected values",
+                f"{json_figures['identical_values']} of {json_figures['checks']}",
+                "",
+            )
+        console.print(table)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -139,9 +139,15 @@ def filtered_text(body: bytes, *, json_path: Sequence[str] = (), jq: Sequence[st
     return "\n".join(pretty(value) for _, values in selected for value in values)
 
 
+@functools.lru_cache(maxsize=512)
+def _query(path: str) -> Any:
+    """A compiled query: a warm function checks the same timers' queries again and again."""
+    return _environment().compile(path)
+
+
 def _json_path(path: str, document: Any) -> list[Any]:
     values = []
-    for match in _environment().finditer(path, document):
+    for match in _query(path).finditer(document):
         values.append(match.obj)
         if len(values) > MAX_SELECTED:
             raise FilterError(f"jsonPath {path!r} selected over {MAX_SELECTED} values")

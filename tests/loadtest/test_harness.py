@@ -126,10 +126,16 @@ def test_cost_prices_each_side_next_to_eventbridge(tmp_path: Path) -> None:
 def test_html_extracts_real_pages(tmp_path: Path) -> None:
     pages = Path(__file__).resolve().parents[1] / "data" / "pages"  # from python3.11-doc
     count = len(list(pages.glob("*.html")))
-    figures = run(tmp_path, "html", "--pages", str(pages), "--ours-only")
+    figures = run(tmp_path, "html", "--pages", str(pages), "--ours-only", "--json-documents", "3")
     assert figures["pages"] == count >= 2
     assert figures["ours_cpu_ms_per_page"] > 0  # type: ignore[operator]
     assert figures["words_extracted"] > 1000  # type: ignore[operator]
+    # JSON: botocore's service models, each filter one check, what it selected counted
+    json_figures = figures["json"]
+    assert isinstance(json_figures, dict)
+    assert json_figures["documents"] == 3
+    assert json_figures["checks"] == 3 * len(json_figures["filters"])
+    assert json_figures["values_selected"] > 3 * len(json_figures["filters"])
 
 
 def test_e2e_on_a_deployed_stack_signs_its_calls_and_drains_the_output_queue(
