@@ -83,3 +83,39 @@ def test_a_json_watch_shows_the_selected_values_diff(
     page.goto(console(stack) + "#/timers/api")
     expect(page.locator(".diff .del")).to_have_text(['  "version": "1.0"'])
     expect(page.locator(".diff .add")).to_have_text(['  "version": "1.1"'])
+
+
+def test_the_feed_link_is_made_shown_once_read_by_a_feed_reader_and_revoked(
+    stack: Any, page: Any, pages: PageServer
+) -> None:
+    import feedparser
+
+    pages.set("/news.html", "<p>Release 1</p>")
+    timer = {
+        "schedule": "rate(1 day)",
+        "jobType": "html_monitor",
+        "job": {"url": f"{pages.url}/news.html"},
+        "history": "all",
+    }
+    assert httpx.put(f"{stack.url}/periodic/news", json=timer).status_code == 201
+    check_now(stack, "news", 1)  # the baseline: not a change, so not in the feed
+    pages.set("/news.html", "<p>Release 2</p>")
+    check_now(stack, "news", 2)
+    page.goto(console(stack) + "#/timers/news")
+    expect(page.locator("#feed-status")).to_have_text("none")
+    page.click("#feed-open")
+    url = page.locator("#feed-url")
+    expect(url).to_be_visible()
+    feed_url = url.input_value()
+    assert feed_url.startswith(f"{stack.url}/feeds/")
+    expect(page.locator("#feed-status")).to_contain_text("a feed since")
+    parsed = feedparser.parse(httpx.get(feed_url).text)  # no credential but the URL
+    assert parsed.bozo == 0
+    (entry,) = parsed.entries
+    assert "+Release 2" in entry.content[0].value
+    page.reload()  # the URL is not shown again; the feed is
+    expect(page.locator("#feed-status")).to_contain_text("a feed since")
+    expect(page.locator("#feed-url")).to_be_hidden()
+    page.click("#feed-revoke")
+    expect(page.locator("#feed-status")).to_have_text("none")
+    assert httpx.get(feed_url).status_code == 404

@@ -59,6 +59,7 @@ export async function timerView(id) {
       ["On complete", h("span", { id: "on-complete" }, timer.onComplete === "delete" ? "delete: removed once its last firing ran" : "keep")],
     ]),
     ["History", timer.history],
+    ["Feed of changes", feedControl(timer)],
     ...alertsDetails(timer),
     ["Version", `${timer.version} (updated ${when(timer.updatedAt)})`],
     ["Shard", `${timer.shardId}`],
@@ -160,4 +161,43 @@ function watched(details) {
   }
   if (details.triggered === false) parts.push(h("span", { class: "muted" }, "not notified: no triggerText line was added"));
   return parts.length ? h("div", { class: "small watched" }, parts) : null;
+}
+
+// The timer's Atom feed of changes: whether it has one (GET /feeds never shows a URL), a new URL
+// (shown once: the API keeps its token's hash alone; a new one ends the last) and revoking it.
+function feedControl(timer) {
+  const status = h("span", { id: "feed-status", class: "muted" }, "…");
+  const url = h("input", { id: "feed-url", readonly: true, hidden: true, class: "mono", size: 60 });
+  const open = h("button", { type: "button", class: "small", id: "feed-open" }, "Get a feed URL");
+  const revoke = h("button", { type: "button", class: "small", id: "feed-revoke", hidden: true }, "Revoke");
+  function show(feed) {
+    status.textContent = feed ? `a feed since ${when(feed.createdAt, timer.timezone)}` : "none";
+    open.textContent = feed ? "New feed URL (ends the last)" : "Get a feed URL";
+    revoke.hidden = !feed;
+  }
+  api("GET", "/feeds").then(
+    (page) => show((page.items ?? []).find((feed) => feed.timerId === timer.id)),
+    () => { status.textContent = "unknown (this API has no feeds)"; open.hidden = true; });
+  open.addEventListener("click", async () => {
+    try {
+      const feed = await api("POST", `/periodic/${enc(timer.id)}/feed`);
+      url.value = feed.feedUrl;
+      url.hidden = false;
+      url.select();
+      show(feed);
+      showBanner("The feed URL is shown this once: copy it into your feed reader.", "info");
+    } catch (failed) {
+      showBanner(failure(failed));
+    }
+  });
+  revoke.addEventListener("click", async () => {
+    try {
+      await api("DELETE", `/periodic/${enc(timer.id)}/feed`);
+      url.hidden = true;
+      show(null);
+    } catch (failed) {
+      showBanner(failure(failed));
+    }
+  });
+  return h("span", { class: "feed" }, status, " ", open, " ", revoke, h("div", {}, url));
 }
