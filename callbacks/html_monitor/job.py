@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import gzip
 import hashlib
+import os
 from typing import Any
 
 from callbacks.html_monitor.config import HtmlMonitorJob
@@ -56,6 +57,8 @@ def check(config: HtmlMonitorJob, context: JobContext) -> JobResult:
         response = _fetch(config, context, state)
     except EgressError as exc:
         return _failed(config, context, state, exc.message)
+    except _Failed as exc:
+        return _failed(config, context, state, str(exc))
     if response.status == 304 and "text" in state:
         return _unchanged(config, context, state, "304 Not Modified: not parsed")
     if response.status >= 400 or response.status == 304:
@@ -140,6 +143,11 @@ def _fetch(config: HtmlMonitorJob, context: JobContext, state: dict[str, Any]) -
     if config.fetcher == "browser":
         from callbacks.html_monitor.browser import render
 
+        if not os.environ.get("BROWSER_FUNCTION") and not _has_playwright():
+            raise _Failed(
+                'fetcher "browser" needs a browser: deploy with browser_fetcher=True'
+                " (locally: the browser extra and Chromium)"
+            )
         return render(
             str(config.url),
             egress=context.http,
@@ -156,6 +164,16 @@ def _fetch(config: HtmlMonitorJob, context: JobContext, state: dict[str, Any]) -
         total_timeout_s=config.timeout_seconds,
         max_bytes=config.max_bytes,
     )
+
+
+def _has_playwright() -> bool:
+    """Whether Playwright is installed here (the main Lambda bundle has none)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("playwright") is not None
+    except ValueError:  # in sys.modules as None: imports of it are refused
+        return False
 
 
 def _page_text(
