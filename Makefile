@@ -19,7 +19,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE :=
 CDK := cd infra && npx -y aws-cdk@2
 
-.PHONY: dev test lint typecheck pytest sync sync-all format clean synth deploy destroy bundle fuzz loadtest chromium screenshots
+.PHONY: dev test lint typecheck pytest sync sync-all format clean synth deploy destroy bundle fuzz loadtest chromium chromium-pack screenshots
 
 # pip's --target first: a venv of its own would first install pip itself (4 s of CPU).
 $(TOOLS_UV):
@@ -51,7 +51,7 @@ lint: sync-all
 typecheck: sync-all
 	.venv/bin/mypy
 
-pytest: sync-all chromium
+pytest: sync-all chromium chromium-pack
 	.venv/bin/pytest $(PYTEST_ARGS)
 
 # The console's browser tests drive Debian's Chromium (Playwright cannot download one here).
@@ -61,6 +61,11 @@ chromium:
 	  echo "Chromium not found: installing it with apt-get (browser tests)"; \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+# The browser function's Chromium (@sparticuz/chromium, its sha512 pinned) for
+# tests/browser/test_chromium_pack.py: npm pack, once, into ~/.cache/timer-service (2 s, 70 MB).
+chromium-pack: sync-all
+	.venv/bin/python -c 'from timer_service_cdk.browser_bundle import chromium_tarball; print(chromium_tarball())'
 
 # The console's screenshots in docs/, taken by its browser tests.
 screenshots: sync-all chromium

@@ -87,6 +87,9 @@ class Settings(BaseModel):
     # The paths the front lets through without credentials or rate limit (the local stack's
     # health and docs; none on a deployed stack): the OpenAPI document asks nothing of them.
     open_paths: Annotated[tuple[str, ...], Env("OPEN_PATHS")] = ()
+    # The function that renders html_monitor's ``fetcher: "browser"`` pages (the construct's
+    # browser_fetcher); None: the callback renders them itself, with a local Chromium.
+    browser_function: Annotated[str | None, Env("BROWSER_FUNCTION")] = None
 
     @classmethod
     def env_name(cls, field: str) -> str:

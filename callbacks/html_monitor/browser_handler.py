@@ -15,8 +15,10 @@ from typing import Annotated, Any
 
 from pydantic import AnyHttpUrl, BaseModel, Field, ValidationError
 
-from callbacks.html_monitor.browser import CHROMIUM_ENV, BrowserError, Chromium
+from callbacks.html_monitor.browser import CHROMIUM_ENV, Chromium
 from callbacks.html_monitor.browser_remote import answer, failure
+from callbacks.html_monitor.rendered import BrowserError
+from timer_service.chromium_pack_layout import PACK_DIR
 from timer_service.egress import Egress, EgressError
 from timer_service.settings import Settings
 
@@ -40,7 +42,7 @@ def chromium() -> Chromium:
     configured = os.environ.get(CHROMIUM_ENV)
     if configured:
         return Chromium(configured)
-    from callbacks.html_monitor.chromium_pack import PACK_DIR, unpack
+    from callbacks.html_monitor.chromium_pack import unpack
 
     bundle = Path(__file__).resolve().parents[2]  # the task root: callbacks/ sits in it
     unpacked = unpack(bundle / PACK_DIR, UNPACK_DIR)

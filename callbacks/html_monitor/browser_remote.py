@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from callbacks.html_monitor.browser import BrowserError, Rendered
+from callbacks.html_monitor.rendered import BrowserError, Rendered
 from timer_service.egress import (
     BlockedTargetError,
     EgressError,

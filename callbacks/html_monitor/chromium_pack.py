@@ -1,12 +1,12 @@
 """The Chromium the browser function ships: @sparticuz/chromium's files, unpacked at cold start.
 
-The bundle holds, under :data:`PACK_DIR`, the npm package's brotli files as published
-(``chromium.br``: a headless-shell build for Amazon Linux 2023 x86_64; ``swiftshader.tar.br``,
-``al2023.tar.br``: the libraries Lambda lacks; ``fonts.tar.br``) and Playwright's Node.js driver
-binary compressed with xz (``node.xz``: 144 MB as it comes, which with Chromium would not fit
-Lambda's 250 MB). :func:`unpack` writes them out to ``/tmp`` once per sandbox (about 360 MB) and
-says how to launch the result: Node.js for Playwright (``PLAYWRIGHT_NODEJS_PATH``), then Node's
-own brotli decoder for the Chromium files.
+The bundle holds, under :data:`~timer_service.chromium_pack_layout.PACK_DIR`, the npm package's
+brotli files as published (``chromium.br``: a headless-shell build for Amazon Linux 2023 x86_64;
+``swiftshader.tar.br``, ``al2023.tar.br``: the libraries Lambda lacks; ``fonts.tar.br``) and
+Playwright's Node.js driver binary compressed with xz (``node.xz``: 144 MB as it comes, which
+with Chromium would not fit Lambda's 250 MB). :func:`unpack` writes them out to ``/tmp`` once per
+sandbox (about 360 MB) and says how to launch the result: Node.js for Playwright
+(``PLAYWRIGHT_NODEJS_PATH``), then Node's own brotli decoder for the Chromium files.
 """
 
 from __future__ import annotations
@@ -19,11 +19,10 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["BROTLI_FILES", "NODE_FILE", "PACK_DIR", "Unpacked", "unpack"]
+from timer_service.chromium_pack_layout import NODE_FILE
 
-PACK_DIR = "chromium_pack"  # in the bundle, beside the packages
-NODE_FILE = "node.xz"
-BROTLI_FILES = ("chromium.br", "swiftshader.tar.br", "al2023.tar.br", "fonts.tar.br")
+__all__ = ["Unpacked", "unpack"]
+
 _INFLATE = (
     "const [s, d] = process.argv.slice(1);"
     "require('stream').pipeline(require('fs').createReadStream(s),"

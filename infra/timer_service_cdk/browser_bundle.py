@@ -26,7 +26,7 @@ from pathlib import Path
 from aws_cdk import AssetHashType
 from aws_cdk import aws_lambda as lambda_
 
-from callbacks.html_monitor.chromium_pack import BROTLI_FILES, NODE_FILE, PACK_DIR
+from timer_service.chromium_pack_layout import BROTLI_FILES, NODE_FILE, PACK_DIR
 from timer_service_cdk.bundle import LambdaBundle, bundling_options
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "SPARTICUZ_CHROMIUM",
     "BrowserBundle",
     "browser_code",
+    "cached_tarball",
     "chromium_tarball",
     "write_pack",
 ]
@@ -53,11 +54,16 @@ def cache_dir() -> Path:
     return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "timer-service")
 
 
+def cached_tarball(directory: Path | None = None) -> Path:
+    """Where the pinned tarball is kept (there or not)."""
+    return (directory or cache_dir()) / f"sparticuz-chromium-{SPARTICUZ_CHROMIUM[1]}.tgz"
+
+
 def chromium_tarball(directory: Path | None = None) -> Path:
     """The pinned @sparticuz/chromium tarball (cached, else ``npm pack``), its integrity checked."""
     name, version, integrity = SPARTICUZ_CHROMIUM
     directory = directory or cache_dir()
-    tarball = directory / f"sparticuz-chromium-{version}.tgz"
+    tarball = cached_tarball(directory)
     if not tarball.exists():
         npm = shutil.which("npm")
         if npm is None:

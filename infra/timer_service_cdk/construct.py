@@ -14,12 +14,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import AssetHashType, CfnOutput, Duration, RemovalPolicy, Size, Stack
+from aws_cdk import AssetHashType, CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
@@ -27,13 +26,13 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from callbacks.html_monitor.browser import BROWSER_FUNCTION_ENV
 from timer_service.keys import PK, SK, TTL_ATTRIBUTE
 from timer_service.provisioning import TABLE_INDEXES
 from timer_service.settings import Settings
-from timer_service_cdk.browser_bundle import browser_code
+from timer_service_cdk.browser_function import browser_function as make_browser_function
 from timer_service_cdk.bundle import LambdaBundle, bundling_options
-from timer_service_cdk.front import LOG_RETENTION, ApiAuth, UsagePlanLimits, rest_api
+from timer_service_cdk.front import ApiAuth, UsagePlanLimits, rest_api
+from timer_service_cdk.functions import Functions
 from timer_service_cdk.grants import JobTypeGrants
 from timer_service_cdk.monitoring import Monitoring, Watched
 from timer_service_cdk.nag import acknowledge
@@ -51,10 +50,6 @@ CALLBACK_TIMEOUT = Duration.minutes(3)
 TICKER_TIMEOUT = Duration.seconds(70)  # one minute's work; the lease (90 s) outlives it
 API_TIMEOUT = Duration.seconds(29)  # API Gateway's integration limit
 DEAD_LETTER_TIMEOUT = Duration.seconds(60)
-# A page's timeoutSeconds (at most 60) and a cold start's unpacking of Chromium (about 10 s).
-BROWSER_TIMEOUT = Duration.seconds(90)
-BROWSER_MEMORY_MB = 2048
-BROWSER_TMP_MB = 1024  # Chromium and Node.js unpacked: about 360 MB
 
 
 class TimerService(Construct):
@@ -219,6 +214,7 @@ class TimerService(Construct):
             asset_hash_type=AssetHashType.OUTPUT,
             bundling=bundling_options(bundle),
         )
+        self._functions = Functions(self, self.runtime, self.code, tracing)
         settings = Settings(
             table_name=self.table.table_name,
             idempotency_table=self.idempotency_table.table_name,
@@ -237,13 +233,13 @@ class TimerService(Construct):
             "POWERTOOLS_TRACE_DISABLED": "false" if tracing else "true",
             **(environment or {}),
         }
-        self.api_function = self._function(
+        self.api_function = self._functions.make(
             "ApiFunction", "api.handler.lambda_handler", common_env, API_TIMEOUT, 512
         )
-        self.ticker_function = self._function(
+        self.ticker_function = self._functions.make(
             "TickerFunction", "ticker.handler.lambda_handler", common_env, TICKER_TIMEOUT, 1024
         )
-        self.dead_letter_function = self._function(
+        self.dead_letter_function = self._functions.make(
             "DeadLetterFunction",
             "callbacks.handler.dead_letter_handler",
             common_env,
@@ -251,7 +247,11 @@ class TimerService(Construct):
             256,
         )
         self.browser_function = (
-            self._browser_function(common_env, browser_code or code) if browser_fetcher else None
+            make_browser_function(
+                self._functions, common_env, code=browser_code or code, source=_code_source()
+            )
+            if browser_fetcher
+            else None
         )
         # The callbacks sign webhooks and must not invoke the service's own functions.
         callback_settings = Settings(
@@ -267,11 +267,12 @@ class TimerService(Construct):
             webhook_signing_secret_arn=None
             if webhook_signing_secret is None
             else secret_arn(webhook_signing_secret),
+            browser_function=None
+            if self.browser_function is None
+            else self.browser_function.function_name,
         )
         callback_env = {**common_env, **callback_settings.to_env()}
-        if self.browser_function is not None:
-            callback_env[BROWSER_FUNCTION_ENV] = self.browser_function.function_name
-        self.callback_function = self._function(
+        self.callback_function = self._functions.make(
             "CallbackFunction",
             "callbacks.handler.lambda_handler",
             callback_env,
@@ -337,71 +338,6 @@ class TimerService(Construct):
         self._outputs(output_prefix)
 
     # --- parts ---------------------------------------------------------------------------
-
-    def _browser_function(
-        self, environment: Mapping[str, str], code: lambda_.Code | None
-    ) -> lambda_.Function:
-        """The function that renders pages: x86_64 (the only Chromium build on npm), 2 GB."""
-        private = Settings.env_name("allow_private_targets")
-        return self._function(
-            "BrowserFunction",
-            "callbacks.html_monitor.browser_handler.lambda_handler",
-            {k: v for k, v in environment.items() if k == private or k.startswith("POWERTOOLS")},
-            BROWSER_TIMEOUT,
-            BROWSER_MEMORY_MB,
-            code=code or browser_code(_code_source(), self.runtime),
-            architecture=lambda_.Architecture.X86_64,
-            ephemeral_storage_mb=BROWSER_TMP_MB,
-        )
-
-    def _function(
-        self,
-        construct_id: str,
-        handler: str,
-        environment: Mapping[str, str],
-        timeout: Duration,
-        memory_mb: int,
-        *,
-        code: lambda_.Code | None = None,
-        architecture: lambda_.Architecture = lambda_.Architecture.ARM_64,
-        ephemeral_storage_mb: int | None = None,
-    ) -> lambda_.Function:
-        log_group = logs.LogGroup(
-            self,
-            f"{construct_id}Logs",
-            retention=LOG_RETENTION,
-            removal_policy=RemovalPolicy.DESTROY,
-        )
-        # Its own role, allowed to write its own logs: no managed policy, no wildcard.
-        role = iam.Role(
-            self,
-            f"{construct_id}Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"timer-service {construct_id}",
-        )
-        log_group.grant_write(role)
-        function = lambda_.Function(
-            self,
-            construct_id,
-            runtime=self.runtime,
-            architecture=architecture,
-            handler=handler,
-            code=code or self.code,
-            timeout=timeout,
-            memory_size=memory_mb,
-            environment=dict(environment),
-            tracing=lambda_.Tracing.ACTIVE if self.tracing else lambda_.Tracing.DISABLED,
-            log_group=log_group,
-            role=role,
-            ephemeral_storage_size=None
-            if ephemeral_storage_mb is None
-            else Size.mebibytes(ephemeral_storage_mb),
-        )
-        if self.tracing:
-            acknowledge(role, "IAM5", "Resource::*")
-        if self.runtime.name != lambda_.Runtime.PYTHON_3_14.name:
-            acknowledge(function, "L1")
-        return function
 
     @property
     def functions(self) -> tuple[lambda_.Function, ...]:

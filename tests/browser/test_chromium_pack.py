@@ -1,8 +1,9 @@
 """The browser function's Chromium (@sparticuz/chromium, Lambda's build) unpacked as at a cold
 start and driven by Playwright in its one-process mode, through the SSRF guard, here on x86_64.
 
-It needs the npm tarball the browser bundle caches (``npm pack`` once: see
-infra/timer_service_cdk/browser_bundle.py); without it the test is skipped."""
+It needs the npm tarball the browser bundle caches, checked against its pinned sha512: fetched
+with ``npm pack`` when it is not cached (``make pytest`` fetches it first: see
+infra/timer_service_cdk/browser_bundle.py); only with neither the tarball nor npm is it skipped."""
 
 from __future__ import annotations
 
@@ -22,11 +23,11 @@ from tests.browser.test_browser_fetcher import SECRET, PageOnlyEgress, Site
 def lambda_chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chromium]:
     import playwright
 
-    from timer_service_cdk.browser_bundle import SPARTICUZ_CHROMIUM, cache_dir, write_pack
+    from timer_service_cdk.browser_bundle import cached_tarball, chromium_tarball, write_pack
 
-    tarball = cache_dir() / f"sparticuz-chromium-{SPARTICUZ_CHROMIUM[1]}.tgz"
-    if not tarball.exists():
-        pytest.skip(f"no {tarball}: python -m timer_service_cdk.browser_bundle fetches it")
+    if not cached_tarball().exists() and shutil.which("npm") is None:
+        pytest.skip(f"no {cached_tarball()}, and no npm to fetch it")
+    tarball = chromium_tarball()  # npm pack when it is not cached; its integrity checked
     bundle = tmp_path_factory.mktemp("bundle")
     driver = bundle / "playwright" / "driver"
     driver.mkdir(parents=True)

@@ -1,6 +1,6 @@
-"""html_monitor's ``fetcher: "browser"`` on AWS: the callback asks the browser function
-(``BROWSER_FUNCTION``) with Lambda ``Invoke``; the session's IAM check holds that call against
-the role the construct gives the callbacks (``browser_fetcher=True``)."""
+"""html_monitor's ``fetcher: "browser"`` on AWS: the callback asks the browser function (the
+settings' ``browser_function``) with Lambda ``Invoke``; the session's IAM check holds that call
+against the role the construct gives the callbacks (``browser_fetcher=True``)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 from tests.conftest import ApiCall, AwsResources
 from tests.functional.conftest import runs, trigger
 from tests.pages import PageServer
+from timer_service.settings import Settings
 
 FUNCTION = "timers-browser-test"
 
@@ -20,7 +21,7 @@ def test_browser_check_without_its_function_is_an_error_run_naming_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # GIVEN a stack whose browser function is not there (the emulator has none)
-    monkeypatch.setenv("BROWSER_FUNCTION", FUNCTION)
+    monkeypatch.setenv(Settings.env_name("browser_function"), FUNCTION)
     pages.set("/app.html", "<p id=app></p><script>app.textContent = 'hi'</script>")
     job = {"url": pages.url + "/app.html", "fetcher": "browser"}
     body = {"schedule": "rate(1 hour)", "jobType": "html_monitor", "job": job}

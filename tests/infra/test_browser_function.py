@@ -9,8 +9,10 @@ import pytest
 
 from tests.infra.conftest import Synthesized, synthesize
 from tests.infra.test_construct import actions_of, statements
+from timer_service.settings import Settings
 
 HANDLER = "callbacks.html_monitor.browser_handler.lambda_handler"
+BROWSER_FUNCTION = Settings.env_name("browser_function")
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +45,7 @@ def test_browser_fetcher_lets_the_callbacks_invoke_that_function_only(
     found = functions(browser_stack)
     browser_id, _ = found[HANDLER]
     _, callback = found["callbacks.handler.lambda_handler"]
-    assert callback["Environment"]["Variables"]["BROWSER_FUNCTION"] == {"Ref": browser_id}
+    assert callback["Environment"]["Variables"][BROWSER_FUNCTION] == {"Ref": browser_id}
     invokes = [
         s
         for s in statements(browser_stack, "CallbackFunctionRole")
@@ -66,4 +68,4 @@ def test_without_browser_fetcher_there_is_no_browser_function(
     found = functions(default_stack)
     assert HANDLER not in found
     _, callback = found["callbacks.handler.lambda_handler"]
-    assert "BROWSER_FUNCTION" not in callback["Environment"]["Variables"]
+    assert BROWSER_FUNCTION not in callback["Environment"]["Variables"]

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.test_architecture import FIRST_PARTY, lambda_sources, runtime_imports
+from tests.unit.test_architecture import FIRST_PARTY, ROOT, lambda_sources, runtime_imports
+from tests.unit.test_lambda_dependencies import EXTRA_IMPORTERS, extra_only_imports
 
 DEV_ONLY = ("moto", "pytest", "hypothesis", "rich", "aws_cdk", "cdk_nag", "mypy", "ruff", "jsii")
 ELF_MACHINE_AARCH64 = 183
@@ -44,7 +45,9 @@ def host_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_bundle_holds_every_module_the_handlers_import(lambda_bundle: Path) -> None:
     imported = set()
     for path in lambda_sources():
-        imported |= runtime_imports(path) - set(sys.stdlib_module_names) - {"__future__"}
+        relative = path.relative_to(ROOT).as_posix()
+        extras = extra_only_imports(relative) if relative in EXTRA_IMPORTERS else set()
+        imported |= runtime_imports(path) - set(sys.stdlib_module_names) - {"__future__"} - extras
     missing = [
         module
         for module in sorted(imported)
@@ -52,6 +55,14 @@ def test_bundle_holds_every_module_the_handlers_import(lambda_bundle: Path) -> N
     ]
     assert missing == []
     assert {p.name for p in lambda_bundle.iterdir()} >= FIRST_PARTY
+
+
+def test_browser_bundle_has_the_extras_its_modules_import_lazily() -> None:
+    # The main bundle leaves them out (tests/unit/test_lambda_dependencies.py): the browser
+    # function's bundle is the one that runs the code that imports them.
+    from timer_service_cdk.browser_bundle import BrowserBundle
+
+    assert set(EXTRA_IMPORTERS.values()) <= set(BrowserBundle().extras)
 
 
 def test_bundle_holds_no_dev_cdk_or_local_stack_package(lambda_bundle: Path) -> None:

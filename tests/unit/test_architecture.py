@@ -16,7 +16,8 @@ LAMBDA_PACKAGES = {"api", "ticker", "callbacks"}
 # Which first-party package may import which: the core imports only itself; the Lambda packages
 # the core (and the job types of callbacks); the console's assets nothing; the local stack is
 # the composition root of the Lambdas on one machine; the CLI drives the local stack and calls
-# deployed ones; the construct names the core's keys and limits. Nothing imports loadtest.
+# deployed ones; the construct names the core's keys and limits (and the bundle layout the
+# Lambda code reads: timer_service.chromium_pack_layout). Nothing imports loadtest.
 MAY_IMPORT = {
     "timer_service": {"timer_service"},
     "api": {"api", "timer_service"},
@@ -264,10 +265,13 @@ def lambda_sources() -> list[Path]:
     return sources
 
 
-def runtime_imports(path: Path, *, whole: bool = False, typing_too: bool = False) -> set[str]:
+def runtime_imports(
+    path: Path, *, whole: bool = False, typing_too: bool = False, lazy_too: bool = True
+) -> set[str]:
     """Modules ``path`` imports when it runs (not under ``if TYPE_CHECKING``, unless
-    ``typing_too``): their top-level package, or (``whole``) the whole dotted name, ``from a
-    import b`` giving ``a.b`` too."""
+    ``typing_too``; inside functions too, unless not ``lazy_too``: then what importing ``path``
+    imports): their top-level package, or (``whole``) the whole dotted name, ``from a import b``
+    giving ``a.b`` too."""
     names: set[str] = set()
 
     def visit(node: ast.AST) -> None:
@@ -275,6 +279,8 @@ def runtime_imports(path: Path, *, whole: bool = False, typing_too: bool = False
         if typing_only and not typing_too:
             for child in node.orelse:
                 visit(child)
+            return
+        if not lazy_too and isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
             return
         if isinstance(node, ast.Import):
             names.update(a.name if whole else a.name.split(".")[0] for a in node.names)
@@ -288,50 +294,6 @@ def runtime_imports(path: Path, *, whole: bool = False, typing_too: bool = False
 
     visit(ast.parse(path.read_text()))
     return names
-
-
-def runtime_closure() -> set[str]:
-    """Every distribution the project's runtime dependencies pull in, per uv.lock."""
-    import tomllib
-
-    lock = tomllib.loads((ROOT / "uv.lock").read_text())
-    packages = {package["name"]: package for package in lock["package"]}
-    seen: set[str] = set()
-    pending: list[tuple[str, tuple[str, ...]]] = [("timer-service", ())]
-    while pending:
-        name, extras = pending.pop()
-        key = f"{name}[{','.join(extras)}]"
-        if key in seen:
-            continue
-        seen.add(key)
-        package = packages[name]
-        requirements = list(package.get("dependencies", []))
-        for extra in extras:
-            requirements += package.get("optional-dependencies", {}).get(extra, [])
-        pending += [(r["name"], tuple(r.get("extra", []))) for r in requirements]
-    return {key.split("[")[0] for key in seen}
-
-
-def test_lambda_code_imports_only_runtime_dependencies() -> None:
-    from importlib.metadata import packages_distributions
-
-    owners = packages_distributions()
-    closure = {name.lower().replace("_", "-") for name in runtime_closure()}
-    missing: dict[str, str] = {}
-    for path in lambda_sources():
-        for module in runtime_imports(path):
-            if module in FIRST_PARTY or module in sys.stdlib_module_names or module == "__future__":
-                continue
-            distributions = {d.lower().replace("_", "-") for d in owners.get(module, [module])}
-            if not distributions & closure:
-                missing[module] = str(path.relative_to(ROOT))
-    assert missing == {}, "imported by Lambda code but not a runtime dependency"
-
-
-def test_runtime_closure_holds_no_test_or_local_stack_package() -> None:
-    closure = runtime_closure()
-    assert {"httpx", "selectolax", "boto3", "aws-lambda-powertools", "apprise"} <= closure
-    assert not closure & {"moto", "pytest", "rich", "hypothesis", "aws-cdk-lib", "mypy"}
 
 
 def test_mypy_follows_every_cdk_module_the_construct_imports() -> None:

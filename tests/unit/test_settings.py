@@ -59,6 +59,7 @@ def test_settings_written_to_the_environment_read_back_the_same() -> None:
             "webhook_signing_secret_arn": "arn:aws:ssm:eu-west-1:123456789012:parameter/w",
             "dead_letter_days": 3,
             "open_paths": ("/health", "/openapi.json"),
+            "browser_function": "Timers-Browser",
         }
     )
     assert {
