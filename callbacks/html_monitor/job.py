@@ -13,7 +13,6 @@ from __future__ import annotations
 import difflib
 import gzip
 import hashlib
-import os
 from typing import Any
 
 from callbacks.html_monitor.config import HtmlMonitorJob
@@ -143,7 +142,7 @@ def _fetch(config: HtmlMonitorJob, context: JobContext, state: dict[str, Any]) -
     if config.fetcher == "browser":
         from callbacks.html_monitor.browser import render
 
-        if not os.environ.get("BROWSER_FUNCTION") and not _has_playwright():
+        if not context.settings.browser_function and not _has_playwright():
             raise _Failed(
                 'fetcher "browser" needs a browser: deploy with browser_fetcher=True'
                 " (locally: the browser extra and Chromium)"

@@ -16,8 +16,8 @@ def test_a_browser_check_without_playwright_is_an_error_run_naming_the_prop(
     for name in [n for n in sys.modules if n == "playwright" or n.startswith("playwright.")]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "playwright", None)  # as if not installed
-    monkeypatch.delenv("BROWSER_FUNCTION", raising=False)
     checks = JobHarness()
+    assert checks.settings.browser_function is None  # no browser function deployed
     checks.put(
         "js", jobType="html_monitor", job={"url": "http://127.0.0.1:9/", "fetcher": "browser"}
     )
