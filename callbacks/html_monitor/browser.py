@@ -27,6 +27,7 @@ import shutil
 import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from callbacks.html_monitor.page_requests import (
@@ -52,6 +53,8 @@ __all__ = [
 
 CHROMIUM_ENV = "TIMER_SERVICE_CHROMIUM"  # the Chromium to launch; default Debian's
 WORKERS = 4  # egress requests of one check at once
+PAGE_GRACE_S = 2.0  # past the deadline, for reading the rendered page
+CLOSE_TIMEOUT_S = 5.0  # a context (or browser) that does not close by then is killed
 # Whatever escapes interception goes to a proxy that is not there, resolves no name, and sends
 # no UDP; Chromium's own background traffic is off.
 LAUNCH_ARGS = (
@@ -146,8 +149,13 @@ class Chromium:
                 pool.submit(perform, egress, item)
         finally:  # a request still running ends at its own deadline, just after the page's
             pool.shutdown(wait=False, cancel_futures=True)
-        try:
-            return rendering.result()
+        try:  # the render ends at its deadline; this is the last line of defence
+            return rendering.result(timeout_s + PAGE_GRACE_S + 2 * CLOSE_TIMEOUT_S + 5)
+        except FutureTimeout as exc:
+            rendering.cancel()
+            raise RenderTimeout(
+                f"{url}: the page did not finish loading within {timeout_s:g} s"
+            ) from exc
         except EgressError:
             raise
         except Exception as exc:  # Playwright's errors: the browser, not the page
@@ -223,10 +231,24 @@ class Chromium:
             if own is not None:
                 await own.close()
             raise BrowserError(f"Chromium did not start: {_first_line(exc)}") from exc
-        try:
-            return await self._page(context, check, timeout_s)
+        loop = asyncio.get_running_loop()
+        try:  # a page whose script never yields (after it loaded) blocks page.content()
+            return await asyncio.wait_for(
+                self._page(context, check, timeout_s),
+                max(0.1, check.deadline - loop.time()) + PAGE_GRACE_S,
+            )
+        except TimeoutError as exc:
+            raise RenderTimeout(
+                f"{check.url}: the page did not finish loading within {timeout_s:g} s"
+            ) from exc
         finally:
-            await (own or context).close()
+            try:
+                await asyncio.wait_for((own or context).close(), CLOSE_TIMEOUT_S)
+            except (TimeoutError, PlaywrightError):  # its renderer is stuck: the browser goes
+                browser, self._browser = own or self._browser, None
+                if browser is not None:
+                    with contextlib.suppress(TimeoutError, PlaywrightError):
+                        await asyncio.wait_for(browser.close(), CLOSE_TIMEOUT_S)
 
     async def _context(self, browser: Any, check: Check) -> Any:
         return await browser.new_context(

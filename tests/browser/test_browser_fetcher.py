@@ -201,6 +201,20 @@ def test_render_page_that_never_finishes_loading_ends_at_the_timeout(
     assert b"fine" in render(chromium, site, "/ok").body  # the browser is still good
 
 
+def test_render_of_a_page_whose_script_never_yields_after_load_ends_at_the_timeout(
+    chromium: Chromium, site: Site
+) -> None:
+    # found by the review: the page loads, then its script spins, so reading it never answered
+    busy = "<script>addEventListener('load', () => setTimeout(() => { while (true) {} }, 50))"
+    site.set("/", f"<!doctype html><p>hello</p>{busy}</script>")
+    started = time.monotonic()
+    with pytest.raises(RenderTimeout, match="did not finish loading within 2 s"):
+        render(chromium, site, "/", timeout_s=2)
+    assert time.monotonic() - started < 15
+    site.set("/ok", "<p>fine</p>")
+    assert b"fine" in render(chromium, site, "/ok").body  # a browser that works again
+
+
 def test_render_after_chromium_was_killed_launches_it_again(chromium: Chromium, site: Site) -> None:
     site.set("/", "<p id=n></p><script>document.getElementById('n').textContent = 6 * 7</script>")
     assert b">42<" in render(chromium, site, "/").body
