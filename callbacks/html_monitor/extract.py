@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import codecs
 import re
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -286,21 +285,9 @@ def _outermost(nodes: list[LexborNode]) -> list[LexborNode]:
 
 
 def _without_ignored(lines: list[str], patterns: Sequence[str]) -> list[str]:
-    import regex
+    from callbacks.html_monitor.text_rules import Budget, PatternTimeout, without_matching
 
-    combined = regex.compile("|".join(f"(?:{pattern})" for pattern in patterns))
-    deadline = time.monotonic() + IGNORE_BUDGET_S
-    kept = []
-    for line in lines:
-        remaining = deadline - time.monotonic()
-        try:
-            if remaining <= 0:
-                raise TimeoutError
-            matched = combined.search(line, timeout=remaining)
-        except TimeoutError as exc:
-            raise IgnorePatternError(
-                f"ignoreText took over {IGNORE_BUDGET_S:g} s on this page; simplify the patterns"
-            ) from exc
-        if matched is None:
-            kept.append(line)
-    return kept
+    try:
+        return without_matching(lines, patterns, Budget(IGNORE_BUDGET_S), "ignoreText")
+    except PatternTimeout as exc:
+        raise IgnorePatternError(str(exc)) from exc

@@ -185,6 +185,8 @@ def _page_text(
         and (bool(config.json_path or config.jq) or is_json_content_type(content_type))
     )
     if as_json:
+        if config.include or config.exclude:
+            raise _Failed("include and exclude select from HTML; the response is JSON")
         if config.watches_product:
             raise _Failed("conditions read a product page (HTML); the response is JSON")
         text = filtered_text(body, json_path=config.json_path, jq=config.jq)

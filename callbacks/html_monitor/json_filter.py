@@ -40,6 +40,12 @@ __all__ = [
 FILTER_BUDGET_S = 1.0  # all filters of one response
 MAX_SELECTED = 10_000  # values one filter may select
 _REGEX_FUNCTIONS = ("match(", "search(")
+# The pattern argument of match() and search(): a string literal after the first argument.
+_REGEX_ARGUMENT = re.compile(
+    r"""(?:match|search)\s*\((?:[^()'"]|'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|\([^()]*\))*?,\s*"""
+    r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")\s*\)"""
+)
+MEMORY_LIMIT_BYTES = 512 * 1024 * 1024  # a filter's child may grow by this much
 # jq builtins that reach outside the document (the process environment holds the function's
 # AWS credentials; modules and inputs read files and streams; halt ends the process), refused
 # at PUT as changedetection.io refuses them (html_tools._JQ_BLOCKED_PATTERNS). The forked child
@@ -66,12 +72,27 @@ def _environment() -> Any:
 
 def check_json_path(path: str) -> str:
     """``path`` if it is an RFC 9535 JSONPath query; ValueError otherwise."""
+    import regex
     from jsonpath import JSONPathError
 
     try:
         _environment().compile(path)
     except JSONPathError as exc:
         raise ValueError(f"{path!r} is not an RFC 9535 JSONPath query: {exc}") from exc
+    for literal in _REGEX_ARGUMENT.findall(path):  # compiled only when a string is matched
+        body = literal[1:-1]
+        if literal[0] == "'":  # as the double-quoted JSON string it is, escapes and all
+            body = body.replace("\\'", "'").replace('"', '\\"')
+        try:
+            pattern = json.loads(f'"{body}"')
+        except ValueError:
+            continue  # the library reads its own literals; this check is only for regexes
+        try:
+            regex.compile(pattern)  # I-Regexp (RFC 9485) has \\p{..}: the regex package's
+        except regex.error as exc:
+            raise ValueError(
+                f"{path!r} is not an RFC 9535 JSONPath query: {literal} is not a regex: {exc}"
+            ) from exc
     return path
 
 
@@ -131,12 +152,20 @@ def filtered_text(body: bytes, *, json_path: Sequence[str] = (), jq: Sequence[st
     pretty-printed one after another."""
     try:
         document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, ValueError) as exc:  # ValueError: JSON's, or a huge integer
         raise FilterError(f"the response is not JSON: {exc}") from exc
-    if not json_path and not jq:
-        return pretty(document)
-    selected = select_values(document, json_path=json_path, jq=jq)
-    return "\n".join(pretty(value) for _, values in selected for value in values)
+    except RecursionError as exc:
+        raise FilterError("the response is not JSON Python can hold: nested too deep") from exc
+    try:
+        if not json_path and not jq:
+            text = pretty(document)
+        else:
+            selected = select_values(document, json_path=json_path, jq=jq)
+            text = "\n".join(pretty(value) for _, values in selected for value in values)
+    except RecursionError as exc:
+        raise FilterError("the response is not JSON Python can hold: nested too deep") from exc
+    # A lone surrogate ("\ud800") is valid JSON but no text: it becomes U+FFFD.
+    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
 
 
 @functools.lru_cache(maxsize=512)
@@ -177,10 +206,13 @@ def _bounded(run: Callable[[], list[Any]], name: str, deadline: float) -> list[A
     if pid == 0:  # the child: compute, send, and leave without running any cleanup
         os.close(read_end)
         os.environ.clear()  # unsetenv(3) each: jq's `env` and `$ENV` see nothing
+        _limit_memory()
         try:
             outcome: tuple[str, Any] = ("ok", run())
         except FilterError as exc:
             outcome = ("error", str(exc))
+        except MemoryError:
+            outcome = ("error", _over_memory(name))
         except Exception as exc:
             outcome = ("error", f"{name!r} failed: {exc}")
         data = pickle.dumps(outcome)
@@ -205,7 +237,26 @@ def _bounded(run: Callable[[], list[Any]], name: str, deadline: float) -> list[A
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
+    if not chunks:  # it died before answering: jq aborts when an allocation fails
+        raise FilterError(_over_memory(name))
     status, value = pickle.loads(b"".join(chunks))  # our own child's answer
     if status == "error":
         raise FilterError(value)
     return list(value)
+
+
+def _limit_memory() -> None:
+    """In the child: its address space may grow MEMORY_LIMIT_BYTES beyond what it has."""
+    import resource
+
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            size_kb = next(int(line.split()[1]) for line in status if line.startswith("VmSize:"))
+        limit = size_kb * 1024 + MEMORY_LIMIT_BYTES
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (OSError, StopIteration, ValueError):  # no /proc: bounded by time alone
+        pass
+
+
+def _over_memory(name: str) -> str:
+    return f"{name!r} took over {MEMORY_LIMIT_BYTES // 2**20} MB of memory on this response"

@@ -36,9 +36,20 @@ AVAILABILITY = {
         "SoldOut",
     )
 }
-_OUT = re.compile(r"out of stock|sold out|unavailable|not available|currently unavailable", re.I)
-_IN = re.compile(r"in stock|available|add to (cart|basket)|buy now", re.I)
-_NUMBER = re.compile(r"\d[\d.,\s\u00a0\u202f']*")
+# Wordings on a page, the negative ones first: "notify me when available" is not in stock.
+_OUT = re.compile(
+    r"out of stock|sold out|unavailable|not (?:yet )?(?:available|in stock)|no longer available"
+    r"|notify me|coming soon|available soon|back[- ]?order",
+    re.I,
+)
+_PRE = re.compile(r"pre-?order", re.I)
+_IN = re.compile(r"in stock|available|add to (cart|basket|bag)|buy now", re.I)
+# The first number: digit groups of three after a separator ("1 299,00", "1.234.567,89"), a
+# plain number ("19.99", "12,5"), or a bare fraction ("$.99").
+_NUMBER = re.compile(
+    r"(?<![\d.,])(?:\d{1,3}(?:[ \u00a0\u202f'.,]\d{3})+(?:[.,]\d{1,2})?(?!\d)"
+    r"|\d+(?:[.,]\d+)?|[.,]\d+)"
+)
 _CURRENCY = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR"}
 MAX_JSON_LD_BYTES = 1_000_000
 
@@ -72,7 +83,9 @@ def parse_price(text: str | None) -> Decimal | None:
     match = _NUMBER.search(str(text))
     if match is None:
         return None
-    digits = re.sub(r"[\s\u00a0\u202f']", "", match.group(0)).rstrip(".,")
+    digits = re.sub(r"[\s\u00a0\u202f']", "", match.group(0))
+    if digits[0] in ".,":
+        digits = "0" + digits
     comma, dot = digits.rfind(","), digits.rfind(".")
     if comma >= 0 and dot >= 0:
         decimal_mark = "," if comma > dot else "."
@@ -87,9 +100,13 @@ def parse_price(text: str | None) -> Decimal | None:
     if decimal_mark:
         cleaned = cleaned.replace(decimal_mark, ".")
     try:
-        return Decimal(cleaned)
+        return _finite(Decimal(cleaned))
     except InvalidOperation:
         return None
+
+
+def _finite(price: Decimal) -> Decimal | None:
+    return price if price.is_finite() else None
 
 
 def availability_name(value: str | None) -> str | None:
@@ -102,6 +119,8 @@ def availability_name(value: str | None) -> str | None:
         return AVAILABILITY[tail.lower()]
     if _OUT.search(value):
         return "OutOfStock"
+    if _PRE.search(value):
+        return "PreOrder"
     if _IN.search(value):
         return "InStock"
     return None
@@ -113,7 +132,7 @@ def read_product(
     """The page's product values (``tree`` is parsed, before scripts are stripped)."""
     for reader in (_json_ld, _microdata):
         product = reader(tree)
-        if product is not None:
+        if product is not None and (product.price, product.availability) != (None, None):
             return product
     price_text = availability_text = None
     if price_selector and (node := tree.css_first(price_selector)) is not None:
@@ -147,7 +166,7 @@ def _json_ld(tree: LexborHTMLParser) -> Product | None:
             continue
         try:
             data = json.loads(source)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # not JSON, or more than Python holds: skipped
             continue
         for item in _items(data):
             if _is_type(item, "Product"):
@@ -189,7 +208,11 @@ def _first_offer(offers: Any) -> dict[str, Any] | None:
 def _from_offer(offer: dict[str, Any], source: str) -> Product:
     price = offer.get("price", offer.get("lowPrice"))
     spec = offer.get("priceSpecification")
-    if price is None and isinstance(spec, dict):
+    if isinstance(spec, list):  # e.g. a unit price and a list price: the first
+        spec = next((entry for entry in spec if isinstance(entry, dict)), None)
+    if not isinstance(spec, dict):
+        spec = None
+    if price is None and spec is not None:
         price = spec.get("price")
     currency = offer.get("priceCurrency") or (spec or {}).get("priceCurrency")
     return Product(
@@ -205,7 +228,7 @@ def _schema_price(value: Any) -> Decimal | None:
     if value is None or isinstance(value, bool):
         return None
     try:
-        return Decimal(str(value).strip())
+        return _finite(Decimal(str(value).strip()))
     except InvalidOperation:
         return parse_price(str(value))
 

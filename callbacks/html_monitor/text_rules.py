@@ -53,10 +53,11 @@ class Budget:
         )
 
 
-def _combined(patterns: Sequence[str]) -> Any:
+def _compiled(patterns: Sequence[str]) -> list[Any]:
+    """Each pattern on its own: joined, a backreference would count another pattern's groups."""
     import regex
 
-    return regex.compile("|".join(f"(?:{pattern})" for pattern in patterns), regex.MULTILINE)
+    return [regex.compile(pattern, regex.MULTILINE) for pattern in patterns]
 
 
 def first_match(
@@ -65,14 +66,18 @@ def first_match(
     """The first line that matches one of ``patterns``, or None."""
     if not patterns:
         return None
-    combined = _combined(patterns)
+    compiled = _compiled(patterns)
     for line in lines:
-        try:
-            if combined.search(line, timeout=budget.left(field)) is not None:
-                return line
-        except TimeoutError as exc:
-            raise budget.spent(field) from exc
+        if _matches(compiled, line, budget, field):
+            return line
     return None
+
+
+def _matches(compiled: list[Any], line: str, budget: Budget, field: str) -> bool:
+    try:
+        return any(p.search(line, timeout=budget.left(field)) is not None for p in compiled)
+    except TimeoutError as exc:
+        raise budget.spent(field) from exc
 
 
 def extract_matches(text: str, patterns: Sequence[str], budget: Budget) -> str:
@@ -103,12 +108,5 @@ def without_matching(
     """``lines`` without those that match one of ``patterns``."""
     if not patterns:
         return list(lines)
-    combined = _combined(patterns)
-    kept = []
-    for line in lines:
-        try:
-            if combined.search(line, timeout=budget.left(field)) is None:
-                kept.append(line)
-        except TimeoutError as exc:
-            raise budget.spent(field) from exc
-    return kept
+    compiled = _compiled(patterns)
+    return [line for line in lines if not _matches(compiled, line, budget, field)]
