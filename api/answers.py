@@ -150,6 +150,9 @@ def validation_answer(errors: Sequence[Any]) -> Response[Any]:
     return error_response(400, "validation_error", f"{field}: {message}", field)
 
 
+_TOKEN_ROUTES = (("/feeds/", FeedNotFoundError()), ("/ping/", PingTokenNotFoundError()))
+
+
 def no_route_answer(method: str, path: str, allowed: Collection[str]) -> Response[Any]:
     """A request no route took: 404 for an unknown path, the ``Allow`` list for ``OPTIONS`` or
     another method (405), a 400 for a route whose parameter did not match (a bad id)."""
@@ -159,6 +162,9 @@ def no_route_answer(method: str, path: str, allowed: Collection[str]) -> Respons
     if method == "OPTIONS":
         return Response(status_code=204, headers={"Allow": allow}, body="")
     if method in allowed:  # a route of this method, with a parameter it cannot match
+        for prefix, error in _TOKEN_ROUTES:  # a token no route can match is no one's token
+            if path.startswith(prefix) and path.count("/") == 2:
+                return error_response(404, error.code, error.message, error.field)
         return error_response(400, "validation_error", f"id: must be {TIMER_ID_RULE}", "id")
     response = error_response(405, "method_not_allowed", f"{method} {path}: use {allow}", None)
     response.headers["Allow"] = allow

@@ -91,8 +91,8 @@ def test_feed_of_an_unknown_timer_is_a_404_naming_id(call_api: ApiCall) -> None:
 
 @pytest.mark.parametrize(
     "token",
-    ["A" * 43, "short", "A" * 42 + "!", "A" * 44, "%00", "..", "x" * 2000],
-    ids=["never made", "short", "not url-safe", "too long", "nul", "dots", "huge"],
+    ["A" * 43, "short", "A" * 42 + "!", "A" * 44, "%00", "..", "x" * 2000, "\x00", "a\nb"],
+    ids=["never made", "short", "not url-safe", "too long", "nul", "dots", "huge", "NUL", "LF"],
 )
 def test_a_wrong_token_is_a_404_never_a_500(call_api: ApiCall, token: str) -> None:
     timer(call_api, "t")
