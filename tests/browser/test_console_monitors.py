@@ -45,11 +45,13 @@ def test_a_price_watch_made_in_the_form_shows_its_values_and_conditions(
     page.fill("#f-id", "anvil")
     page.fill("#f-job-url", f"{pages.url}/anvil.html")
     page.fill("#f-job-conditions", '[{"field": "price", "op": "<", "value": 20}]')
+    page.fill("#f-job-ignoreText", "^  Visitors: \\d+ \n\n Updated")  # spaces are the pattern's
     page.select_option("#f-history", "all")
     page.click("#save")
     expect(page).to_have_url(re.compile(r"#/timers/anvil$"))
     job = httpx.get(f"{stack.url}/periodic/anvil").json()["job"]
     assert job["conditions"] == [{"field": "price", "op": "<", "value": 20.0}]
+    assert job["ignoreText"] == ["^  Visitors: \\d+ ", " Updated"]
 
     check_now(stack, "anvil", 1)
     pages.set("/anvil.html", PRODUCT.format(price="18.00"))

@@ -131,7 +131,8 @@ export function schemaForm(schema, prefix, initial, field) {
     if (prop.type === "array" && resolve(prop.items).type === "string") {
       const control = h("textarea", { id, name: key, rows: 3, placeholder: "one a line" }, (current || []).join("\n"));
       return [control, () => {
-        const lines = control.value.split("\n").map((l) => l.trim()).filter(Boolean);
+        // as typed: a pattern's spaces are part of it (only blank lines are left out)
+        const lines = control.value.split("\n").map((l) => l.replace(/\r$/, "")).filter((l) => l.trim());
         return lines.length ? lines : undefined;
       }];
     }
