@@ -98,7 +98,7 @@ class NestingTooDeepError(ValueError):
 # cannot nest deeper than that and is parsed at once; a larger one is scanned first.
 MAX_DEPTH = 10_000
 DEPTH_SCAN_TAGS = 20_000
-_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)[^>]*?(/?)>")
+
 _NOT_NESTING = frozenset(
     # void elements, and elements whose start tag closes an open one of their kind
     [
@@ -134,6 +134,13 @@ _NOT_NESTING = frozenset(
         "caption",
     ]
 )
+# A start or end tag of an element that nests (void and self-closing kinds are not counted):
+# its attributes are skipped greedily, so the scan is one pass of the regex engine.
+_NESTING_TAG = re.compile(
+    r"<(/?)(?!(?:" + "|".join(sorted(_NOT_NESTING)) + r")[\s/>])([A-Za-z][A-Za-z0-9-]*)"
+    r"(?:[^>]*[^/>])?(/?)>",
+    re.IGNORECASE,
+)
 
 
 def nesting_depth(html: str) -> int:
@@ -141,17 +148,19 @@ def nesting_depth(html: str) -> int:
     if html.count("<") < DEPTH_SCAN_TAGS:
         return 0  # too few tags to matter: not scanned
     open_by_name: dict[str, int] = {}
+    opened = open_by_name.get
     depth = deepest = 0
-    for match in _TAG.finditer(html):
-        closing, name, self_closing = match.group(1), match.group(2).lower(), match.group(3)
-        if name in _NOT_NESTING or self_closing:
+    for closing, tag, self_closing in _NESTING_TAG.findall(html):
+        if self_closing:
             continue
+        name = tag.lower()
         if closing:
-            if open_by_name.get(name, 0) > 0:
-                open_by_name[name] -= 1
+            count = opened(name, 0)
+            if count:
+                open_by_name[name] = count - 1
                 depth -= 1
         else:
-            open_by_name[name] = open_by_name.get(name, 0) + 1
+            open_by_name[name] = opened(name, 0) + 1
             depth += 1
             deepest = max(deepest, depth)
     return deepest
@@ -240,8 +249,8 @@ def extract(
             block.insert_before(_BREAK)
             block.insert_after(_BREAK)
         parts.append(node.text(deep=True, separator="", strip=False))
-    lines = (_SPACES.sub(" ", line).strip() for line in _BREAK.join(parts).split(_BREAK))
-    kept = [line for line in lines if line]
+    text = _SPACES.sub(" ", _BREAK.join(parts))  # the break is no space: one pass for all
+    kept = [line for piece in text.split(_BREAK) if (line := piece.strip())]
     if ignore_text:
         kept = _without_ignored(kept, ignore_text)
     return Extracted("\n".join(kept), len(nodes) if include else 0)
