@@ -35,6 +35,10 @@ BODIES: dict[str, Any] = {
     "redrive_dead_letters": {},
     "backfill_timer": {"from": "2026-11-01T00:00:00Z", "to": "2026-11-01T01:00:00Z"},
     "bulk_timers": {"action": "pause", "selector": {"team": "payments"}},
+    "open_label_feed": {"label": "team=probe"},
+}
+QUERIES: dict[str, str] = {  # the required query of an operation
+    "revoke_label_feed": "label=team%3Dprobe",
 }
 
 
@@ -127,9 +131,11 @@ class Operation:
         secret id made of it (no heartbeat or secret has it: an absent one)."""
         digest = hashlib.sha256(timer_id.encode()).digest()
         token = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+        query = QUERIES.get(self.declared["operationId"])
         if self.path.startswith("/signing-secrets/"):
             return self.path.replace("{id}", f"key_{digest.hex()[:16]}")
-        return self.path.replace("{id}", timer_id).replace("{token}", token)
+        path = self.path.replace("{id}", timer_id).replace("{token}", token)
+        return f"{path}?{query}" if query else path
 
 
 def operations(document: dict[str, Any]) -> list[Operation]:
