@@ -60,7 +60,7 @@ def unpack(pack: Path, target: Path) -> Unpacked:
             tar = target / name.removesuffix(".br")
             _inflate(node, pack / name, tar)
             with tarfile.open(tar) as archive:
-                archive.extractall(into, filter="data")
+                _extract(archive, into)
             tar.unlink()
         (target / "fonts.conf").write_text(
             '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
@@ -88,3 +88,19 @@ def _inflate(node: Path, source: Path, destination: Path) -> None:
     )
     if done.returncode != 0:
         raise RuntimeError(f"unpacking {source.name} failed: {done.stderr.strip()}")
+
+
+def _extract(archive: tarfile.TarFile, into: Path) -> None:
+    """Extract with tarfile's "data" filter (Python 3.12, and 3.11.4 on); before it, refuse
+    what that filter refuses: absolute paths, paths out of ``into``, links out of it."""
+    if hasattr(tarfile, "data_filter"):
+        archive.extractall(into, filter="data")
+        return
+    root = into.resolve()
+    for member in archive.getmembers():
+        target = (root / member.name).resolve()
+        linked = member.issym() or member.islnk()
+        link = (target.parent / member.linkname).resolve() if linked else root
+        if not (target.is_relative_to(root) and link.is_relative_to(root)) or member.isdev():
+            raise ValueError(f"the pack holds an unsafe member: {member.name}")
+    archive.extractall(into)

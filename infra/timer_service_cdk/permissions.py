@@ -48,6 +48,7 @@ API_TABLE_ACTIONS = (
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
     "dynamodb:BatchWriteItem",  # a redrive deletes the dead letters it sent back
+    "dynamodb:ConditionCheckItem",  # a feed is made only while its timer exists
 )
 API_INDEX_ACTIONS = ("dynamodb:Query",)  # listing an owner's timers
 TICKER_TABLE_ACTIONS = (
