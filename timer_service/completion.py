@@ -174,6 +174,8 @@ def complete_after_last(
         return False  # a firing its replace handed over completes it if it fires no more
     if timing_of(timer).next_fire_s(firing.scheduled_s + 1) is not None:
         return False  # not its last any more (a message from before a change of its bounds)
+    if timer.on_complete == "delete":
+        store.record_changes([timer.shard], timer.owner, timer.id, now_s)
     return store.complete_timer(
         timer,
         completed_s=now_s,

@@ -137,7 +137,7 @@ class Delivery:
         ``final``: this attempt is the last (a failure is dead-lettered, and its run says so).
         ``delivery_id`` names the queue message (the same on each retry of it): the claimant
         of a raced firing."""
-        timer = reads.timer_for(firing)
+        timer = reads.timer_for(firing, attempt=attempt)
         if firing.complete_only:  # after a jittered last firing, or one its policy skipped
             if timer is not None and timer.runs_firing_of(
                 firing.version, firing.scheduled_s, firing.incarnation

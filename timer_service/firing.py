@@ -37,6 +37,11 @@ class Firing:
     # The incarnation of the timer it belongs to (its creation second): a timer deleted and
     # created again under the id does not run it. None: sent without one (an older message).
     incarnation: int | None = field(default=None, compare=False)
+    # The timer's definition as the ticker read it from its index item (timer_service.snapshots)
+    # and the second of that read: delivery runs it unless the shard's change log shows a
+    # write of the timer since. None: delivery reads the timer.
+    snapshot: str | None = field(default=None, compare=False)
+    snap_s: int | None = field(default=None, compare=False)
 
     @property
     def firing_id(self) -> str:
@@ -97,6 +102,9 @@ class Firing:
             body["t"] = self.trace_id
         if self.incarnation is not None:
             body["g"] = self.incarnation
+        if self.snapshot is not None and self.snap_s is not None:
+            body["x"] = self.snapshot
+            body["k"] = self.snap_s
         return body
 
     @classmethod
@@ -118,4 +126,6 @@ class Firing:
             complete_only=bool(body.get("c", 0)),
             trace_id=None if body.get("t") is None else str(body["t"]),
             incarnation=None if body.get("g") is None else int(body["g"]),
+            snapshot=None if body.get("x") is None else str(body["x"]),
+            snap_s=None if body.get("k") is None else int(body["k"]),
         )

@@ -50,6 +50,8 @@ def write_timer(
     remove = [] if previous is None else live_index_keys(previous, now_s=now_s)
     if previous is not None and previous.ping_hash not in (None, timer.ping_hash):
         remove.append(heartbeat_key(previous.ping_hash))  # no longer a heartbeat: its state
+    if previous is not None:  # its firings in flight are delivered from a read of it now
+        store.record_changes([previous.shard, timer.shard], timer.owner, timer.id, now_s)
     store.save_timer(
         timer,
         expected_version=None if previous is None else previous.version,

@@ -70,6 +70,9 @@ class Relabelling:
     def _write_labels(self, timer: Timer, previous: Timer) -> None:
         """Write a change of ``previous``'s labels alone: its index items and firings stay
         (they carry its firing version), so no firing moves, is lost or is added."""
+        self._store.record_changes(
+            [previous.shard], timer.owner, timer.id, timer.updated_s
+        )  # its copies keep the old version: its firings in flight read it
         self._store.save_timer(
             timer.model_copy(
                 update={

@@ -214,6 +214,7 @@ class TimerService(Relabelling, ManualFirings):
             raise VersionConflictError(timer_id, expected=if_match, actual=timer.version)
         now_s = int(self._clock.now())
         state = [] if timer.ping_hash is None else [heartbeat_key(timer.ping_hash)]
+        self._store.record_changes([timer.shard], owner, timer_id, now_s)
         self._store.delete_timer(
             owner,
             timer_id,

@@ -154,7 +154,10 @@ class TickEngine:
                     base for base, part in zip(bases, parts[1:], strict=True) if part
                 )
                 entries = [e for part in parts for e in part if e.kind != "heartbeat"]
-                found, nexts = self._firings(entries, minute, self._settings.lookahead_minutes)
+                # the tick began before this read: a write since then is in the change log
+                found, nexts = self._firings(
+                    entries, minute, self._settings.lookahead_minutes, int(started_s)
+                )
                 due += found
                 beats = [e for e in parts[0] if e.kind == "heartbeat"]
                 if beats:  # their deadlines are in their states: one batched read
@@ -208,7 +211,7 @@ class TickEngine:
 
     @staticmethod
     def _firings(
-        entries: Sequence[IndexEntry], minute: int, lookahead_minutes: int
+        entries: Sequence[IndexEntry], minute: int, lookahead_minutes: int, read_s: int
     ) -> tuple[list[_Due], list[IndexEntry]]:
         due: list[_Due] = []
         nexts: list[IndexEntry] = []
@@ -242,6 +245,8 @@ class TickEngine:
                         jitter_s=entry.jitter_s,
                         last=is_last_firing(entry, fire_s, following),
                         incarnation=entry.created_s,
+                        snapshot=entry.snapshot,
+                        snap_s=read_s,
                     )
                 ]
         return due, nexts
@@ -258,9 +263,13 @@ def scheduled_firings(
     jitter_s: int,
     last: bool,
     incarnation: int | None = None,
+    snapshot: str | None = None,
+    snap_s: int | None = None,
 ) -> list[Firing]:
     """The firing of a timer's scheduled second, as the ticker or the API's hand-off sends it:
-    with its jitter offset, and, when it is the timer's last, what completes the timer."""
+    with its jitter offset, and, when it is the timer's last, what completes the timer. A
+    ticker's firing carries its timer's definition (``snapshot``, read at ``snap_s``) unless it
+    is raced: the API may have sent it with no copy of the write that made it."""
     firing = Firing(
         owner=owner,
         timer_id=timer_id,
@@ -270,6 +279,8 @@ def scheduled_firings(
         raced=raced,
         jitter_s=jitter_offset(owner, timer_id, fire_s, jitter_s),
         incarnation=incarnation,
+        snapshot=None if raced else snapshot,
+        snap_s=None if raced or snapshot is None else snap_s,
     )
     return last_firings(firing, jitter_s, last=last)
 

@@ -31,6 +31,7 @@ from timer_service.schedules import (
     Timing,
     parse_schedule,
 )
+from timer_service.snapshots import snapshot_of
 
 __all__ = [
     "BASE_PERIODS_MIN",
@@ -95,6 +96,9 @@ class IndexEntry:
     # The timer's incarnation (its creation second), which its firings carry: a timer created
     # again under the id does not run them (None: an item written before they carried it).
     created_s: int | None = field(default=None, compare=False)
+    # The timer's definition as of this version (timer_service.snapshots): its firings carry it,
+    # so delivery need not read the timer. None: they read it.
+    snapshot: str | None = field(default=None, compare=False)
 
     @property
     def static_rate(self) -> bool:
@@ -173,6 +177,7 @@ def index_entry(timer: Timer, *, after_s: int) -> IndexEntry | None:
         "catch_up_window_s": timer.catch_up_window_s,
         "jitter_s": timer.jitter_s,
         "created_s": timer.created_s,
+        "snapshot": snapshot_of(timer),
     }
     if isinstance(schedule, RateSchedule):
         assert timer.first_fire_s is not None

@@ -11,9 +11,11 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from timer_service.change_log import CLOCK_SLACK_S, TRUST_S
 from timer_service.clock import Clock
 from timer_service.firing import Firing
 from timer_service.models import Timer
+from timer_service.snapshots import timer_from_snapshot
 from timer_service.store.base import TimerStore
 
 __all__ = ["MAX_EARLY_WAIT_S", "StoredJobState", "TimerReads"]
@@ -55,17 +57,66 @@ class TimerReads:
         self._read_at_s: dict[tuple[str, str], float] = {}
         self._lock = threading.Lock()
         self.reads = 0  # batched reads made
+        self.log_reads = 0  # change-log reads made
+        self.copies = 0  # firings run from their copy of the timer
+        self._logs: dict[int, tuple[int, int, dict[tuple[str, str], int]]] = {}
+        self._uncopied: set[tuple[str, str]] = set()
 
-    def timer_for(self, firing: Firing) -> Timer | None:
+    def timer_for(self, firing: Firing, *, attempt: int = 1) -> Timer | None:
         """Wait for the firing's second (if it is at most MAX_EARLY_WAIT_S away), then its
-        timer as it is now; None when deleted."""
+        timer as it is now; None when deleted. A first attempt of a firing the ticker sent
+        with its timer's copy runs from the copy unless the shard's change log shows a write
+        of the timer since the ticker read it (timer_service.change_log)."""
         wait_s = firing.due_s - self._clock.now()
         if 0 < wait_s <= MAX_EARLY_WAIT_S:
             self._sleep(wait_s)
         with self._lock:  # a pack's firings run at once: the first reads for all of them
+            copy = self._trusted_copy(firing, attempt)
+            if copy is not None:
+                return copy
+            self._uncopied.add((firing.owner, firing.timer_id))
             if self._needs_read(firing, self._clock.now()):
                 self._read_due()
             return self._timers.get((firing.owner, firing.timer_id))
+
+    def _trusted_copy(self, firing: Firing, attempt: int) -> Timer | None:
+        """The firing's copy of its timer, if nothing wrote the timer since it was taken."""
+        if attempt != 1 or firing.snapshot is None or firing.snap_s is None:
+            return None
+        if firing.raced or firing.manual or firing.backfill or firing.heartbeat:
+            return None
+        if firing.last or firing.complete_only:  # completion writes at the timer's version
+            return None
+        now_s = self._clock.now()
+        if now_s - firing.snap_s > TRUST_S or firing.due_s > now_s:
+            return None
+        try:
+            timer = timer_from_snapshot(firing.snapshot, firing.owner, firing.timer_id)
+        except ValueError:  # a copy this code cannot read (written by another release)
+            return None
+        if timer.firing_version != firing.version or firing.incarnation not in (
+            None,
+            timer.created_s,
+        ):
+            return None
+        since_s = firing.snap_s - CLOCK_SLACK_S
+        changes = self._changes(timer.shard, since_s, now_s)
+        if changes.get((firing.owner, firing.timer_id), since_s - 1) >= since_s:
+            return None  # written since: read it
+        self.copies += 1
+        return timer
+
+    def _changes(self, shard: int, since_s: int, now_s: float) -> dict[tuple[str, str], int]:
+        """The shard's log from ``since_s``, read at or after ``now_s``'s second: once for
+        the firings of a pack (a minute earlier than asked, for the rest of its tick's)."""
+        cached = self._logs.get(shard)
+        if cached is not None and cached[0] <= since_s and cached[1] >= int(now_s):
+            return cached[2]
+        from_s = since_s - 60
+        changes = self._store.changes_since(shard, from_s)
+        self.log_reads += 1
+        self._logs[shard] = (from_s, int(self._clock.now()), changes)
+        return changes
 
     def _needs_read(self, firing: Firing, now_s: float) -> bool:
         """Not read since the firing became due; a firing too far ahead to be waited for
@@ -77,7 +128,12 @@ class TimerReads:
 
     def _read_due(self) -> None:
         now_s = self._clock.now()
-        due = {(f.owner, f.timer_id) for f in self._firings if self._needs_read(f, now_s)}
+        due = {
+            (f.owner, f.timer_id)
+            for f in self._firings
+            if self._needs_read(f, now_s)
+            and (f.snapshot is None or (f.owner, f.timer_id) in self._uncopied)
+        }  # a firing with a copy is read only once the copy was found wanting
         found = self._store.get_timers(sorted(due))
         self.reads += 1
         for key in due:

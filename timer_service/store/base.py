@@ -49,6 +49,16 @@ class TimerStore(Protocol):
         """The timer, read strongly consistent; None when absent."""
         ...
 
+    def record_changes(self, shards: Sequence[int], owner: str, timer_id: str, now_s: int) -> None:
+        """Note in each shard's change log that the timer is written at ``now_s``
+        (timer_service.change_log); made before the write."""
+        ...
+
+    def changes_since(self, shard: int, since_s: int) -> dict[tuple[str, str], int]:
+        """The timers the shard's log holds from ``since_s`` on, each with its latest second;
+        read strongly consistent."""
+        ...
+
     def save_timer(
         self,
         timer: Timer,

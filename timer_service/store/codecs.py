@@ -234,6 +234,8 @@ def index_item(entry: IndexEntry) -> Item:
         item["z"] = string(entry.timezone)
     if entry.ping_hash is not None:
         item["t"] = string(entry.ping_hash)
+    if entry.snapshot is not None:
+        item["d"] = string(entry.snapshot)
     return item
 
 
@@ -256,6 +258,7 @@ def index_entry_from_item(item: Item) -> IndexEntry:
         schedule=_get_string(item, "c"),
         timezone=_get_string(item, "z"),
         ping_hash=_get_string(item, "t"),
+        snapshot=_get_string(item, "d"),
         **found,
     )
 

@@ -41,6 +41,7 @@ from timer_service.store.codecs import (
     timer_from_item,
     version_of,
 )
+from timer_service.store.dynamodb_changes import DynamoChanges
 from timer_service.store.dynamodb_feeds import DynamoFeeds
 from timer_service.store.dynamodb_flow import DynamoFlow
 from timer_service.store.dynamodb_heartbeats import DynamoHeartbeats
@@ -72,7 +73,13 @@ __all__ = [
 
 
 class DynamoTimerStore(
-    DynamoHeartbeats, DynamoHistory, DynamoFlow, DynamoSigningSecrets, DynamoListing, DynamoFeeds
+    DynamoHeartbeats,
+    DynamoHistory,
+    DynamoFlow,
+    DynamoSigningSecrets,
+    DynamoListing,
+    DynamoFeeds,
+    DynamoChanges,
 ):
     """TimerStore on DynamoDB: conditional transactional writes, consistent reads."""
 

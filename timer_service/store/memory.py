@@ -18,6 +18,7 @@ from timer_service.keys import IndexKey, heartbeat_key
 from timer_service.models import ShardRegistry, ShardState, Timer
 from timer_service.runs import Run
 from timer_service.signing_secrets import OwnerSecrets
+from timer_service.store.memory_changes import MemoryChanges
 from timer_service.store.memory_completion import MemoryCompletion
 from timer_service.store.memory_feeds import MemoryFeeds
 from timer_service.store.memory_flow import MemoryFlow
@@ -29,13 +30,14 @@ __all__ = ["InMemoryTimerStore"]
 
 
 class InMemoryTimerStore(  # MemoryFeeds first: its _forget_feed, not MemoryCompletion's stub
-    MemoryFeeds, MemoryLabels, MemoryCompletion, MemoryFlow, MemorySigningSecrets
+    MemoryFeeds, MemoryLabels, MemoryCompletion, MemoryFlow, MemorySigningSecrets, MemoryChanges
 ):
     """TimerStore in process memory; thread-safe."""
 
     def __init__(self) -> None:
         MemoryLabels.__init__(self)
         MemoryFeeds.__init__(self)
+        MemoryChanges.__init__(self)
         self._lock = threading.RLock()
         self.timers: dict[tuple[str, str], Timer] = {}
         self.index: dict[str, dict[str, IndexEntry]] = {}
