@@ -63,6 +63,7 @@ CALLBACK_TABLE_ACTIONS = (
     "dynamodb:PutItem",
     "dynamodb:DeleteItem",
     "dynamodb:UpdateItem",  # a heartbeat's deadline marked missed
+    "dynamodb:Query",  # a shard's change log, once a pack (timer_service.change_log)
 )
 DEAD_LETTER_TABLE_ACTIONS = ("dynamodb:PutItem",)
 IDEMPOTENCY_ACTIONS = (

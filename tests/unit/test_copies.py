@@ -171,7 +171,7 @@ def test_the_next_minutes_run_the_timer_as_written(change: str) -> None:
 
 
 def test_a_retry_or_a_copy_past_its_trust_reads_the_timer() -> None:
-    w, _, recorded = world()
+    w, _, _ = world()
     create(w)
     tick(w)
     (firing, _), *_ = w.queue.sent

@@ -1,0 +1,37 @@
+"""The TimerStore contract for the shards' change logs (timer_service.change_log), on memory and
+on DynamoDB (moto): each write is found from its second on, per shard, with its latest second;
+and a copy of a timer survives its index item's round trip."""
+
+from __future__ import annotations
+
+from tests.contract.conftest import T0, timer
+from timer_service.snapshots import snapshot_of, timer_from_snapshot
+from timer_service.store.base import TimerStore
+from timer_service.time_index import index_entry
+
+
+def test_changes_are_found_from_their_second_on_by_shard(store: TimerStore) -> None:
+    store.record_changes([0], "alice", "a", T0)
+    store.record_changes([0, 1], "alice", "b", T0 + 5)
+    store.record_changes([0], "alice", "a", T0 + 9)
+    store.record_changes([0], "bob", "a", T0 + 2)
+    assert store.changes_since(0, T0) == {("alice", "a"): T0 + 9, ("alice", "b"): T0 + 5,
+                                          ("bob", "a"): T0 + 2}  # fmt: skip
+    assert store.changes_since(0, T0 + 6) == {("alice", "a"): T0 + 9}
+    assert store.changes_since(1, T0) == {("alice", "b"): T0 + 5}
+    assert store.changes_since(2, 0) == {}
+
+
+def test_an_index_item_keeps_its_timers_copy(store: TimerStore) -> None:
+    written = timer("t", callback_data={"order": 42}, job_type="webhook")
+    entry = index_entry(written, after_s=T0)
+    assert entry is not None and entry.snapshot == snapshot_of(written) is not None
+    store.save_timer(written, expected_version=None, remove=[], index=entry)
+    (read,) = [e for e in store.query_index(entry.key.pk) if e.timer_id == "t"]
+    assert read.snapshot is not None
+    assert (
+        timer_from_snapshot(read.snapshot, "alice", "t").model_copy(
+            update={"updated_s": written.updated_s, "firing_weight": written.firing_weight}
+        )
+        == written
+    )
