@@ -42,6 +42,7 @@ class Firing:
     # write of the timer since. None: delivery reads the timer.
     snapshot: str | None = field(default=None, compare=False)
     snap_s: int | None = field(default=None, compare=False)
+    shard: int | None = field(default=None, compare=False)  # whose ticker sent it, with a copy
 
     @property
     def firing_id(self) -> str:
@@ -102,9 +103,10 @@ class Firing:
             body["t"] = self.trace_id
         if self.incarnation is not None:
             body["g"] = self.incarnation
-        if self.snapshot is not None and self.snap_s is not None:
+        if self.snapshot is not None and self.snap_s is not None and self.shard is not None:
             body["x"] = self.snapshot
             body["k"] = self.snap_s
+            body["z"] = self.shard
         return body
 
     @classmethod
@@ -128,4 +130,5 @@ class Firing:
             incarnation=None if body.get("g") is None else int(body["g"]),
             snapshot=None if body.get("x") is None else str(body["x"]),
             snap_s=None if body.get("k") is None else int(body["k"]),
+            shard=None if body.get("z") is None else int(body["z"]),
         )

@@ -120,7 +120,7 @@ def _message(members: list[Firing]) -> Message:
 def retry_message(firing: Firing, *, attempts_before: int) -> Message:
     """One firing sent again, alone, carrying the deliveries it had so far."""
     if attempts_before:  # a retry reads its timer: the copy would only cost bytes
-        firing = replace(firing, snapshot=None, snap_s=None)
+        firing = replace(firing, snapshot=None, snap_s=None, shard=None)
     body = json.dumps({**firing.to_json(), "a": attempts_before}, separators=(",", ":"))
     return Message(body, firing.due_s, (firing,), attempts_before)
 

@@ -19,7 +19,6 @@ from timer_service.clock import Clock
 from timer_service.keys import index_sort_key, minute_partition, rate_partition
 from timer_service.models import ShardRegistry, Timer
 from timer_service.sharding import choose_shard
-from timer_service.snapshots import snapshot_of
 from timer_service.store.base import TimerStore
 from timer_service.time_index import IndexEntry, live_index_keys, timing_of
 
@@ -121,9 +120,6 @@ class Rebalancer:
                 else:
                     continue  # already sent by the old shard; its item expires by TTL
                 entries.append(moved)
-        # The copies name the shard whose change log a firing is checked against: the new one.
-        copy = snapshot_of(timer.model_copy(update={"shard": target}))
-        entries = [replace(entry, snapshot=copy) for entry in entries]
         self._store.record_changes([timer.shard, target], timer.owner, timer.id, now_s)
         return self._store.move_timer(
             timer,

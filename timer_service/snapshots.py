@@ -23,8 +23,9 @@ from timer_service.models import Timer
 __all__ = ["MAX_SNAPSHOT_BYTES", "snapshot_of", "timer_from_snapshot"]
 
 MAX_SNAPSHOT_BYTES = 1024  # larger definitions are read as before: index items stay small
-# Known from the firing, or not needed to run it.
-_LEFT_OUT = {"owner", "id", "firing_weight", "updated_s"}
+# Known from the firing (its owner, id, shard and incarnation), or not needed to run it: the
+# ticker reads every copy once a minute, billed by the byte.
+_LEFT_OUT = {"owner", "id", "shard", "created_s", "first_fire_s", "firing_weight", "updated_s"}
 
 
 def snapshot_of(timer: Timer) -> str | None:
@@ -37,9 +38,11 @@ def snapshot_of(timer: Timer) -> str | None:
     return text if len(text.encode()) <= MAX_SNAPSHOT_BYTES else None
 
 
-def timer_from_snapshot(snapshot: str, owner: str, timer_id: str) -> Timer:
-    """The timer as its copy holds it."""
+def timer_from_snapshot(
+    snapshot: str, owner: str, timer_id: str, *, shard: int, created_s: int
+) -> Timer:
+    """The timer as its copy holds it (``first_fire_s`` is not in it: delivery of a firing
+    that is not its timer's last does not need it)."""
     fields: dict[str, Any] = json.loads(snapshot)
-    return Timer.model_validate(
-        {**fields, "owner": owner, "id": timer_id, "updated_s": fields["created_s"]}
-    )
+    known = {"owner": owner, "id": timer_id, "shard": shard, "created_s": created_s}
+    return Timer.model_validate({**fields, **known, "updated_s": created_s})

@@ -247,6 +247,7 @@ class TickEngine:
                         incarnation=entry.created_s,
                         snapshot=entry.snapshot,
                         snap_s=read_s,
+                        shard=entry.shard,
                     )
                 ]
         return due, nexts
@@ -265,6 +266,7 @@ def scheduled_firings(
     incarnation: int | None = None,
     snapshot: str | None = None,
     snap_s: int | None = None,
+    shard: int | None = None,
 ) -> list[Firing]:
     """The firing of a timer's scheduled second, as the ticker or the API's hand-off sends it:
     with its jitter offset, and, when it is the timer's last, what completes the timer. A
@@ -281,6 +283,7 @@ def scheduled_firings(
         incarnation=incarnation,
         snapshot=None if raced else snapshot,
         snap_s=None if raced or snapshot is None else snap_s,
+        shard=None if raced or snapshot is None else shard,
     )
     return last_firings(firing, jitter_s, last=last)
 

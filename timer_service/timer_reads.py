@@ -83,6 +83,8 @@ class TimerReads:
         """The firing's copy of its timer, if nothing wrote the timer since it was taken."""
         if attempt != 1 or firing.snapshot is None or firing.snap_s is None:
             return None
+        if firing.shard is None or firing.incarnation is None:
+            return None
         if firing.raced or firing.manual or firing.backfill or firing.heartbeat:
             return None
         if firing.last or firing.complete_only:  # completion writes at the timer's version
@@ -91,16 +93,19 @@ class TimerReads:
         if now_s - firing.snap_s > TRUST_S or firing.due_s > now_s:
             return None
         try:
-            timer = timer_from_snapshot(firing.snapshot, firing.owner, firing.timer_id)
+            timer = timer_from_snapshot(
+                firing.snapshot,
+                firing.owner,
+                firing.timer_id,
+                shard=firing.shard,
+                created_s=firing.incarnation,
+            )
         except ValueError:  # a copy this code cannot read (written by another release)
             return None
-        if timer.firing_version != firing.version or firing.incarnation not in (
-            None,
-            timer.created_s,
-        ):
+        if timer.firing_version != firing.version:
             return None
         since_s = firing.snap_s - CLOCK_SLACK_S
-        changes = self._changes(timer.shard, since_s, now_s)
+        changes = self._changes(firing.shard, since_s, now_s)
         if changes.get((firing.owner, firing.timer_id), since_s - 1) >= since_s:
             return None  # written since: read it
         self.copies += 1
