@@ -15,11 +15,53 @@ jitter or pacing wait) reads its timer, as do retries.
 
 from __future__ import annotations
 
-__all__ = ["CLOCK_SLACK_S", "KEEP_S", "TRUST_S", "change_partition", "change_sort_key"]
+from collections.abc import Sequence
+from typing import Protocol
+
+__all__ = [
+    "CLOCK_SLACK_S",
+    "KEEP_S",
+    "TRUST_S",
+    "VALIDATE_S",
+    "WRITE_WINDOW_S",
+    "ChainCopies",
+    "change_partition",
+    "change_sort_key",
+    "note_write",
+]
 
 KEEP_S = 3600  # an entry's life (DynamoDB's TTL removes it later still)
 TRUST_S = 1200  # a copy older than this when delivered is not trusted: the timer is read
 CLOCK_SLACK_S = 5  # between the ticker's clock and the API's: a write this close counts
+# A write noted at ``now_s`` commits before ``now_s + WRITE_WINDOW_S``: it is made within its
+# function's run (the API's 29 s, the callbacks' 3 minutes), so it is noted at that second, and a
+# copy read while a slow write was under way is not trusted either.
+WRITE_WINDOW_S = 190
+VALIDATE_S = 3000  # a ticker checks the copies of chain items this old at most (< KEEP_S)
+
+
+class _Reader(Protocol):
+    def changes_since(self, shard: int, since_s: int) -> dict[tuple[str, str], int]: ...
+
+
+class _Item(Protocol):
+    @property
+    def owner(self) -> str: ...
+    @property
+    def timer_id(self) -> str: ...
+    @property
+    def copy_s(self) -> int | None: ...
+
+
+class _Log(Protocol):
+    def record_changes(
+        self, shards: Sequence[int], owner: str, timer_id: str, now_s: int
+    ) -> None: ...
+
+
+def note_write(store: _Log, shards: Sequence[int], owner: str, timer_id: str, now_s: int) -> None:
+    """Before writing the timer: its shards' logs hold it until the write has surely landed."""
+    store.record_changes(shards, owner, timer_id, now_s + WRITE_WINDOW_S)
 
 
 def change_partition(shard: int) -> str:
@@ -28,3 +70,27 @@ def change_partition(shard: int) -> str:
 
 def change_sort_key(second: int, owner: str, timer_id: str) -> str:
     return f"{second:011d}#{owner}#{timer_id}"
+
+
+class ChainCopies:
+    """Whether a chain item's copy (one a ticker wrote: ``copy_s`` set) still holds: no write
+    of its timer in the shard's change log since it was known good. One log read a tick, made
+    when the first such item is met."""
+
+    def __init__(self, store: _Reader, shard: int, read_s: int) -> None:
+        self._store = store
+        self._shard = shard
+        self._read_s = read_s
+        self._changes: dict[tuple[str, str], int] | None = None
+
+    def ok(self, entry: _Item) -> bool:
+        if entry.copy_s is None:  # written with the timer: its being read is the proof
+            return True
+        if entry.copy_s < self._read_s - VALIDATE_S:
+            return False
+        if self._changes is None:
+            self._changes = self._store.changes_since(
+                self._shard, self._read_s - VALIDATE_S - CLOCK_SLACK_S
+            )
+        written_s = self._changes.get((entry.owner, entry.timer_id))
+        return written_s is None or written_s < entry.copy_s - CLOCK_SLACK_S

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from timer_service.change_log import note_write
 from timer_service.errors import InvalidRequestError
 from timer_service.models import MAX_FIRINGS, Timer
 from timer_service.schedules import CronSchedule, RateSchedule, parse_schedule
@@ -175,7 +176,7 @@ def complete_after_last(
     if timing_of(timer).next_fire_s(firing.scheduled_s + 1) is not None:
         return False  # not its last any more (a message from before a change of its bounds)
     if timer.on_complete == "delete":
-        store.record_changes([timer.shard], timer.owner, timer.id, now_s)
+        note_write(store, [timer.shard], timer.owner, timer.id, now_s)
     return store.complete_timer(
         timer,
         completed_s=now_s,

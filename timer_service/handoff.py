@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from timer_service.bursts import handoff_bound, take_burst
+from timer_service.change_log import note_write
 from timer_service.dispatch import DispatchQueue, Firing
 from timer_service.keys import heartbeat_key
 from timer_service.models import ShardState, Timer
@@ -51,7 +52,7 @@ def write_timer(
     if previous is not None and previous.ping_hash not in (None, timer.ping_hash):
         remove.append(heartbeat_key(previous.ping_hash))  # no longer a heartbeat: its state
     if previous is not None:  # its firings in flight are delivered from a read of it now
-        store.record_changes([previous.shard, timer.shard], timer.owner, timer.id, now_s)
+        note_write(store, [previous.shard, timer.shard], timer.owner, timer.id, now_s)
     store.save_timer(
         timer,
         expected_version=None if previous is None else previous.version,

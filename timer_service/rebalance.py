@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from timer_service.change_log import note_write
 from timer_service.clock import Clock
 from timer_service.keys import index_sort_key, minute_partition, rate_partition
 from timer_service.models import ShardRegistry, Timer
@@ -120,7 +121,7 @@ class Rebalancer:
                 else:
                     continue  # already sent by the old shard; its item expires by TTL
                 entries.append(moved)
-        self._store.record_changes([timer.shard, target], timer.owner, timer.id, now_s)
+        note_write(self._store, [timer.shard, target], timer.owner, timer.id, now_s)
         return self._store.move_timer(
             timer,
             target=target,

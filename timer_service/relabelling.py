@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from timer_service.change_log import note_write
 from timer_service.clock import Clock
 from timer_service.errors import VersionConflictError
 from timer_service.labels import check_labels, relabelled
@@ -70,9 +71,8 @@ class Relabelling:
     def _write_labels(self, timer: Timer, previous: Timer) -> None:
         """Write a change of ``previous``'s labels alone: its index items and firings stay
         (they carry its firing version), so no firing moves, is lost or is added."""
-        self._store.record_changes(
-            [previous.shard], timer.owner, timer.id, timer.updated_s
-        )  # its copies keep the old version: its firings in flight read it
+        # its copies keep the old version: its firings in flight read it
+        note_write(self._store, [previous.shard], timer.owner, timer.id, timer.updated_s)
         self._store.save_timer(
             timer.model_copy(
                 update={

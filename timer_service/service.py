@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Mapping, Sequence
 
+from timer_service.change_log import note_write
 from timer_service.clock import Clock
 from timer_service.completion import firing_weight, max_fire_s, state_of
 from timer_service.dispatch import DispatchQueue
@@ -214,7 +215,7 @@ class TimerService(Relabelling, ManualFirings):
             raise VersionConflictError(timer_id, expected=if_match, actual=timer.version)
         now_s = int(self._clock.now())
         state = [] if timer.ping_hash is None else [heartbeat_key(timer.ping_hash)]
-        self._store.record_changes([timer.shard], owner, timer_id, now_s)
+        note_write(self._store, [timer.shard], owner, timer_id, now_s)
         self._store.delete_timer(
             owner,
             timer_id,

@@ -26,10 +26,11 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
+from timer_service.change_log import ChainCopies
 from timer_service.clock import Clock
 from timer_service.dispatch import DispatchQueue, Firing
 from timer_service.errors import InvalidScheduleError
@@ -142,6 +143,7 @@ class TickEngine:
         last = min(target, state.done + self._settings.max_minutes_per_tick)
         due: list[_Due] = []
         successors = 0
+        copies = ChainCopies(self._store, shard, int(started_s))
         bases = sorted(state.bases)
         found_bases: set[int] = set()
         with ThreadPoolExecutor(max_workers=self._settings.concurrency) as pool:
@@ -156,7 +158,7 @@ class TickEngine:
                 entries = [e for part in parts for e in part if e.kind != "heartbeat"]
                 # the tick began before this read: a write since then is in the change log
                 found, nexts = self._firings(
-                    entries, minute, self._settings.lookahead_minutes, int(started_s)
+                    entries, minute, self._settings.lookahead_minutes, int(started_s), copies.ok
                 )
                 due += found
                 beats = [e for e in parts[0] if e.kind == "heartbeat"]
@@ -211,7 +213,11 @@ class TickEngine:
 
     @staticmethod
     def _firings(
-        entries: Sequence[IndexEntry], minute: int, lookahead_minutes: int, read_s: int
+        entries: Sequence[IndexEntry],
+        minute: int,
+        lookahead_minutes: int,
+        read_s: int,
+        copy_ok: Callable[[IndexEntry], bool] = lambda entry: True,
     ) -> tuple[list[_Due], list[IndexEntry]]:
         due: list[_Due] = []
         nexts: list[IndexEntry] = []
@@ -229,7 +235,13 @@ class TickEngine:
             except InvalidScheduleError as exc:  # stored under older rules: fires, then stops
                 logger.warning("no next firing of %s: %s", entry.timer_id, exc.message)
                 following = None
-            if following is not None:
+            usable = entry.snapshot is not None and copy_ok(entry)
+            if following is not None:  # its copy known good as of this tick, or none
+                following = (
+                    replace(following, copy_s=read_s)
+                    if usable
+                    else replace(following, snapshot=None, copy_s=None)
+                )
                 nexts.append(following)
             raced = entry.api_written_s is not None and entry.api_written_s >= race_horizon_s
             for fire_s in times:  # several for a rate of seconds
@@ -245,7 +257,7 @@ class TickEngine:
                         jitter_s=entry.jitter_s,
                         last=is_last_firing(entry, fire_s, following),
                         incarnation=entry.created_s,
-                        snapshot=entry.snapshot,
+                        snapshot=entry.snapshot if usable else None,
                         snap_s=read_s,
                         shard=entry.shard,
                     )

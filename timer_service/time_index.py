@@ -99,6 +99,10 @@ class IndexEntry:
     # The timer's definition as of this version (timer_service.snapshots): its firings carry it,
     # so delivery need not read the timer. None: they read it.
     snapshot: str | None = field(default=None, compare=False)
+    # When the copy was last known to be the timer's, for an item a ticker wrote (a cron's or a
+    # moving rate's next one, outside the timer's own writes); None: the API wrote the item with
+    # the timer, and every write of the timer replaces or removes it.
+    copy_s: int | None = field(default=None, compare=False)
 
     @property
     def static_rate(self) -> bool:

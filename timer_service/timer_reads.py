@@ -61,6 +61,7 @@ class TimerReads:
         self.copies = 0  # firings run from their copy of the timer
         self._logs: dict[int, tuple[int, int, dict[tuple[str, str], int]]] = {}
         self._uncopied: set[tuple[str, str]] = set()
+        self._judged: dict[str, Timer | None] = {}  # by firing id: its copy, or None
 
     def timer_for(self, firing: Firing, *, attempt: int = 1) -> Timer | None:
         """Wait for the firing's second (if it is at most MAX_EARLY_WAIT_S away), then its
@@ -71,6 +72,7 @@ class TimerReads:
         if 0 < wait_s <= MAX_EARLY_WAIT_S:
             self._sleep(wait_s)
         with self._lock:  # a pack's firings run at once: the first reads for all of them
+            self._judge_due_copies()  # those found wanting are read together, below
             copy = self._trusted_copy(firing, attempt)
             if copy is not None:
                 return copy
@@ -79,9 +81,29 @@ class TimerReads:
                 self._read_due()
             return self._timers.get((firing.owner, firing.timer_id))
 
+    def _judge_due_copies(self) -> None:
+        """Judge the copies of every firing of the batch due by now, once each."""
+        now_s = self._clock.now()
+        for other in self._firings:
+            if other.snapshot is None or other.due_s > now_s or other.firing_id in self._judged:
+                continue
+            self._judged[other.firing_id] = copy = self._judge(other)
+            if copy is None:
+                self._uncopied.add((other.owner, other.timer_id))
+
     def _trusted_copy(self, firing: Firing, attempt: int) -> Timer | None:
+        if attempt != 1:
+            return None
+        if firing.firing_id not in self._judged:
+            self._judged[firing.firing_id] = self._judge(firing)
+        copy = self._judged[firing.firing_id]
+        if copy is not None:
+            self.copies += 1
+        return copy
+
+    def _judge(self, firing: Firing) -> Timer | None:
         """The firing's copy of its timer, if nothing wrote the timer since it was taken."""
-        if attempt != 1 or firing.snapshot is None or firing.snap_s is None:
+        if firing.snapshot is None or firing.snap_s is None:
             return None
         if firing.shard is None or firing.incarnation is None:
             return None
@@ -108,7 +130,6 @@ class TimerReads:
         changes = self._changes(firing.shard, since_s, now_s)
         if changes.get((firing.owner, firing.timer_id), since_s - 1) >= since_s:
             return None  # written since: read it
-        self.copies += 1
         return timer
 
     def _changes(self, shard: int, since_s: int, now_s: float) -> dict[tuple[str, str], int]:

@@ -236,6 +236,7 @@ def index_item(entry: IndexEntry) -> Item:
         item["t"] = string(entry.ping_hash)
     if entry.snapshot is not None:
         item["d"] = string(entry.snapshot)
+        _put_number(item, "q", entry.copy_s)
     return item
 
 
@@ -259,6 +260,7 @@ def index_entry_from_item(item: Item) -> IndexEntry:
         timezone=_get_string(item, "z"),
         ping_hash=_get_string(item, "t"),
         snapshot=_get_string(item, "d"),
+        copy_s=_get_number(item, "q"),
         **found,
     )
 
