@@ -62,6 +62,12 @@ class TimerReads:
         self._logs: dict[int, tuple[int, int, dict[tuple[str, str], int]]] = {}
         self._uncopied: set[tuple[str, str]] = set()
         self._judged: dict[str, Timer | None] = {}  # by firing id: its copy, or None
+        # firings with copies not judged yet, the soonest due last
+        self._pending = sorted(
+            (f for f in self._firings if f.snapshot is not None),
+            key=lambda f: f.due_s,
+            reverse=True,
+        )
 
     def timer_for(self, firing: Firing, *, attempt: int = 1) -> Timer | None:
         """Wait for the firing's second (if it is at most MAX_EARLY_WAIT_S away), then its
@@ -84,8 +90,9 @@ class TimerReads:
     def _judge_due_copies(self) -> None:
         """Judge the copies of every firing of the batch due by now, once each."""
         now_s = self._clock.now()
-        for other in self._firings:
-            if other.snapshot is None or other.due_s > now_s or other.firing_id in self._judged:
+        while self._pending and self._pending[-1].due_s <= now_s:  # each firing once
+            other = self._pending.pop()
+            if other.firing_id in self._judged:
                 continue
             self._judged[other.firing_id] = copy = self._judge(other)
             if copy is None:
