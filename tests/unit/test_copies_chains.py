@@ -6,23 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.unit.test_copies import Recorded
 from tests.unit.test_handoff import HookedStore
-from tests.unit.world import T0, Counted, World
-from timer_service.job_types import JobContext, JobType
-
-
-class Recorded:
-    def __init__(self) -> None:
-        self.payloads: list[tuple[int, Any, int]] = []  # scheduled second, data, version
-
-    def job_type(self) -> JobType:
-        def run(config: Counted, context: JobContext) -> None:
-            self.payloads.append(
-                (context.firing.scheduled_s, context.timer.callback_data, context.firing.version)
-            )
-
-        return JobType(name="recorded", config_model=Counted, handler=run)
-
+from tests.unit.world import T0, World
 
 CREATED = T0 + 1  # cron: its first item 12:01:00, before any claim
 
