@@ -64,8 +64,15 @@ policy = wired.part(
         metrics=EmfMetrics(metrics),
         observer=_observe,
         span=_span,
+        remaining=_remaining_s,
     )
 )
+
+
+def _remaining_s() -> float | None:
+    """Seconds this invocation has left: how long a pack's ledger item is held."""
+    context = getattr(idempotency_config(), "lambda_context", None)
+    return None if context is None else context.get_remaining_time_in_millis() / 1000
 
 
 @contextmanager

@@ -144,14 +144,13 @@ class ModelledAws:
             return page
         if operation == "UpdateItem":
             self._wait("DynamoDB.UpdateItem")
-            if body.get("ReturnValues") == "ALL_NEW":  # begin_tick: the shard's state
+            if body.get("ReturnValues") == "ALL_OLD":  # begin_tick: the shard's state before
                 state = {
                     "pk": {"S": f"S#{self._shard}"},
                     "sk": {"S": "STATE"},
-                    "done": {"N": str(T0_MINUTE)},  # steady state: one new minute a tick
-                    "claimed": {"N": str(T0_MINUTE + 1)},
+                    "done": {"N": str(T0_MINUTE)},  # steady state: one new minute a tick,
+                    "claimed": {"N": str(T0_MINUTE)},  # the last one claimed and done
                     "bases": {"NS": ["1"]},
-                    "leaseOwner": body["ExpressionAttributeValues"][":me"],
                 }
                 return json.dumps({"Attributes": state}).encode()
             return b"{}"

@@ -1,15 +1,11 @@
 """Delivery of firings to job types: the check that a firing is still wanted, then the job.
 
-The check is the strongly consistent read of the timer, made at the firing's second (a
-message may arrive up to a second early: delivery waits, then reads), batched for the
-firings of an SQS batch that are due together. A deleted, paused or re-versioned timer's
-firing is skipped, so nothing fires after DELETE or pause returned unless its job had
-already started. A stale cron firing also removes the next item its ticker wrote, which ends
-the chain of an old version. A *raced* firing (sent by both the API and a ticker) runs once:
-its delivery claims the firing id with one conditional write. A heartbeat's deadline runs only
-if one conditional write marks it missed, which a ping that moved it first makes fail
-(:mod:`timer_service.pings`); a backfilled firing runs even when the timer is paused, as a
-manual one does.
+The check is made at the firing's second, on the ticker's copy unless the shard's change log
+shows a write since, else on the timer read strongly consistent (:mod:`timer_service.timer_reads`).
+A deleted, paused or re-versioned timer's firing is skipped; a stale cron firing also removes
+its next item. A *raced* firing runs once by a conditional write on its id; a heartbeat's
+deadline only if one write marks it missed (:mod:`timer_service.pings`); ``deduplicated``
+ones through ``run_once`` (per pack: :mod:`timer_service.pack_ledger`).
 
 Each run is written to the timer's history when its policy keeps that outcome, so a timer
 whose policy does not record an outcome costs no write for it. Each attempt is a span of the
@@ -207,7 +203,10 @@ class Delivery:
         lateness_s = started_s - firing.scheduled_s
         results: list[JobResult] = []
 
+        started: list[bool] = []
+
         def action() -> None:
+            started.append(True)
             try:
                 with self._span(firing, trace):
                     result = self._run_job(job_type, config, context)
@@ -228,11 +227,14 @@ class Delivery:
             self._record(timer, firing, attempt, result, started_s, self._clock.now())
             self._streaks.succeeded(timer, firing, context)
 
-        if deduplicated:
-            assert run_once is not None
-            run_once(firing.firing_id, action)
-        else:
-            action()
+        once: RunOnce = run_once if deduplicated and run_once else lambda _, act: act()
+        try:
+            once(firing.firing_id, action)
+        finally:
+            if not results and not started:  # a duplicate, or its pack's holder runs it
+                leave()
+                if timer.overlap == "skip":
+                    self._store.release_run(timer, firing.firing_id)
         self._metrics.count("FiringsDelivered")
         self.complete(firing, timer)
         if not firing.backfill:  # late by request, not by the service

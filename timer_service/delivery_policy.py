@@ -31,6 +31,7 @@ from timer_service.flow import FlowWait
 from timer_service.job_types import PermanentJobError
 from timer_service.messages import Message, MessageSigner, read
 from timer_service.metrics import Metrics, NullMetrics
+from timer_service.pack_session import HandedOn, PackLedger
 from timer_service.settings import Settings
 from timer_service.timer_reads import MAX_EARLY_WAIT_S
 
@@ -90,6 +91,7 @@ class DeliveryPolicy:
         run_once: RunOnce | None = None,
         metrics: Metrics | None = None,
         observer: Observer | None = None,
+        ledger: PackLedger | None = None,
     ) -> None:
         self._delivery = delivery
         self._queue = queue
@@ -99,6 +101,7 @@ class DeliveryPolicy:
         self._run_once = run_once
         self._metrics = metrics or NullMetrics()
         self._observer = observer
+        self._ledger = ledger if run_once is not None else None
 
     def handle(self, batch: Sequence[Received]) -> list[str]:
         """Run every message of the batch; the ids of those to be delivered again."""
@@ -156,55 +159,77 @@ class DeliveryPolicy:
             return True
         attempt = message.attempts_before + received.receive_count
         firings = message.firings
-        if len(firings) == 1:
-            errors = [self._try(firings[0], attempt, received.message_id, reads)]
-        else:
-            with ThreadPoolExecutor(max_workers=min(PACK_WORKERS, len(firings))) as pool:
-                errors = list(
-                    pool.map(
-                        lambda n: self._try(
-                            firings[n], attempt, f"{received.message_id}/{n}", reads
-                        ),
-                        range(len(firings)),
-                    )
-                )
-        handed_on = True
-        for firing, error in zip(firings, errors, strict=True):
-            if error is None:
-                continue
-            try:
-                self._hand_on(firing, attempt, error)
-            except Exception:
-                logger.exception("failed firing not handed on: %s", firing.firing_id)
-                handed_on = False
-        return handed_on
+        session = None
+        if message.pack is not None and len(firings) > 1 and self._ledger is not None:
+            assert self._run_once is not None
+            session = self._ledger.session(message.pack, firings, self._run_once)
+
+        def attempt_of(n: int) -> tuple[Exception | None, bool]:
+            delivery_id = received.message_id if len(firings) == 1 else f"{received.message_id}/{n}"
+            run_once = self._run_once
+            if session is not None:
+                run_once = session.runner(n)
+            elif run_once is not None and self._ledger is not None:
+                run_once = self._ledger.checked(run_once, firings[n])
+            return self._try(firings[n], attempt, delivery_id, reads, run_once)
+
+        try:
+            if len(firings) == 1:
+                outcomes = [attempt_of(0)]
+            else:
+                with ThreadPoolExecutor(max_workers=min(PACK_WORKERS, len(firings))) as pool:
+                    outcomes = list(pool.map(attempt_of, range(len(firings))))
+            handed_on = True
+            for n, (firing, (error, sent_on)) in enumerate(zip(firings, outcomes, strict=True)):
+                if error is not None:
+                    try:
+                        self._hand_on(firing, attempt, error)
+                    except Exception:
+                        logger.exception("failed firing not handed on: %s", firing.firing_id)
+                        handed_on = False
+                        continue
+                if (sent_on or error is not None) and session is not None:
+                    session.handed(n)  # recorded once its copy is sent
+            return handed_on
+        finally:
+            if session is not None:
+                session.close()
 
     def _try(
-        self, firing: Firing, attempt: int, delivery_id: str, reads: TimerReads
-    ) -> Exception | None:
+        self,
+        firing: Firing,
+        attempt: int,
+        delivery_id: str,
+        reads: TimerReads,
+        run_once: RunOnce | None,
+    ) -> tuple[Exception | None, bool]:
+        """Its error, if it failed (to be handed on); and whether a copy of it was sent on."""
         early_s = self._delivery.early_s(firing)
         if early_s > MAX_EARLY_WAIT_S and (firing.jitter_s or firing.deliver_at_s):
             # Jittered or paced past SQS's 15-minute hold: sent on for the rest, same attempt.
             self._queue.retry(firing, attempts_before=attempt - 1, delay_s=math.ceil(early_s))
             self._metrics.count("FiringsHeldOver")
-            return None
+            return None, True
         try:
             result = self._delivery.deliver(
                 firing,
                 attempt=attempt,
                 final=self._rule.final(attempt),
                 reads=reads,
-                run_once=self._run_once,
+                run_once=run_once,
                 delivery_id=delivery_id,
             )
-        except FlowWait as wait:  # over its key's limits: later, same attempt, not a failure
+        except FlowWait as wait:  # over its key's limits (or its pack busy): later, same attempt
             self._queue.retry(firing, attempts_before=attempt - 1, delay_s=wait.delay_s)
-            return None
+            return None, True
+        except HandedOn:  # this delivery of it has nothing to do: a copy went on alone
+            self._metrics.count("DuplicatesDropped")
+            return None, False
         except Exception as exc:
             self._tell(firing, None, exc)
-            return exc
+            return exc, False
         self._tell(firing, result, None)
-        return None
+        return None, False
 
     def _hand_on(self, firing: Firing, attempt: int, error: Exception) -> None:
         """Dead-letter a firing that failed for good; send any other back, alone, later."""

@@ -208,20 +208,25 @@ class InMemoryDispatchQueue:
     sent: list[tuple[Firing, float]] = field(default_factory=list)
     retried: list[tuple[Firing, int, float]] = field(default_factory=list)
     calls: int = 0
+    messages: list[tuple[Message, float]] = field(default_factory=list)  # every one, in order
 
     def send(self, firings: Sequence[Firing]) -> None:
         now_s = self.clock.now()
         for batch in _batches(messages_of(firings)):
             self.calls += 1
             for message in batch:
+                self.messages.append((message, now_s + delay_seconds(message.scheduled_s, now_s)))
                 for firing in message.firings:
                     self.sent.append((firing, now_s + delay_seconds(firing.due_s, now_s)))
 
     def retry(self, firing: Firing, *, attempts_before: int, delay_s: int) -> None:
         self.calls += 1
         self.retried.append((firing, attempts_before, self.clock.now() + delay_s))
+        message = retry_message(firing, attempts_before=attempts_before)
+        self.messages.append((message, self.clock.now() + delay_s))
 
     def resend(self, firings: Sequence[Firing]) -> None:
         messages = due_now(firings)
         self.calls += len(_batches(messages))
+        self.messages += [(m, self.clock.now()) for m in messages]
         self.sent += [(firing, self.clock.now()) for m in messages for firing in m.firings]

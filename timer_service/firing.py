@@ -43,6 +43,13 @@ class Firing:
     snapshot: str | None = field(default=None, compare=False)
     snap_s: int | None = field(default=None, compare=False)
     shard: int | None = field(default=None, compare=False)  # whose ticker sent it, with a copy
+    # ``delivery: deduplicated`` by pack (timer_service.pack_ledger): the pack member a firing
+    # sent on alone was (``shard:minute:id:position``); the shard of a ticker that sends it
+    # again (a minute it may have sent before); the shard whose ticker packs it for the first
+    # time (not sent: its pack's body carries the reference).
+    origin: str | None = field(default=None, compare=False)
+    resent_shard: int | None = field(default=None, compare=False)
+    ledger: int | None = field(default=None, compare=False)
 
     @property
     def firing_id(self) -> str:
@@ -107,6 +114,10 @@ class Firing:
             body["x"] = self.snapshot
             body["k"] = self.snap_s
             body["z"] = self.shard
+        if self.origin is not None:
+            body["u"] = self.origin
+        if self.resent_shard is not None:
+            body["e"] = self.resent_shard
         return body
 
     @classmethod
@@ -131,4 +142,13 @@ class Firing:
             snapshot=None if body.get("x") is None else str(body["x"]),
             snap_s=None if body.get("k") is None else int(body["k"]),
             shard=None if body.get("z") is None else int(body["z"]),
+            origin=None if body.get("u") is None else _origin(body["u"]),
+            resent_shard=None if body.get("e") is None else int(body["e"]),
         )
+
+
+def _origin(value: Any) -> str:
+    from timer_service.pack_ledger import parse_origin
+
+    parse_origin(str(value))  # ValueError: not a message the service writes
+    return str(value)

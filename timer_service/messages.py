@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from timer_service.firing import Firing
+from timer_service.pack_ledger import PackRef
 from timer_service.tracing import new_seed, new_trace_id, trace_id_of
 
 __all__ = [
@@ -40,7 +41,7 @@ PACK_MAX_FIRINGS = 100  # firings due in one second that share a message
 PACK_MAX_BYTES = 60_000  # a message stays within one 64 KB billing chunk
 SIGNATURE_ATTRIBUTE = "sig"
 _PACK_PREFIX = '{"p":['
-_PACK_OVERHEAD = len('{"T":"","p":[]}') + 32  # a pack's own bytes, its trace seed's included
+_PACK_OVERHEAD = len('{"P":"","T":"","p":[]}') + 64  # a pack's own bytes: seed, reference
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class Message:
     scheduled_s: int  # when it is due: the earliest of its firings' (``Firing.due_s``)
     firings: tuple[Firing, ...]
     attempts_before: int = 0  # a firing sent again: the deliveries it had before this message
+    pack: PackRef | None = None  # a ticker's first send of a pack: its ledger item's reference
 
 
 def messages_of(firings: Sequence[Firing]) -> list[Message]:
@@ -60,17 +62,21 @@ def messages_of(firings: Sequence[Firing]) -> list[Message]:
     Raced and manual firings travel alone (their delivery claims them by message); backfilled
     ones, all due now whatever their seconds, travel together like a redrive."""
     messages: list[Message] = []
-    by_second: dict[int, list[Firing]] = {}
+    by_second: dict[tuple[int, int | None, int | None], list[Firing]] = {}
     backfilled: list[Firing] = []
     for firing in firings:
         if firing.raced or firing.manual:
             messages.append(_message([firing]))
         elif firing.backfill:
             backfilled.append(firing)
+        elif firing.ledger is not None and firing.resent_shard is None:
+            # a ticker's first send: packs of one shard and minute share a ledger item
+            key = (firing.due_s, firing.ledger, firing.scheduled_s // 60)
+            by_second.setdefault(key, []).append(firing)
         else:
-            by_second.setdefault(firing.due_s, []).append(firing)
-    for group in by_second.values():
-        messages += _packs(group)
+            by_second.setdefault((firing.due_s, None, None), []).append(firing)
+    for (_, shard, minute), group in by_second.items():
+        messages += _packs(group, shard, minute)
     return messages + _packs(backfilled)
 
 
@@ -80,7 +86,9 @@ def due_now(firings: Sequence[Firing]) -> list[Message]:
     return _packs(list(firings))
 
 
-def _packs(group: list[Firing]) -> list[Message]:
+def _packs(
+    group: list[Firing], shard: int | None = None, minute: int | None = None
+) -> list[Message]:
     packs: list[list[Firing]] = []
     size = 0
     for firing in group:
@@ -90,12 +98,16 @@ def _packs(group: list[Firing]) -> list[Message]:
             size = _PACK_OVERHEAD
         packs[-1].append(firing)
         size += length
-    return [_message(members) for members in packs]
+    return [
+        _message(members, None if shard is None or minute is None else PackRef.new(shard, minute))
+        for members in packs
+    ]
 
 
-def _message(members: list[Firing]) -> Message:
+def _message(members: list[Firing], pack: PackRef | None = None) -> Message:
     """Members without a trace get one: a lone firing its own id, a pack's member the one its
-    seed and position derive (no bytes of its own)."""
+    seed and position derive (no bytes of its own). A pack of one has no ledger item: its
+    firing's own record costs the same."""
     second = min(firing.due_s for firing in members)
     if len(members) == 1:
         (firing,) = members
@@ -106,15 +118,16 @@ def _message(members: list[Firing]) -> Message:
     traced: list[Firing] = []
     texts: list[str] = []
     for position, member in enumerate(members):
-        if member.trace_id is None:
-            traced.append(replace(member, trace_id=trace_id_of(seed, position)))
-            texts.append(member.to_message())
-        else:  # redriven: the trace it had
-            traced.append(member)
-            texts.append(member.to_message())
+        texts.append(member.to_message())  # a derived trace id costs no bytes
+        trace_id = member.trace_id or trace_id_of(seed, position)
+        # its place in the pack's item, as a copy of it sent on alone carries it
+        origin = member.origin if pack is None else pack.member(position)
+        traced.append(replace(member, trace_id=trace_id, origin=origin))
     seeded = any(member.trace_id is None for member in members)
     head = f'{{"T":"{seed}","p":[' if seeded else _PACK_PREFIX
-    return Message(head + ",".join(texts) + "]}", second, tuple(traced))
+    if pack is not None:
+        head = f'{{"P":"{pack}",' + head[1:]
+    return Message(head + ",".join(texts) + "]}", second, tuple(traced), pack=pack)
 
 
 def retry_message(firing: Firing, *, attempts_before: int) -> Message:
@@ -130,10 +143,11 @@ def read(body: str) -> Message:
     try:
         value = json.loads(body)
         if isinstance(value, dict) and isinstance(value.get("p"), list):
-            firings = tuple(_member(m, value.get("T"), n) for n, m in enumerate(value["p"]))
+            pack = None if value.get("P") is None else PackRef.parse(value["P"])
+            firings = tuple(_member(m, value.get("T"), n, pack) for n, m in enumerate(value["p"]))
             if not firings:
                 raise ValueError("an empty pack")
-            return Message(body, min(f.due_s for f in firings), firings)
+            return Message(body, min(f.due_s for f in firings), firings, pack=pack)
         firing = Firing.from_json(value)
         attempts = int(value.get("a", 0))
     except (KeyError, TypeError, AttributeError) as exc:
@@ -143,11 +157,16 @@ def read(body: str) -> Message:
     return Message(body, firing.due_s, (firing,), attempts)
 
 
-def _member(value: dict[str, Any], seed: Any, position: int) -> Firing:
-    """A pack's member, with the trace id its seed and position derive unless it has one."""
+def _member(value: dict[str, Any], seed: Any, position: int, pack: PackRef | None) -> Firing:
+    """A pack's member, with the trace id its seed and position derive unless it has one, and
+    its place in the pack's ledger item when the pack has one."""
     firing = Firing.from_json(value)
+    if pack is not None and firing.origin is not None:
+        raise ValueError("a member of a pack with a ledger item names another")
     if firing.trace_id is None and isinstance(seed, str):
-        return replace(firing, trace_id=trace_id_of(seed, position))
+        firing = replace(firing, trace_id=trace_id_of(seed, position))
+    if pack is not None:
+        firing = replace(firing, origin=pack.member(position))
     return firing
 
 
@@ -168,6 +187,10 @@ class MessageSigner:
     def sign(self, body: str) -> str:
         digest = hmac.new(self._key, body.encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+    def derived(self, label: str) -> bytes:
+        """A key for another use, derived from this one (HMAC of ``label``)."""
+        return hmac.new(self._key, label.encode(), hashlib.sha256).digest()
 
     def verify(self, body: str, signature: str | None) -> bool:
         return signature is not None and hmac.compare_digest(self.sign(body), signature)

@@ -32,6 +32,8 @@ class ShardState(BaseModel):
 
     shard: int
     claimed: int | None = None  # highest epoch minute a ticker may be reading
+    # As a tick's begin_tick found it: minutes after `done` up to it may have been sent before.
+    claimed_before: int | None = Field(default=None, exclude=True)
     done: int | None = None  # every minute up to this one has been sent
     lease_owner: str | None = None
     lease_until_s: float | None = None
@@ -39,3 +41,15 @@ class ShardState(BaseModel):
     # Bases the ticker found empty, by the minute it marked them; retired after a full cycle
     # more, unless a writer clears the mark first (see tick.py).
     retiring: dict[int, int] = Field(default_factory=dict)
+
+    def taken(self, *, token: str, until_s: float, claim: int, first: int) -> ShardState:
+        """This state once a tick took the lease and claimed up to ``claim`` (begin_tick)."""
+        return self.model_copy(
+            update={
+                "lease_owner": token,
+                "lease_until_s": until_s,
+                "claimed": claim,
+                "claimed_before": self.claimed,
+                "done": first - 1 if self.done is None else self.done,
+            }
+        )

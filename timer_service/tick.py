@@ -160,7 +160,9 @@ class TickEngine:
                 found, nexts = self._firings(
                     entries, minute, self._settings.lookahead_minutes, int(started_s), copies.ok
                 )
-                due += found
+                # a minute a ticker claimed before and did not record done may have been sent
+                again = state.claimed_before is not None and minute <= state.claimed_before
+                due += [replace(d, firing=_ledgered(d.firing, shard, again)) for d in found]
                 beats = [e for e in parts[0] if e.kind == "heartbeat"]
                 if beats:  # their deadlines are in their states: one batched read
                     states = self._store.get_heartbeats([e.ping_hash for e in beats if e.ping_hash])
@@ -263,6 +265,14 @@ class TickEngine:
                     )
                 ]
         return due, nexts
+
+
+def _ledgered(firing: Firing, shard: int, again: bool) -> Firing:
+    """A firing as its shard's tick sends it: packed with a ledger item (``delivery:
+    deduplicated`` paid per pack, timer_service.pack_ledger), or marked as sent again."""
+    if firing.raced:
+        return firing  # alone: its own record
+    return replace(firing, resent_shard=shard) if again else replace(firing, ledger=shard)
 
 
 def scheduled_firings(

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from timer_service.delivery_policy import DeliveryPolicy, Observer
     from timer_service.feed_service import FeedService
     from timer_service.metrics import Metrics
+    from timer_service.pack_ledger import Remaining
     from timer_service.pings import Heartbeats
     from timer_service.service import TimerService
     from timer_service.signing_service import SigningSecretService
@@ -188,6 +189,7 @@ def delivery_policy(
     metrics: Metrics | None = None,
     observer: Observer | None = None,
     span: Span | None = None,
+    remaining: Remaining | None = None,
 ) -> DeliveryPolicy:
     """What the callbacks do with a batch: deliver each firing at its second (``sleep``
     waits for it on ``clock``), retry it alone, or dead-letter it; each job in a ``span`` of
@@ -195,9 +197,20 @@ def delivery_policy(
     from timer_service.delivery import Delivery
     from timer_service.delivery_policy import DeliveryPolicy, RetryRule
     from timer_service.job_types import JobTypeRegistry
+    from timer_service.metrics import NullMetrics
+    from timer_service.pack_ledger import MemberHasher
+    from timer_service.pack_session import PackLedger
     from timer_service.signing_service import SigningSecretCache
 
     store = timer_store(settings)
+    signer = message_signer(settings)
+    ledger = PackLedger(
+        store=store,
+        clock=clock,
+        hasher=MemberHasher(signer.derived("pack-members")),
+        remaining=remaining or (lambda: None),
+        metrics=metrics or NullMetrics(),
+    )
     return DeliveryPolicy(
         delivery=Delivery(
             store=store,
@@ -212,11 +225,12 @@ def delivery_policy(
         ),
         queue=dispatch_queue(settings, clock),
         dead_letters=dead_letters(settings, clock),
-        signer=message_signer(settings),
+        signer=signer,
         rule=RetryRule.from_settings(settings),
         run_once=run_once,
         metrics=metrics,
         observer=observer,
+        ledger=ledger,
     )
 
 

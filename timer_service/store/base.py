@@ -12,6 +12,7 @@ from timer_service.feeds import FeedGrant
 from timer_service.heartbeat import HeartbeatState
 from timer_service.keys import IndexKey
 from timer_service.models import ShardRegistry, ShardState, Timer
+from timer_service.pack_ledger import PackClaim, PackRecord, PackRef
 from timer_service.runs import Run
 from timer_service.signing_secrets import OwnerSecrets
 from timer_service.time_index import IndexEntry
@@ -58,6 +59,31 @@ class TimerStore(Protocol):
         """The timers the shard's log holds from ``since_s`` on, each with its latest second;
         read strongly consistent."""
         ...
+
+    def claim_pack(
+        self, ref: PackRef, members: bytes, *, token: str, now_s: float, until_s: float
+    ) -> PackClaim:
+        """Hold a pack's ledger item until ``until_s`` (timer_service.pack_ledger), written
+        with ``members`` if new; won unless another holds it past ``now_s``."""
+        ...
+
+    def record_pack(self, ref: PackRef, *, ran: set[int], handed: set[int]) -> None:
+        """Add member positions to the pack's ran and handed sets."""
+        ...
+
+    def get_pack(self, ref: PackRef) -> PackRecord | None:
+        """The pack's ledger item, strongly consistent."""
+        ...
+
+    def mark_resent(self, shard: int, minute: int, member: bytes, *, now_s: int) -> None:
+        """Mark a re-sent copy of a member of the minute's packs (by its hash)."""
+        ...
+
+    def resent_marks(self, shard: int, minute: int) -> set[bytes]:
+        """The marks of the minute; ``packs_of`` its packs; both strongly consistent."""
+        ...
+
+    def packs_of(self, shard: int, minute: int) -> list[PackRecord]: ...
 
     def save_timer(
         self,

@@ -47,6 +47,7 @@ from timer_service.store.dynamodb_flow import DynamoFlow
 from timer_service.store.dynamodb_heartbeats import DynamoHeartbeats
 from timer_service.store.dynamodb_history import DynamoHistory
 from timer_service.store.dynamodb_listing import DynamoListing
+from timer_service.store.dynamodb_packs import DynamoPacks
 from timer_service.store.dynamodb_signing import DynamoSigningSecrets
 from timer_service.store.table import (
     BATCH_GET_SIZE,
@@ -80,6 +81,7 @@ class DynamoTimerStore(
     DynamoListing,
     DynamoFeeds,
     DynamoChanges,
+    DynamoPacks,
 ):
     """TimerStore on DynamoDB: conditional transactional writes, consistent reads."""
 
@@ -236,7 +238,8 @@ class DynamoTimerStore(
                 response = self._client.update_item(**request)
         except ConditionFailed:
             return None
-        return shard_state_from_item(shard, response["Attributes"])
+        before = shard_state_from_item(shard, response.get("Attributes"))
+        return before.taken(token=token, until_s=now_s + lease_s, claim=claim, first=first)
 
     def end_tick(
         self,

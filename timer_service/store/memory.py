@@ -23,6 +23,7 @@ from timer_service.store.memory_completion import MemoryCompletion
 from timer_service.store.memory_feeds import MemoryFeeds
 from timer_service.store.memory_flow import MemoryFlow
 from timer_service.store.memory_labels import MemoryLabels
+from timer_service.store.memory_packs import MemoryPacks
 from timer_service.store.memory_signing import MemorySigningSecrets
 from timer_service.time_index import IndexEntry
 
@@ -30,7 +31,13 @@ __all__ = ["InMemoryTimerStore"]
 
 
 class InMemoryTimerStore(  # MemoryFeeds first: its _forget_feed, not MemoryCompletion's stub
-    MemoryFeeds, MemoryLabels, MemoryCompletion, MemoryFlow, MemorySigningSecrets, MemoryChanges
+    MemoryFeeds,
+    MemoryLabels,
+    MemoryCompletion,
+    MemoryFlow,
+    MemorySigningSecrets,
+    MemoryChanges,
+    MemoryPacks,
 ):
     """TimerStore in process memory; thread-safe."""
 
@@ -38,6 +45,7 @@ class InMemoryTimerStore(  # MemoryFeeds first: its _forget_feed, not MemoryComp
         MemoryLabels.__init__(self)
         MemoryFeeds.__init__(self)
         MemoryChanges.__init__(self)
+        MemoryPacks.__init__(self)
         self._lock = threading.RLock()
         self.timers: dict[tuple[str, str], Timer] = {}
         self.index: dict[str, dict[str, IndexEntry]] = {}
@@ -191,14 +199,7 @@ class InMemoryTimerStore(  # MemoryFeeds first: its _forget_feed, not MemoryComp
             )
             if held or (state.claimed is not None and state.claimed > claim):
                 return None  # `claimed` never goes down
-            state = state.model_copy(
-                update={
-                    "lease_owner": token,
-                    "lease_until_s": now_s + lease_s,
-                    "claimed": claim,
-                    "done": first - 1 if state.done is None else state.done,
-                }
-            )
+            state = state.taken(token=token, until_s=now_s + lease_s, claim=claim, first=first)
             self.shards[shard] = state
             self.writes += 1
             return state

@@ -37,7 +37,7 @@ def begin_tick(
             ":c": number(claim),
             ":none": {"M": {}},
         },
-        "ReturnValues": "ALL_NEW",
+        "ReturnValues": "ALL_OLD",  # the store computes the new state (claimed_before)
     }
 
 

@@ -82,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
+    # moto parses an UpdateExpression recursively: a shard with hundreds of rate bases nests
+    # past Python's default limit of 1,000 (loadtest cost's 1,000 periods do)
+    sys.setrecursionlimit(20_000)
     logging.basicConfig(level=logging.WARNING, format="emulator: %(levelname)s %(message)s")
     try:
         serve(args.state_dir, host=args.host, port=args.port, out=sys.stdout)
