@@ -89,25 +89,32 @@ def due_now(firings: Sequence[Firing]) -> list[Message]:
 def _packs(
     group: list[Firing], shard: int | None = None, minute: int | None = None
 ) -> list[Message]:
-    packs: list[list[Firing]] = []
+    packs: list[list[tuple[Firing, str]]] = []
     size = 0
     for firing in group:
-        length = len(firing.to_message(trace=False)) + 1
-        if not packs or len(packs[-1]) == PACK_MAX_FIRINGS or size + length > PACK_MAX_BYTES:
+        text = firing.to_message(trace=False)
+        if not packs or len(packs[-1]) == PACK_MAX_FIRINGS or size + len(text) + 1 > PACK_MAX_BYTES:
             packs.append([])
             size = _PACK_OVERHEAD
-        packs[-1].append(firing)
-        size += length
+        packs[-1].append((firing, text))
+        size += len(text) + 1
     return [
-        _message(members, None if shard is None or minute is None else PackRef.new(shard, minute))
+        _message(
+            [firing for firing, _ in members],
+            None if shard is None or minute is None else PackRef.new(shard, minute),
+            texts=[text for _, text in members],
+        )
         for members in packs
     ]
 
 
-def _message(members: list[Firing], pack: PackRef | None = None) -> Message:
+def _message(
+    members: list[Firing], pack: PackRef | None = None, *, texts: list[str] | None = None
+) -> Message:
     """Members without a trace get one: a lone firing its own id, a pack's member the one its
-    seed and position derive (no bytes of its own). A pack of one has no ledger item: its
-    firing's own record costs the same."""
+    seed and position derive (no bytes of its own; ``texts``: the members' bodies without
+    their trace ids, when known). A pack of one has no ledger item: its firing's own record
+    costs the same."""
     second = min(firing.due_s for firing in members)
     if len(members) == 1:
         (firing,) = members
@@ -116,9 +123,12 @@ def _message(members: list[Firing], pack: PackRef | None = None) -> Message:
         return Message(firing.to_message(), second, (firing,))
     seed = new_seed()
     traced: list[Firing] = []
-    texts: list[str] = []
+    bodies: list[str] = []
     for position, member in enumerate(members):
-        texts.append(member.to_message())  # a derived trace id costs no bytes
+        if texts is not None and member.trace_id is None:
+            bodies.append(texts[position])  # a derived trace id costs no bytes
+        else:
+            bodies.append(member.to_message())
         trace_id = member.trace_id or trace_id_of(seed, position)
         # its place in the pack's item, as a copy of it sent on alone carries it
         origin = member.origin if pack is None else pack.member(position)
@@ -127,7 +137,7 @@ def _message(members: list[Firing], pack: PackRef | None = None) -> Message:
     head = f'{{"T":"{seed}","p":[' if seeded else _PACK_PREFIX
     if pack is not None:
         head = f'{{"P":"{pack}",' + head[1:]
-    return Message(head + ",".join(texts) + "]}", second, tuple(traced), pack=pack)
+    return Message(head + ",".join(bodies) + "]}", second, tuple(traced), pack=pack)
 
 
 def retry_message(firing: Firing, *, attempts_before: int) -> Message:

@@ -156,13 +156,18 @@ class TickEngine:
                     base for base, part in zip(bases, parts[1:], strict=True) if part
                 )
                 entries = [e for part in parts for e in part if e.kind != "heartbeat"]
-                # the tick began before this read: a write since then is in the change log
-                found, nexts = self._firings(
-                    entries, minute, self._settings.lookahead_minutes, int(started_s), copies.ok
-                )
+                # the tick began before this read: a write since then is in the change log;
                 # a minute a ticker claimed before and did not record done may have been sent
                 again = state.claimed_before is not None and minute <= state.claimed_before
-                due += [replace(d, firing=_ledgered(d.firing, shard, again)) for d in found]
+                found, nexts = self._firings(
+                    entries,
+                    minute,
+                    self._settings.lookahead_minutes,
+                    int(started_s),
+                    copies.ok,
+                    sent_again=again,
+                )
+                due += found
                 beats = [e for e in parts[0] if e.kind == "heartbeat"]
                 if beats:  # their deadlines are in their states: one batched read
                     states = self._store.get_heartbeats([e.ping_hash for e in beats if e.ping_hash])
@@ -220,6 +225,8 @@ class TickEngine:
         lookahead_minutes: int,
         read_s: int,
         copy_ok: Callable[[IndexEntry], bool] = lambda entry: True,
+        *,
+        sent_again: bool = False,
     ) -> tuple[list[_Due], list[IndexEntry]]:
         due: list[_Due] = []
         nexts: list[IndexEntry] = []
@@ -262,17 +269,10 @@ class TickEngine:
                         snapshot=entry.snapshot if usable else None,
                         snap_s=read_s,
                         shard=entry.shard,
+                        sent_again=sent_again,
                     )
                 ]
         return due, nexts
-
-
-def _ledgered(firing: Firing, shard: int, again: bool) -> Firing:
-    """A firing as its shard's tick sends it: packed with a ledger item (``delivery:
-    deduplicated`` paid per pack, timer_service.pack_ledger), or marked as sent again."""
-    if firing.raced:
-        return firing  # alone: its own record
-    return replace(firing, resent_shard=shard) if again else replace(firing, ledger=shard)
 
 
 def scheduled_firings(
@@ -289,11 +289,16 @@ def scheduled_firings(
     snapshot: str | None = None,
     snap_s: int | None = None,
     shard: int | None = None,
+    sent_again: bool = False,
 ) -> list[Firing]:
     """The firing of a timer's scheduled second, as the ticker or the API's hand-off sends it:
     with its jitter offset, and, when it is the timer's last, what completes the timer. A
     ticker's firing carries its timer's definition (``snapshot``, read at ``snap_s``) unless it
-    is raced: the API may have sent it with no copy of the write that made it."""
+    is raced: the API may have sent it with no copy of the write that made it. Unless raced,
+    a ticker's (``shard`` given) is packed with a ledger item (``delivery: deduplicated`` paid
+    per pack, timer_service.pack_ledger), or marked as ``sent_again`` (a minute it may have
+    sent before)."""
+    ticked = shard is not None and not raced
     firing = Firing(
         owner=owner,
         timer_id=timer_id,
@@ -306,6 +311,8 @@ def scheduled_firings(
         snapshot=None if raced else snapshot,
         snap_s=None if raced or snapshot is None else snap_s,
         shard=None if raced or snapshot is None else shard,
+        ledger=shard if ticked and not sent_again else None,
+        resent_shard=shard if ticked and sent_again else None,
     )
     return last_firings(firing, jitter_s, last=last)
 
