@@ -4,7 +4,8 @@ Runs the real API service, tick engine and callback delivery against DynamoDB on
 emulator and counts every boto3 request by ``service:Operation`` (botocore event hooks), with
 the DynamoDB capacity each consumed, computed from the items read and written by DynamoDB's
 rules (4 KB read units, halved when eventually consistent; 1 KB write units, doubled in
-transactions). SQS sends are counted on a recording client (the count is what costs). The
+transactions). SQS sends are counted on a recording client, as SQS bills them (a request per
+64 KB chunk of a call's payload), and so are the callbacks' receives. The
 callback side adds what Lambda's SQS event source does for each batch of up to 10 messages
 (one receive, one delete, one invocation). Lambda compute is the measured CPU time of the
 handler code at the function's memory (ticker 1,024 MB, callback 512 MB).
@@ -32,7 +33,7 @@ from pydantic import BaseModel, ConfigDict
 
 from loadtest import BENCHMARK_SIGNING_KEY
 from loadtest.cost_report import report
-from loadtest.metering import Meter, RecordingSqs
+from loadtest.metering import Meter, RecordingSqs, sqs_requests
 
 __all__ = ["configure", "report", "run"]
 
@@ -269,7 +270,7 @@ def _workload(
                         delivery.deliver(firing, attempt=1, reads=reads)
                 callback_cpu += time.process_time() - started
         invocations = len(batches)
-        callback["requests"]["sqs:ReceiveMessage"] = invocations
+        callback["requests"]["sqs:ReceiveMessage"] = sum(map(sqs_requests, batches))
         callback["requests"]["sqs:DeleteMessageBatch"] = invocations
         callback["requests"]["lambda:Invoke"] = invocations
         callback["gb_seconds"] = callback_cpu * CALLBACK_GB

@@ -136,14 +136,24 @@ def _units(operation: str, params: dict[str, Any], parsed: dict[str, Any]) -> tu
     return 0.0, 0.0
 
 
+SQS_CHUNK_BYTES = 64 * 1024  # SQS bills each 64 KB chunk of a request's payload as a request
+
+
+def sqs_requests(bodies: list[str]) -> int:
+    """The requests SQS bills for one call carrying ``bodies``: one per 64 KB chunk."""
+    return max(1, math.ceil(sum(len(body.encode()) for body in bodies) / SQS_CHUNK_BYTES))
+
+
 class RecordingSqs:
-    """An SQS client that accepts every batch and keeps the bodies (counted as requests)."""
+    """An SQS client that accepts every batch and keeps the bodies (counted as the requests
+    SQS bills: one per 64 KB chunk of a batch's payload)."""
 
     def __init__(self, meter: Meter) -> None:
         self._meter = meter
         self.bodies: list[str] = []
 
     def send_message_batch(self, *, QueueUrl: str, Entries: list[dict[str, Any]]) -> Any:
-        self._meter.requests["sqs:SendMessageBatch"] += 1
-        self.bodies.extend(entry["MessageBody"] for entry in Entries)
+        bodies = [entry["MessageBody"] for entry in Entries]
+        self._meter.requests["sqs:SendMessageBatch"] += sqs_requests(bodies)
+        self.bodies.extend(bodies)
         return {"Successful": [{"Id": e["Id"]} for e in Entries], "Failed": []}

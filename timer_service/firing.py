@@ -71,17 +71,20 @@ class Firing:
             return self.deliver_at_s
         return self.scheduled_s + self.jitter_s
 
-    def to_message(self, *, trace: bool = True) -> str:
-        return json.dumps(self.to_json(trace=trace), separators=(",", ":"))
+    def to_message(self, *, trace: bool = True, stamp: tuple[int, int] | None = None) -> str:
+        return json.dumps(self.to_json(trace=trace, stamp=stamp), separators=(",", ":"))
 
     @classmethod
     def from_message(cls, text: str) -> Firing:
         """The firing of a single-firing message (``messages.read`` reads packs too)."""
         return cls.from_json(json.loads(text))
 
-    def to_json(self, *, trace: bool = True) -> dict[str, Any]:
+    def to_json(
+        self, *, trace: bool = True, stamp: tuple[int, int] | None = None
+    ) -> dict[str, Any]:
         """The compact JSON object of the firing, as messages carry it (without its trace id
-        when ``trace`` is False: a pack derives it, see timer_service.tracing)."""
+        when ``trace`` is False: a pack derives it, see timer_service.tracing; without its
+        copy's second and shard when they are ``stamp``, its pack's)."""
         body: dict[str, Any] = {
             "o": self.owner,
             "i": self.timer_id,
@@ -112,8 +115,9 @@ class Firing:
             body["g"] = self.incarnation
         if self.snapshot is not None and self.snap_s is not None and self.shard is not None:
             body["x"] = self.snapshot
-            body["k"] = self.snap_s
-            body["z"] = self.shard
+            if stamp != (self.snap_s, self.shard):
+                body["k"] = self.snap_s
+                body["z"] = self.shard
         if self.origin is not None:
             body["u"] = self.origin
         if self.resent_shard is not None:

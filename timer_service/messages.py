@@ -13,9 +13,11 @@ aimed at it, a stray script with send rights) is never run.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import json
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -39,8 +41,8 @@ __all__ = [
 
 PACK_MAX_FIRINGS = 100  # firings due in one second that share a message
 PACK_MAX_BYTES = 60_000  # a message stays within one 64 KB billing chunk
+MAX_INFLATED_BYTES = 256 * 1024  # more than any pack's members inflate to
 SIGNATURE_ATTRIBUTE = "sig"
-_PACK_PREFIX = '{"p":['
 _PACK_OVERHEAD = len('{"P":"","T":"","p":[]}') + 64  # a pack's own bytes: seed, reference
 
 
@@ -91,8 +93,10 @@ def _packs(
 ) -> list[Message]:
     packs: list[list[tuple[Firing, str]]] = []
     size = 0
+    # a tick's firings share their copies' second and shard: the pack carries them once
+    stamp = next((found for found in map(_stamp_of, group) if found is not None), None)
     for firing in group:
-        text = firing.to_message(trace=False)
+        text = firing.to_message(trace=False, stamp=stamp)
         if not packs or len(packs[-1]) == PACK_MAX_FIRINGS or size + len(text) + 1 > PACK_MAX_BYTES:
             packs.append([])
             size = _PACK_OVERHEAD
@@ -103,13 +107,24 @@ def _packs(
             [firing for firing, _ in members],
             None if shard is None or minute is None else PackRef.new(shard, minute),
             texts=[text for _, text in members],
+            stamp=stamp,
         )
         for members in packs
     ]
 
 
+def _stamp_of(firing: Firing) -> tuple[int, int] | None:
+    if firing.snapshot is None or firing.snap_s is None or firing.shard is None:
+        return None
+    return firing.snap_s, firing.shard
+
+
 def _message(
-    members: list[Firing], pack: PackRef | None = None, *, texts: list[str] | None = None
+    members: list[Firing],
+    pack: PackRef | None = None,
+    *,
+    texts: list[str] | None = None,
+    stamp: tuple[int, int] | None = None,
 ) -> Message:
     """Members without a trace get one: a lone firing its own id, a pack's member the one its
     seed and position derive (no bytes of its own; ``texts``: the members' bodies without
@@ -128,16 +143,42 @@ def _message(
         if texts is not None and member.trace_id is None:
             bodies.append(texts[position])  # a derived trace id costs no bytes
         else:
-            bodies.append(member.to_message())
+            bodies.append(member.to_message(stamp=stamp))
         trace_id = member.trace_id or trace_id_of(seed, position)
         # its place in the pack's item, as a copy of it sent on alone carries it
         origin = member.origin if pack is None else pack.member(position)
         traced.append(replace(member, trace_id=trace_id, origin=origin))
-    seeded = any(member.trace_id is None for member in members)
-    head = f'{{"T":"{seed}","p":[' if seeded else _PACK_PREFIX
+    fields = []
+    if stamp is not None and any(_stamp_of(member) == stamp for member in members):
+        fields += [f'"K":{stamp[0]}', f'"Z":{stamp[1]}']
     if pack is not None:
-        head = f'{{"P":"{pack}",' + head[1:]
-    return Message(head + ",".join(bodies) + "]}", second, tuple(traced), pack=pack)
+        fields.append(f'"P":"{pack}"')
+    if any(member.trace_id is None for member in members):
+        fields.append(f'"T":"{seed}"')
+    listed = "[" + ",".join(bodies) + "]"
+    packed = _deflated(listed)
+    fields.append(f'"q":"{packed}"' if len(packed) < len(listed) else f'"p":{listed}')
+    return Message("{" + ",".join(fields) + "}", second, tuple(traced), pack=pack)
+
+
+def _deflated(text: str) -> str:
+    """A pack's members deflated, in base64: SQS bills each 64 KB of a call, and members of
+    one second share most of their bytes (their second, owner, copy, field names)."""
+    deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return base64.b64encode(deflate.compress(text.encode()) + deflate.flush()).decode()
+
+
+def _inflated(packed: Any) -> Any:
+    if not isinstance(packed, str):
+        raise ValueError("a pack's members are not text")
+    try:
+        inflate = zlib.decompressobj(-15)
+        text = inflate.decompress(base64.b64decode(packed, validate=True), MAX_INFLATED_BYTES)
+    except (binascii.Error, zlib.error) as exc:
+        raise ValueError(f"a pack's members do not inflate: {exc}") from exc
+    if inflate.unconsumed_tail:
+        raise ValueError("a pack's members inflate past any pack's size")
+    return json.loads(text)
 
 
 def retry_message(firing: Firing, *, attempts_before: int) -> Message:
@@ -152,9 +193,15 @@ def read(body: str) -> Message:
     """The message a body holds; ValueError when it is not one the service writes."""
     try:
         value = json.loads(body)
-        if isinstance(value, dict) and isinstance(value.get("p"), list):
+        if isinstance(value, dict) and ("q" in value or isinstance(value.get("p"), list)):
+            listed = _inflated(value["q"]) if "q" in value else value["p"]
+            if not isinstance(listed, list):
+                raise ValueError("a pack's members are not a list")
             pack = None if value.get("P") is None else PackRef.parse(value["P"])
-            firings = tuple(_member(m, value.get("T"), n, pack) for n, m in enumerate(value["p"]))
+            stamp = {"k": int(value["K"]), "z": int(value["Z"])} if "K" in value else {}
+            firings = tuple(
+                _member(m, value.get("T"), n, pack, stamp) for n, m in enumerate(listed)
+            )
             if not firings:
                 raise ValueError("an empty pack")
             return Message(body, min(f.due_s for f in firings), firings, pack=pack)
@@ -167,9 +214,14 @@ def read(body: str) -> Message:
     return Message(body, firing.due_s, (firing,), attempts)
 
 
-def _member(value: dict[str, Any], seed: Any, position: int, pack: PackRef | None) -> Firing:
-    """A pack's member, with the trace id its seed and position derive unless it has one, and
-    its place in the pack's ledger item when the pack has one."""
+def _member(
+    value: dict[str, Any], seed: Any, position: int, pack: PackRef | None, stamp: dict[str, int]
+) -> Firing:
+    """A pack's member, with the trace id its seed and position derive unless it has one, its
+    copy's second and shard the pack's unless it has its own, and its place in the pack's
+    ledger item when the pack has one."""
+    if stamp and "x" in value and "k" not in value:
+        value = {**value, **stamp}
     firing = Firing.from_json(value)
     if pack is not None and firing.origin is not None:
         raise ValueError("a member of a pack with a ledger item names another")
@@ -178,6 +230,12 @@ def _member(value: dict[str, Any], seed: Any, position: int, pack: PackRef | Non
     if pack is not None:
         firing = replace(firing, origin=pack.member(position))
     return firing
+
+
+def pack_members(body: str) -> list[Any]:
+    """The JSON objects of a pack body's members, as sent (deflated or not)."""
+    value = json.loads(body)
+    return list(_inflated(value["q"]) if "q" in value else value["p"])
 
 
 def firings_in(body: str) -> list[Firing]:

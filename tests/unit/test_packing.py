@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from timer_service.clock import FixedClock
 from timer_service.dispatch import (
     PACK_MAX_FIRINGS,
@@ -70,3 +72,55 @@ def test_backfilled_firings_of_many_seconds_share_messages() -> None:
     assert [len(m.firings) for m in messages] == [100, 100, 50]
     assert [firings_in(m.body) for m in messages] == [list(m.firings) for m in messages]
     assert all(f.backfill for m in messages for f in m.firings)
+
+
+def _as_read(firing: Firing) -> tuple[object, ...]:
+    """What a firing is with the fields equality leaves out (a copy, its pack)."""
+    return (firing, firing.snapshot, firing.snap_s, firing.shard, firing.origin, firing.trace_id)
+
+
+def test_a_ticks_pack_carries_its_copies_stamp_and_its_ledger_item_once() -> None:
+    from dataclasses import replace
+
+    from timer_service.messages import pack_members
+
+    ticked = [
+        replace(firing(n, 1000), snapshot="1I1phcj4wOyvVAgA=", snap_s=940, shard=3, ledger=3)
+        for n in range(4)
+    ] + [replace(firing(9, 1000), ledger=3)]  # one without a copy (it reads its timer)
+    other = replace(firing(5, 1000), snapshot="{}", snap_s=941, shard=3, ledger=3)
+    (message,) = messages_of([*ticked, other])
+    body = json.loads(message.body)
+    assert body["K"] == 940 and body["Z"] == 3 and body["P"] == str(message.pack)
+    assert sum("k" in member for member in pack_members(message.body)) == 1  # another second's
+    assert [_as_read(f) for f in firings_in(message.body)] == [_as_read(f) for f in message.firings]
+    read = firings_in(message.body)
+    assert [f.origin for f in read] == [message.pack.member(n) for n in range(6)]  # type: ignore[union-attr]
+    assert (read[0].snap_s, read[0].shard, read[4].snapshot) == (940, 3, None)
+    assert (read[5].snap_s, read[5].snapshot) == (941, "{}")
+
+
+def test_a_packs_members_travel_deflated_and_a_bad_deflate_is_no_message() -> None:
+    import base64
+
+    from timer_service.messages import pack_members, read
+
+    firings = [firing(n, 1000) for n in range(100)]
+    (message,) = messages_of(firings)
+    plain = len(",".join(f.to_message() for f in firings))
+    assert "q" in json.loads(message.body) and len(message.body) < plain / 4
+    assert [m["i"] for m in pack_members(message.body)] == [f"timer-{n}" for n in range(100)]
+    assert firings_in(message.body) == firings
+    bomb = base64.b64encode(b"\x00" * 64).decode()  # not deflate
+    from timer_service.messages import _deflated
+
+    huge = _deflated("[" + " " * 300_000 + "]")  # a small body that inflates past any pack
+    for bad in (
+        f'{{"q":"{huge}"}}',
+        f'{{"q":"{bomb}"}}',
+        '{"q":"%%%"}',
+        '{"q":1}',
+        '{"q":"' + "A" * 8 + '"}',
+    ):
+        with pytest.raises(ValueError):
+            read(bad)
