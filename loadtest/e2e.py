@@ -67,6 +67,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--max-firings-share", type=float, default=0.05, help="maxFirings timers (onComplete)"
     )
     parser.add_argument("--sample", type=float, default=0.05, help="share deleted / paused")
+    parser.add_argument(
+        "--deduplicated-share",
+        type=float,
+        default=0.25,
+        help="share of each kind with delivery: deduplicated",
+    )
     parser.add_argument("--lead-seconds", type=float, default=None)
     parser.add_argument("--url", help="a running stack's API (default: start a local one)")
     parser.add_argument("--stack", metavar="NAME", help="a deployed stack (SigV4, output queue)")

@@ -107,6 +107,12 @@ def bodies(args: Any, base_s: int, end_s: int) -> dict[str, dict[str, Any]]:
             "onComplete": "delete" if n // 2 % 2 == 0 else "keep",
         }
         found[f"max-{n:05d}"] = body | (jitter if n % 3 == 2 else {})
+    share = getattr(args, "deduplicated_share", 0.0)
+    if share > 0:  # every kind's: their packs' ledger items, and a doubled one would show
+        every = max(1, round(1 / share))
+        for n, timer_id in enumerate(sorted(found)):
+            if n % every == 0:
+                found[timer_id] = found[timer_id] | {"delivery": "deduplicated"}
     return found
 
 

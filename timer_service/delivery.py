@@ -189,24 +189,24 @@ class Delivery:
             ):
                 self._metrics.count("DuplicatesDropped")
                 return Delivered("duplicate")
-        if timer.overlap == "skip" and not self._claim_run(timer, firing, attempt):
-            return Delivered("overlapped")
-        try:
-            leave = self._flow.enter(timer, firing)  # FlowWait: back to the queue, for later
-        except FlowWait:  # its marks go: the copy sent back takes them again
-            if timer.overlap == "skip":
-                self._store.release_run(timer, firing.firing_id)
-            if claimant is not None:
-                self._store.release_firing(firing.firing_id, claimant=claimant)
-            raise
-        started_s = self._clock.now()
-        lateness_s = started_s - firing.scheduled_s
         results: list[JobResult] = []
+        began: list[float] = []  # when its job began; empty: not run
+        overlapped: list[bool] = []
 
-        started: list[bool] = []
-
-        def action() -> None:
-            started.append(True)
+        def action() -> None:  # inside run_once: a duplicate takes no mark nor slot of the holder's
+            if timer.overlap == "skip" and not self._claim_run(timer, firing, attempt):
+                overlapped.append(True)
+                return
+            try:
+                leave = self._flow.enter(timer, firing)  # FlowWait: back to the queue, for later
+            except FlowWait:  # its marks go: the copy sent back takes them again
+                if timer.overlap == "skip":
+                    self._store.release_run(timer, firing.firing_id)
+                if claimant is not None:
+                    self._store.release_firing(firing.firing_id, claimant=claimant)
+                raise
+            started_s = self._clock.now()
+            began.append(started_s)
             try:
                 with self._span(firing, trace):
                     result = self._run_job(job_type, config, context)
@@ -228,13 +228,10 @@ class Delivery:
             self._streaks.succeeded(timer, firing, context)
 
         once: RunOnce = run_once if deduplicated and run_once else lambda _, act: act()
-        try:
-            once(firing.firing_id, action)
-        finally:
-            if not results and not started:  # a duplicate, or its pack's holder runs it
-                leave()
-                if timer.overlap == "skip":
-                    self._store.release_run(timer, firing.firing_id)
+        once(firing.firing_id, action)
+        if overlapped:
+            return Delivered("overlapped")
+        lateness_s = (began[0] if began else self._clock.now()) - firing.scheduled_s
         self._metrics.count("FiringsDelivered")
         self.complete(firing, timer)
         if not firing.backfill:  # late by request, not by the service

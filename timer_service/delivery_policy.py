@@ -164,33 +164,33 @@ class DeliveryPolicy:
             assert self._run_once is not None
             session = self._ledger.session(message.pack, firings, self._run_once)
 
-        def attempt_of(n: int) -> tuple[Exception | None, bool]:
+        def attempt_of(n: int) -> bool:
+            """Member ``n`` delivered, or handed on (recorded in its pack's item at once, so a
+            copy of it sent on alone finds it there); False when it could not be handed on."""
+            firing = firings[n]
             delivery_id = received.message_id if len(firings) == 1 else f"{received.message_id}/{n}"
             run_once = self._run_once
             if session is not None:
                 run_once = session.runner(n)
             elif run_once is not None and self._ledger is not None:
-                run_once = self._ledger.checked(run_once, firings[n])
-            return self._try(firings[n], attempt, delivery_id, reads, run_once)
+                run_once = self._ledger.checked(run_once, firing)
+            error, sent_on = self._try(firing, attempt, delivery_id, reads, run_once)
+            if error is not None:
+                try:
+                    self._hand_on(firing, attempt, error)
+                except Exception:
+                    logger.exception("failed firing not handed on: %s", firing.firing_id)
+                    return False
+                sent_on = True
+            if sent_on and session is not None:
+                session.handed(n)
+            return True
 
         try:
             if len(firings) == 1:
-                outcomes = [attempt_of(0)]
-            else:
-                with ThreadPoolExecutor(max_workers=min(PACK_WORKERS, len(firings))) as pool:
-                    outcomes = list(pool.map(attempt_of, range(len(firings))))
-            handed_on = True
-            for n, (firing, (error, sent_on)) in enumerate(zip(firings, outcomes, strict=True)):
-                if error is not None:
-                    try:
-                        self._hand_on(firing, attempt, error)
-                    except Exception:
-                        logger.exception("failed firing not handed on: %s", firing.firing_id)
-                        handed_on = False
-                        continue
-                if (sent_on or error is not None) and session is not None:
-                    session.handed(n)  # recorded once its copy is sent
-            return handed_on
+                return attempt_of(0)
+            with ThreadPoolExecutor(max_workers=min(PACK_WORKERS, len(firings))) as pool:
+                return all(list(pool.map(attempt_of, range(len(firings)))))
         finally:
             if session is not None:
                 session.close()

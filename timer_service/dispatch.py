@@ -108,8 +108,10 @@ class SqsDispatchQueue:
         clock: Clock,
         signer: MessageSigner,
         concurrency: int = 8,
+        deflate: bool = False,
     ) -> None:
         self._client = client
+        self._deflate = deflate  # packs' members deflated (Settings.pack_deflate)
         self._url = queue_url
         self._clock = clock
         self._signer = signer
@@ -118,7 +120,7 @@ class SqsDispatchQueue:
         self._lock = threading.Lock()
 
     def send(self, firings: Sequence[Firing]) -> None:
-        self.send_messages(messages_of(firings))
+        self.send_messages(messages_of(firings, deflate=self._deflate))
 
     def retry(self, firing: Firing, *, attempts_before: int, delay_s: int) -> None:
         message = retry_message(firing, attempts_before=attempts_before)
@@ -130,7 +132,7 @@ class SqsDispatchQueue:
         )
 
     def resend(self, firings: Sequence[Firing]) -> None:
-        self.send_messages(due_now(firings), delayed=False)
+        self.send_messages(due_now(firings, deflate=self._deflate), delayed=False)
 
     def send_messages(self, messages: Sequence[Message], *, delayed: bool = True) -> None:
         """Send ``messages``, each to arrive by its second (``delayed``) or at once;

@@ -57,7 +57,7 @@ class Message:
     pack: PackRef | None = None  # a ticker's first send of a pack: its ledger item's reference
 
 
-def messages_of(firings: Sequence[Firing]) -> list[Message]:
+def messages_of(firings: Sequence[Firing], *, deflate: bool = False) -> list[Message]:
     """Firings as queue messages. Firings due in the same second travel together, up to
     ``PACK_MAX_FIRINGS`` (and one 64 KB billing chunk) a message: at scale that divides the
     SQS requests of the ticker and the callbacks, and the callback invocations, by up to 100.
@@ -78,18 +78,22 @@ def messages_of(firings: Sequence[Firing]) -> list[Message]:
         else:
             by_second.setdefault((firing.due_s, None, None), []).append(firing)
     for (_, shard, minute), group in by_second.items():
-        messages += _packs(group, shard, minute)
-    return messages + _packs(backfilled)
+        messages += _packs(group, shard, minute, deflate=deflate)
+    return messages + _packs(backfilled, deflate=deflate)
 
 
-def due_now(firings: Sequence[Firing]) -> list[Message]:
+def due_now(firings: Sequence[Firing], *, deflate: bool = False) -> list[Message]:
     """Firings to be delivered now whenever they were due (a redrive), packed together up to
     ``PACK_MAX_FIRINGS`` a message whatever their seconds: 1,000 letters are one send."""
-    return _packs(list(firings))
+    return _packs(list(firings), deflate=deflate)
 
 
 def _packs(
-    group: list[Firing], shard: int | None = None, minute: int | None = None
+    group: list[Firing],
+    shard: int | None = None,
+    minute: int | None = None,
+    *,
+    deflate: bool = False,
 ) -> list[Message]:
     packs: list[list[tuple[Firing, str]]] = []
     size = 0
@@ -108,6 +112,7 @@ def _packs(
             None if shard is None or minute is None else PackRef.new(shard, minute),
             texts=[text for _, text in members],
             stamp=stamp,
+            deflate=deflate,
         )
         for members in packs
     ]
@@ -125,6 +130,7 @@ def _message(
     *,
     texts: list[str] | None = None,
     stamp: tuple[int, int] | None = None,
+    deflate: bool = False,
 ) -> Message:
     """Members without a trace get one: a lone firing its own id, a pack's member the one its
     seed and position derive (no bytes of its own; ``texts``: the members' bodies without
@@ -156,7 +162,7 @@ def _message(
     if any(member.trace_id is None for member in members):
         fields.append(f'"T":"{seed}"')
     listed = "[" + ",".join(bodies) + "]"
-    packed = _deflated(listed)
+    packed = _deflated(listed) if deflate else listed
     fields.append(f'"q":"{packed}"' if len(packed) < len(listed) else f'"p":{listed}')
     return Message("{" + ",".join(fields) + "}", second, tuple(traced), pack=pack)
 

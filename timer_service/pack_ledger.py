@@ -56,6 +56,7 @@ __all__ = [
 HASH_BYTES = 6  # a member's keyed hash: 48 bits, so 100 members fit in one 1 KB write unit
 PACK_KEEP_S = 7 * 86400  # as long as a firing's own idempotency record
 BUSY_RETRY_S = 20  # a member of a pack another callback holds is asked again this much later
+MAX_BUSY_WAIT_S = 60
 LEASE_MARGIN_S = 10  # the holder's deadline, plus the clocks' disagreement
 
 _REF = re.compile(r"^(\d{1,6}):(\d{1,10}):([0-9a-f]{16})$")
@@ -151,10 +152,11 @@ Verdict = str  # "run" | "ran" | "busy"
 
 def busy_delay_s(record: PackRecord | None, now_s: float) -> int:
     """How long a member of a pack another callback holds waits to be asked again: until its
-    lease ends (by then the holder ran it, sent it on, or died), within SQS's 15 minutes."""
+    lease ends (by then the holder ran it, sent it on, or died), at most a minute (a holder
+    alive records its end long before its lease ends)."""
     if record is None:
         return BUSY_RETRY_S
-    return max(1, min(900, math.ceil(record.lease_until_s - now_s) + 1))
+    return max(5, min(MAX_BUSY_WAIT_S, math.ceil(record.lease_until_s - now_s) + 1))
 
 
 def judge(record: PackRecord | None, position: int | None, now_s: float) -> Verdict:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -32,6 +33,7 @@ __all__ = ["HandedOn", "PackBusy", "PackLedger", "PackSession"]
 logger = logging.getLogger(__name__)
 
 RunOnce = Callable[[str, Callable[[], None]], None]
+WRITE_ATTEMPTS = 3  # a group write's tries
 DEFAULT_LEASE_S = 900.0  # no Lambda context (local, tests): the longest a Lambda may run
 
 
@@ -93,8 +95,7 @@ class PackLedger:
         now_s = self.clock.now()
         if firing.origin is not None:
             ref, position = parse_origin(firing.origin)
-            found = self.store.get_pack(ref)
-            return judge(found, position, now_s), busy_delay_s(found, now_s)
+            return self._judged(self.store.get_pack(ref), ref, position, now_s)
         assert firing.resent_shard is not None
         shard, minute = firing.resent_shard, firing.scheduled_s // 60
         member = self.hasher(firing.firing_id)
@@ -102,8 +103,18 @@ class PackLedger:
         for record in self.store.packs_of(shard, minute):
             place = record.position(member)
             if place is not None:
-                return judge(record, place, now_s), busy_delay_s(record, now_s)
+                return self._judged(record, record.ref, place, now_s)
         return "run", 0
+
+    def _judged(
+        self, record: PackRecord | None, ref: PackRef, position: int, now_s: float
+    ) -> tuple[str, int]:
+        """The verdict on member ``position``; one to run first takes it from the pack (a
+        conditional write: a pack claimed since then, or still held, keeps it, later)."""
+        verdict = judge(record, position, now_s)
+        if verdict == "run" and not self.store.take_pack_member(ref, position, now_s=now_s):
+            verdict = "busy"
+        return verdict, busy_delay_s(record, now_s)
 
 
 class PackSession:
@@ -123,6 +134,7 @@ class PackSession:
         self._pending_ran: set[int] = set()
         self._pending_handed: set[int] = set()
         self._writing = False
+        self._token = secrets.token_hex(8)  # this delivery's: a claim retried finds itself
         self.writes = 0
 
     def runner(self, position: int) -> RunOnce:
@@ -179,10 +191,13 @@ class PackSession:
                 claim = ledger.store.claim_pack(
                     self._ref,
                     members,
-                    token=secrets.token_hex(8),
+                    token=self._token,
                     now_s=ledger.clock.now(),
                     until_s=ledger.lease_until_s(),
                 )
+                before = claim.before
+                if not claim.won and before is not None and before.token == self._token:
+                    claim = PackClaim(True, before)  # ours, a try whose answer was lost: taken over
                 marked: frozenset[int] = frozenset()
                 if claim.won and claim.before is None:
                     marks = ledger.store.resent_marks(self._ref.shard, self._ref.minute)
@@ -202,9 +217,11 @@ class PackSession:
         self._write_all()
 
     def _write_all(self) -> None:
-        """Write what is pending until nothing is (this thread is the one writer). A write that
-        fails is logged and not tried again: the message is deleted all the same (its jobs ran),
-        and only a crash before that would run those members again, through their own records."""
+        """Write what is pending until nothing is (this thread is the one writer), each write
+        tried three times (on top of the SDK's retries). A write that still fails is logged and
+        counted (``PackWritesFailed``); the message is deleted all the same (its jobs ran), and a
+        duplicate or a redelivery of it would run those members again, as powertools runs a
+        firing again whose completing write failed."""
         try:
             while True:
                 with self._changed:
@@ -212,12 +229,17 @@ class PackSession:
                     if not ran and not handed:
                         return
                     self._pending_ran, self._pending_handed = set(), set()
-                try:
-                    self._ledger.store.record_pack(self._ref, ran=ran, handed=handed)
-                    self.writes += 1
-                except Exception:
-                    logger.exception("pack %s: ends not recorded: %s", self._ref, sorted(ran))
-                    self._ledger.metrics.count("PackWritesFailed")
+                for attempt in range(WRITE_ATTEMPTS):
+                    try:
+                        self._ledger.store.record_pack(self._ref, ran=ran, handed=handed)
+                        self.writes += 1
+                        break
+                    except Exception:
+                        if attempt + 1 < WRITE_ATTEMPTS:
+                            time.sleep(0.1 * 3**attempt)
+                            continue
+                        logger.exception("pack %s: ends not recorded: %s", self._ref, sorted(ran))
+                        self._ledger.metrics.count("PackWritesFailed")
         finally:
             with self._changed:
                 self._writing = False

@@ -9,9 +9,10 @@ change log (:mod:`timer_service.change_log`), which delivery reads once a pack a
 a firing of a changed timer back to the strong read.
 
 A copy is stored deflated against a preset dictionary of the definition's common parts (its
-field names, job types, the webhook's defaults): a rate timer's copy is 11 bytes, not 48, and
-the ticker's index reads cost about what they did before copies (``loadtest cost``). Its text
-is ``1`` (the dictionary's version) and the bytes in base64; a copy written before is its JSON.
+field names, job types, the webhook's defaults): a rate timer's copy is 17 characters, not 48,
+and the ticker's index reads cost about what they did before copies (``loadtest cost``). Its
+text is ``1`` (the dictionary's version) and the bytes in base64; a copy written before is its
+JSON. Index items keep it as text, which a ticker of the release before passes on as it is.
 
 Only what cannot change without rewriting the index items may be trusted from a copy: a
 failure streak's count (``alerts``, ``pauseAfterFailures``) and an ``overlap: skip`` mark are
@@ -30,8 +31,7 @@ from timer_service.models import Timer
 
 __all__ = [
     "MAX_SNAPSHOT_BYTES",
-    "snapshot_bytes",
-    "snapshot_from_bytes",
+    "is_deflated",
     "snapshot_json",
     "snapshot_of",
     "timer_from_snapshot",
@@ -75,16 +75,9 @@ def snapshot_of(timer: Timer) -> str | None:
     return "1" + base64.b64encode(packed).decode()
 
 
-def snapshot_bytes(snapshot: str) -> bytes | None:
-    """A copy as its index item stores it: a version byte and the deflated JSON (None: a copy
-    written before, stored as its text)."""
-    if snapshot[:1] not in _DICTIONARIES:
-        return None
-    return snapshot[:1].encode() + base64.b64decode(snapshot[1:])
-
-
-def snapshot_from_bytes(stored: bytes) -> str:
-    return stored[:1].decode() + base64.b64encode(stored[1:]).decode()
+def is_deflated(snapshot: str | None) -> bool:
+    """Whether a copy is deflated (written by this release or later), not its JSON."""
+    return snapshot is not None and snapshot[:1] in _DICTIONARIES
 
 
 def snapshot_json(snapshot: str) -> str:

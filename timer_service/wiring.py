@@ -113,6 +113,7 @@ def dispatch_queue(settings: Settings, clock: Clock) -> SqsDispatchQueue:
         settings.dispatch_queue_url,
         clock=clock,
         signer=message_signer(settings),
+        deflate=settings.pack_deflate,
     )
 
 

@@ -135,6 +135,7 @@ class LocalStack:
             api_auth="API_KEY" if config.api_keys else "NONE",  # what /openapi.json says
             open_paths=tuple(sorted(OPEN_PATHS)),
             snapshot_bucket=resources.snapshot_bucket,
+            pack_deflate=True,  # one release runs every function here
             message_signing_key=Settings.from_env().message_signing_key
             or signing_key(config.state_dir),
         )

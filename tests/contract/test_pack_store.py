@@ -59,3 +59,16 @@ def test_a_tick_learns_what_the_tick_before_it_claimed(store: TimerStore) -> Non
     store.end_tick(7, token="b", done=MINUTE + 2)
     steady = store.begin_tick(7, token="c", now_s=T0 + 120, lease_s=90, claim=MINUTE + 3, first=0)
     assert steady is not None and steady.claimed_before == steady.done == MINUTE + 2
+
+
+def test_a_member_is_taken_unless_a_holder_keeps_it_and_a_claim_then_sees_it(
+    store: TimerStore,
+) -> None:
+    assert store.take_pack_member(REF, 1, now_s=T0)  # no item yet: a copy alone takes it
+    claim = store.claim_pack(REF, MEMBERS, token="a", now_s=T0, until_s=T0 + 900)
+    assert claim.won and claim.before is not None and claim.before.handed == {1}
+    record = store.get_pack(REF)
+    assert record is not None and record.members == MEMBERS  # written by the claim
+    assert not store.take_pack_member(REF, 2, now_s=T0 + 10)  # held: the holder keeps it
+    assert store.take_pack_member(REF, 1, now_s=T0 + 10)  # handed on already: taken
+    assert store.take_pack_member(REF, 2, now_s=T0 + 901)  # the holder's lease ended

@@ -49,6 +49,7 @@ def test_settings_written_to_the_environment_read_back_the_same() -> None:
             "endpoint_url": "http://127.0.0.1:4566",
             "max_body_bytes": 1000,
             "allow_private_targets": True,
+            "pack_deflate": True,
             "webhook_signing_secret": "w",
             "retry_base_s": 2,
             "catch_up_window_s": 60,

@@ -71,6 +71,10 @@ class TimerStore(Protocol):
         """Add member positions to the pack's ran and handed sets."""
         ...
 
+    def take_pack_member(self, ref: PackRef, position: int, *, now_s: float) -> bool:
+        """Mark a member handed on, for a copy of it alone to run, unless the pack is held."""
+        ...
+
     def get_pack(self, ref: PackRef) -> PackRecord | None:
         """The pack's ledger item, strongly consistent."""
         ...

@@ -24,7 +24,7 @@ from timer_service.keys import (
 )
 from timer_service.models import ShardRegistry, ShardState, Timer
 from timer_service.runs import Run
-from timer_service.snapshots import snapshot_bytes, snapshot_from_bytes
+from timer_service.snapshots import is_deflated
 from timer_service.store.base import decode_job_state, encode_job_state
 from timer_service.time_index import IndexEntry
 
@@ -236,11 +236,10 @@ def index_item(entry: IndexEntry) -> Item:
     if entry.ping_hash is not None:
         item["t"] = string(entry.ping_hash)
     if entry.snapshot is not None:
-        stored = snapshot_bytes(entry.snapshot)
-        item["d"] = string(entry.snapshot) if stored is None else {"B": stored}
+        item["d"] = string(entry.snapshot)  # text: a ticker of the release before reads it
         _put_number(item, "q", entry.copy_s)
-        if stored is not None and entry.created_s == entry.api_written_s:
-            del item["g"]  # a new timer's item: its creation is its write (a byte copy says so)
+        if is_deflated(entry.snapshot) and entry.created_s == entry.api_written_s:
+            del item["g"]  # a new timer's item: its creation is its write (a deflated copy says so)
     return item
 
 
@@ -251,7 +250,7 @@ def index_entry_from_item(item: Item) -> IndexEntry:
         attribute: _get_number(item, name) for name, attribute in _INDEX_NUMBERS
     }
     found["jitter_s"] = found["jitter_s"] or 0
-    if found["created_s"] is None and "B" in item.get("d", {}):
+    if found["created_s"] is None and is_deflated(_get_string(item, "d")):
         found["created_s"] = found["api_written_s"]  # left out: the same (index_item)
     return IndexEntry(
         key=IndexKey(pk, sk),
@@ -265,9 +264,7 @@ def index_entry_from_item(item: Item) -> IndexEntry:
         schedule=_get_string(item, "c"),
         timezone=_get_string(item, "z"),
         ping_hash=_get_string(item, "t"),
-        snapshot=snapshot_from_bytes(item["d"]["B"])
-        if "B" in item.get("d", {})
-        else _get_string(item, "d"),
+        snapshot=_get_string(item, "d"),
         copy_s=_get_number(item, "q"),
         **found,
     )

@@ -99,6 +99,28 @@ class DynamoPacks:
                 ReturnValues="ALL_NEW",  # its size is what the write costs (loadtest cost)
             )
 
+    def take_pack_member(self, ref: PackRef, position: int, *, now_s: float) -> bool:
+        request: dict[str, Any] = {
+            "TableName": self._name,
+            "Key": _key(ref),
+            "UpdateExpression": (
+                f"ADD h :h SET {TTL_ATTRIBUTE} = if_not_exists({TTL_ATTRIBUTE}, :x)"
+            ),
+            "ConditionExpression": "attribute_not_exists(l) OR l < :now OR contains(h, :p)",
+            "ExpressionAttributeValues": {
+                ":h": {"NS": [str(position)]},
+                ":p": {"N": str(position)},
+                ":now": {"N": repr(now_s)},
+                ":x": _expiry(ref),
+            },
+        }
+        try:
+            with self._table.errors():
+                self._client.update_item(**request)
+        except ConditionFailed:
+            return False
+        return True
+
     def get_pack(self, ref: PackRef) -> PackRecord | None:
         with self._table.errors():
             response = self._client.get_item(

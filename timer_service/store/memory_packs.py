@@ -28,8 +28,20 @@ class MemoryPacks:
                 return PackClaim(False, before)
             self.pack_writes += 1
             base = before or PackRecord(ref, members)
-            minute[ref.pack_id] = replace(base, token=token, lease_until_s=until_s)
+            minute[ref.pack_id] = replace(
+                base, members=base.members or members, token=token, lease_until_s=until_s
+            )
             return PackClaim(True, before)
+
+    def take_pack_member(self, ref: PackRef, position: int, *, now_s: float) -> bool:
+        with self._lock:
+            self.pack_writes += 1
+            minute = self.packs.setdefault((ref.shard, ref.minute), {})
+            record = minute.get(ref.pack_id) or PackRecord(ref, b"")
+            if record.held(now_s) and position not in record.handed:
+                return False
+            minute[ref.pack_id] = replace(record, handed=record.handed | {position})
+            return True
 
     def record_pack(self, ref: PackRef, *, ran: set[int], handed: set[int]) -> None:
         with self._lock:
