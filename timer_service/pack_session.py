@@ -214,10 +214,11 @@ class PackSession:
             if self._writing:
                 return  # the write in flight is followed by one with these
             self._writing = True
-        self._write_all()
+        # a thread of its own: the member's worker goes on to the pack's next member at once
+        threading.Thread(target=self._write_all, name="pack-ends", daemon=True).start()
 
     def _write_all(self) -> None:
-        """Write what is pending until nothing is (this thread is the one writer), each write
+        """Write what is pending until nothing is (the one writer thread), each write
         tried three times (on top of the SDK's retries). A write that still fails is logged and
         counted (``PackWritesFailed``); the message is deleted all the same (its jobs ran), and a
         duplicate or a redelivery of it would run those members again, as powertools runs a
