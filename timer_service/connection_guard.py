@@ -22,7 +22,6 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any, ParamSpec, TypeVar
 
 from timer_service.egress import BlockedTargetError, check_address
@@ -170,9 +169,21 @@ class _Originals:
     submit: Any = None
 
 
-@cache
+_installing = threading.Lock()
+_installed: list[bool] = []
+
+
 def install() -> None:
-    """Put the checks in place, once per process; they do nothing outside :func:`guarded`."""
+    """Put the checks in place, once per process (threads that ask at once wait for the
+    first: patching twice would make every wrapper call itself); outside :func:`guarded`
+    they do nothing."""
+    with _installing:
+        if not _installed:
+            _install()
+            _installed.append(True)
+
+
+def _install() -> None:
     from botocore.httpsession import URLLib3Session
 
     _Originals.connect = socket.socket.connect

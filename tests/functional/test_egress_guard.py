@@ -231,3 +231,39 @@ def test_outside_a_job_nothing_is_checked(server: WebhookReceiver) -> None:
         pass
     assert httpx.post(server.url + "/after", content=b"x").status_code < 500
     assert [r.path for r in server.requests] == ["/after"]
+
+
+RACE = """
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from timer_service.connection_guard import guarded
+
+barrier = threading.Barrier(8)
+
+
+def job():
+    barrier.wait()  # a pack's first members enter the guard together, in a fresh process
+    with guarded():
+        pass
+
+
+threads = [threading.Thread(target=job) for _ in range(8)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+with ThreadPoolExecutor(1) as pool:
+    print(pool.submit(lambda: "submit ok").result())
+"""
+
+
+def test_the_guard_installs_once_when_threads_enter_it_together() -> None:
+    import subprocess
+    import sys
+
+    for _ in range(3):  # the race is not won every time
+        done = subprocess.run(
+            [sys.executable, "-c", RACE], capture_output=True, text=True, timeout=60, check=False
+        )
+        assert done.stdout.strip() == "submit ok", done.stderr[-2000:]
