@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import resource
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +72,7 @@ def ours(pairs: list[tuple[Path, str, str]]) -> tuple[list[list[Any]], list[floa
     for _ in range(OUR_REPEATS):
         values = []
         for n, (path, kind, expression) in enumerate(pairs):
-            started = time.process_time()
+            started = _cpu()
             try:
                 text = filtered_text(
                     bodies[path],
@@ -81,9 +81,17 @@ def ours(pairs: list[tuple[Path, str, str]]) -> tuple[list[list[Any]], list[floa
                 )
             except FilterError:
                 text = ""
-            best[n] = min(best[n], time.process_time() - started)
+            best[n] = min(best[n], _cpu() - started)
             values.append(_values(text))
     return values, best
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and of its children that ended: a jq program (and a
+    JSONPath with a regex function) runs in a forked child, whose time is ours too."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    ended = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + ended.ru_utime + ended.ru_stime
 
 
 def _values(text: str) -> list[Any]:
