@@ -6,6 +6,7 @@ would reach outside the document."""
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 from pathlib import Path
@@ -68,3 +69,18 @@ def test_a_jq_program_stored_before_the_check_existed_still_sees_no_environment(
     ((_, values),) = select_values({"a": 1}, jq=["[env, $ENV] | map(length)"])
     assert values == [[0, 0]]
     assert os.environ["AWS_SECRET_ACCESS_KEY"] == "the-function's-own"  # the parent keeps it
+
+
+def test_a_variable_set_in_c_and_unknown_to_os_environ_is_not_seen_by_jq() -> None:
+    # readline, for one, sets LINES and COLUMNS with setenv(3): os.environ never hears of them,
+    # so clearing os.environ alone left them (and anything a library sets so) for jq's env.
+    libc = ctypes.CDLL(None)
+    libc.setenv(b"SET_IN_C_ONLY", b"the-function's-own", 1)
+    try:
+        assert "SET_IN_C_ONLY" not in os.environ
+        ((_, values),) = select_values({"a": 1}, jq=["[env, $ENV] | map(keys)"])
+        assert values == [[[], []]]
+        ((_, values),) = select_values({"a": 1}, jq=["env.SET_IN_C_ONLY"])
+        assert values == [None]
+    finally:
+        libc.unsetenv(b"SET_IN_C_ONLY")
