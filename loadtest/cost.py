@@ -18,7 +18,9 @@ same second (as the event source receives them once SQS makes them visible), up 
 Flow control: ``--flow-timers`` rate(1 minute) timers sharing a ``concurrencyKey``, once with
 ``maxConcurrency`` and once with ``maxPerSecond`` (limits none of them reaches), priced next to
 timers without a key: the callback's writes and conditional writes per firing.
-Prices: ``timer_service.pricing`` (us-east-1, each with its source and date).
+Prices: ``timer_service.pricing`` (us-east-1, each with its source and date). With
+``PACK_DEFLATE=true`` in the environment the ticker deflates packs' members, as a deploy with
+that setting does.
 """
 
 from __future__ import annotations
@@ -209,6 +211,7 @@ def _workload(
         "https://sqs.local/q",
         clock=clock,
         signer=MessageSigner(BENCHMARK_SIGNING_KEY),
+        deflate=Settings.from_env().pack_deflate,  # PACK_DEFLATE=true: as a deploy sets it
     )
     noop = JobType(name="count", config_model=CountJob, handler=lambda config, context: None)
     registry = JobTypeRegistry([noop])
