@@ -46,6 +46,7 @@ _REGEX_ARGUMENT = re.compile(
     r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")\s*\)"""
 )
 MEMORY_LIMIT_BYTES = 512 * 1024 * 1024  # a filter's child may grow by this much
+_TOO_DEEP = "JSON nested too deep for Python to hold"
 # jq builtins that reach outside the document (the process environment holds the function's
 # AWS credentials; modules and inputs read files and streams; halt ends the process), refused
 # at PUT as changedetection.io refuses them (html_tools._JQ_BLOCKED_PATTERNS). The forked child
@@ -126,18 +127,11 @@ def pretty(value: Any) -> str:
 
 
 def select_values(
-    document: Any,
-    *,
-    json_path: Sequence[str] = (),
-    jq: Sequence[str] = (),
-    source: str | None = None,
+    document: Any, *, json_path: Sequence[str] = (), jq: Sequence[str] = ()
 ) -> list[tuple[str, list[Any]]]:
     """Each filter and what it selected, in order. FilterError names a filter that selected
-    nothing or ran out of time. ``source``: the document's JSON text, which jq reads (printed
-    from ``document`` when it is not given)."""
+    nothing or ran out of time."""
     deadline = time.monotonic() + FILTER_BUDGET_S
-    if jq and source is None:
-        source = json.dumps(document)
     selected: list[tuple[str, list[Any]]] = []
     for path in json_path:
         if any(name in path for name in _REGEX_FUNCTIONS):
@@ -146,9 +140,7 @@ def select_values(
             values = _json_path(path, document)
         selected.append((path, values))
     for program in jq:
-        compiled = _compiled(program)  # before the fork: a warm function compiles it once
-        run = functools.partial(_jq, program, compiled, source or "null")
-        selected.append((program, _bounded(run, program, deadline)))
+        selected.append((program, _bounded(lambda p=program: _jq(p, document), program, deadline)))
     for name, values in selected:
         if not values:
             kind = "jq" if name in jq else "jsonPath"
@@ -169,8 +161,7 @@ def filtered_text(body: bytes, *, json_path: Sequence[str] = (), jq: Sequence[st
         if not json_path and not jq:
             text = pretty(document)
         else:
-            source = body.decode("utf-8", "surrogatepass") if jq else None
-            selected = select_values(document, json_path=json_path, jq=jq, source=source)
+            selected = select_values(document, json_path=json_path, jq=jq)
             text = "\n".join(pretty(value) for _, values in selected for value in values)
     except RecursionError as exc:
         raise FilterError("the response is not JSON Python can hold: nested too deep") from exc
@@ -193,38 +184,12 @@ def _json_path(path: str, document: Any) -> list[Any]:
     return values
 
 
-# What jq binds when a program is compiled, not when it runs: such a program is compiled in
-# the child, after its environment is emptied (compiled in the parent, $ENV would be the
-# function's environment, AWS credentials and all).
-_BOUND_AT_COMPILE = re.compile(r"\$(?:ENV|__)")
-
-
-@functools.lru_cache(maxsize=256)
-def _compiled_once(program: str) -> Any:
-    import jq
-
-    return jq.compile(program)
-
-
-def _compiled(program: str) -> Any:
-    """The compiled program, or None: compile it in the child. Compiling costs more than
-    running a program on a 200 KB document (1.9 ms against 5 ms here)."""
-    if _BOUND_AT_COMPILE.search(program):
-        return None
-    try:
-        return _compiled_once(program)
-    except ValueError:
-        return None  # the child reports the compile error as it always has
-
-
-def _jq(program: str, compiled: Any, source: str) -> list[Any]:
-    """In the child: the program on the response's own text (jq parses it in C; handing it
-    the parsed document printed it back to JSON first)."""
+def _jq(program: str, document: Any) -> list[Any]:
     import jq
 
     values = []
     try:
-        for value in (compiled or jq.compile(program)).input_text(source):
+        for value in jq.compile(program).input_value(document):
             values.append(value)
             if len(values) > MAX_SELECTED:
                 raise FilterError(f"jq {program!r} selected over {MAX_SELECTED} values")
@@ -241,27 +206,13 @@ def _bounded(run: Callable[[], list[Any]], name: str, deadline: float) -> list[A
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: compute, send, and leave without running any cleanup
-        os.close(read_end)
-        # unsetenv(3) each variable Python knows, then those set in C (readline sets LINES
-        # and COLUMNS): jq's `env` and `$ENV` see none. clearenv(3) leaves environ NULL,
-        # which jq's env reads past: one variable set and unset makes it an empty list.
-        os.environ.clear()
-        libc.clearenv()
-        libc.setenv(b"_", b"", 1)
-        libc.unsetenv(b"_")
-        _limit_memory()
         try:
-            outcome: tuple[str, Any] = ("ok", run())
-        except FilterError as exc:
-            outcome = ("error", str(exc))
-        except MemoryError:
-            outcome = ("error", _over_memory(name))
-        except Exception as exc:
-            outcome = ("error", f"{name!r} failed: {exc}")
-        data = pickle.dumps(outcome)
-        with os.fdopen(write_end, "wb") as pipe:
-            pipe.write(data)
-        os._exit(0)
+            os.close(read_end)
+            _empty_environment(libc)
+            _limit_memory()
+            _answer(run, name, write_end)
+        finally:  # whatever it raised, it never returns into the caller's code
+            os._exit(0)
     os.close(write_end)
     chunks: list[bytes] = []
     try:
@@ -286,6 +237,35 @@ def _bounded(run: Callable[[], list[Any]], name: str, deadline: float) -> list[A
     if status == "error":
         raise FilterError(value)
     return list(value)
+
+
+def _answer(run: Callable[[], list[Any]], name: str, write_end: int) -> None:
+    """In the child: ``run()``'s values, or the error that names the filter, to the parent."""
+    try:
+        outcome: tuple[str, Any] = ("ok", run())
+    except FilterError as exc:
+        outcome = ("error", str(exc))
+    except MemoryError:
+        outcome = ("error", _over_memory(name))
+    except Exception as exc:
+        outcome = ("error", f"{name!r} failed: {exc}")
+    try:
+        data = pickle.dumps(outcome)
+    except RecursionError:  # values nested past the stack (a response that nests so)
+        data = pickle.dumps(("error", f"{name!r} selected {_TOO_DEEP}"))
+    with os.fdopen(write_end, "wb") as pipe:
+        pipe.write(data)
+
+
+def _empty_environment(libc: Any) -> None:
+    """In the child: jq's ``env`` and ``$ENV`` see no variable. os.environ.clear() unsets
+    those Python knows; clearenv(3) those set in C too (readline sets LINES and COLUMNS),
+    and one variable set and unset leaves environ an empty list, not the NULL that jq's env
+    would read past."""
+    os.environ.clear()
+    libc.clearenv()
+    libc.setenv(b"_", b"", 1)
+    libc.unsetenv(b"_")
 
 
 @functools.cache

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from callbacks.html_monitor.json_filter import (
     FilterError,
     check_jq,
     check_json_path,
+    filtered_text,
     select_values,
 )
 
@@ -84,3 +86,37 @@ def test_a_variable_set_in_c_and_unknown_to_os_environ_is_not_seen_by_jq() -> No
         assert values == [None]
     finally:
         libc.unsetenv(b"SET_IN_C_ONLY")
+
+
+def test_a_child_that_fails_to_send_its_answer_ends_there_and_never_runs_the_callers_code(
+    tmp_path: Path,
+) -> None:
+    # 900 nested arrays: Python reads them and jq selects them, but pickling the answer
+    # overflows the stack. The child then raised out of the fork into the caller's code and
+    # ran on as a second copy of the callback (with its clients) until the deadline.
+    ran_here = tmp_path / "pids"
+    try:
+        filtered_text(b"[" * 900 + b"]" * 900, jq=["."])
+        outcome = "selected"
+    except FilterError as exc:
+        outcome = str(exc)
+    with ran_here.open("a") as pids:  # every process that comes back here writes its pid
+        pids.write(f"{os.getpid()}\n")
+    time.sleep(0.3)
+    assert ran_here.read_text().split() == [str(os.getpid())]
+    assert "nested too deep" in outcome, outcome
+
+
+@pytest.mark.parametrize(
+    ("body", "program", "expected"),
+    [
+        # jq reads the document as Python parsed it, so a number's spelling in the response
+        # (19.90 against 19.9 on the next deploy of the API) is no change of its text
+        (b'{"price": 19.90}', '"\\(.price) EUR"', '"19.9 EUR"'),
+        (b'{"a": 1E2}', ".a | tostring", '"100.0"'),
+        # any encoding json.loads reads (RFC 8259 allows UTF-16 and UTF-32 with a BOM)
+        ('{"a": "\u00e9"}'.encode("utf-16"), ".a", '"\u00e9"'),
+    ],
+)
+def test_jq_sees_the_values_python_read(body: bytes, program: str, expected: str) -> None:
+    assert filtered_text(body, jq=[program]) == expected
