@@ -234,9 +234,7 @@ def _warm(firings: int) -> None:
 
 
 def _tick_one(shard: int, firings: int, second_share: float = 0.0) -> ShardResult:
-    import boto3
-    from botocore.config import Config
-
+    from timer_service.aws import client
     from timer_service.clock import FixedClock
     from timer_service.dispatch import SqsDispatchQueue
     from timer_service.messages import MessageSigner
@@ -249,12 +247,10 @@ def _tick_one(shard: int, firings: int, second_share: float = 0.0) -> ShardResul
         # tick's requests go to that tick's model.
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-        session = boto3.session.Session()
-        config = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=32)
         for name in ("dynamodb", "sqs"):
-            client = session.client(name, region_name="us-east-1", config=config)
-            client.meta.events.register_first("before-send", _answer)
-            _CLIENTS[name] = client
+            made = client(name, "us-east-1", None)  # the service's own, as a ticker makes it
+            made.meta.events.register_first("before-send", _answer)
+            _CLIENTS[name] = made
     _MODEL[:] = [aws]
     dynamodb, sqs = _CLIENTS["dynamodb"], _CLIENTS["sqs"]
     clock = FixedClock(T0_MINUTE * 60 + 0.2)

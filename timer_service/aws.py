@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.config import Config
 
+from timer_service import dynamodb_parse
 from timer_service.settings import Settings
 
 if TYPE_CHECKING:
@@ -23,7 +24,10 @@ _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_conne
 def client(service: str, region: str, endpoint_url: str | None) -> Any:
     """One shared client per service, region and endpoint (clients are thread-safe)."""
     session: Any = boto3.session.Session()
-    return session.client(service, region_name=region, endpoint_url=endpoint_url, config=_CONFIG)
+    made = session.client(service, region_name=region, endpoint_url=endpoint_url, config=_CONFIG)
+    if service == "dynamodb":
+        dynamodb_parse.install(made)
+    return made
 
 
 def dynamodb_client(settings: Settings) -> DynamoDBClient:
