@@ -27,6 +27,7 @@ __all__ = [
     "decode_html",
     "extract",
     "extract_text",
+    "lines",
     "nesting_depth",
 ]
 
@@ -252,10 +253,7 @@ def extract(
             block.insert_before(_BREAK)
             block.insert_after(_BREAK)
         parts.append(node.text(deep=True, separator="", strip=False))
-    # str.split() and re's \s know the same white space (Py_UNICODE_ISSPACE), and the break is
-    # none of it: joining each piece's words normalises and strips it, 3 times faster than a sub.
-    pieces = _BREAK.join(parts).split(_BREAK)
-    kept = [line for piece in pieces if (line := " ".join(piece.split()))]
+    kept = lines(_BREAK.join(parts))
     if ignore_text:
         kept = _without_ignored(kept, ignore_text)
     return Extracted("\n".join(kept), len(nodes) if include else 0)
@@ -275,6 +273,13 @@ def extract_text(
     'Price: 10 EUR'
     """
     return extract(html, include=include, exclude=exclude, ignore_text=ignore_text).text
+
+
+def lines(text: str) -> list[str]:
+    r"""The non-empty lines between block breaks, white space normalised to one space and
+    stripped: what ``re.sub(r"\s+", " ", piece).strip()`` gives, 3 times faster (str.split()
+    and re's \s know the same white space, and the break is none of it)."""
+    return [line for piece in text.split(_BREAK) if (line := " ".join(piece.split()))]
 
 
 def _outermost(nodes: list[LexborNode]) -> list[LexborNode]:

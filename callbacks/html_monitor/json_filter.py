@@ -46,7 +46,7 @@ _REGEX_ARGUMENT = re.compile(
     r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")\s*\)"""
 )
 MEMORY_LIMIT_BYTES = 512 * 1024 * 1024  # a filter's child may grow by this much
-_TOO_DEEP = "JSON nested too deep for Python to hold"
+_TOO_DEEP = "JSON Python can hold: nested too deep"
 # jq builtins that reach outside the document (the process environment holds the function's
 # AWS credentials; modules and inputs read files and streams; halt ends the process), refused
 # at PUT as changedetection.io refuses them (html_tools._JQ_BLOCKED_PATTERNS). The forked child
@@ -156,7 +156,7 @@ def filtered_text(body: bytes, *, json_path: Sequence[str] = (), jq: Sequence[st
     except (UnicodeDecodeError, ValueError) as exc:  # ValueError: JSON's, or a huge integer
         raise FilterError(f"the response is not JSON: {exc}") from exc
     except RecursionError as exc:
-        raise FilterError("the response is not JSON Python can hold: nested too deep") from exc
+        raise FilterError(f"the response is not {_TOO_DEEP}") from exc
     try:
         if not json_path and not jq:
             text = pretty(document)
@@ -164,7 +164,7 @@ def filtered_text(body: bytes, *, json_path: Sequence[str] = (), jq: Sequence[st
             selected = select_values(document, json_path=json_path, jq=jq)
             text = "\n".join(pretty(value) for _, values in selected for value in values)
     except RecursionError as exc:
-        raise FilterError("the response is not JSON Python can hold: nested too deep") from exc
+        raise FilterError(f"the response is not {_TOO_DEEP}") from exc
     # A lone surrogate ("\ud800") is valid JSON but no text: it becomes U+FFFD.
     return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
 
@@ -252,7 +252,7 @@ def _answer(run: Callable[[], list[Any]], name: str, write_end: int) -> None:
     try:
         data = pickle.dumps(outcome)
     except RecursionError:  # values nested past the stack (a response that nests so)
-        data = pickle.dumps(("error", f"{name!r} selected {_TOO_DEEP}"))
+        data = pickle.dumps(("error", f"{name!r} selected values that are not {_TOO_DEEP}"))
     with os.fdopen(write_end, "wb") as pipe:
         pipe.write(data)
 

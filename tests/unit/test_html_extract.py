@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import re
+import sys
+
 import pytest
 
 from callbacks.html_monitor import extract_text
 from callbacks.html_monitor.extract import (
+    _BREAK,
     IgnorePatternError,
     check_pattern,
     check_selector,
     decode_html,
     extract,
+    lines,
 )
 from tests.pages import DATA
 
@@ -96,3 +101,15 @@ def test_check_pattern_rejects_what_does_not_compile() -> None:
     with pytest.raises(ValueError, match="not a regular expression"):
         check_pattern("(unbalanced")
     assert check_pattern(r"^\d+$") == r"^\d+$"
+
+
+def test_a_line_is_normalised_as_pythons_re_normalises_it_for_every_code_point() -> None:
+    # The outside truth is CPython's own `re`: each piece between block breaks becomes what
+    # re.sub(r"\s+", " ", piece).strip() makes of it, for every code point (U+00A0, U+2028,
+    # U+3000, U+001C-U+001F and U+0085 are white space; U+200B and U+FEFF are not).
+    text = "".join(f"a{chr(p)}{chr(p)}b{_BREAK}" for p in range(sys.maxunicode + 1))
+    expected = [
+        line for piece in text.split(_BREAK) if (line := re.sub(r"\s+", " ", piece).strip())
+    ]
+    assert lines(text) == expected
+    assert lines(f" x {_BREAK}\u00a0{_BREAK}\u2028y\u3000z ") == ["x", "y z"]
