@@ -44,6 +44,9 @@ PACK_MAX_BYTES = 60_000  # a message stays within one 64 KB billing chunk
 MAX_INFLATED_BYTES = 256 * 1024  # more than any pack's members inflate to
 SIGNATURE_ATTRIBUTE = "sig"
 _PACK_OVERHEAD = len('{"P":"","T":"","p":[]}') + 64  # a pack's own bytes: seed, reference
+# a pack member's text without its copy and closing brace; its copy; whether the copy has a
+# second and shard of its own (not its pack's stamp)
+_Parts = tuple[str, str | None, bool]
 
 
 @dataclass(frozen=True)
@@ -95,22 +98,31 @@ def _packs(
     *,
     deflate: bool = False,
 ) -> list[Message]:
-    packs: list[list[tuple[Firing, str]]] = []
+    packs: list[list[tuple[Firing, _Parts]]] = []
     size = 0
     # a tick's firings share their copies' second and shard: the pack carries them once
     stamp = next((found for found in map(_stamp_of, group) if found is not None), None)
+    quoted: dict[str, int] = {}  # a copy's length in JSON, by copy (members share copies)
     for firing in group:
-        text = firing.to_message(trace=False, stamp=stamp)
-        if not packs or len(packs[-1]) == PACK_MAX_FIRINGS or size + len(text) + 1 > PACK_MAX_BYTES:
+        parts = _parts_of(firing, trace=False, stamp=stamp)
+        text, copy, _ = parts
+        length = len(text) + 2  # its text whole, and a comma
+        if copy is None:
+            length += len(',"x":null')
+        else:
+            if copy not in quoted:
+                quoted[copy] = len(',"x":') + len(json.dumps(copy))
+            length += quoted[copy]
+        if not packs or len(packs[-1]) == PACK_MAX_FIRINGS or size + length > PACK_MAX_BYTES:
             packs.append([])
             size = _PACK_OVERHEAD
-        packs[-1].append((firing, text))
-        size += len(text) + 1
+        packs[-1].append((firing, parts))
+        size += length
     return [
         _message(
             [firing for firing, _ in members],
             None if shard is None or minute is None else PackRef.new(shard, minute),
-            texts=[text for _, text in members],
+            texts=[parts for _, parts in members],
             stamp=stamp,
             deflate=deflate,
         )
@@ -128,7 +140,7 @@ def _message(
     members: list[Firing],
     pack: PackRef | None = None,
     *,
-    texts: list[str] | None = None,
+    texts: list[_Parts] | None = None,
     stamp: tuple[int, int] | None = None,
     deflate: bool = False,
 ) -> Message:
@@ -144,12 +156,12 @@ def _message(
         return Message(firing.to_message(), second, (firing,))
     seed = new_seed()
     traced: list[Firing] = []
-    bodies: list[str] = []
+    parts: list[_Parts] = []
     for position, member in enumerate(members):
         if texts is not None and member.trace_id is None:
-            bodies.append(texts[position])  # a derived trace id costs no bytes
+            parts.append(texts[position])  # a derived trace id costs no bytes
         else:
-            bodies.append(member.to_message(stamp=stamp))
+            parts.append(_parts_of(member, trace=True, stamp=stamp))
         trace_id = member.trace_id or trace_id_of(seed, position)
         # its place in the pack's item, as a copy of it sent on alone carries it
         origin = member.origin if pack is None else pack.member(position)
@@ -161,10 +173,43 @@ def _message(
         fields.append(f'"P":"{pack}"')
     if any(member.trace_id is None for member in members):
         fields.append(f'"T":"{seed}"')
+    shared, bodies = _shared_copy(parts)
+    if shared is not None:
+        fields.append('"X":' + json.dumps(shared))
     listed = "[" + ",".join(bodies) + "]"
     packed = _deflated(listed) if deflate else listed
     fields.append(f'"q":"{packed}"' if len(packed) < len(listed) else f'"p":{listed}')
     return Message("{" + ",".join(fields) + "}", second, tuple(traced), pack=pack)
+
+
+def _parts_of(firing: Firing, *, trace: bool, stamp: tuple[int, int] | None) -> _Parts:
+    body = firing.to_json(trace=trace, stamp=stamp)
+    own = "k" in body
+    copy = body.pop("x", None)
+    return json.dumps(body, separators=(",", ":"))[:-1], copy, own
+
+
+def _shared_copy(parts: list[_Parts]) -> tuple[str | None, list[str]]:
+    """The copy most members share, carried once by the pack (``"X"``: a member without
+    ``"x"`` has it; one without a copy says ``"x":null``), and the members' texts. Timers made
+    from one template share their copy. A release before this one reads a member without
+    ``"x"`` as one without a copy: it reads the timer, as it did before copies travelled."""
+    counts: dict[str, int] = {}
+    for _, copy, own in parts:
+        if copy is not None and not own:
+            counts[copy] = counts.get(copy, 0) + 1
+    shared = max(counts, key=counts.__getitem__, default=None)
+    if shared is not None and counts[shared] < 2:
+        shared = None
+    bodies = []
+    for text, copy, own in parts:
+        if copy is None:
+            bodies.append(text + (',"x":null}' if shared is not None else "}"))
+        elif copy == shared and not own:
+            bodies.append(text + "}")
+        else:
+            bodies.append(f'{text},"x":{json.dumps(copy)}}}')
+    return shared, bodies
 
 
 def _deflated(text: str) -> str:
@@ -205,8 +250,11 @@ def read(body: str) -> Message:
                 raise ValueError("a pack's members are not a list")
             pack = None if value.get("P") is None else PackRef.parse(value["P"])
             stamp = {"k": int(value["K"]), "z": int(value["Z"])} if "K" in value else {}
+            shared = value.get("X")
+            if shared is not None and (not isinstance(shared, str) or not stamp):
+                raise ValueError("a pack's shared copy is not text with its stamp")
             firings = tuple(
-                _member(m, value.get("T"), n, pack, stamp) for n, m in enumerate(listed)
+                _member(m, value.get("T"), n, pack, stamp, shared) for n, m in enumerate(listed)
             )
             if not firings:
                 raise ValueError("an empty pack")
@@ -221,12 +269,24 @@ def read(body: str) -> Message:
 
 
 def _member(
-    value: dict[str, Any], seed: Any, position: int, pack: PackRef | None, stamp: dict[str, int]
+    value: Any,
+    seed: Any,
+    position: int,
+    pack: PackRef | None,
+    stamp: dict[str, int],
+    shared: str | None,
 ) -> Firing:
     """A pack's member, with the trace id its seed and position derive unless it has one, its
-    copy's second and shard the pack's unless it has its own, and its place in the pack's
-    ledger item when the pack has one."""
-    if stamp and "x" in value and "k" not in value:
+    copy the pack's shared one unless it has its own (or ``null``: none), its copy's second
+    and shard the pack's unless it has its own, and its place in the pack's ledger item when
+    the pack has one."""
+    if not isinstance(value, dict):
+        raise ValueError("a pack's member is not an object")
+    if shared is not None and "x" not in value:
+        if "k" in value:
+            raise ValueError("a member with a copy's stamp of its own and no copy")
+        value = {**value, "x": shared}
+    if stamp and value.get("x") is not None and "k" not in value:
         value = {**value, **stamp}
     firing = Firing.from_json(value)
     if pack is not None and firing.origin is not None:
