@@ -107,9 +107,7 @@ def _packs(
         parts = _parts_of(firing, trace=False, stamp=stamp)
         text, copy, _ = parts
         length = len(text) + 2  # its text whole, and a comma
-        if copy is None:
-            length += len(',"x":null')
-        else:
+        if copy is not None:  # at most: its copy in its text (in the pack's copies, less)
             if copy not in quoted:
                 quoted[copy] = len(',"x":') + len(json.dumps(copy))
             length += quoted[copy]
@@ -173,9 +171,9 @@ def _message(
         fields.append(f'"P":"{pack}"')
     if any(member.trace_id is None for member in members):
         fields.append(f'"T":"{seed}"')
-    shared, bodies = _shared_copy(parts)
-    if shared is not None:
-        fields.append('"X":' + json.dumps(shared))
+    copies, bodies = _copies(parts)
+    if copies is not None:
+        fields.append(f'"Q":"{copies}"')
     listed = "[" + ",".join(bodies) + "]"
     packed = _deflated(listed) if deflate else listed
     fields.append(f'"q":"{packed}"' if len(packed) < len(listed) else f'"p":{listed}')
@@ -189,27 +187,23 @@ def _parts_of(firing: Firing, *, trace: bool, stamp: tuple[int, int] | None) -> 
     return json.dumps(body, separators=(",", ":"))[:-1], copy, own
 
 
-def _shared_copy(parts: list[_Parts]) -> tuple[str | None, list[str]]:
-    """The copy most members share, carried once by the pack (``"X"``: a member without
-    ``"x"`` has it; one without a copy says ``"x":null``), and the members' texts. Timers made
-    from one template share their copy. A release before this one reads a member without
-    ``"x"`` as one without a copy: it reads the timer, as it did before copies travelled."""
-    counts: dict[str, int] = {}
-    for _, copy, own in parts:
-        if copy is not None and not own:
-            counts[copy] = counts.get(copy, 0) + 1
-    shared = max(counts, key=counts.__getitem__, default=None)
-    if shared is not None and counts[shared] < 2:
-        shared = None
+def _copies(parts: list[_Parts]) -> tuple[str | None, list[str]]:
+    """The copies of members that carry their pack's stamp, in one list by position
+    (``null``: none), deflated (``"Q"``); and the members' texts, the rest of the copies in
+    them. Copies of one tick share most of their bytes (timers of a template, all of them):
+    1,000 firings' fit one 64 KB chunk, as they did before copies travelled. A release before
+    this one reads the members alone, as ones without copies: it reads their timers."""
+    copies: list[str | None] = []
     bodies = []
     for text, copy, own in parts:
-        if copy is None:
-            bodies.append(text + (',"x":null}' if shared is not None else "}"))
-        elif copy == shared and not own:
+        copies.append(None if own else copy)
+        if copy is None or not own:
             bodies.append(text + "}")
         else:
             bodies.append(f'{text},"x":{json.dumps(copy)}}}')
-    return shared, bodies
+    if all(copy is None for copy in copies):
+        return None, bodies
+    return _deflated(json.dumps(copies, separators=(",", ":"))), bodies
 
 
 def _deflated(text: str) -> str:
@@ -250,11 +244,9 @@ def read(body: str) -> Message:
                 raise ValueError("a pack's members are not a list")
             pack = None if value.get("P") is None else PackRef.parse(value["P"])
             stamp = {"k": int(value["K"]), "z": int(value["Z"])} if "K" in value else {}
-            shared = value.get("X")
-            if shared is not None and (not isinstance(shared, str) or not stamp):
-                raise ValueError("a pack's shared copy is not text with its stamp")
+            copies = _copies_of(value, len(listed), bool(stamp))
             firings = tuple(
-                _member(m, value.get("T"), n, pack, stamp, shared) for n, m in enumerate(listed)
+                _member(m, value.get("T"), n, pack, stamp, copies[n]) for n, m in enumerate(listed)
             )
             if not firings:
                 raise ValueError("an empty pack")
@@ -274,18 +266,18 @@ def _member(
     position: int,
     pack: PackRef | None,
     stamp: dict[str, int],
-    shared: str | None,
+    copy: str | None,
 ) -> Firing:
     """A pack's member, with the trace id its seed and position derive unless it has one, its
-    copy the pack's shared one unless it has its own (or ``null``: none), its copy's second
+    copy the one the pack's copies give it (``copy``) unless it has its own, its copy's second
     and shard the pack's unless it has its own, and its place in the pack's ledger item when
     the pack has one."""
     if not isinstance(value, dict):
         raise ValueError("a pack's member is not an object")
-    if shared is not None and "x" not in value:
-        if "k" in value:
-            raise ValueError("a member with a copy's stamp of its own and no copy")
-        value = {**value, "x": shared}
+    if copy is not None:
+        if "x" in value or "k" in value:
+            raise ValueError("a member with a copy in the pack's copies and one of its own")
+        value = {**value, "x": copy}
     if stamp and value.get("x") is not None and "k" not in value:
         value = {**value, **stamp}
     firing = Firing.from_json(value)
@@ -296,6 +288,18 @@ def _member(
     if pack is not None:
         firing = replace(firing, origin=pack.member(position))
     return firing
+
+
+def _copies_of(value: dict[str, Any], members: int, stamped: bool) -> list[str | None]:
+    """A pack's copies by member (see ``_copies``); None for each when it has none."""
+    if "Q" not in value:
+        return [None] * members
+    copies = _inflated(value["Q"])
+    if not stamped or not isinstance(copies, list) or len(copies) != members:
+        raise ValueError("a pack's copies are not one a member, with their stamp")
+    if not all(copy is None or isinstance(copy, str) for copy in copies):
+        raise ValueError("a pack's copy is not text")
+    return copies
 
 
 def pack_members(body: str) -> list[Any]:
