@@ -2,7 +2,10 @@
 
 A body is one firing (``{"o","i","v","s",...}``, see :meth:`Firing.to_json`); or a pack of
 firings (``{"p": [...]}``: due in the same second, or redriven together), with the seed its
-members' trace ids derive from (``"T"``, see :mod:`timer_service.tracing`); or one firing sent
+members' trace ids derive from (``"T"``, see :mod:`timer_service.tracing`), the second and
+shard its members' copies were read at (``"K"``, ``"Z"``) and those copies deflated together by
+position (``"Q"``: a release before this one reads the members alone and reads their timers,
+as it did before copies travelled; ``tests/unit/test_pack_readers.py``); or one firing sent
 again after a failed delivery, with the deliveries it had so far (``{..., "a": 3}``). Every
 message the service sends carries an HMAC-SHA256 of its body, keyed by a secret only the
 service's functions hold, in the message attribute ``sig``: the callback runs only messages
