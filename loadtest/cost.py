@@ -10,7 +10,8 @@ callback side adds what Lambda's SQS event source does for each batch of up to 1
 (one receive, one delete, one invocation). Lambda compute is the measured CPU time of the
 handler code at the function's memory (ticker 1,024 MB, callback 512 MB).
 
-Three workloads: ``--timers`` rate(1 minute) timers (one tick in which all fire);
+Four workloads: ``--timers`` rate(1 minute) timers (one tick in which all fire), once alike and
+once each with data of its own (``own_data``: its copy travels in the index and the messages);
 ``--second-timers`` rate(1 second) timers (one tick: each fires 60 times in its minute, one
 Query item read for 60 firings); and one timer for each of ``--periods`` distinct rate periods
 (1 to N minutes) ticked for ``--minutes`` minutes. Callback batches hold messages due in the
@@ -28,6 +29,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -43,6 +45,13 @@ T0 = int(datetime(2030, 1, 1, tzinfo=UTC).timestamp())
 TICKER_GB = 1.0
 CALLBACK_GB = 0.5
 CALLBACK_BATCH = 10  # messages per invocation (the event source's batch size)
+
+
+def own_data(n: int) -> dict[str, Any]:
+    """Timer ``n``'s data of its own, as an order's timer carries its order."""
+    return {"orderId": 100_000 + n, "customer": f"cus_{n:08d}"}
+
+
 FLOW_LIMIT = 1000  # the flow workloads' limit: above what they run at once or in a second
 WRITES = ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem")
 
@@ -88,18 +97,21 @@ def run(args: argparse.Namespace, progress: Any = None) -> dict[str, Any]:
     # measured here is the handlers', as Lambda bills it, not the emulator's serving them.
     with fake_credentials(), EmulatorProcess(None) as aws:
         if progress is not None:
-            progress(0, 4, "rate(1 minute) timers")
+            progress(0, 5, "rate(1 minute) timers")
         uniform = _workload(aws.url, "uniform", ["rate(1 minute)"] * args.timers, minutes=1)
         if progress is not None:
-            progress(1, 4, "rate(1 second) timers")
+            progress(1, 5, "rate(1 minute) timers with data of their own")
+        own = _workload(aws.url, "own", ["rate(1 minute)"] * args.timers, minutes=1, data=own_data)
+        if progress is not None:
+            progress(2, 5, "rate(1 second) timers")
         seconds = _workload(aws.url, "seconds", ["rate(1 second)"] * args.second_timers, minutes=1)
         if progress is not None:
-            progress(2, 4, f"{args.periods} distinct periods")
+            progress(3, 5, f"{args.periods} distinct periods")
         # One timer per period: a tick's reads.
         periods = [_minutes(1 + n) for n in range(args.periods)]
         mixed = _workload(aws.url, "mixed", periods, minutes=args.minutes)
         if progress is not None:
-            progress(3, 4, "flow control")
+            progress(4, 5, "flow control")
         flow = {
             name: _workload(
                 aws.url,
@@ -137,6 +149,10 @@ def run(args: argparse.Namespace, progress: Any = None) -> dict[str, Any]:
         "write_units_per_1000_firings": uniform["write_units_per_1000"],
         "usd_per_million_firings": uniform["usd"],
         "usd_per_million_firings_mixed": mixed_usd,
+        # the same timers, each with a timerCallbackData of its own (own_data): its copy
+        # travels in the index items and the messages
+        "usd_per_million_firings_own_data": own["usd"],
+        "requests_per_1000_firings_own_data": own["per_1000"],
         "firings_rate_1_second": seconds["firings"],
         "usd_per_million_firings_rate_1_second": second_usd,
         "requests_per_1000_firings_rate_1_second": seconds["per_1000"],
@@ -181,6 +197,7 @@ def _workload(
     *,
     minutes: int,
     spec: dict[str, Any] | None = None,
+    data: Callable[[int], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     from callbacks.idempotency import firing_config, make_run_once
     from timer_service.aws import client
@@ -220,7 +237,14 @@ def _workload(
         service.put(
             "load",
             f"t{n:05d}",
-            TimerSpec.model_validate({"schedule": schedule, "jobType": "count", **(spec or {})}),
+            TimerSpec.model_validate(
+                {
+                    "schedule": schedule,
+                    "jobType": "count",
+                    **(spec or {}),
+                    **({} if data is None else {"timerCallbackData": data(n)}),
+                }
+            ),
         )
     engine = TickEngine(store=store, queue=queue, clock=clock)
     # Steady state: the timers were created well before (a firing of a timer written within

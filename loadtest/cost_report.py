@@ -14,27 +14,31 @@ def report(figures: dict[str, Any], console: Any) -> None:
     table = Table(
         "USD per million firings",
         "rate(1 minute)",
+        "own data",
         "rate(1 second)",
         f"{figures['distinct_periods']} periods",
         "goal",
     )
     uniform, mixed = figures["usd_per_million_firings"], figures["usd_per_million_firings_mixed"]
     seconds = figures["usd_per_million_firings_rate_1_second"]
+    own = figures["usd_per_million_firings_own_data"]
     for name, key, goal in (
         ("ticker side (into SQS)", "ticker", "<= 0.06"),
         ("all-in, atLeastOnce", "all_in", "<= 0.30"),
         ("all-in, deduplicated", "all_in_deduplicated", ""),
     ):
-        table.add_row(name, f"{uniform[key]:.4f}", f"{seconds[key]:.4f}", f"{mixed[key]:.4f}", goal)
-    table.add_row("EventBridge Scheduler -> SQS", f"{eventbridge:.2f}", "", "", "")
+        table.add_row(name, *(f"{usd[key]:.4f}" for usd in (uniform, own, seconds, mixed)), goal)
+    table.add_row("EventBridge Scheduler -> SQS", f"{eventbridge:.2f}", "", "", "", "")
     table.add_row(
-        "Step Functions wait state", f"{figures['usd_per_million_step_functions']:.2f}", "", "", ""
+        "Step Functions wait state",
+        f"{figures['usd_per_million_step_functions']:.2f}",
+        *[""] * 4,
     )
     table.add_row(
         "ratio to EventBridge (ticker / all-in)",
         *(
             f"{eventbridge / usd['ticker']:.0f}x / {eventbridge / usd['all_in']:.1f}x"
-            for usd in (uniform, seconds, mixed)
+            for usd in (uniform, own, seconds, mixed)
         ),
         ">= 20x / 5x",
     )

@@ -90,6 +90,9 @@ def test_cost_prices_each_side_next_to_eventbridge(tmp_path: Path) -> None:
     )
     usd = figures["usd_per_million_firings"]
     assert isinstance(usd, dict) and 0 < usd["ticker"] < usd["all_in"] < usd["all_in_deduplicated"]
+    # timers with data of their own: their copies are longer, in the index and the messages
+    own = figures["usd_per_million_firings_own_data"]
+    assert isinstance(own, dict) and 0 < own["ticker"] < own["all_in"]
     # rate(1 second): 10 timers, 60 firings each in the tick, one item read a minute for 60
     seconds = figures["usd_per_million_firings_rate_1_second"]
     assert isinstance(seconds, dict) and 0 < seconds["ticker"] < usd["ticker"]
