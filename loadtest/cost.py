@@ -31,11 +31,12 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from loadtest import BENCHMARK_SIGNING_KEY
+from loadtest.cost_callbacks import callback_batches, deduplicated_policy, received
 from loadtest.cost_report import report
 from loadtest.metering import Meter, RecordingSqs, sqs_requests
 
@@ -278,9 +279,9 @@ def _workload(
     run_once = make_run_once(f"{table}-idempotency", dynamodb, config)
     # deduplicated: each batch through the callbacks' policy, with every timer read as
     # deduplicated, so a pack pays its ledger item (timer_service.pack_ledger)
-    dedupe = _deduplicated_policy(delivery, store, callback_clock, run_once)
+    dedupe = deduplicated_policy(delivery, store, callback_clock, run_once)
     sides: dict[str, dict[str, Any]] = {}
-    batches = _callback_batches(messages)
+    batches = callback_batches(messages, CALLBACK_BATCH)
     for mode in ("atLeastOnce", "deduplicated"):
         callback_cpu = 0.0
         with meter.window() as callback:
@@ -290,7 +291,7 @@ def _workload(
                 callback_clock.set(max(f.due_s for f in batch) + 0.2)
                 started, metered = time.process_time(), meter.cpu_s
                 if mode == "deduplicated":
-                    assert not dedupe.handle([_received(body, n) for n, body in enumerate(bodies)])
+                    assert not dedupe.handle([received(body, n) for n, body in enumerate(bodies)])
                 else:
                     reads = delivery.reads(batch)
                     for firing in batch:
@@ -349,69 +350,3 @@ def _workload(
             "all_in_deduplicated": round(ticker_usd + usd(sides["deduplicated"]) * per_million, 4),
         },
     }
-
-
-def _callback_batches(messages: list[str]) -> list[list[str]]:
-    """The messages of each callback invocation: up to CALLBACK_BATCH due in the same second
-    (SQS makes a delayed message visible at its second; a batch holds what is visible)."""
-    from timer_service.dispatch import firings_in
-
-    batches: list[list[str]] = []
-    second, count = None, 0
-    due = [(min(f.due_s for f in firings_in(body)), body) for body in messages]
-    for due_s, body in sorted(due, key=lambda pair: pair[0]):
-        if due_s != second or count == CALLBACK_BATCH:
-            batches.append([])
-            second, count = due_s, 0
-        batches[-1].append(body)
-        count += 1
-    return batches
-
-
-def _received(body: str, n: int) -> Any:
-    from timer_service.delivery_policy import Received
-    from timer_service.messages import MessageSigner
-
-    signature = MessageSigner(BENCHMARK_SIGNING_KEY).sign(body)
-    return Received(message_id=f"m{n}", body=body, signature=signature)
-
-
-def _deduplicated_policy(delivery: Any, store: Any, clock: Any, run_once: Any) -> Any:
-    """The callbacks' delivery policy over ``delivery``, every timer read as deduplicated;
-    nothing fails here, so its queue and dead letters are never used."""
-    from timer_service.delivery import Delivery
-    from timer_service.delivery_policy import DeliveryPolicy, RetryRule
-    from timer_service.messages import MessageSigner
-    from timer_service.pack_ledger import MemberHasher
-    from timer_service.pack_session import PackLedger
-
-    class Deduplicated:
-        def __getattr__(self, name: str) -> Any:
-            return getattr(delivery, name)
-
-        def reads(self, firings: Any) -> Any:
-            return _Override(delivery.reads(firings))
-
-    signer = MessageSigner(BENCHMARK_SIGNING_KEY)
-    return DeliveryPolicy(
-        delivery=cast(Delivery, Deduplicated()),
-        queue=None,  # type: ignore[arg-type]
-        dead_letters=None,  # type: ignore[arg-type]
-        signer=signer,
-        rule=RetryRule(),
-        run_once=run_once,
-        ledger=PackLedger(
-            store=store, clock=clock, hasher=MemberHasher(signer.derived("pack-members"))
-        ),
-    )
-
-
-class _Override:
-    """A batch's timer reads, each timer read as ``delivery: deduplicated``."""
-
-    def __init__(self, reads: Any) -> None:
-        self._reads = reads
-
-    def timer_for(self, firing: Any, *, attempt: int = 1) -> Any:
-        timer = self._reads.timer_for(firing, attempt=attempt)
-        return None if timer is None else timer.model_copy(update={"delivery": "deduplicated"})
