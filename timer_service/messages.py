@@ -50,6 +50,7 @@ _PACK_OVERHEAD = len('{"P":"","T":"","p":[]}') + 64  # a pack's own bytes: seed,
 # a pack member's text without its copy and closing brace; its copy; whether the copy has a
 # second and shard of its own (not its pack's stamp)
 _Parts = tuple[str, str | None, bool]
+_REPEATED_COPY = 8  # bytes a copy repeated in a pack adds to its deflated copies, about
 
 
 @dataclass(frozen=True)
@@ -105,29 +106,55 @@ def _packs(
     size = 0
     # a tick's firings share their copies' second and shard: the pack carries them once
     stamp = next((found for found in map(_stamp_of, group) if found is not None), None)
-    quoted: dict[str, int] = {}  # a copy's length in JSON, by copy (members share copies)
+    in_pack: set[str] = set()  # the copies of the pack so far: a repeat deflates to a few bytes
     for firing in group:
         parts = _parts_of(firing, trace=False, stamp=stamp)
-        text, copy, _ = parts
-        length = len(text) + 2  # its text whole, and a comma
-        if copy is not None:  # at most: its copy in its text (in the pack's copies, less)
-            if copy not in quoted:
-                quoted[copy] = len(',"x":') + len(json.dumps(copy))
-            length += quoted[copy]
+        length = len(parts[0]) + 2  # its text whole, and a comma
+        copy, own = parts[1], parts[2]
+        if copy is not None and own:
+            length += len(',"x":') + len(json.dumps(copy))
+        elif copy is not None and copy not in in_pack:  # deflated, in base64: at most this
+            length += (len(json.dumps(copy)) + 1) * 4 // 3 + 4
+        elif copy is not None:
+            length += _REPEATED_COPY
         if not packs or len(packs[-1]) == PACK_MAX_FIRINGS or size + length > PACK_MAX_BYTES:
             packs.append([])
             size = _PACK_OVERHEAD
+            in_pack.clear()
         packs[-1].append((firing, parts))
+        if copy is not None and not own:
+            in_pack.add(copy)
         size += length
     return [
-        _message(
-            [firing for firing, _ in members],
-            None if shard is None or minute is None else PackRef.new(shard, minute),
-            texts=[parts for _, parts in members],
-            stamp=stamp,
-            deflate=deflate,
-        )
+        message
         for members in packs
+        for message in _within_bounds(members, shard, minute, stamp=stamp, deflate=deflate)
+    ]
+
+
+def _within_bounds(
+    members: list[tuple[Firing, _Parts]],
+    shard: int | None,
+    minute: int | None,
+    *,
+    stamp: tuple[int, int] | None,
+    deflate: bool,
+) -> list[Message]:
+    """The pack of ``members``, or its halves' when its body is over ``PACK_MAX_BYTES`` (its
+    copies deflated less than estimated)."""
+    message = _message(
+        [firing for firing, _ in members],
+        None if shard is None or minute is None else PackRef.new(shard, minute),
+        texts=[parts for _, parts in members],
+        stamp=stamp,
+        deflate=deflate,
+    )
+    if len(message.body) <= PACK_MAX_BYTES or len(members) == 1:
+        return [message]
+    half = len(members) // 2
+    return [
+        *_within_bounds(members[:half], shard, minute, stamp=stamp, deflate=deflate),
+        *_within_bounds(members[half:], shard, minute, stamp=stamp, deflate=deflate),
     ]
 
 
@@ -256,7 +283,7 @@ def read(body: str) -> Message:
             return Message(body, min(f.due_s for f in firings), firings, pack=pack)
         firing = Firing.from_json(value)
         attempts = int(value.get("a", 0))
-    except (KeyError, TypeError, AttributeError) as exc:
+    except (KeyError, TypeError, AttributeError, RecursionError) as exc:  # nested too deep
         raise ValueError(f"not a firing message: {exc!r}") from exc
     if attempts < 0:
         raise ValueError("negative attempts")
@@ -278,7 +305,7 @@ def _member(
     if not isinstance(value, dict):
         raise ValueError("a pack's member is not an object")
     if copy is not None:
-        if "x" in value or "k" in value:
+        if "x" in value or "k" in value or "z" in value:
             raise ValueError("a member with a copy in the pack's copies and one of its own")
         value = {**value, "x": copy}
     if stamp and value.get("x") is not None and "k" not in value:

@@ -56,8 +56,8 @@ class Settings(BaseModel):
     max_body_bytes: Annotated[int, Field(gt=0), Env("MAX_BODY_BYTES")] = MAX_BODY_BYTES
     idempotency_table: Annotated[str | None, Env("IDEMPOTENCY_TABLE")] = None
     allow_private_targets: Annotated[bool, Env("ALLOW_PRIVATE_TARGETS")] = False
-    # send packs' members deflated: every function reads them from this release on; turn it on
-    # once no function of a release before runs (those drop such a message unread)
+    # send packs' members deflated: every function reads them from release e2d0e94 on; turn it
+    # on once no function of a release before that runs (those drop such a message unread)
     pack_deflate: Annotated[bool, Env("PACK_DEFLATE")] = False
     webhook_signing_secret: Annotated[str | None, Env("WEBHOOK_SIGNING_SECRET")] = None
     # deliveries before the DLQ

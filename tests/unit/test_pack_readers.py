@@ -22,7 +22,7 @@ import pytest
 
 from tests.unit.world import T0, World
 from timer_service.firing import Firing
-from timer_service.messages import Message, messages_of, read
+from timer_service.messages import PACK_MAX_BYTES, Message, due_now, messages_of, read
 from timer_service.tick import RACE_SLACK_S
 
 RELEASES = Path(__file__).parents[1] / "data" / "releases" / "readers.tar.gz"
@@ -36,7 +36,8 @@ answers = []
 for body in json.load(sys.stdin):
     try:
         answers.append([
-            [f.owner, f.timer_id, f.version, f.scheduled_s, getattr(f, "snapshot", None)]
+            [f.owner, f.timer_id, f.version, f.scheduled_s]
+            + [getattr(f, name, None) for name in ("snapshot", "snap_s", "shard")]
             for f in read(body).firings
         ])
     except Exception as exc:
@@ -65,7 +66,26 @@ def ticked_packs() -> list[Message]:
 
 
 def _as_sent(firing: Firing) -> list[Any]:
-    return [firing.owner, firing.timer_id, firing.version, firing.scheduled_s, firing.snapshot]
+    copy = [firing.snapshot, firing.snap_s, firing.shard] if firing.snapshot else [None] * 3
+    return [firing.owner, firing.timer_id, firing.version, firing.scheduled_s, *copy]
+
+
+def mixed_pack() -> Message:
+    """Members with the pack's stamp, one of another second and one of another shard, one
+    without a copy."""
+    copied = [
+        Firing("o", f"t{n}", 1, 1000, snapshot="C", snap_s=940, shard=0, incarnation=1, ledger=0)
+        for n in range(3)
+    ]
+    (message,) = messages_of(
+        [
+            *copied,
+            replace(copied[0], timer_id="bare", snapshot=None, snap_s=None, shard=None),
+            replace(copied[0], timer_id="second", snapshot="D", snap_s=941),
+            replace(copied[0], timer_id="shard", snapshot="E", shard=1),
+        ]
+    )
+    return message
 
 
 @pytest.fixture(scope="module")
@@ -119,21 +139,46 @@ def test_a_ticks_copies_travel_deflated_together_and_read_back_as_they_were(
 
 
 def test_members_without_a_copy_or_with_their_own_stamp_read_back_as_they_were() -> None:
-    copied = [
-        Firing("o", f"t{n}", 1, 1000, snapshot="C", snap_s=940, shard=0, incarnation=1, ledger=0)
-        for n in range(3)
-    ]
-    bare = replace(copied[0], timer_id="bare", snapshot=None, snap_s=None, shard=None)
-    other = replace(copied[0], timer_id="other", snapshot="D", snap_s=941)
-    (message,) = messages_of([*copied, bare, other])
+    message = mixed_pack()
     assert "Q" in json.loads(message.body)
-    assert [(f.timer_id, f.snapshot, f.snap_s) for f in read(message.body).firings] == [
-        ("t0", "C", 940),
-        ("t1", "C", 940),
-        ("t2", "C", 940),
-        ("bare", None, None),
-        ("other", "D", 941),
+    assert [(f.timer_id, f.snapshot, f.snap_s, f.shard) for f in read(message.body).firings] == [
+        ("t0", "C", 940, 0),
+        ("t1", "C", 940, 0),
+        ("t2", "C", 940, 0),
+        ("bare", None, None, None),
+        ("second", "D", 941, 0),
+        ("shard", "E", 940, 1),
     ]
+
+
+def _copy(seed: int) -> str:
+    """A copy as long as the service writes (``snapshots.MAX_SNAPSHOT_BYTES`` of JSON that
+    does not deflate): "1" and 1,372 characters of base64."""
+    import base64
+    import random
+
+    return "1" + base64.b64encode(random.Random(seed).randbytes(1029)).decode()
+
+
+def test_a_copy_shared_by_a_packs_members_counts_once_in_its_size() -> None:
+    alike = [
+        Firing("o", f"t{n}", 1, 1000, snapshot=_copy(0), snap_s=940, shard=0, incarnation=1)
+        for n in range(1000)
+    ]
+    messages = messages_of([replace(f, ledger=0) for f in alike])
+    assert [len(m.firings) for m in messages] == [100] * 10
+
+
+def test_packs_of_copies_that_do_not_deflate_stay_within_their_bound() -> None:
+    distinct = [
+        Firing("o", f"t{n}", 1, 1000, snapshot=_copy(n), snap_s=940, shard=0, incarnation=1)
+        for n in range(300)
+    ]
+    messages = messages_of([replace(f, ledger=0) for f in distinct])
+    assert max(len(m.body) for m in messages) <= PACK_MAX_BYTES
+    assert [_as_sent(f) for m in messages for f in read(m.body).firings] == list(
+        map(_as_sent, distinct)
+    )
 
 
 MEMBER = {"o": "o", "i": "t", "v": 1, "s": 5}
@@ -148,9 +193,21 @@ MEMBER = {"o": "o", "i": "t", "v": 1, "s": 5}
         ({"K": 1, "Z": 0}, '{"0":"C"}'),
         ({"K": 1, "Z": 0, "p": [MEMBER | {"x": "D"}, MEMBER]}, '["C",null]'),  # two copies
         ({"K": 1, "Z": 0, "p": [MEMBER | {"k": 2}, MEMBER]}, '["C",null]'),
+        ({"K": 1, "Z": 0, "p": [MEMBER | {"z": 2}, MEMBER]}, '["C",null]'),
+        ({"K": 1, "Z": 0}, "[" * 100_000),  # nested past what Python holds
         ({"K": 1, "Z": 0, "Q": "%%%"}, ""),  # not deflate
     ],
-    ids=["copy-not-text", "no-stamp", "short", "not-a-list", "own-copy", "own-stamp", "bad"],
+    ids=[
+        "copy-not-text",
+        "no-stamp",
+        "short",
+        "not-a-list",
+        "own-copy",
+        "own-second",
+        "own-shard",
+        "too-deep",
+        "bad",
+    ],
 )
 def test_a_pack_whose_copies_do_not_hold_together_is_no_message(
     pack: dict[str, Any], copies: str
@@ -165,9 +222,12 @@ def test_a_pack_whose_copies_do_not_hold_together_is_no_message(
 def test_a_release_before_reads_every_firing_of_a_tick_and_never_another_timers_copy(
     packs: list[Message], releases: dict[str, Path], release: str
 ) -> None:
-    answers = read_as(releases[release], [m.body for m in packs])
-    for message, answer in zip(packs, answers, strict=True):
+    redriven = due_now([f for m in packs for f in read(m.body).firings])  # a dead-letter redrive
+    sent = [*packs, mixed_pack(), *redriven]
+    answers = read_as(releases[release], [m.body for m in sent])
+    for message, answer in zip(sent, answers, strict=True):
         assert isinstance(answer, list), answer  # read, not dropped as no firing
         assert [a[:4] for a in answer] == [_as_sent(f)[:4] for f in message.firings]
-        for (*_, copy), firing in zip(answer, message.firings, strict=True):
-            assert copy in (None, firing.snapshot)  # None: it reads its timer
+        for read_back, firing in zip(answer, message.firings, strict=True):
+            # its own copy at its own second and shard, or none: it reads its timer
+            assert read_back[4] is None or read_back == _as_sent(firing)
