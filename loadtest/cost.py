@@ -46,15 +46,13 @@ T0 = int(datetime(2030, 1, 1, tzinfo=UTC).timestamp())
 TICKER_GB = 1.0
 CALLBACK_GB = 0.5
 CALLBACK_BATCH = 10  # messages per invocation (the event source's batch size)
+FLOW_LIMIT = 1000  # the flow workloads' limit: above what they run at once or in a second
+WRITES = ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem")
 
 
 def own_data(n: int) -> dict[str, Any]:
     """Timer ``n``'s data of its own, as an order's timer carries its order."""
     return {"orderId": 100_000 + n, "customer": f"cus_{n:08d}"}
-
-
-FLOW_LIMIT = 1000  # the flow workloads' limit: above what they run at once or in a second
-WRITES = ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem")
 
 
 class CountJob(BaseModel):
