@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.unit.world import T0, World
 from timer_service.firing import Firing
@@ -231,3 +233,43 @@ def test_a_release_before_reads_every_firing_of_a_tick_and_never_another_timers_
         for read_back, firing in zip(answer, message.firings, strict=True):
             # its own copy at its own second and shard, or none: it reads its timer
             assert read_back[4] is None or read_back == _as_sent(firing)
+
+
+COPIES = st.one_of(st.none(), st.sampled_from(["C", "D", "{}"]), st.text(max_size=40))
+
+
+@st.composite
+def firings(draw: st.DrawFn) -> list[Firing]:
+    """Firings as a tick, a redrive or a retry hands them over: copies shared, of their own,
+    at the pack's second and shard or another, none; trace ids and incarnations or none."""
+    made = []
+    for n in range(draw(st.integers(1, 120))):
+        copy = draw(COPIES)
+        made.append(
+            Firing(
+                draw(st.sampled_from(["o", "p"])),
+                f"t{n}",
+                draw(st.integers(1, 3)),
+                1000 + draw(st.integers(0, 1)),
+                snapshot=copy,
+                snap_s=None if copy is None else draw(st.sampled_from([940, 941])),
+                shard=None if copy is None else draw(st.sampled_from([0, 1])),
+                incarnation=draw(st.one_of(st.none(), st.just(1))),
+                trace_id=draw(st.one_of(st.none(), st.just(f"{n:032x}"))),
+                ledger=draw(st.one_of(st.none(), st.just(0))),
+                raced=draw(st.booleans()) and n % 7 == 0,
+            )
+        )
+    return made
+
+
+def _whole(firing: Firing) -> tuple[object, ...]:
+    return (firing, firing.snapshot, firing.snap_s, firing.shard, firing.trace_id, firing.origin)
+
+
+@settings(max_examples=80, deadline=None)
+@given(firings(), st.booleans())
+def test_every_pack_reads_back_as_it_was_sent(sent: list[Firing], deflate: bool) -> None:
+    for message in [*messages_of(sent, deflate=deflate), *due_now(sent, deflate=deflate)]:
+        assert len(message.body) <= PACK_MAX_BYTES
+        assert list(map(_whole, read(message.body).firings)) == list(map(_whole, message.firings))
